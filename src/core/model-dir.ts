@@ -1,0 +1,36 @@
+/**
+ * File names inside a models directory, the output of `aisle train` and the input of
+ * `aisle serve` and the worker. Row i of the vectors file, entry i of the items file and
+ * FAISS id i are the same item.
+ *
+ * - manifest.json      Manifest (types.ts)
+ * - user_tower.onnx    user tower (inputs item_vectors, event_types, ages, mask; output user_vector)
+ * - ranker.onnx        int8 student ranker (input features [N, F]; output scores [N])
+ * - ranker_fp32.onnx   float32 student ranker, same contract
+ * - items.json         CatalogFileEntry[] in FAISS id order
+ * - item_vectors.f32   N×D float32 little-endian, row-major, L2-normalized rows
+ * - items.faiss        FAISS index over the item vectors with inner-product metric
+ * - eval.json          evaluation report of the training run
+ */
+import type { ItemMeta, ItemStats } from './types.js';
+
+export const MODEL_FILES = {
+  manifest: 'manifest.json',
+  userTower: 'user_tower.onnx',
+  ranker: 'ranker.onnx',
+  rankerFp32: 'ranker_fp32.onnx',
+  items: 'items.json',
+  vectors: 'item_vectors.f32',
+  index: 'items.faiss',
+  eval: 'eval.json',
+} as const;
+
+/** ONNX input and output names of the serving models. */
+export const TOWER_IO = { itemVectors: 'item_vectors', eventTypes: 'event_types', ages: 'ages', mask: 'mask', output: 'user_vector' } as const;
+export const RANKER_IO = { input: 'features', output: 'scores' } as const;
+
+/** One entry of items.json. */
+export interface CatalogFileEntry extends ItemMeta {
+  stats: ItemStats;
+  neighbors?: Array<[string, number]>;
+}

@@ -1,0 +1,202 @@
+/**
+ * Shared data shapes of Aisle: events, items, the model manifest and the companion's HTTP
+ * contract. Core, the worker, the companion and the training CLI all import these, so a change
+ * here is a change of contract.
+ *
+ * Vectors: every item vector, user vector and query vector has the same dim D (`manifest.dim`).
+ * Item vectors are L2-normalized, so an inner product is a cosine. On the wire a vector is a
+ * base64 string of little-endian float32 values (see `vector-codec.ts`).
+ */
+
+/** Kinds of shopper behaviour that `track()` accepts. */
+export const EVENT_TYPES = ['view', 'click', 'add_to_cart', 'purchase', 'search', 'impression'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Event types that enter the behaviour sequence of the user tower, in the order of their type id (0 is padding). */
+export const SEQUENCE_EVENT_TYPES = ['view', 'click', 'add_to_cart', 'purchase'] as const;
+export type SequenceEventType = (typeof SEQUENCE_EVENT_TYPES)[number];
+
+/** An event as the storefront passes it to `track()`. */
+export interface AisleEventInput {
+  type: EventType;
+  /** Catalog item id; required for every type except `search`. */
+  itemId?: string;
+  /** Caller-chosen id that makes `track()` idempotent (a retried event counts once). */
+  eventId?: string;
+  /** Milliseconds since the Unix epoch; defaults to the time of the call. */
+  timestamp?: number;
+  /** Id of the list the item was shown in (a recommendation row, a search result page). */
+  listId?: string;
+  /** 0-based position of the item in that list. */
+  position?: number;
+  /** Query text, required for `search` events. */
+  query?: string;
+}
+
+/** An event after validation: every optional field that has a default is filled in. */
+export interface AisleEvent {
+  type: EventType;
+  itemId?: string;
+  eventId: string;
+  timestamp: number;
+  listId?: string;
+  position?: number;
+  query?: string;
+}
+
+/** Catalog metadata of an item, as the companion serves it. */
+export interface ItemMeta {
+  id: string;
+  title?: string;
+  category?: string;
+  brand?: string;
+  price?: number;
+  /** Attribute or tag ids/names (category path entries, brand, learned tags). */
+  tags?: string[];
+  image?: string;
+  url?: string;
+}
+
+/** Aggregate, anonymous statistics of an item that the companion ships as ranker input. */
+export interface ItemStats {
+  /** log1p(interaction count in training data) / log1p(max count), in [0, 1]. */
+  popularity: number;
+  /** Short-window over long-window activity, in [0, 1]; 0 when no live counters exist. */
+  trending: number;
+}
+
+/** An item with everything the worker needs to rank it. */
+export interface ItemRecord extends ItemMeta {
+  /** L2-normalized item vector, dim D. */
+  vector: Float32Array;
+  stats: ItemStats;
+  /** Items most often seen right after this one (co-visitation), best first, with scores in (0, 1]. */
+  neighbors?: Array<[itemId: string, score: number]>;
+}
+
+/** Wire form of ItemRecord in companion responses (vector as base64 float32 LE). */
+export interface ItemWire extends ItemMeta {
+  vector: string;
+  stats: ItemStats;
+  neighbors?: Array<[string, number]>;
+}
+
+/** Which retrieval source proposed a candidate. */
+export const CANDIDATE_SOURCES = ['ann', 'covisit', 'popular', 'given', 'search'] as const;
+export type CandidateSource = (typeof CANDIDATE_SOURCES)[number];
+
+/** An item proposed for ranking, with how it was retrieved. */
+export interface Candidate {
+  item: ItemRecord;
+  sources: CandidateSource[];
+  /** Inner product of the user vector and the item vector from ANN search, when it came from ANN. */
+  annScore?: number;
+  /** 0-based rank in the ANN result list, when it came from ANN. */
+  annRank?: number;
+}
+
+/** One past event of the shopper, joined with the item it refers to. */
+export interface HistoryEntry {
+  item: ItemRecord;
+  type: SequenceEventType;
+  /** Milliseconds since the Unix epoch. */
+  timestamp: number;
+}
+
+/** Why an answer is not the fully personalized one. */
+export interface Degraded {
+  reason: string;
+  code: string;
+}
+
+export interface ScoredItem {
+  id: string;
+  score: number;
+  item?: ItemMeta;
+}
+
+export interface RankResult {
+  items: ScoredItem[];
+  degraded?: Degraded;
+  /** Milliseconds spent inside the worker. */
+  tookMs: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Manifest written by `aisle train` and read by the worker and the companion.
+
+export interface ModelFileEntry {
+  file: string;
+  sha256: string;
+  bytes: number;
+}
+
+export interface Manifest {
+  format: 1;
+  /** Model set version; changes whenever any file changes. */
+  version: string;
+  dataset: string;
+  createdAt: string;
+  dim: number;
+  /** Sequence length L of the user tower. */
+  seqLen: number;
+  /** Whether the user tower was trained with real event ages; when false the worker feeds zeros. */
+  usesAges: boolean;
+  /** Ranker input features, in column order. Must equal FEATURE_NAMES of the core that serves it. */
+  features: string[];
+  models: {
+    userTower: ModelFileEntry;
+    ranker: ModelFileEntry;
+    /** The float32 student, kept for measuring what int8 quantization costs. Not downloaded by the worker. */
+    rankerFp32?: ModelFileEntry;
+  };
+  /** Files the companion loads: item catalog, vectors and the FAISS index. */
+  catalog: {
+    items: number;
+    itemsFile: string;
+    vectorsFile: string;
+    indexFile: string;
+    indexType: string;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Companion HTTP contract (JSON bodies).
+
+export interface CandidatesRequest {
+  /** base64 float32 LE user vector, dim D. */
+  vector: string;
+  k: number;
+  exclude?: string[];
+  /** Exact-match metadata filters, e.g. { category: 'Lipstick' }. */
+  filter?: { category?: string; brand?: string };
+}
+
+export interface CandidatesResponse {
+  items: Array<ItemWire & { annScore: number }>;
+  /** Most popular items in training data (for cold start and as a retrieval source), best first. */
+  popular?: ItemWire[];
+  index: { type: string; version: string; ntotal: number };
+}
+
+export interface ItemsResponse {
+  items: ItemWire[];
+  /** Requested ids that are not in the catalog. */
+  missing: string[];
+}
+
+export interface SearchRequest {
+  query: string;
+  k: number;
+  /** Optional base64 float32 query vector for hybrid retrieval. */
+  vector?: string;
+}
+
+export interface SearchResponse {
+  items: Array<ItemWire & { searchScore: number }>;
+}
+
+/** JSON body of every companion error response. */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
