@@ -1,0 +1,40 @@
+/**
+ * Dispatches `aisle <command>`. Each command lives in its own module and is loaded only when
+ * called, so `aisle serve` does not pay for TensorFlow.js and `aisle train` does not need FAISS
+ * until it builds the index.
+ */
+import { isAisleError } from '../core/errors.js';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
+  train: { summary: 'train the models on a dataset and write a models directory', load: () => import('./train.js') },
+  eval: { summary: 'evaluate trained models on a dataset (leave-one-out, full ranking)', load: () => import('./eval.js') },
+  serve: { summary: 'start the companion service over a models directory', load: () => import('./serve.js') },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(8)} ${command.summary}`);
+  return ['Usage: aisle <command> [options]', '', 'Commands:', ...lines, '', 'Run `aisle <command> --help` for the options of a command.'].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h') {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`aisle: unknown command ${JSON.stringify(name)}.\n\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    const module = await command.load();
+    return await module.run(rest);
+  } catch (error) {
+    if (isAisleError(error)) {
+      process.stderr.write(`aisle ${name}: ${error.code}: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
