@@ -56,7 +56,9 @@ export class AisleError extends Error {
 
   /** Plain object that survives structured clone and JSON. */
   toJSON(): { name: string; code: AisleErrorCode; message: string; details?: unknown; cause?: string } {
-    const cause = this.cause instanceof Error ? this.cause.message : this.cause === undefined ? undefined : String(this.cause);
+    let cause: string | undefined;
+    if (this.cause instanceof Error) cause = this.cause.message;
+    else if (this.cause !== undefined) cause = String(this.cause);
     return { name: this.name, code: this.code, message: this.message, details: this.details, cause };
   }
 }

@@ -1,9 +1,9 @@
 /**
  * Ranker features. Training (Node) and serving (the worker) both call `buildFeatureMatrix`, so the
  * ranker never sees a feature computed two ways. The column order is FEATURE_NAMES; the manifest
- * stores that list and the worker refuses a ranker trained on another list.
+ * stores that list and the worker rejects a ranker trained on another list.
  *
- * Every feature is bounded (most in [0, 1] or [-1, 1]) so that a strange input, such as a clock
+ * Every feature is bounded (most in [0, 1] or [-1, 1]) so that an unusual input, such as a clock
  * in the future or a huge price, cannot push a score outside what the ranker saw in training.
  */
 import type { Candidate, HistoryEntry, SequenceEventType } from './types.js';

@@ -28,7 +28,7 @@ export function eventTypeId(type: SequenceEventType): number {
 }
 
 /**
- * Maps an event age in milliseconds to [0, 1] on a log scale: one minute ≈ 0.22, one day ≈ 0.6,
+ * Maps an event age in milliseconds to [0, 1] on a log scale: one minute ≈ 0.28, one day ≈ 0.77,
  * thirty days or more = 1. Ages below zero (a timestamp in the future, clock skew) count as zero.
  */
 export function ageFeature(ageMs: number): number {
