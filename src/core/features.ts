@@ -1,6 +1,6 @@
 /**
  * Ranker features. Training (Node) and serving (the worker) both call `buildFeatureMatrix`, so the
- * ranker never sees a feature computed two ways. The column order is FEATURE_NAMES; the manifest
+ * ranker never gets a feature computed two ways. The column order is FEATURE_NAMES; the manifest
  * stores that list and the worker rejects a ranker trained on another list.
  *
  * Every feature is bounded (most in [0, 1] or [-1, 1]) so that an unusual input, such as a clock
@@ -165,5 +165,6 @@ function clamp01(x: number): number {
 
 function clampUnit(x: number): number {
   if (Number.isNaN(x)) return 0;
-  return x < -1 ? -1 : x > 1 ? 1 : x;
+  if (x < -1) return -1;
+  return x > 1 ? 1 : x;
 }

@@ -81,7 +81,7 @@ export interface ItemWire extends ItemMeta {
   neighbors?: Array<[string, number]>;
 }
 
-/** Which retrieval source proposed a candidate. */
+/** Retrieval source that proposed a candidate. */
 export const CANDIDATE_SOURCES = ['ann', 'covisit', 'popular', 'given', 'search'] as const;
 export type CandidateSource = (typeof CANDIDATE_SOURCES)[number];
 
@@ -103,7 +103,7 @@ export interface HistoryEntry {
   timestamp: number;
 }
 
-/** Why an answer is not the fully personalized one. */
+/** Reason a result is not the fully personalized one. */
 export interface Degraded {
   reason: string;
   code: string;

@@ -40,8 +40,8 @@ export function encodeVector(vector: Float32Array): string {
 }
 
 /**
- * Decodes base64 little-endian float32 bytes. Returns null when the text is not base64 or its
- * length is not a whole number of float32 values; the caller turns that into a coded error.
+ * Decodes base64 little-endian float32 bytes. Returns null when the text is not base64 or is not
+ * a whole number of float32 values, and the caller turns that into a coded error.
  */
 export function decodeVector(text: string): Float32Array | null {
   const bytes = base64ToBytes(text);
@@ -92,7 +92,8 @@ export function base64ToBytes(text: string): Uint8Array | null {
     for (let j = 0; j < 4; j++) {
       const code = text.charCodeAt(i + j);
       const isPad = code === 61 && i + j >= text.length - padding;
-      const value = isPad ? 0 : code < 128 ? LOOKUP[code] : -1;
+      let value = code < 128 ? LOOKUP[code] : -1;
+      if (isPad) value = 0;
       if (value < 0) return null;
       quad[j] = value;
     }
