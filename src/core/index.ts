@@ -6,3 +6,4 @@ export * from './metrics.js';
 export * from './sequence.js';
 export * from './vector.js';
 export * from './model-dir.js';
+export * from './candidates.js';

@@ -110,3 +110,38 @@ describe('ageFeature', () => {
     expect(ageFeature(86_400_000)).toBeGreaterThan(ageFeature(60_000));
   });
 });
+
+import { RETRIEVAL, covisitIds, mergeCandidates } from '../../src/core/candidates.js';
+
+describe('mergeCandidates', () => {
+  const lace = item('lace', [0.8, 0.6]);
+  const hat = item('hat', [0.6, -0.8]);
+  const itemsById = new Map([sock, lace, shoe, boot].map((record) => [record.id, record]));
+
+  it('reads co-visitation neighbors newest item first', () => {
+    expect(covisitIds(history)).toEqual(['sock', 'lace']);
+  });
+
+  it('unions sources without duplicates and drops history items', () => {
+    const candidates = mergeCandidates(history, { ann: [{ item: sock, score: 0.9 }, { item: shoe, score: 0.8 }, { item: hat, score: 0.1 }], itemsById, popular: [lace, hat, boot] });
+    expect(candidates.map((c) => c.item.id)).toEqual(['sock', 'hat', 'lace']);
+    expect(candidates[0].sources).toEqual(['ann', 'covisit']);
+    expect(candidates[0].annRank).toBe(0);
+    expect(candidates[1].annRank).toBe(2);
+    expect(candidates[1].sources).toEqual(['ann', 'popular']);
+    expect(candidates[2].sources).toEqual(['covisit', 'popular']);
+    expect(candidates[2].annRank).toBeUndefined();
+  });
+
+  it('keeps history items on request and honours exclusions', () => {
+    const candidates = mergeCandidates(history, { ann: [{ item: shoe, score: 1 }], itemsById, popular: [] }, { keepHistory: true, exclude: new Set(['sock']) });
+    expect(candidates.map((c) => c.item.id)).toEqual(['shoe', 'lace']);
+  });
+
+  it('uses only popular items without history', () => {
+    const popular = Array.from({ length: RETRIEVAL.popularK + 5 }, (_, i) => item(`p${i}`, [1, 0]));
+    const candidates = mergeCandidates([], { ann: [], itemsById: new Map(), popular });
+    expect(candidates.length).toBe(RETRIEVAL.popularK);
+    expect(candidates.every((c) => c.sources[0] === 'popular')).toBe(true);
+  });
+});
