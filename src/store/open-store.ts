@@ -1,0 +1,28 @@
+/**
+ * Picks the EventStore for the worker: IndexedDB when requested and available, otherwise the
+ * in-memory store with the reason kept for `info()`.
+ */
+import { isAisleError } from '../core/errors.js';
+import { IdbStore } from './idb-store.js';
+import { MemoryStore } from './memory-store.js';
+import type { EventStore, StorageMode } from './types.js';
+
+/** Options of `openStore`. */
+export interface OpenStoreOptions {
+  storage?: StorageMode;
+  dbName?: string;
+  /** Maximum number of events kept on the device. */
+  cap?: number;
+  blockedTimeoutMs?: number;
+}
+
+/** Opens the requested store. Never rejects: a failed IndexedDB open falls back to memory. */
+export async function openStore(options: OpenStoreOptions = {}): Promise<EventStore> {
+  if (options.storage === 'memory') return new MemoryStore({ cap: options.cap });
+  try {
+    return await IdbStore.open({ dbName: options.dbName, cap: options.cap, blockedTimeoutMs: options.blockedTimeoutMs });
+  } catch (error) {
+    const reason = isAisleError(error) ? error.message : `Opening IndexedDB failed: ${String(error)}`;
+    return new MemoryStore({ cap: options.cap, fallbackReason: reason });
+  }
+}
