@@ -41,4 +41,6 @@ export interface LeaveOneOutUser {
   valid: number;
   /** Test target and its history (= train + valid). */
   test: number;
+  /** The whole sequence (train + valid + test), so the test history keeps the valid event's type and timestamp. */
+  sequence: UserSequence;
 }
