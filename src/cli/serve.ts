@@ -1,0 +1,113 @@
+/**
+ * `aisle serve`: runs the companion service over a models directory until SIGINT or SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import { AisleError } from '../core/errors.js';
+import { startServer, type CorsOrigins } from '../server/app.js';
+
+const HELP = `Usage: aisle serve --models DIR [options]
+
+Starts the companion service: ANN candidates, hybrid search, item lookups and model files
+over HTTP, for the Aisle SDK running on store pages.
+
+Options:
+  --models DIR       models directory written by \`aisle train\` (required)
+  --port N           TCP port to listen on; 0 picks a free port (default 8787)
+  --host ADDR        interface to bind (default 127.0.0.1; 0.0.0.0 for every interface)
+  --cors ORIGINS     origins allowed to call from a browser: '*' for any (default),
+                     a comma-separated list of exact origins, or 'off' for no CORS headers
+  --ef-search N      HNSW efSearch for every ANN search (default: the value stored in the index)
+  --nprobe N         IVF nprobe for every ANN search (default: the value stored in the index)
+  --log-level LEVEL  pino level: fatal, error, warn, info, debug, trace or silent (default info)
+  -h, --help         print this help
+`;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function invalidOption(name: string, value: string, expected: string): AisleError {
+  return new AisleError('AISLE_INVALID_ARGUMENT', `aisle serve: --${name} must be ${expected}, got ${JSON.stringify(value)}. Run \`aisle serve --help\`.`);
+}
+
+function parseInteger(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < min || number > max) throw invalidOption(name, value, `an integer in [${min}, ${max}]`);
+  return number;
+}
+
+/** Parses the --cors value: '*', 'off', or a comma-separated list of origins. */
+export function parseCors(value: string | undefined): CorsOrigins {
+  if (value === undefined || value === '*') return '*';
+  if (value === 'off') return false;
+  const origins = value.split(',').map((origin) => origin.trim()).filter((origin) => origin.length > 0);
+  for (const origin of origins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw invalidOption('cors', origin, "'*', 'off' or origins like https://shop.example (scheme and host, no path)");
+  }
+  if (origins.length === 0) throw invalidOption('cors', value, "'*', 'off' or a comma-separated list of origins");
+  return origins;
+}
+
+/** Resolves once the process receives SIGINT or SIGTERM; returns the signal name. */
+function waitForStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+function parseOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      models: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      cors: { type: 'string' },
+      'ef-search': { type: 'string' },
+      nprobe: { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+}
+
+/** Runs `aisle serve` with the arguments after the command name; returns the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  let values: ReturnType<typeof parseOptions>['values'];
+  try {
+    values = parseOptions(argv).values;
+  } catch (error) {
+    process.stderr.write(`aisle serve: ${(error as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (values.models === undefined) {
+    process.stderr.write(`aisle serve: --models DIR is required.\n\n${HELP}`);
+    return 2;
+  }
+  const level = values['log-level'] ?? 'info';
+  if (!LOG_LEVELS.includes(level)) throw invalidOption('log-level', level, LOG_LEVELS.join(', '));
+
+  const app = await startServer({
+    modelsDir: values.models,
+    port: parseInteger('port', values.port, 0, 65535) ?? 8787,
+    host: values.host ?? '127.0.0.1',
+    cors: parseCors(values.cors),
+    logger: { level },
+    ann: { efSearch: parseInteger('ef-search', values['ef-search'], 1, 100_000), nprobe: parseInteger('nprobe', values.nprobe, 1, 1_000_000) },
+  });
+
+  const signal = await waitForStopSignal();
+  app.log.info({ signal }, 'stopping the companion');
+  await app.close();
+  return 0;
+}

@@ -1,0 +1,127 @@
+/**
+ * The companion service: a Fastify app over one models directory. `createServer` loads and checks
+ * the directory and returns an app that is not yet listening (tests listen on port 0);
+ * `startServer` also listens and logs where.
+ */
+import cors from '@fastify/cors';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { AnnSearchParams } from './ann-source.js';
+import { installErrorHandlers } from './http-errors.js';
+import { registerCandidatesRoute } from './routes/candidates.js';
+import { registerHealthRoute } from './routes/health.js';
+import { registerItemRoutes } from './routes/items.js';
+import { registerModelRoutes } from './routes/models.js';
+import { registerSearchRoute } from './routes/search.js';
+import { LIMITS, type ServerLimits } from './schemas.js';
+import { loadServerState, type ServerState } from './state.js';
+
+/**
+ * Origins allowed to call the companion from a browser: '*' for any origin (the default, because
+ * the SDK runs on store pages of other origins), a list of exact origins, or false for no CORS
+ * headers at all.
+ */
+export type CorsOrigins = '*' | string[] | false;
+
+/** Options of createServer. */
+export interface ServerOptions {
+  /** Directory written by `aisle train` (manifest.json, items.json, item_vectors.f32, items.faiss, *.onnx). */
+  modelsDir: string;
+  /** Fastify logger option: false for none, true or pino options for JSON logs on stdout. Default false. */
+  logger?: FastifyServerOptions['logger'];
+  cors?: CorsOrigins;
+  limits?: ServerLimits;
+  /** efSearch (HNSW) and nprobe (IVF) used for every ANN search. */
+  ann?: AnnSearchParams;
+}
+
+/** Options of startServer: createServer's plus where to listen. */
+export interface StartOptions extends ServerOptions {
+  /** TCP port; 0 picks a free one. Default 8787. */
+  port?: number;
+  /** Interface to bind. Default 127.0.0.1. */
+  host?: string;
+}
+
+async function registerCors(app: FastifyInstance, origins: CorsOrigins): Promise<void> {
+  if (origins === false) return;
+  await app.register(cors, {
+    origin: origins === '*' ? '*' : origins,
+    methods: ['GET', 'HEAD', 'POST'],
+    allowedHeaders: ['Content-Type'],
+    exposedHeaders: ['ETag', 'X-Request-Id'],
+    maxAge: 600,
+  });
+}
+
+// State of each app built here, so startServer can log what it serves.
+const STATES = new WeakMap<FastifyInstance, ServerState>();
+
+function registerRoutes(app: FastifyInstance, state: ServerState): void {
+  registerCandidatesRoute(app, state);
+  registerSearchRoute(app, state);
+  registerItemRoutes(app, state);
+  registerModelRoutes(app, state);
+  registerHealthRoute(app, state);
+}
+
+/**
+ * Loads a models directory and builds the companion app, not yet listening. Rejects with a coded
+ * AisleError when a file of the directory is missing or invalid (AISLE_MANIFEST_INVALID,
+ * AISLE_MODEL_LOAD_FAILED, AISLE_MODEL_CHECKSUM_MISMATCH, AISLE_INDEX_LOAD_FAILED,
+ * AISLE_NATIVE_UNAVAILABLE). Closing the app frees the FAISS index.
+ */
+export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
+  const state = await loadServerState(options.modelsDir, options.ann);
+
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.limits?.bodyLimit ?? LIMITS.bodyLimit,
+    // Reject unknown filter keys instead of silently dropping them (Fastify's default), so a
+    // filter the server does not understand never returns unfiltered items.
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+
+  try {
+    installErrorHandlers(app);
+    await registerCors(app, options.cors ?? '*');
+    app.addHook('onSend', async (request, reply) => {
+      void reply.header('X-Request-Id', request.id);
+    });
+    registerRoutes(app, state);
+
+    // onClose hooks run after the HTTP server has stopped and in-flight requests have finished,
+    // so no search can still use the index when it is freed.
+    app.addHook('onClose', async (instance) => {
+      state.ann.dispose();
+      instance.log.info('companion stopped, FAISS index freed');
+    });
+    await app.ready();
+  } catch (error) {
+    state.ann.dispose();
+    throw error;
+  }
+
+  STATES.set(app, state);
+  return app;
+}
+
+/** Creates the companion and listens on host:port; returns the listening app. */
+export async function startServer(options: StartOptions): Promise<FastifyInstance> {
+  const app = await createServer(options);
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await app.listen({ port: options.port ?? 8787, host });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const state = STATES.get(app);
+  app.log.info(
+    { host, port, modelsDir: options.modelsDir, items: state?.catalog.size, dim: state?.manifest.dim, indexType: state?.ann.type, version: state?.manifest.version },
+    'companion started',
+  );
+  return app;
+}

@@ -1,0 +1,134 @@
+/**
+ * The item catalog the companion serves: items.json and item_vectors.f32 of a models directory,
+ * checked against the manifest. Entry i of `items`, row i of `vectors` and FAISS id i are the same
+ * item.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AisleError } from '../core/errors.js';
+import type { CatalogFileEntry } from '../core/model-dir.js';
+import type { ItemWire, Manifest } from '../core/types.js';
+import { encodeVector, isFiniteVector } from '../core/vector.js';
+
+/** Number of items in the popular list that /v1/candidates and /v1/trending return. */
+export const POPULAR_LIST_SIZE = 50;
+
+/** Read-only item data with lookups by id and by metadata. */
+export class Catalog {
+  readonly items: readonly CatalogFileEntry[];
+  /** Row-major items × dim Float32Array of L2-normalized item vectors. */
+  readonly vectors: Float32Array;
+  readonly dim: number;
+  /** Item indices sorted by stats.popularity, most popular first. */
+  readonly byPopularity: readonly number[];
+  private readonly indexById: Map<string, number>;
+
+  constructor(items: CatalogFileEntry[], vectors: Float32Array, dim: number) {
+    this.items = items;
+    this.vectors = vectors;
+    this.dim = dim;
+    this.indexById = new Map(items.map((item, index) => [item.id, index]));
+    this.byPopularity = items.map((_, index) => index).sort((a, b) => items[b].stats.popularity - items[a].stats.popularity || a - b);
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  /** Returns the index of an item id, or undefined when the catalog has no such item. */
+  indexOf(id: string): number | undefined {
+    return this.indexById.get(id);
+  }
+
+  /** Returns row `index` of the vectors as a view (callers must not write to it). */
+  vector(index: number): Float32Array {
+    return this.vectors.subarray(index * this.dim, (index + 1) * this.dim);
+  }
+
+  /** Builds the wire form of an item; a fresh object each call, so callers may add fields. */
+  toWire(index: number): ItemWire {
+    const { stats, neighbors, tags, ...meta } = this.items[index];
+    const wire: ItemWire = { ...meta, vector: encodeVector(this.vector(index)), stats: { ...stats } };
+    if (tags) wire.tags = [...tags];
+    if (neighbors) wire.neighbors = neighbors.map(([id, score]) => [id, score]);
+    return wire;
+  }
+
+  /** Returns the most popular item indices, best first, skipping `excluded` ones. */
+  popular(limit: number, excluded?: ReadonlySet<string>): number[] {
+    const result: number[] = [];
+    for (const index of this.byPopularity) {
+      if (result.length >= limit) break;
+      if (excluded?.has(this.items[index].id)) continue;
+      result.push(index);
+    }
+    return result;
+  }
+}
+
+function invalidFile(path: string, problem: string, cause?: unknown): AisleError {
+  return new AisleError('AISLE_MODEL_LOAD_FAILED', `Loading ${path} failed: ${problem}. Re-run \`aisle train\` to write the models directory again.`, {
+    cause,
+    details: { file: path },
+  });
+}
+
+function checkEntry(entry: unknown, position: number, seen: Set<string>, path: string): CatalogFileEntry {
+  const item = entry as CatalogFileEntry;
+  if (typeof item !== 'object' || item === null || typeof item.id !== 'string' || item.id.length === 0) {
+    throw invalidFile(path, `entry ${position} has no string \`id\``);
+  }
+  if (seen.has(item.id)) throw invalidFile(path, `item id ${JSON.stringify(item.id)} appears twice (again at entry ${position})`);
+  seen.add(item.id);
+
+  const stats = item.stats;
+  if (typeof stats !== 'object' || stats === null || !Number.isFinite(stats.popularity) || !Number.isFinite(stats.trending)) {
+    throw invalidFile(path, `entry ${position} (${JSON.stringify(item.id)}) needs finite \`stats.popularity\` and \`stats.trending\``);
+  }
+  if (item.tags !== undefined && (!Array.isArray(item.tags) || !item.tags.every((tag) => typeof tag === 'string'))) {
+    throw invalidFile(path, `entry ${position} (${JSON.stringify(item.id)}) has \`tags\` that are not an array of strings`);
+  }
+  return item;
+}
+
+async function readItems(path: string, expected: number): Promise<CatalogFileEntry[]> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw invalidFile(path, `the file is missing or not valid JSON (${(error as Error).message})`, error);
+  }
+  if (!Array.isArray(raw)) throw invalidFile(path, 'the file must contain a JSON array of items');
+  if (raw.length !== expected) throw invalidFile(path, `it has ${raw.length} items but manifest.json says catalog.items = ${expected}`);
+
+  const seen = new Set<string>();
+  return raw.map((entry, position) => checkEntry(entry, position, seen, path));
+}
+
+async function readVectors(path: string, items: number, dim: number): Promise<Float32Array> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw invalidFile(path, `the file could not be read (${(error as Error).message})`, error);
+  }
+  const expected = items * dim * 4;
+  if (bytes.length !== expected) {
+    throw invalidFile(path, `it has ${bytes.length} bytes but ${items} items × dim ${dim} × 4 bytes = ${expected} were expected`);
+  }
+
+  // Read into a fresh array, because a Buffer from readFile may start at an offset that is not
+  // a multiple of 4, which a Float32Array view cannot use. The file is little-endian whatever
+  // the host is.
+  const vectors = new Float32Array(items * dim);
+  for (let i = 0; i < vectors.length; i++) vectors[i] = bytes.readFloatLE(i * 4);
+  if (!isFiniteVector(vectors)) throw invalidFile(path, 'it contains NaN or infinite values');
+  return vectors;
+}
+
+/** Loads and checks items.json and item_vectors.f32 named by the manifest. */
+export async function loadCatalog(modelsDir: string, manifest: Manifest): Promise<Catalog> {
+  const items = await readItems(join(modelsDir, manifest.catalog.itemsFile), manifest.catalog.items);
+  const vectors = await readVectors(join(modelsDir, manifest.catalog.vectorsFile), items.length, manifest.dim);
+  return new Catalog(items, vectors, manifest.dim);
+}

@@ -1,0 +1,31 @@
+/**
+ * Reciprocal rank fusion (Cormack, Clarke and Büttcher, SIGIR 2009): an item's fused score is the
+ * sum over the ranked lists that contain it of 1 / (RRF_K + rank), with rank starting at 1. It
+ * needs only ranks, so BM25 scores and inner products need no common scale.
+ */
+
+/** Rank offset of reciprocal rank fusion; 60 is the value of the original paper. */
+export const RRF_K = 60;
+
+/** One fused result: the catalog index of the item and its fused score. */
+export interface FusedHit {
+  index: number;
+  score: number;
+}
+
+/**
+ * Fuses ranked lists of catalog indices (best first) and returns up to k items, best first.
+ * Ties keep the order in which items were first seen, list by list, so results are deterministic.
+ */
+export function reciprocalRankFusion(lists: ReadonlyArray<readonly number[]>, k: number): FusedHit[] {
+  const scores = new Map<number, number>();
+  for (const list of lists) {
+    list.forEach((index, position) => {
+      scores.set(index, (scores.get(index) ?? 0) + 1 / (RRF_K + position + 1));
+    });
+  }
+  return [...scores.entries()]
+    .map(([index, score]) => ({ index, score }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, k);
+}

@@ -1,0 +1,56 @@
+/**
+ * GET /v1/items and GET /v1/trending: items by id, and the popular list.
+ */
+import type { FastifyInstance } from 'fastify';
+import { AisleError } from '../../core/errors.js';
+import type { ItemsResponse, ItemWire } from '../../core/types.js';
+import { POPULAR_LIST_SIZE } from '../catalog.js';
+import { itemsQuerySchema, LIMITS, trendingQuerySchema } from '../schemas.js';
+import type { ServerState } from '../state.js';
+
+/** Body of GET /v1/trending: items best first. */
+export interface TrendingResponse {
+  items: ItemWire[];
+}
+
+// Splits the comma-separated ids parameter, dropping empty entries and repeats.
+function parseIds(param: string): string[] {
+  const ids = [...new Set(param.split(',').filter((id) => id.length > 0))];
+  if (ids.length === 0) {
+    throw new AisleError('AISLE_INVALID_REQUEST', 'Invalid request: `querystring.ids` has no ids. Pass ?ids=a,b,c.', { details: { field: 'querystring.ids' } });
+  }
+  if (ids.length > LIMITS.maxItemIds) {
+    throw new AisleError('AISLE_INVALID_REQUEST', `Invalid request: \`querystring.ids\` has ${ids.length} ids, more than the limit of ${LIMITS.maxItemIds}. Split the request.`, {
+      details: { field: 'querystring.ids', limit: LIMITS.maxItemIds },
+    });
+  }
+  const long = ids.find((id) => id.length > LIMITS.maxIdLength);
+  if (long !== undefined) {
+    throw new AisleError('AISLE_INVALID_REQUEST', `Invalid request: an id in \`querystring.ids\` has ${long.length} characters, more than the limit of ${LIMITS.maxIdLength}.`, {
+      details: { field: 'querystring.ids', limit: LIMITS.maxIdLength },
+    });
+  }
+  return ids;
+}
+
+/** Registers GET /v1/items and GET /v1/trending. */
+export function registerItemRoutes(app: FastifyInstance, state: ServerState): void {
+  const { catalog } = state;
+
+  app.get<{ Querystring: { ids: string } }>('/v1/items', { schema: { querystring: itemsQuerySchema } }, async (request): Promise<ItemsResponse> => {
+    const items: ItemWire[] = [];
+    const missing: string[] = [];
+    for (const id of parseIds(request.query.ids)) {
+      const index = catalog.indexOf(id);
+      if (index === undefined) missing.push(id);
+      else items.push(catalog.toWire(index));
+    }
+    return { items, missing };
+  });
+
+  // NOTE: until live event counters exist, trending is the popularity of the training data.
+  app.get<{ Querystring: { k?: number } }>('/v1/trending', { schema: { querystring: trendingQuerySchema } }, async (request): Promise<TrendingResponse> => {
+    const k = request.query.k ?? POPULAR_LIST_SIZE;
+    return { items: catalog.popular(k).map((index) => catalog.toWire(index)) };
+  });
+}

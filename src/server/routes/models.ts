@@ -1,0 +1,48 @@
+/**
+ * GET /models/:file: manifest.json and the .onnx files it lists, and nothing else from the models
+ * directory. The name is matched against that list, never joined with a client path, so no
+ * request can reach another file.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { MODEL_FILES } from '../../core/model-dir.js';
+import { errorBody } from '../http-errors.js';
+import { modelFileParamsSchema } from '../schemas.js';
+import type { ServerState } from '../state.js';
+
+// Model files are named by content in the manifest (a new training run writes a new version and
+// sha256), so browsers may keep them for a year; the manifest itself must be revalidated.
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+function notFound(reply: FastifyReply, file: string): FastifyReply {
+  const shown = JSON.stringify(file.slice(0, 200));
+  return reply.status(404).type('application/json').send(errorBody('AISLE_NOT_FOUND', `No model file ${shown}. Only ${MODEL_FILES.manifest} and the .onnx files it lists are served.`));
+}
+
+/** Registers GET /models/:file (HEAD is registered by Fastify along with GET). */
+export function registerModelRoutes(app: FastifyInstance, state: ServerState): void {
+  const { manifestFile, modelFiles, manifest } = state;
+  const shaByFile = new Map([manifest.models.userTower, manifest.models.ranker, manifest.models.rankerFp32].flatMap((entry) => (entry ? [[entry.file, entry.sha256]] : [])));
+
+  app.get<{ Params: { file: string } }>('/models/:file', { schema: { params: modelFileParamsSchema } }, async (request, reply) => {
+    const { file } = request.params;
+
+    if (file === MODEL_FILES.manifest) {
+      void reply.header('Cache-Control', 'no-cache').header('ETag', manifestFile.etag);
+      if (request.headers['if-none-match'] === manifestFile.etag) return reply.status(304).send();
+      return reply.type('application/json').header('Content-Length', manifestFile.bytes.length).send(manifestFile.bytes);
+    }
+
+    if (!modelFiles.has(file)) return notFound(reply, file);
+
+    const path = join(state.modelsDir, file);
+    const etag = `"${shaByFile.get(file)}"`;
+    void reply.header('Cache-Control', IMMUTABLE).header('ETag', etag);
+    if (request.headers['if-none-match'] === etag) return reply.status(304).send();
+
+    const { size } = await stat(path);
+    return reply.type('application/octet-stream').header('Content-Length', size).send(createReadStream(path));
+  });
+}

@@ -1,0 +1,103 @@
+/**
+ * JSON schemas of the companion's request bodies and query strings. Every string, array and
+ * number has a bound, so the size of the work a request can cause is known before it runs.
+ * Unknown top-level fields are allowed, so a newer SDK can talk to an older companion; an unknown
+ * filter key is rejected, because ignoring it would return unfiltered items.
+ */
+
+/** Bounds of request fields. */
+export const LIMITS = {
+  maxK: 1000,
+  maxExclude: 1000,
+  maxIdLength: 256,
+  maxQueryLength: 512,
+  maxItemIds: 500,
+  /** Characters of the comma-separated ids parameter of /v1/items: ids plus separators. */
+  maxIdsParamLength: 500 * 257,
+  maxFilterLength: 256,
+  /** Bytes of a request body. */
+  bodyLimit: 256 * 1024,
+} as const;
+
+/** Limits a caller can change through createServer. */
+export type ServerLimits = Partial<Pick<typeof LIMITS, 'bodyLimit'>>;
+
+/**
+ * Returns the largest base64 length accepted for a vector of `dim` floats. The schema allows up to
+ * twice the right length, so a vector of a wrong dim reaches the decoder and gets the precise
+ * AISLE_INVALID_VECTOR reason, while a huge string is still rejected early.
+ */
+export function maxVectorLength(dim: number): number {
+  return 4 * Math.ceil((dim * 2 * 4) / 3);
+}
+
+function vectorSchema(dim: number) {
+  return { type: 'string', minLength: 1, maxLength: maxVectorLength(dim) } as const;
+}
+
+const kSchema = { type: 'integer', minimum: 1, maximum: LIMITS.maxK } as const;
+
+/** Schema of the POST /v1/candidates body. */
+export function candidatesBodySchema(dim: number) {
+  return {
+    type: 'object',
+    required: ['vector', 'k'],
+    properties: {
+      vector: vectorSchema(dim),
+      k: kSchema,
+      exclude: {
+        type: 'array',
+        maxItems: LIMITS.maxExclude,
+        items: { type: 'string', minLength: 1, maxLength: LIMITS.maxIdLength },
+      },
+      filter: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          category: { type: 'string', minLength: 1, maxLength: LIMITS.maxFilterLength },
+          brand: { type: 'string', minLength: 1, maxLength: LIMITS.maxFilterLength },
+        },
+      },
+    },
+  } as const;
+}
+
+/** Schema of the POST /v1/search body. */
+export function searchBodySchema(dim: number) {
+  return {
+    type: 'object',
+    required: ['query', 'k'],
+    properties: {
+      query: { type: 'string', maxLength: LIMITS.maxQueryLength },
+      k: kSchema,
+      vector: vectorSchema(dim),
+    },
+  } as const;
+}
+
+/** Schema of the GET /v1/items query string. */
+export const itemsQuerySchema = {
+  type: 'object',
+  required: ['ids'],
+  properties: {
+    ids: { type: 'string', minLength: 1, maxLength: LIMITS.maxIdsParamLength },
+  },
+} as const;
+
+/** Schema of the GET /v1/trending query string. */
+export const trendingQuerySchema = {
+  type: 'object',
+  properties: {
+    k: { type: 'integer', minimum: 1, maximum: LIMITS.maxK },
+  },
+} as const;
+
+/**
+ * Schema of the GET /models/:file path parameters. An empty or unknown name is left to the
+ * route, which answers 404 like for any file it does not serve.
+ */
+export const modelFileParamsSchema = {
+  type: 'object',
+  required: ['file'],
+  properties: { file: { type: 'string', maxLength: 255 } },
+} as const;

@@ -1,0 +1,78 @@
+/**
+ * BM25 full-text search over the catalog text (title, category, brand, tags) with MiniSearch.
+ * Terms are NFKC-normalized and lowercased on both sides, so full-width letters, ligatures and
+ * case differences match; terms without a letter or digit (emoji, punctuation) are dropped.
+ */
+import MiniSearch from 'minisearch';
+import type { CatalogFileEntry } from '../core/model-dir.js';
+
+/** One text match: the catalog index of the item and its BM25 score (positive, finite). */
+export interface TextHit {
+  index: number;
+  score: number;
+}
+
+interface TextDocument {
+  index: number;
+  title: string;
+  category: string;
+  brand: string;
+  tags: string;
+}
+
+const WORD_SEPARATOR = /[^\p{L}\p{N}]+/u;
+
+/** Splits text into lowercase NFKC words of letters and digits. */
+export function tokenize(text: string): string[] {
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .split(WORD_SEPARATOR)
+    .filter((word) => word.length > 0);
+}
+
+// Edit distance allowed for a query term: short words would match too many others with a typo.
+function fuzzyDistance(term: string): number | false {
+  if (term.length >= 8) return 2;
+  if (term.length >= 4) return 1;
+  return false;
+}
+
+/** A BM25 index over the catalog, built once at start-up and read-only afterwards. */
+export class TextSearch {
+  private readonly index: MiniSearch<TextDocument>;
+
+  constructor(items: readonly CatalogFileEntry[]) {
+    this.index = new MiniSearch<TextDocument>({
+      idField: 'index',
+      fields: ['title', 'category', 'brand', 'tags'],
+      tokenize,
+      processTerm: (term) => term,
+      searchOptions: {
+        boost: { title: 2 },
+        prefix: (term) => term.length >= 3,
+        fuzzy: fuzzyDistance,
+        combineWith: 'OR',
+      },
+    });
+    this.index.addAll(
+      items.map((item, index) => ({
+        index,
+        title: item.title ?? '',
+        category: item.category ?? '',
+        brand: item.brand ?? '',
+        tags: (item.tags ?? []).join(' '),
+      })),
+    );
+  }
+
+  /** Returns up to k best matches of the query, best first; an empty list when it has no words. */
+  search(query: string, k: number): TextHit[] {
+    if (tokenize(query).length === 0) return [];
+    return this.index
+      .search(query)
+      .filter((result) => Number.isFinite(result.score) && result.score > 0)
+      .slice(0, k)
+      .map((result) => ({ index: result.id as number, score: result.score }));
+  }
+}
