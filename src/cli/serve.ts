@@ -25,7 +25,7 @@ Options:
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function invalidOption(name: string, value: string, expected: string): AisleError {
-  return new AisleError('AISLE_INVALID_ARGUMENT', `aisle serve: --${name} must be ${expected}, got ${JSON.stringify(value)}. Run \`aisle serve --help\`.`);
+  return new AisleError('AISLE_INVALID_ARGUMENT', `--${name} must be ${expected}, got ${JSON.stringify(value)}. Run \`aisle serve --help\`.`);
 }
 
 function parseInteger(name: string, value: string | undefined, min: number, max: number): number | undefined {

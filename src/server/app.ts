@@ -1,7 +1,7 @@
 /**
  * The companion service: a Fastify app over one models directory. `createServer` loads and checks
- * the directory and returns an app that is not yet listening (tests listen on port 0);
- * `startServer` also listens and logs where.
+ * the directory and returns an app that is not yet listening, so tests can listen on port 0.
+ * `startServer` also listens and logs the address.
  */
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';

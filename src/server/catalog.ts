@@ -99,7 +99,7 @@ async function readItems(path: string, expected: number): Promise<CatalogFileEnt
     throw invalidFile(path, `the file is missing or not valid JSON (${(error as Error).message})`, error);
   }
   if (!Array.isArray(raw)) throw invalidFile(path, 'the file must contain a JSON array of items');
-  if (raw.length !== expected) throw invalidFile(path, `it has ${raw.length} items but manifest.json says catalog.items = ${expected}`);
+  if (raw.length !== expected) throw invalidFile(path, `it has ${raw.length} items but manifest.json has catalog.items = ${expected}`);
 
   const seen = new Set<string>();
   return raw.map((entry, position) => checkEntry(entry, position, seen, path));

@@ -1,10 +1,14 @@
 /**
- * Reciprocal rank fusion (Cormack, Clarke and Büttcher, SIGIR 2009): an item's fused score is the
- * sum over the ranked lists that contain it of 1 / (RRF_K + rank), with rank starting at 1. It
- * needs only ranks, so BM25 scores and inner products need no common scale.
+ * Reciprocal rank fusion: an item's fused score is the sum, over the ranked lists that contain
+ * it, of 1 / (RRF_K + rank), with rank starting at 1. It uses only ranks, so BM25 scores and
+ * inner products need no common scale.
  */
 
-/** Rank offset of reciprocal rank fusion; 60 is the value of the original paper. */
+/**
+ * Rank offset of reciprocal rank fusion. A large offset flattens the curve, so agreement between
+ * lists wins: rank 10 in both lists scores 2/70, above rank 1 in one list (1/61). With an offset
+ * of 1 the single top rank would win (1/2 against 2/11).
+ */
 export const RRF_K = 60;
 
 /** One fused result: the catalog index of the item and its fused score. */

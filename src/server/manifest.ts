@@ -11,10 +11,10 @@ export const MAX_DIM = 4096;
 type Json = Record<string, unknown>;
 
 function fail(field: string, expected: string, value: unknown, path: string): never {
-  const shown = value === undefined ? 'nothing' : JSON.stringify(value);
+  const found = value === undefined ? 'nothing' : JSON.stringify(value);
   throw new AisleError(
     'AISLE_MANIFEST_INVALID',
-    `Reading ${path} failed: field \`${field}\` must be ${expected}, got ${shown}. Fix the file or re-run \`aisle train\`.`,
+    `Reading ${path} failed: field \`${field}\` must be ${expected}, got ${found}. Fix the file or re-run \`aisle train\`.`,
     { details: { field, file: path } },
   );
 }

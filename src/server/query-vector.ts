@@ -2,7 +2,7 @@
  * Decoding of the user vectors and query vectors that clients send as base64 float32 LE.
  */
 import { AisleError } from '../core/errors.js';
-import { decodeVector, isFiniteVector, norm } from '../core/vector.js';
+import { base64ToBytes, decodeVector, isFiniteVector, norm } from '../core/vector.js';
 
 function invalid(field: string, reason: string, message: string): AisleError {
   return new AisleError('AISLE_INVALID_VECTOR', `Invalid \`${field}\`: ${message}`, { details: { field, reason } });
@@ -14,9 +14,13 @@ function invalid(field: string, reason: string, message: string): AisleError {
  * `details.reason` one of 'not_base64', 'wrong_dim', 'non_finite', 'zero_norm'.
  */
 export function decodeQueryVector(text: string, dim: number, field: string): Float32Array {
+  const bytes = base64ToBytes(text);
+  if (bytes === null) {
+    throw invalid(field, 'not_base64', 'the value is not base64 (standard alphabet with = padding, a multiple of 4 characters).');
+  }
   const vector = decodeVector(text);
   if (vector === null) {
-    throw invalid(field, 'not_base64', 'the value is not base64 of float32 values (its length must be a multiple of 4 characters and decode to a multiple of 4 bytes).');
+    throw invalid(field, 'wrong_dim', `the value decodes to ${bytes.length} bytes, which is not a whole number of float32 values; dim ${dim} needs ${dim * 4} bytes.`);
   }
   if (vector.length !== dim) {
     throw invalid(field, 'wrong_dim', `the vector has ${vector.length} values but the models have dim ${dim}.`);

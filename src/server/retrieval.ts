@@ -13,9 +13,9 @@ export interface ItemFilter {
 }
 
 /**
- * Largest number of filter matches scored by an exact scan. Below it a scan of the matching rows
- * is cheap (about dim × matches multiply-adds) and returns exactly the best k; above it the
- * index is searched with over-fetching instead.
+ * Largest number of filter matches scored by an exact scan. Up to this size a scan costs about
+ * dim × matches multiply-adds and returns exactly the best k. Larger match sets are searched in
+ * the index with over-fetching instead.
  */
 export const EXACT_SCAN_LIMIT = 20_000;
 
@@ -42,29 +42,32 @@ function countPresent(catalog: Catalog, excluded: ReadonlySet<string>): number {
   return present;
 }
 
+/** A candidate request after decoding: a normalized user vector, k, exclusions and a filter. */
+export interface CandidateQuery {
+  vector: Float32Array;
+  k: number;
+  excluded: ReadonlySet<string>;
+  filter?: ItemFilter;
+}
+
 /**
- * Returns up to k items nearest to the normalized `vector`, best first, skipping `excluded` ids
- * and items that fail `filter`. Scores are inner products clamped to [-1, 1]: both sides are
- * L2-normalized, so anything outside is float rounding.
+ * Returns up to k items nearest to the normalized query vector, best first, skipping excluded ids
+ * and items that fail the filter. Scores are inner products clamped to [-1, 1]: both sides are
+ * L2-normalized, so anything outside is float rounding. When at most `exactScanLimit` items
+ * match the filter, those items are scored by an exact scan.
  */
-export async function retrieveCandidates(
-  catalog: Catalog,
-  ann: AnnSource,
-  vector: Float32Array,
-  k: number,
-  excluded: ReadonlySet<string>,
-  filter?: ItemFilter,
-): Promise<AnnHit[]> {
+export async function retrieveCandidates(catalog: Catalog, ann: AnnSource, query: CandidateQuery, exactScanLimit = EXACT_SCAN_LIMIT): Promise<AnnHit[]> {
+  const { vector, k, excluded, filter } = query;
   const keep = (index: number) => !excluded.has(catalog.items[index].id) && (!filter || matchesFilter(catalog, index, filter));
   const fetch = k + countPresent(catalog, excluded);
   let hits: AnnHit[];
 
   if (filter && (filter.category !== undefined || filter.brand !== undefined)) {
     const rows = catalog.items.map((_, index) => index).filter((index) => keep(index));
-    if (rows.length <= EXACT_SCAN_LIMIT) {
+    if (rows.length <= exactScanLimit) {
       hits = scanExact(catalog, vector, rows, k);
     } else {
-      // Matches are spread through the index: fetch enough that about k of them are expected in
+      // Matches are spread through the index: fetch enough that about 2k of them are expected in
       // the results. NOTE: a filter whose matches sit far from the user vector can still return
       // fewer than k items.
       const share = rows.length / catalog.size;

@@ -1,7 +1,7 @@
 /**
  * JSON schemas of the companion's request bodies and query strings. Every string, array and
  * number has a bound, so the size of the work a request can cause is known before it runs.
- * Unknown top-level fields are allowed, so a newer SDK can talk to an older companion; an unknown
+ * Unknown top-level fields are allowed, so a newer SDK can call an older companion. An unknown
  * filter key is rejected, because ignoring it would return unfiltered items.
  */
 
@@ -93,8 +93,8 @@ export const trendingQuerySchema = {
 } as const;
 
 /**
- * Schema of the GET /models/:file path parameters. An empty or unknown name is left to the
- * route, which answers 404 like for any file it does not serve.
+ * Schema of the GET /models/:file path parameters. An empty or unknown name passes, so the route
+ * returns the same 404 as for any other file it does not serve.
  */
 export const modelFileParamsSchema = {
   type: 'object',

@@ -1,7 +1,7 @@
 /**
  * BM25 full-text search over the catalog text (title, category, brand, tags) with MiniSearch.
- * Terms are NFKC-normalized and lowercased on both sides, so full-width letters, ligatures and
- * case differences match; terms without a letter or digit (emoji, punctuation) are dropped.
+ * Item text and queries are NFKC-normalized and lowercased, so full-width letters, ligatures and
+ * case differences match. Terms without a letter or digit (emoji, punctuation) are dropped.
  */
 import MiniSearch from 'minisearch';
 import type { CatalogFileEntry } from '../core/model-dir.js';
@@ -21,6 +21,12 @@ interface TextDocument {
 }
 
 const WORD_SEPARATOR = /[^\p{L}\p{N}]+/u;
+
+/**
+ * Largest number of query words searched; the rest are ignored. Each word costs a prefix and a
+ * fuzzy walk of the term tree, so this bounds the work of one request.
+ */
+export const MAX_QUERY_WORDS = 32;
 
 /** Splits text into lowercase NFKC words of letters and digits. */
 export function tokenize(text: string): string[] {
@@ -68,9 +74,10 @@ export class TextSearch {
 
   /** Returns up to k best matches of the query, best first; an empty list when it has no words. */
   search(query: string, k: number): TextHit[] {
-    if (tokenize(query).length === 0) return [];
+    const words = tokenize(query).slice(0, MAX_QUERY_WORDS);
+    if (words.length === 0) return [];
     return this.index
-      .search(query)
+      .search(words.join(' '))
       .filter((result) => Number.isFinite(result.score) && result.score > 0)
       .slice(0, k)
       .map((result) => ({ index: result.id as number, score: result.score }));

@@ -1,7 +1,8 @@
 /**
- * The companion service end to end: a small models directory is generated in a tmp dir (seeded
- * L2-normalized vectors, a Flat FAISS index written by the real binding, dummy .onnx files with
- * their sha256), the real server listens on a free port and every route is called with fetch.
+ * The companion service end to end. Each run generates a small models directory in a tmp dir:
+ * seeded L2-normalized vectors, a Flat FAISS index written by the real binding and dummy .onnx
+ * files with their sha256. The real server listens on a free port and every route is called
+ * with fetch.
  */
 import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
@@ -14,6 +15,8 @@ import type { CandidatesResponse, ErrorBody, ItemsResponse, Manifest, SearchResp
 import { decodeVector, encodeVector, normalize } from '../../src/core/vector.js';
 import { FaissIndex } from '../../src/server/ann/faiss.js';
 import { createServer } from '../../src/server/app.js';
+import { retrieveCandidates } from '../../src/server/retrieval.js';
+import { loadServerState } from '../../src/server/state.js';
 
 const ITEMS = 500;
 const DIM = 16;
@@ -217,6 +220,23 @@ describe('POST /v1/candidates', () => {
     expect(body.items).toHaveLength(8);
   });
 
+  it('filters large match sets through ANN over-fetch', async () => {
+    const state = await loadServerState(fixture.dir);
+    try {
+      const random = seededRandom(17);
+      for (const filter of [{ category: 'Serum' }, { brand: 'Nova' }]) {
+        const query = randomUnitVector(random);
+        const keep = (i: number) => (filter.category === undefined || fixture.items[i].category === filter.category) && (filter.brand === undefined || fixture.items[i].brand === filter.brand);
+        // An exact-scan limit of 0 forces the ANN path that large catalogs take.
+        const hits = await retrieveCandidates(state.catalog, state.ann, { vector: query, k: 8, excluded: new Set(), filter }, 0);
+        const actual = hits.map((hit) => ({ id: fixture.items[hit.index].id, annScore: hit.score }));
+        expectSameRanking(actual, bruteForceTopK(fixture, query, 8, keep));
+      }
+    } finally {
+      state.ann.dispose();
+    }
+  });
+
   it('rejects bad vectors with AISLE_INVALID_VECTOR', async () => {
     const withNaN = randomUnitVector(seededRandom(1));
     withNaN[3] = Number.NaN;
@@ -230,6 +250,7 @@ describe('POST /v1/candidates', () => {
       [encodeVector(new Float32Array(DIM + 1).fill(0.25)), 'wrong_dim'],
       ['@@@@not base64!', 'not_base64'],
       ['AAAAAAA', 'not_base64'],
+      ['AAAA', 'wrong_dim'],
     ];
     for (const [vector, reason] of cases) {
       const body = await expectError(await post('/v1/candidates', { vector, k: 5 }), 400, 'AISLE_INVALID_VECTOR');

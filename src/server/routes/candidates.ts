@@ -18,7 +18,7 @@ export function registerCandidatesRoute(app: FastifyInstance, state: ServerState
     const vector = decodeQueryVector(request.body.vector, manifest.dim, 'vector');
     const excluded = new Set(request.body.exclude ?? []);
 
-    const hits = await retrieveCandidates(catalog, ann, vector, k, excluded, filter);
+    const hits = await retrieveCandidates(catalog, ann, { vector, k, excluded, filter });
     return {
       items: hits.map((hit) => ({ ...catalog.toWire(hit.index), annScore: hit.score })),
       popular: catalog.popular(POPULAR_LIST_SIZE, excluded).map((index) => catalog.toWire(index)),

@@ -12,13 +12,13 @@ import { errorBody } from '../http-errors.js';
 import { modelFileParamsSchema } from '../schemas.js';
 import type { ServerState } from '../state.js';
 
-// Model files are named by content in the manifest (a new training run writes a new version and
-// sha256), so browsers may keep them for a year; the manifest itself must be revalidated.
+// The manifest pins each model file by sha256 and a new training run writes new files, so browsers
+// may keep model bytes for a year. The manifest itself must be revalidated on every load.
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 function notFound(reply: FastifyReply, file: string): FastifyReply {
-  const shown = JSON.stringify(file.slice(0, 200));
-  return reply.status(404).type('application/json').send(errorBody('AISLE_NOT_FOUND', `No model file ${shown}. Only ${MODEL_FILES.manifest} and the .onnx files it lists are served.`));
+  const quotedName = JSON.stringify(file.slice(0, 200));
+  return reply.status(404).type('application/json').send(errorBody('AISLE_NOT_FOUND', `No model file ${quotedName}. Only ${MODEL_FILES.manifest} and the .onnx files it lists are served.`));
 }
 
 /** Registers GET /models/:file (HEAD is registered by Fastify along with GET). */

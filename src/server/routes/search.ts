@@ -11,7 +11,7 @@ import type { ServerState } from '../state.js';
 /**
  * Registers POST /v1/search. Without a vector, `searchScore` is the BM25 score. With a vector,
  * the BM25 and ANN lists (k each) are fused by reciprocal rank fusion and `searchScore` is the
- * fused score; a query without words then returns the ANN list alone.
+ * fused score. A query without words and with a vector returns the ANN list alone.
  */
 export function registerSearchRoute(app: FastifyInstance, state: ServerState): void {
   const { catalog, ann, text, manifest } = state;
