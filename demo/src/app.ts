@@ -1,0 +1,252 @@
+/**
+ * The storefront controller: routes (hash based, so any static host serves the demo), page
+ * rendering, event tracking and the recommended row. Every engine call goes through `Engine`,
+ * which never throws, so each page also has a plain catalog order to fall back on.
+ */
+import type { Catalog, CatalogItem } from './catalog.js';
+import type { DemoConfig } from './config.js';
+import { formatMs, h, replaceChildren } from './dom.js';
+import type { Engine, EngineResult } from './engine.js';
+import { listingPage, loadingPage } from './views/listing.js';
+import { AislePanel } from './views/panel.js';
+import { productPage, showSimilar } from './views/product-page.js';
+import { countProfileEvents, profileItemIds, profileView } from './views/profile-view.js';
+import { RecommendedRow } from './views/recommended-row.js';
+import { StoreHeader } from './views/header.js';
+
+const ROW_SIZE = 12;
+const LISTING_SIZE = 48;
+const SIMILAR_SIZE = 8;
+
+type TrackInput = Parameters<Engine['track']>[0];
+
+/** Text of a fallback notice for a failed or degraded engine answer. */
+function fallbackNotice(result: EngineResult | null, engine: Engine): string | undefined {
+  if (result?.degraded) return `Personalization is degraded (${result.degraded.reason}). Showing items in fallback order.`;
+  if (result) return undefined;
+  const reason = engine.startFailure?.reason ?? 'the engine did not answer';
+  return `Personalization is unavailable (${reason}). Showing items in the store's default order.`;
+}
+
+/** The storefront application. */
+export class App {
+  private readonly header: StoreHeader;
+  private readonly row: RecommendedRow;
+  private readonly panel: AislePanel;
+  private readonly view = h('main', { class: 'view' });
+  private readonly toast = h('div', { class: 'toast', attrs: { role: 'status' } });
+  private categories: string[] = [];
+  private cart = 0;
+  private storedEvents = 0;
+  /** Increments per recommend call, so only the newest answer reaches the row. */
+  private rowTicket = 0;
+  private viewTicket = 0;
+  private currentItemId: string | undefined;
+  /** The item the shopper opened from a list: its click event already covers the product view. */
+  private openedFromList: string | undefined;
+
+  constructor(private readonly config: DemoConfig, private readonly catalog: Catalog, private readonly engine: Engine) {
+    const open = (item: CatalogItem, listId: string, position: number) => this.openProduct(item, listId, position);
+    this.header = new StoreHeader((query) => { location.hash = `#/search/${encodeURIComponent(query)}`; }, config.dataset);
+    this.row = new RecommendedRow(open);
+    this.panel = new AislePanel(() => void this.forget());
+    engine.onCall((record) => this.panel.showCall(record));
+  }
+
+  /** Mounts the page into `root` and renders the current route. */
+  async mount(root: HTMLElement): Promise<void> {
+    const banner = this.engine.startFailure
+      ? h('p', { class: 'banner', data: { testid: 'engine-banner' }, text: `Personalization is off: ${this.engine.startFailure.reason}. The store works as usual.` })
+      : null;
+    replaceChildren(root, this.header.element, h('div', { class: 'page' }, banner, this.row.element, this.view), this.panel.element, this.toast);
+    window.addEventListener('hashchange', () => void this.route());
+
+    this.storedEvents = countProfileEvents(await this.engine.profile());
+    this.categories = await this.loadCategories();
+    await Promise.all([this.refreshInfo(), this.refreshRow(), this.route()]);
+  }
+
+  private async loadCategories(): Promise<string[]> {
+    const popular = await this.catalog.trending(200).catch(() => []);
+    const counts = new Map<string, number>();
+    for (const item of popular) if (item.category) counts.set(item.category, (counts.get(item.category) ?? 0) + 1);
+    return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 12).map(([category]) => category);
+  }
+
+  private async route(): Promise<void> {
+    const hash = decodeURIComponent(location.hash.replace(/^#\/?/, ''));
+    const [page, ...rest] = hash.split('/');
+    const argument = rest.join('/');
+    const ticket = ++this.viewTicket;
+    this.currentItemId = page === 'item' ? argument : undefined;
+    if (page !== 'item') this.header.searchInput.value = page === 'search' ? argument : '';
+    this.show(ticket, loadingPage());
+    window.scrollTo({ top: 0 });
+
+    if (page === 'item' && argument) return this.showProduct(ticket, argument);
+    if (page === 'category' && argument) return this.showCategory(ticket, argument);
+    if (page === 'search' && argument) return this.showSearch(ticket, argument);
+    if (page === 'profile') return this.showProfile(ticket);
+    return this.showHome(ticket);
+  }
+
+  /** Replaces the main view unless a newer navigation has started since `ticket`. */
+  private show(ticket: number, element: HTMLElement): boolean {
+    if (ticket !== this.viewTicket) return false;
+    replaceChildren(this.view, element);
+    return true;
+  }
+
+  private goToCategory(category: string | undefined): void {
+    location.hash = category ? `#/category/${encodeURIComponent(category)}` : '#/';
+  }
+
+  private async showHome(ticket: number): Promise<void> {
+    const items = await this.catalog.trending(LISTING_SIZE).catch(() => []);
+    const page = listingPage(
+      { title: 'Popular right now', subtitle: 'The most popular products across all shoppers.', items, listId: 'trending', categories: this.categories },
+      (item, listId, position) => this.openProduct(item, listId, position),
+      (category) => this.goToCategory(category),
+    );
+    this.show(ticket, page);
+  }
+
+  private async showCategory(ticket: number, category: string): Promise<void> {
+    const found = await this.catalog.category(category, LISTING_SIZE).catch(() => []);
+    const ranked = await this.engine.rank(found.map((item) => item.id));
+    const items = ranked ? await this.resolve(ranked) : found;
+    const subtitle = ranked ? `${items.length} products, sorted for you on this device in ${formatMs(ranked.tookMs)}.` : `${items.length} products.`;
+    const page = listingPage(
+      { title: category, subtitle, notice: fallbackNotice(ranked, this.engine), items, listId: `category:${category}`, categories: this.categories, activeCategory: category },
+      (item, listId, position) => this.openProduct(item, listId, position),
+      (next) => this.goToCategory(next),
+    );
+    this.show(ticket, page);
+  }
+
+  private async showSearch(ticket: number, query: string): Promise<void> {
+    void this.trackAndRefresh({ type: 'search', query });
+    const answer = await this.engine.search(query, LISTING_SIZE);
+    // A degraded search may come back empty; plain companion search still finds the products.
+    const result = answer && answer.items.length === 0 && answer.degraded ? null : answer;
+    const items = result ? await this.resolve(result) : await this.catalog.search(query, LISTING_SIZE).catch(() => []);
+    const subtitle = result ? `${items.length} results, reranked for you in ${formatMs(result.tookMs)}.` : `${items.length} results.`;
+    const page = listingPage(
+      { title: `Results for “${query}”`, subtitle, notice: fallbackNotice(answer, this.engine), items, listId: 'search', categories: this.categories },
+      (item, listId, position) => this.openProduct(item, listId, position),
+      (category) => this.goToCategory(category),
+    );
+    this.show(ticket, page);
+  }
+
+  private async showProduct(ticket: number, itemId: string): Promise<void> {
+    const [item] = await this.catalog.items([itemId]).catch(() => []);
+    if (!item) {
+      this.show(ticket, h('p', { class: 'empty', text: `No product with id ${itemId} in this catalog.` }));
+      return;
+    }
+    if (this.openedFromList === itemId) this.openedFromList = undefined;
+    else void this.trackAndRefresh({ type: 'view', itemId });
+
+    const page = productPage(item, {
+      onAddToCart: (target) => this.addToCart(target, 'add_to_cart'),
+      onBuy: (target) => this.addToCart(target, 'purchase'),
+      onOpen: (target, listId, position) => this.openProduct(target, listId, position),
+      onCategory: (category) => this.goToCategory(category),
+    });
+    if (!this.show(ticket, page.element)) return;
+    const similar = await this.similarItems(item);
+    showSimilar(page.similar, similar, (target, listId, position) => this.openProduct(target, listId, position));
+  }
+
+  /**
+   * Similar items: the companion's co-visitation neighbours, topped up with a text search in
+   * the same category, then reranked for this shopper.
+   */
+  private async similarItems(item: CatalogItem): Promise<CatalogItem[]> {
+    const neighborIds = (item.neighbors ?? []).map(([id]) => id).slice(0, SIMILAR_SIZE * 2);
+    const neighbors = await this.catalog.items(neighborIds).catch(() => []);
+    const query = [item.category, item.title].filter(Boolean).join(' ').slice(0, 200);
+    const found = neighbors.length >= SIMILAR_SIZE || !query ? [] : await this.catalog.search(query, 40).catch(() => []);
+    const sameCategory = found.filter((candidate) => candidate.category === item.category);
+    const pool = [...neighbors, ...sameCategory].filter((candidate, index, all) => candidate.id !== item.id && all.findIndex((other) => other.id === candidate.id) === index);
+    const ranked = await this.engine.rank(pool.map((candidate) => candidate.id));
+    const ordered = ranked ? await this.resolve(ranked) : pool;
+    return ordered.slice(0, SIMILAR_SIZE);
+  }
+
+  private async showProfile(ticket: number): Promise<void> {
+    const profile = await this.engine.profile();
+    await this.catalog.items(profileItemIds(profile)).catch(() => []);
+    this.storedEvents = countProfileEvents(profile);
+    const page = profileView(profile, (id) => this.catalog.cached(id), {
+      onForget: () => void this.forget(),
+      onOpenId: (id) => { location.hash = `#/item/${encodeURIComponent(id)}`; },
+    });
+    this.show(ticket, page);
+  }
+
+  /** Opens a product from a list: records the click, then refreshes the row. */
+  private openProduct(item: CatalogItem, listId: string, position: number): void {
+    this.openedFromList = item.id;
+    location.hash = `#/item/${encodeURIComponent(item.id)}`;
+    void this.trackAndRefresh({ type: 'click', itemId: item.id, listId, position });
+  }
+
+  private addToCart(item: CatalogItem, type: 'add_to_cart' | 'purchase'): void {
+    this.cart += 1;
+    this.header.setCartCount(this.cart);
+    this.notify(type === 'purchase' ? `Order placed: ${item.title ?? item.id}` : `Added to cart: ${item.title ?? item.id}`);
+    void this.trackAndRefresh({ type, itemId: item.id });
+  }
+
+  private async trackAndRefresh(event: TrackInput): Promise<void> {
+    if (await this.engine.track(event)) this.storedEvents += 1;
+    await this.refreshRow();
+    await this.refreshInfo();
+  }
+
+  /** Asks the engine for the row; shows trending when it fails or returns nothing. */
+  private async refreshRow(): Promise<void> {
+    const ticket = ++this.rowTicket;
+    const exclude = this.currentItemId ? [this.currentItemId] : undefined;
+    const result = await this.engine.recommend(ROW_SIZE, exclude);
+    const items = result && result.items.length > 0 ? await this.resolve(result) : await this.catalog.trending(ROW_SIZE).catch(() => []);
+    if (ticket !== this.rowTicket) return;
+
+    const notice = fallbackNotice(result, this.engine);
+    const personal = this.storedEvents > 0 && result !== null && !result.degraded;
+    const subtitle = personal
+      ? `Picked on this device from your last ${this.storedEvents} actions, ranked in ${formatMs(result?.tookMs)}.`
+      : 'Trending now. Open a few products and this row adapts to you.';
+    this.row.show({ items, subtitle, notice, eventCount: this.storedEvents });
+  }
+
+  private async refreshInfo(): Promise<void> {
+    this.panel.showInfo(await this.engine.info(), this.engine.startFailure);
+  }
+
+  /** Resolves an engine result to catalog items, fetching metadata the result did not carry. */
+  private async resolve(result: EngineResult): Promise<CatalogItem[]> {
+    this.catalog.remember(result.items.flatMap((entry) => (entry.item ? [{ ...entry.item, id: entry.id }] : [])));
+    const ids = result.items.map((entry) => entry.id);
+    const missing = ids.filter((id) => !this.catalog.cached(id));
+    if (missing.length > 0) await this.catalog.items(missing).catch(() => []);
+    return ids.map((id) => this.catalog.cached(id)).filter((item): item is CatalogItem => item !== undefined);
+  }
+
+  private async forget(): Promise<void> {
+    const forgotten = await this.engine.forget();
+    this.storedEvents = 0;
+    this.notify(forgotten ? 'Done: everything Aisle stored on this device is erased.' : 'Forget me failed; see the Aisle panel.');
+    await this.refreshRow();
+    await this.refreshInfo();
+    if (location.hash.startsWith('#/profile')) await this.route();
+  }
+
+  private notify(text: string): void {
+    this.toast.textContent = text;
+    this.toast.classList.add('toast-visible');
+    window.setTimeout(() => this.toast.classList.remove('toast-visible'), 2600);
+  }
+}

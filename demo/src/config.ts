@@ -1,0 +1,28 @@
+/**
+ * Where the page finds the companion service. In order: the `?companion=` query parameter, the
+ * `config.json` next to the page (written by `npm start` and by the browser tests), then the
+ * default port of `aisle serve` on this machine.
+ */
+
+export interface DemoConfig {
+  /** Base URL of the companion service, without a trailing slash. */
+  endpoint: string;
+  /** Name of the dataset the models were trained on, shown in the header. */
+  dataset?: string;
+}
+
+const DEFAULT_ENDPOINT = 'http://127.0.0.1:8787';
+
+/** Loads the demo configuration; never throws, because a missing config.json is normal for a static build. */
+export async function loadConfig(): Promise<DemoConfig> {
+  const fromQuery = new URLSearchParams(location.search).get('companion');
+  let fromFile: Partial<DemoConfig> = {};
+  try {
+    const response = await fetch('./config.json', { cache: 'no-store' });
+    if (response.ok) fromFile = (await response.json()) as Partial<DemoConfig>;
+  } catch {
+    // No config.json: a static host without one uses the query parameter or the default.
+  }
+  const endpoint = (fromQuery ?? fromFile.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
+  return { endpoint, dataset: fromFile.dataset };
+}

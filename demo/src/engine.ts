@@ -1,0 +1,145 @@
+/**
+ * The page's only door to Aisle: it starts the SDK through its public entry and wraps every call,
+ * so a failure becomes a `degraded` note the page can show instead of an exception. It also times
+ * each call (the worker's own `tookMs` and the round trip seen by the page) for the status panel.
+ */
+// The SDK's public entry, the file a store gets as `import { createAisle } from 'aisle'`. The
+// demo names it by path so that tsc and Vite resolve it without a paths or alias setting.
+import { createAisle, type Aisle, type AisleEventInput, type ProfileView } from '../../src/client/index.js';
+
+type TrackInput = AisleEventInput;
+
+/** One scored item of an SDK result, as far as the page reads it. */
+export interface ScoredEntry {
+  id: string;
+  score: number;
+  item?: { id: string; title?: string; category?: string; brand?: string; price?: number; tags?: string[] };
+}
+
+/** Why a result is not the fully personalized one. */
+export interface DegradedNote {
+  reason: string;
+  code: string;
+}
+
+/** An SDK result, or the page's own fallback when the call failed. */
+export interface EngineResult {
+  items: ScoredEntry[];
+  degraded?: DegradedNote;
+  tookMs?: number;
+}
+
+/** The fields of info() the panel shows; every field is optional so an older SDK still renders. */
+export interface EngineInfo {
+  backend?: string | null;
+  backendTimings?: Record<string, number>;
+  models?: { version?: string; dim?: number } | null;
+  storage?: { mode?: string; fallbackReason?: string };
+  degraded?: Array<{ reason: string; code: string }>;
+}
+
+/** Timing and outcome of the last SDK call, for the status panel. */
+export interface CallRecord {
+  name: string;
+  tookMs?: number;
+  roundTripMs: number;
+  degraded?: DegradedNote;
+}
+
+type CallListener = (record: CallRecord) => void;
+
+function describeError(error: unknown): DegradedNote {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : 'AISLE_INTERNAL';
+  const reason = error instanceof Error ? error.message : String(error);
+  return { code, reason };
+}
+
+/** A wrapper around the SDK that never throws to the page. */
+export class Engine {
+  private readonly listeners: CallListener[] = [];
+
+  private constructor(
+    private aisle: Aisle | null,
+    /** Set when the SDK could not start at all; every call then returns an empty degraded result. */
+    readonly startFailure?: DegradedNote,
+  ) {}
+
+  /** Starts the SDK against the companion at `endpoint`; a start failure yields an engine that reports it. */
+  static async start(endpoint: string): Promise<Engine> {
+    try {
+      return new Engine(await createAisle({ endpoint }));
+    } catch (error) {
+      return new Engine(null, describeError(error));
+    }
+  }
+
+  /** Registers a listener called after every SDK call. */
+  onCall(listener: CallListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Records one behaviour event; returns true when the engine stored it. */
+  async track(event: TrackInput): Promise<boolean> {
+    const outcome = await this.call('track', (aisle) => aisle.track(event));
+    return outcome?.stored === true;
+  }
+
+  /** Personalized recommendations, or null when the SDK failed (the page then shows trending). */
+  recommend(k: number, exclude?: string[]): Promise<EngineResult | null> {
+    return this.call('recommend', (aisle) => aisle.recommend(exclude && exclude.length > 0 ? { k, exclude } : { k }) as Promise<EngineResult>);
+  }
+
+  /** Reranks ids the page already has for this shopper, or null when the SDK failed. */
+  rank(itemIds: string[]): Promise<EngineResult | null> {
+    return this.call('rank', (aisle) => aisle.rank(itemIds) as Promise<EngineResult>);
+  }
+
+  /** Personalized search, or null when the SDK failed (the page then uses plain companion search). */
+  search(query: string, k: number): Promise<EngineResult | null> {
+    return this.call('search', (aisle) => aisle.search(query, { k }) as Promise<EngineResult>);
+  }
+
+  /** What the engine stores about this shopper on this device, or null when unavailable. */
+  profile(): Promise<ProfileView | null> {
+    return this.call('profile', (aisle) => aisle.profile());
+  }
+
+  /** Engine status: backend, model version, storage mode, degraded reason. */
+  info(): Promise<EngineInfo | null> {
+    // Not reported to listeners: the panel polls info() and must keep showing the shopper's last call.
+    return this.call('info', (aisle) => aisle.info() as Promise<EngineInfo>, false);
+  }
+
+  /** Erases everything the engine stored on this device; returns false when that failed. */
+  async forget(): Promise<boolean> {
+    const outcome = await this.call('forget', async (aisle) => {
+      await aisle.forget();
+      return {};
+    });
+    return outcome !== null;
+  }
+
+  private async call<T extends object>(name: string, run: (aisle: Aisle) => Promise<T>, report = true): Promise<T | null> {
+    const emit = (record: CallRecord): void => {
+      if (report) this.emit(record);
+    };
+    if (!this.aisle) {
+      emit({ name, roundTripMs: 0, degraded: this.startFailure });
+      return null;
+    }
+    const started = performance.now();
+    try {
+      const result = await run(this.aisle);
+      const timing = result as { tookMs?: number; degraded?: DegradedNote };
+      emit({ name, tookMs: timing.tookMs, roundTripMs: performance.now() - started, degraded: timing.degraded });
+      return result;
+    } catch (error) {
+      emit({ name, roundTripMs: performance.now() - started, degraded: describeError(error) });
+      return null;
+    }
+  }
+
+  private emit(record: CallRecord): void {
+    for (const listener of this.listeners) listener(record);
+  }
+}

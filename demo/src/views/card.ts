@@ -1,0 +1,36 @@
+/** Product cards and grids; every card carries the data attributes the browser tests read. */
+import type { CatalogItem } from '../catalog.js';
+import { formatPrice, h } from '../dom.js';
+import { productImage } from '../image.js';
+
+/** Called when the shopper opens a product from a list, with the list id and 0-based position. */
+export type OpenProduct = (item: CatalogItem, listId: string, position: number) => void;
+
+/** Builds one product card linking to the product page. */
+export function productCard(item: CatalogItem, listId: string, position: number, onOpen: OpenProduct): HTMLElement {
+  const link = h(
+    'a',
+    { class: 'card-link', attrs: { href: `#/item/${encodeURIComponent(item.id)}` } },
+    h('div', { class: 'card-image', html: productImage(item) }),
+    h(
+      'div',
+      { class: 'card-body' },
+      h('div', { class: 'card-brand', text: item.brand ?? 'Unbranded' }),
+      h('div', { class: 'card-title', text: item.title ?? item.id, attrs: { title: item.title ?? item.id } }),
+      h('div', { class: 'card-meta' }, h('span', { class: 'card-price', text: formatPrice(item.price) }), h('span', { class: 'card-category', text: item.category ?? '' })),
+    ),
+  );
+  link.addEventListener('click', (event) => {
+    // Let modified clicks open a new tab as links normally do.
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    onOpen(item, listId, position);
+  });
+  return h('article', { class: 'card', data: { testid: 'product-card', itemId: item.id, category: item.category ?? '' } }, link);
+}
+
+/** Builds a grid of cards, or an empty-state message. */
+export function productGrid(items: CatalogItem[], listId: string, onOpen: OpenProduct, emptyText = 'No products to show.'): HTMLElement {
+  if (items.length === 0) return h('p', { class: 'empty', text: emptyText });
+  return h('div', { class: 'grid' }, ...items.map((item, position) => productCard(item, listId, position, onOpen)));
+}

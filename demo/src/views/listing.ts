@@ -1,0 +1,46 @@
+/** Listing pages: the home page with category chips, a category page and search results. */
+import type { CatalogItem } from '../catalog.js';
+import { h } from '../dom.js';
+import { productGrid, type OpenProduct } from './card.js';
+
+/** Everything a listing page shows. */
+export interface ListingContent {
+  title: string;
+  subtitle?: string;
+  /** Set when the order is a fallback (the engine failed or is degraded). */
+  notice?: string;
+  items: CatalogItem[];
+  listId: string;
+  categories: string[];
+  activeCategory?: string;
+}
+
+/** Builds the category chips; "All" leads back to the home page. */
+function categoryChips(categories: string[], active: string | undefined, onCategory: (category: string | undefined) => void): HTMLElement {
+  const chip = (label: string, category: string | undefined) =>
+    h('button', {
+      class: `chip${category === active ? ' chip-active' : ''}`,
+      text: label,
+      data: { testid: 'category-chip', category: category ?? '' },
+      attrs: { type: 'button', 'aria-pressed': String(category === active) },
+      on: { click: () => onCategory(category) },
+    });
+  return h('div', { class: 'chips', attrs: { role: 'toolbar', 'aria-label': 'Categories' } }, chip('All', undefined), ...categories.map((category) => chip(category, category)));
+}
+
+/** Builds a listing page. */
+export function listingPage(content: ListingContent, onOpen: OpenProduct, onCategory: (category: string | undefined) => void): HTMLElement {
+  return h(
+    'div',
+    { class: 'listing', data: { testid: 'listing', listId: content.listId } },
+    content.categories.length > 0 && categoryChips(content.categories, content.activeCategory, onCategory),
+    h('div', { class: 'listing-head' }, h('h1', { text: content.title }), content.subtitle && h('p', { class: 'muted', text: content.subtitle })),
+    content.notice && h('p', { class: 'notice', data: { testid: 'degraded-notice' }, text: content.notice }),
+    productGrid(content.items, content.listId, onOpen),
+  );
+}
+
+/** Builds the placeholder shown while a page loads. */
+export function loadingPage(): HTMLElement {
+  return h('div', { class: 'loading', attrs: { 'aria-busy': 'true' } }, h('div', { class: 'spinner' }), 'Loading…');
+}

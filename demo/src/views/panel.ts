@@ -1,0 +1,59 @@
+/** The small Aisle status panel: engine info, the last call's latency and the "Forget me" button. */
+import { formatMs, h, replaceChildren } from '../dom.js';
+import type { CallRecord, EngineInfo } from '../engine.js';
+
+/** Rows of the panel: label, text, and whether the value is a problem. */
+function infoRows(info: EngineInfo): Array<[label: string, text: string, bad: boolean]> {
+  const backend = info.backend ?? 'none (no model loaded)';
+  const timing = info.backend ? info.backendTimings?.[info.backend] : undefined;
+  const storage = info.storage?.mode ?? 'unknown';
+  const degraded = info.degraded ?? [];
+  return [
+    ['Backend', timing === undefined ? backend : `${backend} (${formatMs(timing)} per run)`, !info.backend],
+    ['Model', info.models?.version ? `${info.models.version}${info.models.dim ? `, dim ${info.models.dim}` : ''}` : 'not loaded', !info.models],
+    ['Storage', info.storage?.fallbackReason ? `${storage}: ${info.storage.fallbackReason}` : storage, storage !== 'indexeddb'],
+    ['Degraded', degraded.length === 0 ? 'no' : degraded.map((entry) => `${entry.reason} (${entry.code})`).join('; '), degraded.length > 0],
+  ];
+}
+
+/** The status panel element and its update methods. */
+export class AislePanel {
+  readonly element: HTMLElement;
+  private readonly infoList = h('dl', { class: 'panel-info' });
+  private readonly lastCall = h('p', { class: 'panel-call', data: { testid: 'last-call' }, text: 'No call yet.' });
+  private readonly body: HTMLElement;
+
+  constructor(onForget: () => void) {
+    const forget = h('button', { class: 'button button-ghost', text: 'Forget me', data: { testid: 'forget-button' }, on: { click: onForget } });
+    const toggle = h('button', { class: 'panel-toggle', text: 'Aisle', attrs: { 'aria-expanded': 'true' } });
+    this.body = h('div', { class: 'panel-body' }, this.infoList, this.lastCall, forget);
+    toggle.addEventListener('click', () => {
+      this.body.hidden = !this.body.hidden;
+      toggle.setAttribute('aria-expanded', String(!this.body.hidden));
+    });
+    this.element = h('aside', { class: 'panel', data: { testid: 'aisle-panel' }, attrs: { 'aria-label': 'Aisle status' } }, toggle, this.body);
+  }
+
+  /** Shows the fields of info(), or the reason the engine did not start. */
+  showInfo(info: EngineInfo | null, startFailure?: { reason: string; code: string }): void {
+    if (!info) {
+      const reason = startFailure ? `${startFailure.reason} (${startFailure.code})` : 'unavailable';
+      replaceChildren(this.infoList, h('dt', { text: 'Engine' }), h('dd', { class: 'bad', text: `not running: ${reason}` }));
+      return;
+    }
+    const cells = infoRows(info).flatMap(([label, text, bad]) => [
+      h('dt', { text: label }),
+      h('dd', { class: bad ? 'bad' : 'good', data: { field: label.toLowerCase() }, text }),
+    ]);
+    replaceChildren(this.infoList, ...cells);
+  }
+
+  /** Shows the name and timing of the last SDK call. */
+  showCall(record: CallRecord): void {
+    const parts = [`${record.name}()`, `worker ${formatMs(record.tookMs)}`, `round trip ${formatMs(record.roundTripMs)}`];
+    this.lastCall.textContent = `Last call: ${parts.join(' · ')}`;
+    this.lastCall.classList.toggle('bad', record.degraded !== undefined);
+    if (record.degraded) this.lastCall.title = `${record.degraded.code}: ${record.degraded.reason}`;
+    else this.lastCall.removeAttribute('title');
+  }
+}

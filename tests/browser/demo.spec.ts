@@ -1,0 +1,154 @@
+/**
+ * The demo store end to end: the built page (dist/demo) on a static server, the real companion
+ * over the demo models, and the real SDK in Chromium. The tests share one page and run in order,
+ * because each step builds on the shopper state the previous one left.
+ */
+import { chromium, expect, test, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
+import type { FastifyInstance } from 'fastify';
+import { ensureDemoBuild } from '../../demo/node/build.js';
+import { DEMO_MODELS_DIR, ensureModels, ensureNativeAddon } from '../../demo/node/models.js';
+import { serveStatic, type StaticSite } from '../../demo/node/static-server.js';
+import { createServer } from '../../src/server/app.js';
+
+const CHROMIUM_ARGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--no-sandbox'];
+const ROW = '[data-testid=recommended-row]';
+const ROW_CARDS = `${ROW} [data-testid=product-card]`;
+
+let companion: FastifyInstance;
+let site: StaticSite;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let endpoint: string;
+let trendingIds: Set<string>;
+
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async () => {
+  // The first run may build the addon, train the demo models and build the page; later runs reuse them.
+  test.setTimeout(900_000);
+  const log = (line: string) => console.log(`[demo tests] ${line}`);
+  ensureNativeAddon(log);
+  ensureModels('demo', DEMO_MODELS_DIR, log);
+  const root = await ensureDemoBuild(log);
+
+  companion = await createServer({ modelsDir: DEMO_MODELS_DIR });
+  await companion.listen({ host: '127.0.0.1', port: 0 });
+  const address = companion.server.address();
+  endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  site = await serveStatic(root, { endpoint, dataset: 'demo catalog' });
+
+  const trending = (await (await fetch(`${endpoint}/v1/trending?k=50`)).json()) as { items: Array<{ id: string }> };
+  trendingIds = new Set(trending.items.map((item) => item.id));
+
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+});
+
+test.afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await site?.close();
+  await companion?.close();
+});
+
+async function idsOf(cards: Locator): Promise<string[]> {
+  return cards.evaluateAll((elements) => elements.map((element) => (element as HTMLElement).dataset.itemId ?? ''));
+}
+
+async function categoriesOf(cards: Locator): Promise<string[]> {
+  return cards.evaluateAll((elements) => elements.map((element) => (element as HTMLElement).dataset.category ?? ''));
+}
+
+/** Waits until the row was computed with `count` stored events. */
+async function rowAfterEvents(count: number): Promise<void> {
+  await expect(page.locator(ROW)).toHaveAttribute('data-events', String(count));
+  await expect(page.locator(ROW_CARDS).first()).toBeVisible();
+}
+
+test('new shopper sees trending items', async () => {
+  await page.goto(`${site.url}/`);
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  await rowAfterEvents(0);
+
+  const ids = await idsOf(page.locator(ROW_CARDS));
+  expect(ids.length).toBe(12);
+  for (const id of ids) expect(trendingIds.has(id), `row item ${id} is not trending`).toBe(true);
+  await expect(page.locator('[data-testid=aisle-panel]')).toContainText('Backend');
+});
+
+test('three clicks in a category steer the row', async () => {
+  // The category with the most trending items, so its page has at least three products.
+  const categories = await categoriesOf(page.locator('[data-testid=listing] [data-testid=product-card]'));
+  const counts = new Map<string, number>();
+  for (const category of categories) counts.set(category, (counts.get(category) ?? 0) + 1);
+  const [category] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
+
+  await page.locator(`[data-testid=category-chip][data-category="${category}"]`).click();
+  const listing = page.locator(`[data-testid=listing][data-list-id="category:${category}"] [data-testid=product-card]`);
+  const clicked: string[] = [];
+  for (let step = 1; step <= 3; step++) {
+    await expect(listing.first()).toBeVisible();
+    // The category page is reranked after every click, so pick the first product not yet opened.
+    const ids = await idsOf(listing);
+    const position = ids.findIndex((id) => !clicked.includes(id));
+    clicked.push(ids[position]);
+    await listing.nth(position).click();
+    await expect(page.locator('[data-testid=product-page]')).toHaveAttribute('data-item-id', ids[position]);
+    await rowAfterEvents(step);
+    if (step < 3) await page.goBack();
+  }
+
+  const rowCategories = await categoriesOf(page.locator(ROW_CARDS));
+  const inCategory = rowCategories.filter((entry) => entry === category).length;
+  expect(rowCategories.length).toBeGreaterThan(0);
+  expect(inCategory / rowCategories.length, `row categories: ${rowCategories.join(', ')}`).toBeGreaterThanOrEqual(0.5);
+});
+
+test('profile survives a reload', async () => {
+  await page.locator('[data-testid=profile-link]').click();
+  await page.reload();
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  await rowAfterEvents(3);
+
+  const profile = page.locator('[data-testid=profile-view]');
+  await expect(profile).toHaveAttribute('data-event-count', '3');
+  await expect(profile.locator('[data-testid=profile-event]')).toHaveCount(3);
+  await expect(profile.locator('[data-testid=profile-event][data-type=click]')).toHaveCount(3);
+});
+
+test('forget me empties the profile', async () => {
+  await page.locator('[data-testid=aisle-panel] [data-testid=forget-button]').click();
+
+  const profile = page.locator('[data-testid=profile-view]');
+  await expect(profile).toHaveAttribute('data-event-count', '0');
+  await expect(profile.locator('[data-testid=profile-empty]')).toBeVisible();
+  await rowAfterEvents(0);
+  for (const id of await idsOf(page.locator(ROW_CARDS))) expect(trendingIds.has(id), `row item ${id} is not trending`).toBe(true);
+
+  await page.reload();
+  await expect(page.locator('[data-testid=profile-view]')).toHaveAttribute('data-event-count', '0');
+});
+
+test('store works when models fail to load', async () => {
+  const degradedContext = await browser.newContext();
+  try {
+    // Every model file request fails, as when a CDN or the companion's /models route is down.
+    await degradedContext.route('**/models/**', (route) => route.abort('failed'));
+    const degradedPage = await degradedContext.newPage();
+    await degradedPage.goto(`${site.url}/`);
+    await expect(degradedPage.locator('body')).toHaveAttribute('data-ready', 'true');
+
+    const notice = degradedPage.locator('[data-testid=degraded-notice]:visible, [data-testid=engine-banner]');
+    await expect(notice.first()).toBeVisible();
+    await expect(degradedPage.locator(ROW_CARDS)).toHaveCount(12);
+
+    const card = degradedPage.locator('[data-testid=listing] [data-testid=product-card]').first();
+    const id = await card.getAttribute('data-item-id');
+    await card.click();
+    await expect(degradedPage.locator('[data-testid=product-page]')).toHaveAttribute('data-item-id', id ?? '');
+  } finally {
+    await degradedContext.close();
+  }
+});
