@@ -263,18 +263,47 @@ class AddWorker : public IndexWorker {
   idx_t n_;
 };
 
-// Per-call search parameters (FAISS 1.7.3 SearchParameters), so two searches with different
-// efSearch or nprobe values never change shared state on the index.
+// Sets hnsw.efSearch for one search and restores it after. FAISS 1.7.3's HNSW::search sizes its
+// candidate queue from the index's own efSearch and ignores SearchParametersHNSW::efSearch (fixed
+// upstream in 2024), so a per-call efSearch must be written to the index. This is safe only while
+// no other operation uses the index, which Index::Search checks.
+class EfSearchOverride {
+ public:
+  EfSearchOverride(faiss::Index* index, int efSearch) {
+    hnsw_ = efSearch > 0 ? dynamic_cast<faiss::IndexHNSW*>(index) : nullptr;
+    if (hnsw_ == nullptr) return;
+    previous_ = hnsw_->hnsw.efSearch;
+    hnsw_->hnsw.efSearch = efSearch;
+  }
+  ~EfSearchOverride() {
+    if (hnsw_ != nullptr) hnsw_->hnsw.efSearch = previous_;
+  }
+  EfSearchOverride(const EfSearchOverride&) = delete;
+  EfSearchOverride& operator=(const EfSearchOverride&) = delete;
+
+ private:
+  faiss::IndexHNSW* hnsw_ = nullptr;
+  int previous_ = 0;
+};
+
+// Searches with per-call parameters: nprobe through SearchParametersIVF, which FAISS 1.7.3
+// honours, and efSearch through both SearchParametersHNSW and EfSearchOverride.
 class SearchWorker : public IndexWorker {
  public:
-  SearchWorker(Napi::Env env, Index* owner, std::vector<float> queries, idx_t n, idx_t k,
+  SearchWorker(Napi::Env env, Index* owner, std::vector<float> queries, idx_t n, idx_t k, int efSearch,
                std::unique_ptr<faiss::SearchParameters> params, const std::string& context)
-      : IndexWorker(env, owner, context), queries_(std::move(queries)), n_(n), k_(k), params_(std::move(params)) {}
+      : IndexWorker(env, owner, context),
+        queries_(std::move(queries)),
+        n_(n),
+        k_(k),
+        efSearch_(efSearch),
+        params_(std::move(params)) {}
 
  protected:
   void Run(faiss::Index* index) override {
     distances_.resize(static_cast<size_t>(n_ * k_));
     labels_.resize(static_cast<size_t>(n_ * k_));
+    EfSearchOverride efSearch(index, efSearch_);
     index->search(n_, queries_.data(), k_, distances_.data(), labels_.data(), params_.get());
   }
 
@@ -297,6 +326,7 @@ class SearchWorker : public IndexWorker {
   std::vector<float> queries_;
   idx_t n_;
   idx_t k_;
+  int efSearch_;
   std::unique_ptr<faiss::SearchParameters> params_;
   std::vector<float> distances_;
   std::vector<idx_t> labels_;
@@ -396,6 +426,7 @@ Napi::Value Index::Search(const Napi::CallbackInfo& info) {
   std::unique_ptr<faiss::SearchParameters> params;
   if (efSearch > 0) {
     if (kind_ != "hnsw") throw Napi::Error::New(env, "Index.search: efSearch applies only to HNSW indexes, this index is " + kind_);
+    if (pending_ > 0) throw Napi::Error::New(env, "Index.search: efSearch needs the index to itself, but another operation is running");
     auto hnswParams = std::make_unique<faiss::SearchParametersHNSW>();
     hnswParams->efSearch = efSearch;
     params = std::move(hnswParams);
@@ -408,7 +439,7 @@ Napi::Value Index::Search(const Napi::CallbackInfo& info) {
   }
 
   const std::string context = "Index.search(n=" + std::to_string(n) + ", k=" + std::to_string(k) + ")";
-  auto* worker = new SearchWorker(env, this, CopyFloats(queries), n, k, std::move(params), context);
+  auto* worker = new SearchWorker(env, this, CopyFloats(queries), n, k, efSearch, std::move(params), context);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

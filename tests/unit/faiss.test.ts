@@ -128,11 +128,26 @@ describe('FaissIndex HNSW and IVF', () => {
     await index.add(vectors.subarray(0, 5000 * dim));
     const truth = exactSearch(vectors.subarray(0, 5000 * dim), dim, queries, 10);
 
+    const before = recallAtK(await index.search(queries, 10), truth, 10);
     const low = recallAtK(await index.search(queries, 10, { efSearch: 10 }), truth, 10);
     const high = recallAtK(await index.search(queries, 10, { efSearch: 200 }), truth, 10);
+    const after = recallAtK(await index.search(queries, 10), truth, 10);
 
     expect(high).toBeGreaterThan(low);
     expect(high).toBeGreaterThanOrEqual(0.95);
+    // A per-call efSearch must not stay on the index.
+    expect(after).toBe(before);
+  });
+
+  it('HNSW per-call efSearch equals the index setting', async () => {
+    const index = track(FaissIndex.create(dim, 'HNSW8'));
+    await index.add(vectors.subarray(0, 5000 * dim));
+
+    const perCall = await index.search(queries, 10, { efSearch: 128 });
+    await index.setParameter('efSearch', 128);
+    const stored = await index.search(queries, 10);
+
+    expect(Array.from(perCall.labels)).toEqual(Array.from(stored.labels));
   });
 
   it('IVF recall grows with nprobe', async () => {
