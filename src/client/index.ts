@@ -1,0 +1,237 @@
+/**
+ * The Aisle SDK, the npm entry `aisle`. `createAisle()` starts a module Web Worker that hosts the
+ * engine and returns an object of async calls. Every call that returns items answers even when
+ * the worker, the models, the companion or the storage fail: then with `degraded` set.
+ */
+import * as Comlink from 'comlink';
+import { AisleError } from '../core/errors.js';
+import type { AisleEventInput, Degraded, RankResult } from '../core/types.js';
+import { fromWireError, type AisleInfo, type AisleOptions, type ProfileView, type RecommendOptions, type Reply, type RequestContext, type ResolvedOptions, type SearchOptions, type TrackResult, type WorkerApi } from './protocol.js';
+import { startWorker } from './worker-start.js';
+
+export type * from './protocol.js';
+export type { AisleEvent, AisleEventInput, Degraded, EventType, ItemMeta, RankResult, ScoredItem } from '../core/types.js';
+export { AisleError, ERROR_CATALOG, isAisleError, type AisleErrorCode } from '../core/errors.js';
+
+/** Default time budget of one call, in milliseconds. */
+export const DEFAULT_TIMEOUT_MS = 3000;
+
+/** The SDK object that createAisle returns. */
+export interface Aisle {
+  /** Records a shopper event. Rejects with AISLE_INVALID_EVENT for a malformed event. */
+  track(event: AisleEventInput): Promise<TrackResult>;
+  /** Returns the top k items for the shopper, best first. */
+  recommend(options: RecommendOptions): Promise<RankResult>;
+  /** Returns the same item ids reordered for the shopper. */
+  rank(items: string[], context?: RequestContext): Promise<RankResult>;
+  /** Searches the catalog and reranks the hits for the shopper. */
+  search(query: string, options?: SearchOptions): Promise<RankResult>;
+  /** Returns everything stored about the shopper on this device. */
+  profile(): Promise<ProfileView>;
+  /** Erases everything stored about the shopper on this device. */
+  forget(): Promise<void>;
+  /** Returns the backend, model versions, storage mode and current degraded reasons. */
+  info(): Promise<AisleInfo>;
+  /** Stops the worker; pending and later calls reject with AISLE_DESTROYED. */
+  destroy(): Promise<void>;
+}
+
+/** Starts the worker and the engine. Rejects only for invalid options. */
+export async function createAisle(options: AisleOptions): Promise<Aisle> {
+  const resolved = resolveOptions(options);
+  const client = new AisleClient(resolved, options.workerUrl);
+  await client.start();
+  return client;
+}
+
+/** Applies defaults and checks the options of createAisle. */
+export function resolveOptions(options: AisleOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw invalidOption('options', options, 'an object like { endpoint: "https://reco.example.com" }');
+  let endpoint: string;
+  try {
+    endpoint = new URL(options.endpoint, globalThis.location?.href).href.replace(/\/+$/, '');
+  } catch {
+    throw invalidOption('endpoint', options.endpoint, 'the absolute or page-relative URL of the companion service');
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 10 && timeoutMs <= 600_000)) throw invalidOption('timeoutMs', timeoutMs, 'milliseconds from 10 to 600000');
+  const backend = options.backend ?? 'auto';
+  if (!['auto', 'wasm', 'webgpu'].includes(backend)) throw invalidOption('backend', backend, "'auto', 'wasm' or 'webgpu'");
+  const storage = options.storage ?? 'indexeddb';
+  if (!['indexeddb', 'memory'].includes(storage)) throw invalidOption('storage', storage, "'indexeddb' or 'memory'");
+  const maxEvents = options.maxEvents ?? 1000;
+  if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > 100_000) throw invalidOption('maxEvents', maxEvents, 'an integer from 1 to 100000');
+  const models = options.models === undefined ? `${endpoint}/models/manifest.json` : new URL(options.models, globalThis.location?.href).href;
+  return { endpoint, models, storage, timeoutMs, backend, dbName: options.dbName ?? 'aisle', maxEvents };
+}
+
+function invalidOption(name: string, value: unknown, expected: string): AisleError {
+  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return new AisleError('AISLE_INVALID_ARGUMENT', `createAisle(): option ${name} must be ${expected}; got ${shown}.`);
+}
+
+interface PendingCall {
+  reject(error: AisleError): void;
+  fail(degraded: Degraded): void;
+}
+
+/** The page side of the SDK: comlink calls with a time budget, fallbacks and life cycle. */
+class AisleClient implements Aisle {
+  private worker?: Worker;
+  private api?: Comlink.Remote<WorkerApi>;
+  private workerIssue?: Degraded;
+  private destroyed = false;
+  private readonly pending = new Set<PendingCall>();
+  /** Last personalized recommendation, served when the worker does not answer in time. */
+  private lastRecommendation: RankResult['items'] = [];
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly workerUrl: string | URL | undefined,
+  ) {}
+
+  async start(): Promise<void> {
+    try {
+      this.worker = startWorker(this.workerUrl);
+    } catch (error) {
+      this.workerIssue = { code: 'AISLE_WORKER_FAILED', reason: error instanceof Error ? error.message : String(error) };
+      return;
+    }
+    this.worker.addEventListener('error', (event) => this.onWorkerFailure(`The Aisle worker failed: ${event.message || 'its script could not be loaded'}.`));
+    this.worker.addEventListener('messageerror', () => this.onWorkerFailure('The Aisle worker sent a message the page could not read.'));
+    this.api = Comlink.wrap<WorkerApi>(this.worker);
+    // init opens the store and restores the profile; the models keep loading in the worker.
+    await this.call((api) => api.init(this.options), (degraded) => this.fallbackInfo(degraded)).catch(() => undefined);
+  }
+
+  track(event: AisleEventInput): Promise<TrackResult> {
+    const eventId = typeof event?.eventId === 'string' ? event.eventId : '';
+    return this.call((api) => api.track(event), (degraded) => ({ eventId, stored: false, degraded }));
+  }
+
+  async recommend(options: RecommendOptions): Promise<RankResult> {
+    const k = typeof options?.k === 'number' ? options.k : 0;
+    const result = await this.call(
+      (api) => api.recommend(options),
+      (degraded) => ({ items: this.lastRecommendation.slice(0, k), degraded, tookMs: 0 }),
+    );
+    if (!result.degraded) this.lastRecommendation = result.items;
+    return result;
+  }
+
+  rank(items: string[], context?: RequestContext): Promise<RankResult> {
+    const given = Array.isArray(items) ? items.filter((id): id is string => typeof id === 'string') : [];
+    return this.call(
+      (api) => api.rank(items, context),
+      (degraded) => ({ items: given.map((id, i) => ({ id, score: 1 - i / given.length })), degraded, tookMs: 0 }),
+    );
+  }
+
+  search(query: string, options?: SearchOptions): Promise<RankResult> {
+    return this.call((api) => api.search(query, options), (degraded) => ({ items: [], degraded, tookMs: 0 }));
+  }
+
+  profile(): Promise<ProfileView> {
+    return this.call((api) => api.profile());
+  }
+
+  forget(): Promise<void> {
+    return this.call((api) => api.forget());
+  }
+
+  info(): Promise<AisleInfo> {
+    return this.call((api) => api.info(), (degraded) => this.fallbackInfo(degraded));
+  }
+
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    const destroyedError = new AisleError('AISLE_DESTROYED', 'The call was pending when destroy() stopped the Aisle worker.');
+    for (const call of [...this.pending]) call.reject(destroyedError);
+    this.pending.clear();
+
+    // Let the engine release its sessions and close IndexedDB, but never wait long for it.
+    if (this.api) await withTimeout<Reply<void>>(this.api.destroy(), 1000).catch(() => undefined);
+    this.api?.[Comlink.releaseProxy]();
+    this.worker?.terminate();
+  }
+
+  /**
+   * Runs one worker call within the time budget. Without a `fallback` a failure rejects; with
+   * one, a timeout or a dead worker returns the fallback, marked degraded.
+   */
+  private call<T>(run: (api: Comlink.Remote<WorkerApi>) => Promise<Reply<T>>, fallback?: (degraded: Degraded) => T): Promise<T> {
+    if (this.destroyed) return Promise.reject(new AisleError('AISLE_DESTROYED', 'The Aisle engine was destroyed; create a new one with createAisle().'));
+    if (this.workerIssue || !this.api) {
+      const degraded = this.workerIssue ?? { code: 'AISLE_WORKER_FAILED', reason: 'The Aisle worker is not running.' };
+      return fallback ? Promise.resolve(fallback(degraded)) : Promise.reject(new AisleError('AISLE_WORKER_FAILED', degraded.reason));
+    }
+    const api = this.api;
+
+    return new Promise<T>((resolve, reject) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.pending.delete(entry);
+      };
+      const entry: PendingCall = {
+        reject: (error) => {
+          finish();
+          reject(error);
+        },
+        fail: (degraded) => {
+          finish();
+          if (fallback) resolve(fallback(degraded));
+          else reject(new AisleError(degraded.code === 'AISLE_TIMEOUT' ? 'AISLE_TIMEOUT' : 'AISLE_WORKER_FAILED', degraded.reason));
+        },
+      };
+      const timer = setTimeout(() => entry.fail({ code: 'AISLE_TIMEOUT', reason: `The Aisle worker did not answer within timeoutMs = ${this.options.timeoutMs} ms.` }), this.options.timeoutMs);
+      this.pending.add(entry);
+
+      run(api).then(
+        (reply) => {
+          if (!this.pending.has(entry)) return;
+          finish();
+          if (reply.ok) resolve(reply.value);
+          else reject(fromWireError(reply.error));
+        },
+        (error: unknown) => {
+          if (this.pending.has(entry)) entry.fail({ code: 'AISLE_WORKER_FAILED', reason: `Calling the Aisle worker failed: ${error instanceof Error ? error.message : String(error)}.` });
+        },
+      );
+    });
+  }
+
+  private onWorkerFailure(reason: string): void {
+    this.workerIssue = { code: 'AISLE_WORKER_FAILED', reason };
+    for (const call of [...this.pending]) call.fail(this.workerIssue);
+  }
+
+  private fallbackInfo(degraded: Degraded): AisleInfo {
+    return {
+      backend: null,
+      requestedBackend: this.options.backend,
+      backendTimings: {},
+      webgpu: { adapter: false },
+      models: null,
+      storage: { mode: this.options.storage },
+      degraded: [degraded],
+      endpoint: this.options.endpoint,
+    };
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

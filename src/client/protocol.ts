@@ -1,0 +1,160 @@
+/**
+ * The typed protocol between the page (client SDK) and the worker. Every worker method returns a
+ * `Reply`: a discriminated union of a value or a plain error object. Errors cross the worker
+ * boundary as data because structured clone drops the class and the `code` of an AisleError.
+ * The page and the worker both import this file; nothing else is shared between them.
+ */
+import { AisleError, isErrorCode, type AisleErrorCode } from '../core/errors.js';
+import type { AisleEvent, AisleEventInput, Degraded, RankResult } from '../core/types.js';
+
+/** Execution backend requested by the page. */
+export type BackendRequest = 'auto' | 'wasm' | 'webgpu';
+
+/** Options of `createAisle`. */
+export interface AisleOptions {
+  /** Base URL of the companion service, such as "https://reco.example.com". */
+  endpoint: string;
+  /** URL of manifest.json; defaults to `${endpoint}/models/manifest.json`. */
+  models?: string;
+  /** Where the engine keeps events and profile; default 'indexeddb' (falls back to memory). */
+  storage?: 'indexeddb' | 'memory';
+  /** Time budget of one call in milliseconds, after which it answers degraded; default 3000. */
+  timeoutMs?: number;
+  /** Execution backend; 'auto' (default) times WebGPU against wasm when an adapter exists. */
+  backend?: BackendRequest;
+  /**
+   * URL of the worker script (aisle.worker.js of the build). Needed with the script-tag build
+   * when the SDK is served from another origin than the page and its URL cannot be derived.
+   */
+  workerUrl?: string | URL;
+  /** IndexedDB database name; default 'aisle'. Pages that embed two engines give each a name. */
+  dbName?: string;
+  /** Maximum number of events kept on the device; default 1000. */
+  maxEvents?: number;
+}
+
+/** Exact-match metadata filters for retrieval. */
+export interface ItemFilter {
+  category?: string;
+  brand?: string;
+}
+
+/** Request context of recommend and rank. */
+export interface RequestContext {
+  /** Only items matching this filter are recommended; `rank` moves non-matching items last. */
+  filter?: ItemFilter;
+}
+
+/** Options of `recommend`. */
+export interface RecommendOptions {
+  /** Number of items to return, 1 to MAX_K. */
+  k: number;
+  context?: RequestContext;
+  /** Item ids never to return (such as the item on the current page). */
+  exclude?: string[];
+  /** Also return items the shopper already viewed or bought; default false. */
+  includeSeen?: boolean;
+}
+
+/** Options of `search`. */
+export interface SearchOptions {
+  /** Number of results, 1 to MAX_K; default 10. */
+  k?: number;
+}
+
+/** Result of `track`. */
+export interface TrackResult {
+  eventId: string;
+  /** False when an event with the same eventId was already stored (the call changed nothing). */
+  stored: boolean;
+  degraded?: Degraded;
+}
+
+/** What the engine stores about the shopper, as `profile()` shows it. */
+export interface ProfileView {
+  /** Stored events, oldest first. */
+  events: AisleEvent[];
+  /** The current user vector, or null before the first sequence event. */
+  userVector: number[] | null;
+  vectorVersion: number;
+  /** Stored events per type. */
+  counts: Record<string, number>;
+  storage: 'indexeddb' | 'memory';
+}
+
+/** State of the engine, as `info()` reports it. */
+export interface AisleInfo {
+  /** Backend running the models, or null when no model is loaded. */
+  backend: 'wasm' | 'webgpu' | null;
+  requestedBackend: BackendRequest;
+  /** Median milliseconds of one tower run plus a 200-row ranker run, per backend timed. */
+  backendTimings: Partial<Record<'wasm' | 'webgpu', number>>;
+  webgpu: { adapter: boolean; fallbackAdapter?: boolean };
+  /** Model set version and dims from manifest.json, or null before the manifest loaded. */
+  models: { version: string; dim: number; seqLen: number; userTowerSha256: string; rankerSha256: string } | null;
+  storage: { mode: 'indexeddb' | 'memory'; fallbackReason?: string };
+  /** Every reason why answers are not fully personalized right now. */
+  degraded: Degraded[];
+  endpoint: string;
+}
+
+/** The worker's methods as the page calls them through comlink. */
+export interface WorkerApi {
+  init(options: ResolvedOptions): Promise<Reply<AisleInfo>>;
+  track(event: AisleEventInput): Promise<Reply<TrackResult>>;
+  recommend(options: RecommendOptions): RankResultReply;
+  rank(items: string[], context?: RequestContext): RankResultReply;
+  search(query: string, options?: SearchOptions): RankResultReply;
+  profile(): Promise<Reply<ProfileView>>;
+  forget(): Promise<Reply<void>>;
+  info(): Promise<Reply<AisleInfo>>;
+  destroy(): Promise<Reply<void>>;
+}
+
+/** Options after defaults, as the worker receives them. */
+export interface ResolvedOptions {
+  endpoint: string;
+  models: string;
+  storage: 'indexeddb' | 'memory';
+  timeoutMs: number;
+  backend: BackendRequest;
+  dbName: string;
+  maxEvents: number;
+}
+
+/** An error as plain data. */
+export interface WireError {
+  name: string;
+  code: AisleErrorCode;
+  message: string;
+  details?: unknown;
+  cause?: string;
+}
+
+/** Outcome of one worker call. */
+export type Reply<T> = { ok: true; value: T } | { ok: false; error: WireError };
+
+/** Reply of recommend, rank and search. */
+export type RankResultReply = Promise<Reply<RankResult>>;
+
+/** Converts any thrown value to a WireError; non-Aisle errors become AISLE_INTERNAL. */
+export function toWireError(error: unknown): WireError {
+  if (error instanceof AisleError) return error.toJSON();
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { name: 'AisleError', code: 'AISLE_INTERNAL', message: `Unexpected error in the Aisle worker: ${message}`, cause: message };
+}
+
+/** Rebuilds an AisleError from its wire form. */
+export function fromWireError(wire: WireError): AisleError {
+  const code = isErrorCode(wire.code) ? wire.code : 'AISLE_INTERNAL';
+  return new AisleError(code, wire.message, { details: wire.details, cause: wire.cause });
+}
+
+/** Runs `call` and wraps its outcome in a Reply. */
+export async function toReply<T>(call: () => Promise<T>): Promise<Reply<T>> {
+  try {
+    return { ok: true, value: await call() };
+  } catch (error) {
+    return { ok: false, error: toWireError(error) };
+  }
+}

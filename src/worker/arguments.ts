@@ -1,0 +1,47 @@
+/** Checks of public call arguments; each failure is AISLE_INVALID_ARGUMENT naming the call and value. */
+import { AisleError } from '../core/errors.js';
+import { describe, MAX_ID_LENGTH, MAX_QUERY_LENGTH } from '../core/events.js';
+import type { ItemMeta } from '../core/types.js';
+import type { ItemFilter } from '../client/protocol.js';
+
+/** Largest k of recommend() and search(). */
+export const MAX_K = 100;
+/** Most item ids that rank() and the exclude option accept. */
+export const MAX_ITEMS = 500;
+
+/** Returns k when it is an integer from 1 to MAX_K. */
+export function checkK(call: string, k: unknown): number {
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > MAX_K) {
+    throw new AisleError('AISLE_INVALID_ARGUMENT', `${call}(): k must be an integer from 1 to ${MAX_K}; got ${describe(k)}.`, { details: { k } });
+  }
+  return k;
+}
+
+/** Returns `ids` when it is an array of at most MAX_ITEMS valid item ids. */
+export function checkItemIds(call: string, name: string, ids: unknown): string[] {
+  if (!Array.isArray(ids) || ids.length > MAX_ITEMS) {
+    throw new AisleError('AISLE_INVALID_ARGUMENT', `${call}(): ${name} must be an array of at most ${MAX_ITEMS} item ids; got ${describe(ids)}.`);
+  }
+  for (const id of ids) {
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
+      throw new AisleError('AISLE_INVALID_ARGUMENT', `${call}(): every entry of ${name} must be a non-empty string of at most ${MAX_ID_LENGTH} characters; got ${describe(id)}.`);
+    }
+  }
+  return ids as string[];
+}
+
+/** Returns the query when it is non-empty text of at most MAX_QUERY_LENGTH characters. */
+export function checkQuery(query: unknown): string {
+  if (typeof query !== 'string' || query.trim().length === 0 || query.length > MAX_QUERY_LENGTH) {
+    throw new AisleError('AISLE_INVALID_ARGUMENT', `search(): query must be non-empty text of at most ${MAX_QUERY_LENGTH} characters; got ${describe(query)}.`);
+  }
+  return query.normalize('NFKC');
+}
+
+/** Returns whether an item passes an exact-match filter; no filter passes everything. */
+export function matchesFilter(item: ItemMeta, filter: ItemFilter | undefined): boolean {
+  if (!filter) return true;
+  if (filter.category !== undefined && item.category !== filter.category) return false;
+  if (filter.brand !== undefined && item.brand !== filter.brand) return false;
+  return true;
+}

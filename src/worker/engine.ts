@@ -1,0 +1,361 @@
+/**
+ * The personalization engine that runs in the worker. Pure TypeScript over injected fetch,
+ * store and model runner, so Node tests drive it without a browser.
+ *
+ * Contract of every public method: invalid arguments reject with AISLE_INVALID_EVENT or
+ * AISLE_INVALID_ARGUMENT; infrastructure failures (companion, models, storage) never reject
+ * but return an answer with `degraded: { code, reason }`. After destroy() every call rejects
+ * with AISLE_DESTROYED.
+ */
+import type { AisleInfo, ProfileView, RequestContext, ResolvedOptions, SearchOptions, TrackResult, RecommendOptions } from '../client/protocol.js';
+import { covisitIds, mergeCandidates } from '../core/candidates.js';
+import { AisleError } from '../core/errors.js';
+import { validateEvent } from '../core/events.js';
+import { buildTowerInput } from '../core/sequence.js';
+import type { AisleEvent, AisleEventInput, Candidate, Degraded, Manifest, RankResult, SequenceEventType } from '../core/types.js';
+import type { BackendSelection } from '../runtime/backend.js';
+import type { FetchLike } from '../runtime/fetch.js';
+import type { ModelRunner } from '../runtime/model-runner.js';
+import type { EventStore } from '../store/types.js';
+import { checkItemIds, checkK, checkQuery, matchesFilter } from './arguments.js';
+import { CompanionClient } from './companion.js';
+import { ItemCatalog } from './item-catalog.js';
+import { loadModels, type RunnerFactory } from './models.js';
+import { CandidateRetriever } from './retrieval.js';
+import { rankGiven, rankSearchHits } from './reranking.js';
+import { degradedFrom, scoreCandidates, topK } from './scoring.js';
+import { HISTORY_LIMIT, isSequenceEvent, ShopperState } from './shopper.js';
+
+/** What the engine runs on; the worker passes browser implementations, tests their own. */
+export interface EngineDeps {
+  fetch: FetchLike;
+  store: EventStore;
+  createRunner: RunnerFactory;
+  now?: () => number;
+  makeId?: () => string;
+}
+
+/** The engine behind every SDK call. Create it with `Engine.create`. */
+export class Engine {
+  private readonly now: () => number;
+  private readonly makeId: () => string;
+  private readonly companion: CompanionClient;
+  private readonly catalog: ItemCatalog;
+  private readonly retriever: CandidateRetriever;
+  private readonly state: ShopperState;
+
+  private manifest?: Manifest;
+  private runner?: ModelRunner;
+  private selection?: BackendSelection;
+  private modelIssue?: Degraded;
+  private storageIssue?: Degraded;
+  private companionIssue?: Degraded;
+  private destroyed = false;
+  /** Settles when the model set is loaded or failed to load; never rejects. */
+  readonly ready: Promise<void>;
+  // Changes of the shopper state run one after another, and reads wait for them, so
+  // track() followed by recommend() always sees the tracked event.
+  private mutations: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly options: ResolvedOptions,
+    private readonly deps: EngineDeps,
+  ) {
+    this.now = deps.now ?? (() => Date.now());
+    this.makeId = deps.makeId ?? (() => globalThis.crypto.randomUUID());
+    this.companion = new CompanionClient(options.endpoint, deps.fetch, () => options.timeoutMs);
+    this.catalog = new ItemCatalog(this.companion);
+    this.retriever = new CandidateRetriever(this.companion, deps.store, this.now);
+    this.state = new ShopperState(this.now());
+    if (deps.store.fallbackReason) this.storageIssue = { code: 'AISLE_STORAGE_UNAVAILABLE', reason: deps.store.fallbackReason };
+    this.ready = this.loadModelSet();
+  }
+
+  /** Creates an engine, restores the stored profile and starts loading the models in the background. */
+  static async create(options: ResolvedOptions, deps: EngineDeps): Promise<Engine> {
+    const engine = new Engine(options, deps);
+    await engine.serialize(() => engine.restore());
+    return engine;
+  }
+
+  /** Validates and stores an event, then updates the history and the user vector. */
+  async track(input: AisleEventInput): Promise<TrackResult> {
+    this.checkAlive();
+    const event = validateEvent(input, this.now(), this.makeId);
+    return this.serialize(async () => {
+      let degraded: Degraded | undefined;
+      let stored = true;
+      try {
+        stored = await this.deps.store.addEvent(event);
+      } catch (error) {
+        // The event still counts for this session; it is only not kept on the device.
+        degraded = this.noteStorageFailure(error);
+      }
+      if (!stored) return { eventId: event.eventId, stored: false };
+
+      const counts = this.state.profile.counts;
+      counts[event.type] = (counts[event.type] ?? 0) + 1;
+      if (event.itemId !== undefined) this.state.seen.add(event.itemId);
+      if (isSequenceEvent(event)) degraded = (await this.extendHistory(event)) ?? degraded;
+      degraded = (await this.saveProfile()) ?? degraded;
+      return degraded ? { eventId: event.eventId, stored: true, degraded } : { eventId: event.eventId, stored: true };
+    });
+  }
+
+  /** Returns the top k items for the shopper, best first. */
+  async recommend(options: RecommendOptions): Promise<RankResult> {
+    this.checkAlive();
+    const started = this.now();
+    const k = checkK('recommend', options?.k);
+    const exclude = checkItemIds('recommend', 'exclude', options.exclude ?? []);
+    const filter = options.context?.filter;
+    await this.settled();
+
+    const { userVector, vectorVersion } = this.state.profile;
+    const retrieved = await this.retriever.retrieve(userVector, vectorVersion, filter);
+    this.catalog.remember([...retrieved.ann.map((hit) => hit.item), ...retrieved.popular]);
+    this.noteCompanion(retrieved.degraded);
+
+    const neighborIds = covisitIds(this.state.history);
+    const itemsById = await this.catalog.get(neighborIds).catch(() => new Map());
+    const excluded = new Set(exclude);
+    if (!options.includeSeen) for (const id of this.state.seen) excluded.add(id);
+    const candidates = mergeCandidates(this.state.history, { ann: retrieved.ann, itemsById, popular: retrieved.popular }, { keepHistory: options.includeSeen === true, exclude: excluded }).filter((candidate) => matchesFilter(candidate.item, filter));
+
+    const scored = await this.score(candidates);
+    return this.result(topK(candidates, scored.scores, k), started, retrieved.degraded ?? scored.degraded);
+  }
+
+  /** Reorders `items` for the shopper; the result contains the same ids. */
+  async rank(items: string[], context?: RequestContext): Promise<RankResult> {
+    this.checkAlive();
+    const started = this.now();
+    const ids = checkItemIds('rank', 'items', items);
+    if (ids.length === 0) return { items: [], tookMs: 0 };
+    await this.settled();
+
+    let records;
+    try {
+      records = await this.catalog.get([...new Set(ids)]);
+    } catch (error) {
+      const degraded = degradedFrom(error, 'AISLE_COMPANION_UNREACHABLE');
+      this.noteCompanion(degraded);
+      return this.result(rankGiven(ids, new Map(), new Float64Array(0), [], context?.filter), started, degraded);
+    }
+    const candidates: Candidate[] = ids.flatMap((id) => (records.has(id) ? [{ item: records.get(id)!, sources: ['given' as const] }] : []));
+    const scored = await this.score(candidates);
+    return this.result(rankGiven(ids, records, scored.scores, candidates, context?.filter), started, scored.degraded);
+  }
+
+  /** Searches the catalog and reranks the hits for the shopper. */
+  async search(query: string, options: SearchOptions = {}): Promise<RankResult> {
+    this.checkAlive();
+    const started = this.now();
+    const text = checkQuery(query);
+    const k = checkK('search', options.k ?? 10);
+    await this.settled();
+
+    let hits;
+    try {
+      hits = await this.companion.search({ query: text, k: Math.min(1000, Math.max(3 * k, 50)) });
+      this.noteCompanion(undefined);
+    } catch (error) {
+      const degraded = degradedFrom(error, 'AISLE_COMPANION_UNREACHABLE');
+      this.noteCompanion(degraded);
+      return this.result([], started, degraded);
+    }
+    this.catalog.remember(hits.map((hit) => hit.item));
+    const candidates: Candidate[] = hits.map((hit) => ({ item: hit.item, sources: ['search'] }));
+    const scored = await this.score(candidates);
+    return this.result(rankSearchHits(candidates, scored, k), started, scored.degraded);
+  }
+
+  /** Returns copies of everything stored about the shopper. */
+  async profile(): Promise<ProfileView> {
+    this.checkAlive();
+    await this.settled();
+    const events = await this.deps.store.listEvents().catch(() => []);
+    const { userVector, vectorVersion, counts } = this.state.profile;
+    return { events, userVector: userVector ? Array.from(userVector) : null, vectorVersion, counts: { ...counts }, storage: this.deps.store.mode };
+  }
+
+  /** Erases every event, the profile, the caches and the stored models. */
+  async forget(): Promise<void> {
+    this.checkAlive();
+    await this.serialize(async () => {
+      this.state.reset(this.now());
+      this.retriever.clear();
+      try {
+        await this.deps.store.clear();
+      } catch (error) {
+        throw new AisleError('AISLE_STORAGE_FAILED', `forget() could not erase the device storage: ${error instanceof Error ? error.message : String(error)}; retry, or clear the site data in the browser.`, { cause: error });
+      }
+    });
+  }
+
+  /** Returns the backend, model versions, storage mode and current degraded reasons. */
+  async info(): Promise<AisleInfo> {
+    this.checkAlive();
+    const manifest = this.manifest;
+    const degraded = [this.modelIssue, this.storageIssue, this.companionIssue].filter((issue): issue is Degraded => issue !== undefined);
+    if (this.runner?.fallbackReason) degraded.push({ code: 'AISLE_MODEL_RUN_FAILED', reason: this.runner.fallbackReason });
+    return {
+      backend: this.runner?.backend ?? null,
+      requestedBackend: this.options.backend,
+      backendTimings: { ...(this.selection?.timings ?? {}) },
+      webgpu: { ...(this.selection?.webgpu ?? { adapter: false }) },
+      models: manifest ? { version: manifest.version, dim: manifest.dim, seqLen: manifest.seqLen, userTowerSha256: manifest.models.userTower.sha256, rankerSha256: manifest.models.ranker.sha256 } : null,
+      storage: { mode: this.deps.store.mode, ...(this.deps.store.fallbackReason ? { fallbackReason: this.deps.store.fallbackReason } : {}) },
+      degraded,
+      endpoint: this.options.endpoint,
+    };
+  }
+
+  /** Frees the sessions and closes the store; later calls reject with AISLE_DESTROYED. */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    await this.ready;
+    await this.runner?.dispose();
+    this.deps.store.close();
+  }
+
+  private async loadModelSet(): Promise<void> {
+    try {
+      const loaded = await loadModels({ manifestUrl: this.options.models, fetch: this.deps.fetch, store: this.deps.store, timeoutMs: this.options.timeoutMs, createRunner: this.deps.createRunner, onManifest: (manifest) => (this.manifest = manifest) });
+      if (this.destroyed) {
+        await loaded.runner.dispose();
+        return;
+      }
+      this.runner = loaded.runner;
+      this.selection = loaded.selection;
+      if (loaded.selection?.reason) this.modelIssue = { code: 'AISLE_MODEL_LOAD_FAILED', reason: loaded.selection.reason };
+      // Events tracked while the models loaded have not moved the user vector yet.
+      void this.serialize(async () => {
+        await this.completeHistory();
+        await this.updateUserVector();
+        await this.saveProfile();
+      });
+    } catch (error) {
+      this.modelIssue = degradedFrom(error, 'AISLE_MODEL_LOAD_FAILED');
+    }
+  }
+
+  private async restore(): Promise<void> {
+    try {
+      const profile = await this.deps.store.getProfile();
+      if (profile) this.state.profile = profile;
+      const events = await this.deps.store.listEvents();
+      for (const event of events) if (event.itemId !== undefined) this.state.seen.add(event.itemId);
+      this.state.historyComplete = events.every((event) => !isSequenceEvent(event));
+    } catch (error) {
+      this.noteStorageFailure(error);
+    }
+  }
+
+  /** Fetches the item records of the stored history once the companion answers. */
+  private async completeHistory(): Promise<void> {
+    if (this.state.historyComplete) return;
+    try {
+      const events = await this.deps.store.listEvents();
+      const sequence = events.filter(isSequenceEvent).slice(-this.historyWindow());
+      const records = await this.catalog.get(sequence.map((event) => event.itemId));
+      this.state.rebuildHistory(sequence, records);
+      this.state.historyComplete = true;
+    } catch (error) {
+      this.noteCompanion(degradedFrom(error, 'AISLE_COMPANION_UNREACHABLE'));
+    }
+  }
+
+  private async extendHistory(event: AisleEvent & { type: SequenceEventType; itemId: string }): Promise<Degraded | undefined> {
+    await this.completeHistory();
+    let records;
+    try {
+      records = await this.catalog.get([event.itemId]);
+      this.noteCompanion(undefined);
+    } catch (error) {
+      const degraded = degradedFrom(error, 'AISLE_COMPANION_UNREACHABLE');
+      this.noteCompanion(degraded);
+      this.state.historyComplete = false;
+      return degraded;
+    }
+    const item = records.get(event.itemId);
+    if (!item) return undefined;
+    this.state.addEntry({ item, type: event.type, timestamp: event.timestamp });
+    return this.updateUserVector();
+  }
+
+  /** Runs the user tower on the history; a new vector invalidates cached candidates through its version. */
+  private async updateUserVector(): Promise<Degraded | undefined> {
+    await this.modelsOrBudget();
+    const manifest = this.manifest;
+    if (!this.runner || !manifest) return this.modelIssue ?? { code: 'AISLE_TIMEOUT', reason: 'The models are still loading, so the user vector is updated once they are ready.' };
+    if (this.state.history.length === 0) return undefined;
+    try {
+      const input = buildTowerInput(this.state.history, manifest.seqLen, manifest.dim, this.now(), manifest.usesAges);
+      const vector = await this.runner.runTower(input, manifest.seqLen, manifest.dim);
+      this.state.setUserVector(vector, this.now());
+      return undefined;
+    } catch (error) {
+      return degradedFrom(error, 'AISLE_MODEL_RUN_FAILED');
+    }
+  }
+
+  private async saveProfile(): Promise<Degraded | undefined> {
+    try {
+      await this.deps.store.putProfile({ ...this.state.profile, updatedAt: this.now() });
+      return undefined;
+    } catch (error) {
+      return this.noteStorageFailure(error);
+    }
+  }
+
+  private async score(candidates: Candidate[]) {
+    return scoreCandidates({ runner: this.runner, runnerIssue: this.modelIssue, userVector: this.state.profile.userVector, history: this.state.history, candidates });
+  }
+
+  private result(items: RankResult['items'], started: number, degraded: Degraded | undefined): RankResult {
+    const result: RankResult = { items, tookMs: this.now() - started };
+    if (degraded) result.degraded = degraded;
+    return result;
+  }
+
+  /**
+   * Waits for the models (at most half the call budget, so a slow first load still leaves time
+   * to answer with the retrieval order) and for pending state changes, then for the history records.
+   */
+  private async settled(): Promise<void> {
+    await this.modelsOrBudget();
+    await this.serialize(() => this.completeHistory());
+  }
+
+  private async modelsOrBudget(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const budget = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.timeoutMs / 2)));
+    await Promise.race([this.ready, budget]);
+    clearTimeout(timer);
+  }
+
+  private serialize<T>(change: () => Promise<T>): Promise<T> {
+    const result = this.mutations.then(change);
+    this.mutations = result.catch(() => undefined);
+    return result;
+  }
+
+  private historyWindow(): number {
+    return Math.max(this.manifest?.seqLen ?? 0, HISTORY_LIMIT);
+  }
+
+  private noteCompanion(degraded: Degraded | undefined): void {
+    this.companionIssue = degraded;
+  }
+
+  private noteStorageFailure(error: unknown): Degraded {
+    this.storageIssue = degradedFrom(error, 'AISLE_STORAGE_FAILED');
+    return this.storageIssue;
+  }
+
+  private checkAlive(): void {
+    if (this.destroyed) throw new AisleError('AISLE_DESTROYED', 'The Aisle engine was destroyed; create a new one with createAisle().');
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Entry of the dedicated module worker: opens the store, creates the Engine and exposes it to
+ * the page through comlink. Every method returns a Reply, so errors keep their code.
+ */
+import * as Comlink from 'comlink';
+import { toReply, type AisleInfo, type ProfileView, type RankResultReply, type RecommendOptions, type Reply, type RequestContext, type ResolvedOptions, type SearchOptions, type TrackResult, type WorkerApi } from '../client/protocol.js';
+import { AisleError } from '../core/errors.js';
+import type { AisleEventInput } from '../core/types.js';
+import { selectBackend } from '../runtime/backend.js';
+import { loadOrtWeb } from '../runtime/ort.js';
+import { openStore } from '../store/open-store.js';
+import { Engine } from './engine.js';
+
+/** The object the worker exposes; one engine per worker. */
+class WorkerHost implements WorkerApi {
+  private engine?: Engine;
+
+  init(options: ResolvedOptions): Promise<Reply<AisleInfo>> {
+    return toReply(async () => {
+      if (this.engine) throw new AisleError('AISLE_INVALID_ARGUMENT', 'init(): the worker already hosts an engine; create one worker per createAisle() call.');
+      const store = await openStore({ storage: options.storage, dbName: options.dbName, cap: options.maxEvents });
+      this.engine = await Engine.create(options, {
+        fetch: (input, init) => globalThis.fetch(input, init),
+        store,
+        createRunner: (bytes, manifest) => selectBackend({ request: options.backend, loadOrt: loadOrtWeb, bytes, manifest }),
+      });
+      return this.engine.info();
+    });
+  }
+
+  track(event: AisleEventInput): Promise<Reply<TrackResult>> {
+    return toReply(() => this.get().track(event));
+  }
+
+  recommend(options: RecommendOptions): RankResultReply {
+    return toReply(() => this.get().recommend(options));
+  }
+
+  rank(items: string[], context?: RequestContext): RankResultReply {
+    return toReply(() => this.get().rank(items, context));
+  }
+
+  search(query: string, options?: SearchOptions): RankResultReply {
+    return toReply(() => this.get().search(query, options));
+  }
+
+  profile(): Promise<Reply<ProfileView>> {
+    return toReply(() => this.get().profile());
+  }
+
+  forget(): Promise<Reply<void>> {
+    return toReply(() => this.get().forget());
+  }
+
+  info(): Promise<Reply<AisleInfo>> {
+    return toReply(() => this.get().info());
+  }
+
+  destroy(): Promise<Reply<void>> {
+    return toReply(async () => this.engine?.destroy());
+  }
+
+  private get(): Engine {
+    if (!this.engine) throw new AisleError('AISLE_WORKER_FAILED', 'The Aisle worker received a call before init(); use createAisle() to start it.');
+    return this.engine;
+  }
+}
+
+Comlink.expose(new WorkerHost());

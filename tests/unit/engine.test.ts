@@ -1,0 +1,335 @@
+import * as ortNode from 'onnxruntime-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ResolvedOptions } from '../../src/client/protocol.js';
+import { buildFeatureMatrix, FEATURE_COUNT } from '../../src/core/features.js';
+import type { HistoryEntry, ItemRecord, Manifest } from '../../src/core/types.js';
+import { normalize } from '../../src/core/vector.js';
+import { selectBackend } from '../../src/runtime/backend.js';
+import type { ModelBytes, ModelRunner } from '../../src/runtime/model-runner.js';
+import type { OrtModule } from '../../src/runtime/ort.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import type { EventStore } from '../../src/store/types.js';
+import { Engine } from '../../src/worker/engine.js';
+import { buildCatalog, createFakeCompanion, type FakeItem } from '../browser/fixtures/fake-companion.js';
+import { buildTinyModelSet, expectedScore } from '../browser/fixtures/tiny-models.js';
+
+const DIM = 8;
+const SEQ_LEN = 8;
+const T0 = 1_790_000_000_000;
+
+const OPTIONS: ResolvedOptions = {
+  endpoint: 'http://companion.test',
+  models: 'http://companion.test/models/manifest.json',
+  storage: 'memory',
+  timeoutMs: 20_000,
+  backend: 'auto',
+  dbName: 'unused',
+  maxEvents: 1000,
+};
+
+interface Harness {
+  engine: Engine;
+  catalog: FakeItem[];
+  log: { paths: string[] };
+  store: EventStore;
+  rankerRuns: () => number;
+  setDown: (down: boolean) => void;
+}
+
+const engines: Engine[] = [];
+
+afterEach(async () => {
+  for (const engine of engines.splice(0)) await engine.destroy().catch(() => undefined);
+});
+
+/** Creates an engine on the fake companion and the tiny models, run by onnxruntime-node. */
+async function createHarness(options: { modelFiles?: Map<string, Uint8Array>; store?: EventStore; catalog?: FakeItem[]; timeoutMs?: number; fetchOverride?: typeof fetch } = {}): Promise<Harness> {
+  const catalog = options.catalog ?? buildCatalog(30, DIM);
+  const modelFiles = options.modelFiles ?? buildTinyModelSet({ dim: DIM, seqLen: SEQ_LEN }).files;
+  let down = false;
+  const companion = createFakeCompanion({ catalog, modelFiles, down: () => down });
+  let runs = 0;
+  const store = options.store ?? new MemoryStore();
+  let clock = T0;
+
+  const createRunner = async (bytes: ModelBytes, manifest: Manifest) => {
+    const loadOrt = async () => ({ ort: ortNode as unknown as OrtModule, providers: { wasm: ['cpu'] } });
+    const { runner, selection } = await selectBackend({ request: 'auto', loadOrt, bytes, manifest, probeWebGpu: async () => ({ adapter: false }) });
+    const counting: ModelRunner = {
+      get backend() {
+        return runner.backend;
+      },
+      runTower: (input, seqLen, dim) => runner.runTower(input, seqLen, dim),
+      runRanker: (features, rows, count) => {
+        runs++;
+        return runner.runRanker(features, rows, count);
+      },
+      dispose: () => runner.dispose(),
+    };
+    return { runner: counting, selection };
+  };
+
+  let ids = 0;
+  const engine = await Engine.create(
+    { ...OPTIONS, timeoutMs: options.timeoutMs ?? OPTIONS.timeoutMs },
+    { fetch: (options.fetchOverride as never) ?? companion.fetch, store, createRunner, now: () => (clock += 1000), makeId: () => `generated-${++ids}` },
+  );
+  engines.push(engine);
+  await engine.ready;
+  return { engine, catalog, log: companion.log, store, rankerRuns: () => runs, setDown: (value) => (down = value) };
+}
+
+function record(item: FakeItem): ItemRecord {
+  return { id: item.id, title: item.title, category: item.category, brand: item.brand, price: item.price, vector: item.vector, stats: { popularity: item.popularity, trending: 0 }, neighbors: item.neighbors };
+}
+
+describe('Engine with tiny ONNX models', () => {
+  it('loads models on the wasm backend', async () => {
+    const { engine } = await createHarness();
+    const info = await engine.info();
+    expect(info.backend).toBe('wasm');
+    expect(info.models?.dim).toBe(DIM);
+    expect(info.degraded).toEqual([]);
+    expect(info.backendTimings.wasm).toBeGreaterThan(0);
+    expect(info.backendTimings.webgpu).toBeUndefined();
+  });
+
+  it('recommends popular items to a new shopper', async () => {
+    const { engine, log } = await createHarness();
+    const result = await engine.recommend({ k: 5 });
+    expect(result.degraded).toBeUndefined();
+    expect(result.items.map((item) => item.id)).toEqual(['item-0', 'item-1', 'item-2', 'item-3', 'item-4']);
+    expect(log.paths).toContain('/v1/trending');
+    expect(log.paths).not.toContain('/v1/candidates');
+  });
+
+  it('computes the user vector from tracked items', async () => {
+    const { engine, catalog } = await createHarness();
+    await engine.track({ type: 'view', itemId: 'item-3' });
+    await engine.track({ type: 'add_to_cart', itemId: 'item-5' });
+    const profile = await engine.profile();
+    const sum = catalog[3].vector.map((value, i) => value + catalog[5].vector[i]);
+    const expected = normalize(Float32Array.from(sum));
+    expect(profile.userVector).toHaveLength(DIM);
+    profile.userVector!.forEach((value, i) => expect(value).toBeCloseTo(expected[i], 5));
+    expect(profile.vectorVersion).toBe(2);
+    expect(profile.counts).toEqual({ view: 1, add_to_cart: 1 });
+  });
+
+  it('returns k ranker-ordered items after tracking', async () => {
+    const { engine, catalog, log } = await createHarness();
+    await engine.track({ type: 'view', itemId: 'item-3' });
+    const result = await engine.recommend({ k: 6 });
+    expect(result.degraded).toBeUndefined();
+    expect(result.items).toHaveLength(6);
+    expect(log.paths).toContain('/v1/candidates');
+    expect(result.items.map((item) => item.id)).not.toContain('item-3');
+    const scores = result.items.map((item) => item.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+
+    // The top score equals the tiny ranker applied to the core features of that item.
+    const top = catalog.find((item) => item.id === result.items[0].id)!;
+    const history: HistoryEntry[] = [{ item: record(catalog[3]), type: 'view', timestamp: T0 }];
+    const userVector = Float32Array.from((await engine.profile()).userVector!);
+    const sources = result.items[0].id === 'item-4' ? (['ann', 'covisit'] as const) : (['ann'] as const);
+    const annRank = [...catalog].filter((item) => item.id !== 'item-3').sort((a, b) => dotOf(userVector, b) - dotOf(userVector, a)).findIndex((item) => item.id === top.id);
+    const row = buildFeatureMatrix({ userVector, history, candidates: [{ item: record(top), sources: [...sources], annRank, annScore: dotOf(userVector, top) }] });
+    expect(row).toHaveLength(FEATURE_COUNT);
+    expect(result.items[0].score).toBeCloseTo(expectedScore(row), 4);
+  });
+
+  it('keeps seen items only on request', async () => {
+    const { engine } = await createHarness();
+    await engine.track({ type: 'view', itemId: 'item-0' });
+    const without = await engine.recommend({ k: 30 });
+    expect(without.items.map((item) => item.id)).not.toContain('item-0');
+    const withSeen = await engine.recommend({ k: 30, includeSeen: true });
+    expect(withSeen.items.map((item) => item.id)).toContain('item-0');
+  });
+
+  it('applies exclude and the category filter', async () => {
+    const { engine } = await createHarness();
+    await engine.track({ type: 'view', itemId: 'item-3' });
+    const result = await engine.recommend({ k: 5, exclude: ['item-4'], context: { filter: { category: 'even' } } });
+    expect(result.items).toHaveLength(5);
+    for (const item of result.items) expect(item.item?.category).toBe('even');
+    expect(result.items.map((item) => item.id)).not.toContain('item-4');
+  });
+
+  it('reuses candidates until the vector moves', async () => {
+    const { engine, log } = await createHarness();
+    await engine.track({ type: 'view', itemId: 'item-3' });
+    await engine.recommend({ k: 3 });
+    await engine.recommend({ k: 3 });
+    expect(log.paths.filter((path) => path === '/v1/candidates')).toHaveLength(1);
+    await engine.track({ type: 'view', itemId: 'item-9' });
+    await engine.recommend({ k: 3 });
+    expect(log.paths.filter((path) => path === '/v1/candidates')).toHaveLength(2);
+  });
+
+  it('tracks an eventId once', async () => {
+    const { engine } = await createHarness();
+    const first = await engine.track({ type: 'view', itemId: 'item-1', eventId: 'e-1' });
+    const second = await engine.track({ type: 'view', itemId: 'item-1', eventId: 'e-1' });
+    expect(first.stored).toBe(true);
+    expect(second.stored).toBe(false);
+    const profile = await engine.profile();
+    expect(profile.events).toHaveLength(1);
+    expect(profile.counts.view).toBe(1);
+  });
+
+  it('rejects invalid events and arguments', async () => {
+    const { engine } = await createHarness();
+    await expect(engine.track({ type: 'view' } as never)).rejects.toMatchObject({ code: 'AISLE_INVALID_EVENT' });
+    await expect(engine.recommend({ k: 0 })).rejects.toMatchObject({ code: 'AISLE_INVALID_ARGUMENT' });
+    await expect(engine.rank('item-1' as never)).rejects.toMatchObject({ code: 'AISLE_INVALID_ARGUMENT' });
+    await expect(engine.search('  ')).rejects.toMatchObject({ code: 'AISLE_INVALID_ARGUMENT' });
+  });
+
+  it('rank reorders the same items in one run', async () => {
+    const { engine, rankerRuns } = await createHarness();
+    await engine.track({ type: 'view', itemId: 'item-10' });
+    const given = ['item-20', 'item-11', 'item-25', 'item-12'];
+    const before = rankerRuns();
+    const result = await engine.rank(given);
+    expect(rankerRuns() - before).toBe(1);
+    expect(result.degraded).toBeUndefined();
+    expect([...result.items.map((item) => item.id)].sort()).toEqual([...given].sort());
+    // item-11 is the strongest co-visitation neighbor of item-10.
+    expect(result.items[0].id).toBe('item-11');
+  });
+
+  it('rank of an empty list skips the model', async () => {
+    const { engine, rankerRuns } = await createHarness();
+    const before = rankerRuns();
+    expect((await engine.rank([])).items).toEqual([]);
+    expect(rankerRuns()).toBe(before);
+  });
+
+  it('rank puts unknown ids last', async () => {
+    const { engine } = await createHarness();
+    const result = await engine.rank(['nope', 'item-2', 'item-1']);
+    expect(result.items.map((item) => item.id)).toEqual(['item-1', 'item-2', 'nope']);
+    expect(result.items[2].score).toBe(Number.NEGATIVE_INFINITY);
+  });
+
+  it('search returns k reranked hits', async () => {
+    const { engine } = await createHarness();
+    const result = await engine.search('lipstick', { k: 4 });
+    expect(result.degraded).toBeUndefined();
+    expect(result.items).toHaveLength(4);
+    for (const item of result.items) expect(item.item?.title).toContain('lipstick');
+  });
+
+  it('forget erases the profile and events', async () => {
+    const { engine, store } = await createHarness();
+    await engine.track({ type: 'purchase', itemId: 'item-4' });
+    await engine.forget();
+    const profile = await engine.profile();
+    expect(profile.events).toEqual([]);
+    expect(profile.userVector).toBeNull();
+    expect(profile.counts).toEqual({});
+    expect(await store.getProfile()).toBeUndefined();
+    const result = await engine.recommend({ k: 5 });
+    expect(result.items.map((item) => item.id)).toContain('item-4');
+  });
+
+  it('restores the profile in a new engine', async () => {
+    const store = new MemoryStore();
+    const first = await createHarness({ store });
+    await first.engine.track({ type: 'view', itemId: 'item-6' });
+    const vector = (await first.engine.profile()).userVector;
+    const before = await first.engine.recommend({ k: 3 });
+    // Simulates a reload: same store, new engine. destroy() closes the store, a no-op for memory.
+    const second = await createHarness({ store });
+    const profile = await second.engine.profile();
+    expect(profile.userVector).toEqual(vector);
+    expect(profile.events.map((event) => event.itemId)).toEqual(['item-6']);
+    const result = await second.engine.recommend({ k: 3 });
+    expect(result.items.map((item) => item.id)).not.toContain('item-6');
+    expect(result.items).toEqual(before.items);
+  });
+
+  it('rejects calls after destroy', async () => {
+    const { engine } = await createHarness();
+    await engine.destroy();
+    await expect(engine.recommend({ k: 1 })).rejects.toMatchObject({ code: 'AISLE_DESTROYED' });
+    await expect(engine.track({ type: 'view', itemId: 'item-1' })).rejects.toMatchObject({ code: 'AISLE_DESTROYED' });
+  });
+});
+
+describe('Engine degraded answers', () => {
+  it('rejects a model with a wrong sha256', async () => {
+    const { files } = buildTinyModelSet({ dim: DIM, seqLen: SEQ_LEN });
+    const ranker = files.get('ranker.onnx')!.slice();
+    ranker[ranker.length - 1] ^= 0xff;
+    files.set('ranker.onnx', ranker);
+    const { engine } = await createHarness({ modelFiles: files });
+
+    const info = await engine.info();
+    expect(info.backend).toBeNull();
+    expect(info.degraded.map((issue) => issue.code)).toContain('AISLE_MODEL_CHECKSUM_MISMATCH');
+    const result = await engine.recommend({ k: 3 });
+    expect(result.items).toHaveLength(3);
+    expect(result.degraded?.code).toBe('AISLE_MODEL_CHECKSUM_MISMATCH');
+  });
+
+  it('rejects a manifest with other features', async () => {
+    const { files, manifest } = buildTinyModelSet({ dim: DIM, seqLen: SEQ_LEN });
+    files.set('manifest.json', new TextEncoder().encode(JSON.stringify({ ...manifest, features: ['user_cosine'] })));
+    const { engine } = await createHarness({ modelFiles: files });
+    expect((await engine.info()).degraded.map((issue) => issue.code)).toContain('AISLE_FEATURES_MISMATCH');
+  });
+
+  it('answers from cache when the companion is down', async () => {
+    const { engine, setDown } = await createHarness();
+    await engine.track({ type: 'view', itemId: 'item-3' });
+    const fresh = await engine.recommend({ k: 4 });
+    setDown(true);
+    const cached = await engine.recommend({ k: 4 });
+    expect(cached.degraded).toBeUndefined();
+    expect(cached.items.map((item) => item.id)).toEqual(fresh.items.map((item) => item.id));
+
+    await engine.track({ type: 'view', itemId: 'item-9' });
+    const stale = await engine.recommend({ k: 4 });
+    expect(stale.degraded?.code).toBe('AISLE_COMPANION_UNREACHABLE');
+    expect(stale.items).toHaveLength(4);
+    const ranked = await engine.rank(['item-1', 'unknown-1']);
+    expect(ranked.items.map((item) => item.id)).toEqual(['item-1', 'unknown-1']);
+    const search = await engine.search('lipstick');
+    expect(search.degraded?.code).toBe('AISLE_COMPANION_UNREACHABLE');
+    expect(search.items).toEqual([]);
+  });
+
+  it('answers with no companion at all', async () => {
+    const refused = async (): Promise<Response> => {
+      throw new TypeError('fetch failed');
+    };
+    const { engine } = await createHarness({ fetchOverride: refused as never });
+    const result = await engine.recommend({ k: 3 });
+    expect(result.items).toEqual([]);
+    expect(result.degraded?.code).toBe('AISLE_COMPANION_UNREACHABLE');
+    const tracked = await engine.track({ type: 'view', itemId: 'item-1' });
+    expect(tracked.stored).toBe(true);
+    expect(tracked.degraded?.code).toBe('AISLE_COMPANION_UNREACHABLE');
+    expect((await engine.info()).degraded.map((issue) => issue.code)).toContain('AISLE_COMPANION_UNREACHABLE');
+  });
+
+  it('times out a companion that hangs', async () => {
+    const { files } = buildTinyModelSet({ dim: DIM, seqLen: SEQ_LEN });
+    const good = createFakeCompanion({ catalog: buildCatalog(30, DIM), modelFiles: files });
+    const hanging = (input: string, init?: RequestInit): Promise<Response> => {
+      if (input.includes('/models/')) return good.fetch(input, init);
+      return new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    };
+    const { engine } = await createHarness({ fetchOverride: hanging as never, timeoutMs: 200 });
+    const result = await engine.recommend({ k: 2 });
+    expect(result.degraded?.code).toBe('AISLE_TIMEOUT');
+  });
+});
+
+function dotOf(a: Float32Array, item: FakeItem): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i] * item.vector[i];
+  return sum;
+}
