@@ -1,8 +1,8 @@
 // N-API binding of FAISS (built against FAISS 1.7.3, where the id type is faiss::Index::idx_t).
 //
 // One JS class, Index, owns one faiss::Index. train, add, search, write and readIndex run on the
-// libuv thread pool (Napi::AsyncWorker) and return promises, so the event loop never waits for
-// FAISS. Layout of every vector set: row-major n×dim float32, as FAISS stores it.
+// libuv thread pool (Napi::AsyncWorker) and return promises, so the event loop does not wait for
+// them. The constructor (index_factory) and setParameter are quick and run synchronously. Layout of every vector set: row-major n×dim float32, as FAISS stores it.
 //
 // Thread safety: the TypeScript wrapper (src/server/ann/faiss.ts) runs one operation per index at a
 // time. This file still keeps the pieces that would crash the process if that rule were broken:
@@ -264,9 +264,9 @@ class AddWorker : public IndexWorker {
 };
 
 // Sets hnsw.efSearch for one search and restores it after. FAISS 1.7.3's HNSW::search sizes its
-// candidate queue from the index's own efSearch and ignores SearchParametersHNSW::efSearch (fixed
-// upstream in 2024), so a per-call efSearch must be written to the index. This is safe only while
-// no other operation uses the index, which Index::Search checks.
+// candidate queue from the index's own efSearch and ignores SearchParametersHNSW::efSearch (FAISS
+// releases from 2024 on read it), so a per-call efSearch must be written to the index. This is
+// safe only while no other operation uses the index, which Index::Search checks.
 class EfSearchOverride {
  public:
   EfSearchOverride(faiss::Index* index, int efSearch) {

@@ -265,7 +265,7 @@ describe('FaissIndex input checks', () => {
   it('rejects a parameter of another family', async () => {
     const index = track(FaissIndex.create(4, 'Flat'));
 
-    await expect(index.search(new Float32Array(4), 1, { efSearch: 16 })).rejects.toThrow("efSearch=16 applies only to HNSW indexes, but index 'Flat' is 'flat'");
+    await expect(index.search(new Float32Array(4), 1, { efSearch: 16 })).rejects.toThrow("efSearch=16 applies per call only to HNSW indexes, but index 'Flat' is 'flat'");
     await expect(index.search(new Float32Array(4), 1, { nprobe: 0 })).rejects.toMatchObject({ code: 'AISLE_INVALID_ARGUMENT' });
   });
 

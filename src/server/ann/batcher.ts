@@ -24,7 +24,7 @@ export interface AnnBatcherOptions extends SearchOptions {
 export interface AnnBatcherStats {
   /** Search calls that finished. */
   batches: number;
-  /** Queries answered by those calls. */
+  /** Queries returned by those calls. */
   queries: number;
   /** Search calls that rejected; every query of such a batch rejects with the same error. */
   failedBatches: number;
@@ -129,7 +129,7 @@ export class AnnBatcher {
       this.counters.batches += 1;
       this.counters.queries += group.length;
 
-      // Copies, so no caller holds a view into a buffer shared with other callers.
+      // Copies, so no caller gets a view into a buffer shared with other callers.
       group.forEach((pending, i) => {
         const row = searchRow(result, i);
         pending.resolve({ labels: row.labels.slice(), distances: row.distances.slice() });

@@ -27,7 +27,10 @@ export type { IndexKind, Metric } from './native.js';
 export type { SearchResult, SearchRow } from './search-result.js';
 export { searchRow, searchRows } from './search-result.js';
 
-/** Per-call search parameters. Each applies only to its index family and is rejected by others. */
+/**
+ * Per-call search parameters. Each applies only to an index whose top level is of its family and
+ * is rejected by others, including wrapped indexes (kind 'other'): use setParameter for those.
+ */
 export interface SearchOptions {
   /** HNSW only: search queue length, ≥ k for good recall. FAISS's default is 16. */
   efSearch?: number;
@@ -35,7 +38,10 @@ export interface SearchOptions {
   nprobe?: number;
 }
 
-/** A FAISS index. Call `dispose()` when done: the native memory is not managed by the GC in time. */
+/**
+ * A FAISS index. Call `dispose()` when done, because the GC frees the native memory only when it
+ * collects the wrapper, which can be long after the index is no longer used.
+ */
 export class FaissIndex {
   private readonly native: NativeIndex;
   private readonly label: string;
@@ -138,7 +144,7 @@ export class FaissIndex {
     const operation = 'FaissIndex.train';
     this.requireLive(operation);
     const n = checkVectors(operation, vectors, this.dim);
-    if (n === 0) throw new AisleError('AISLE_INVALID_VECTOR', `${operation}: no training vectors; pass at least 1 vector of dim ${this.dim}.`);
+    if (n === 0) throw new AisleError('AISLE_INVALID_VECTOR', `${operation}: no training vectors were passed. Pass at least 1 vector of dim ${this.dim}.`);
     if (this.nlist > 0 && n < this.nlist) {
       throw new AisleError(
         'AISLE_INVALID_ARGUMENT',
@@ -251,7 +257,7 @@ export class FaissIndex {
     if (value === undefined || this.kind === family) return;
     throw new AisleError(
       'AISLE_INVALID_ARGUMENT',
-      `${operation}: ${name}=${value} applies only to ${family.toUpperCase()} indexes, but index ${this.label} is '${this.kind}'; leave ${name} unset.`,
+      `${operation}: ${name}=${value} applies per call only to ${family.toUpperCase()} indexes, but index ${this.label} is '${this.kind}'. Leave ${name} unset, or for a wrapped index call setParameter('${name}', ${value}).`,
     );
   }
 

@@ -23,7 +23,7 @@ export interface NativeSearchOutput {
   labels: Int32Array;
 }
 
-/** The JS face of one faiss::Index owned by the addon. */
+/** JavaScript object of one faiss::Index owned by the addon. */
 export interface NativeIndex {
   readonly ntotal: number;
   readonly dim: number;

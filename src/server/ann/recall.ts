@@ -41,7 +41,7 @@ export function exactScore(vectors: Float32Array, dim: number, label: number, qu
 }
 
 function topK(vectors: Float32Array, dim: number, query: Float32Array, k: number, metric: Metric): Array<{ label: number; score: number }> {
-  // Kept sorted best first; k is small, so insertion beats a heap.
+  // Kept sorted best first. k is small (tens), so sorted insertion is simple and fast enough.
   const top: Array<{ label: number; score: number }> = [];
   const better = (a: number, b: number): boolean => (metric === 'ip' ? a > b : a < b);
   const ntotal = vectors.length / dim;

@@ -38,22 +38,22 @@ export function compactSearchOutput(output: NativeSearchOutput, nq: number, widt
   const labels = new Int32Array(nq * width);
   const distances = new Float32Array(nq * width);
   const offsets = new Uint32Array(nq + 1);
-  let kept = 0;
+  let stored = 0;
 
   for (let row = 0; row < nq; row++) {
-    offsets[row] = kept;
+    offsets[row] = stored;
     for (let slot = row * width; slot < (row + 1) * width; slot++) {
       const label = output.labels[slot];
       const distance = output.distances[slot];
       if (label < 0 || !Number.isFinite(distance)) continue;
-      labels[kept] = label;
-      distances[kept] = distance;
-      kept += 1;
+      labels[stored] = label;
+      distances[stored] = distance;
+      stored += 1;
     }
   }
-  offsets[nq] = kept;
+  offsets[nq] = stored;
 
-  return { k, nq, labels: labels.slice(0, kept), distances: distances.slice(0, kept), offsets };
+  return { k, nq, labels: labels.slice(0, stored), distances: distances.slice(0, stored), offsets };
 }
 
 /** Returns a result with nq empty rows, for a search of an empty index. */

@@ -1,7 +1,7 @@
 /**
  * Seeded synthetic vector sets for ANN tests and benchmarks: L2-normalized points around random
- * cluster centers, which resemble item vectors of a catalog better than uniform noise (uniform
- * data in 64 dims is a worst case for HNSW). Same seed, same arrays, on every machine.
+ * cluster centers, which resemble item vectors of a catalog better than uniform noise does.
+ * The same seed gives the same arrays on every machine.
  */
 
 /** Returns a mulberry32 generator of uniform numbers in [0, 1) for a 32-bit seed. */
@@ -42,7 +42,7 @@ export function clusterCenters(count: number, dim: number, random: () => number)
 
 /**
  * Returns n unit vectors (row-major n×dim), each a uniformly chosen center plus Gaussian noise of
- * total expected norm `noise`, then normalized. noise 0.5 gives clusters that overlap a little.
+ * total expected norm `noise`, then normalized. With noise 0.5 a point's cosine to its center is about 0.9 (1/√1.25).
  */
 export function sampleClustered(centers: Float32Array, dim: number, n: number, noise: number, random: () => number): Float32Array {
   const count = centers.length / dim;

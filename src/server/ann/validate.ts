@@ -26,7 +26,9 @@ export function checkDim(operation: string, dim: unknown): asserts dim is number
  */
 export function checkVectors(operation: string, vectors: unknown, dim: number): number {
   if (!(vectors instanceof Float32Array)) {
-    const found = vectors === null ? 'null' : typeof vectors === 'object' ? vectors.constructor.name : typeof vectors;
+    let found: string = typeof vectors;
+    if (vectors === null) found = 'null';
+    else if (typeof vectors === 'object') found = vectors.constructor.name;
     throw new AisleError('AISLE_INVALID_VECTOR', `${operation}: vectors must be a row-major n×dim Float32Array, got ${found}.`);
   }
 
