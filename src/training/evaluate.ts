@@ -2,9 +2,10 @@
  * Evaluation harness for leave-one-out next-item prediction.
  *
  * Full ranking (the main figure): the target is ranked against ALL items of the catalog, except
- * items already in the user's history, which are removed from the list as the S3-Rec authors'
- * full-ranking code does. Ties count against the target (`rankOfTarget` in core), so a constant
- * scorer earns nothing. A target that is itself in the history (a repeated item) counts as a miss.
+ * items already in the user's history, which are removed from the list. Published full-ranking
+ * code of S3-Rec-style trainers does the same by zeroing the scores of the user's training items.
+ * Ties count against the target (`rankOfTarget` in core), so a constant scorer earns nothing.
+ * A target that is itself in the history (a repeated item) counts as a miss.
  *
  * Sampled ranking (a secondary figure, for comparison with papers that use it): the target is
  * ranked against `negatives` items drawn uniformly, with a seed, from items the user never
@@ -19,9 +20,12 @@ import { historyFor } from './data/split.js';
 /** Scores all nItems items for one history; higher is better. */
 export type Scorer = (history: UserSequence, target: 'valid' | 'test') => Float32Array | Promise<Float32Array>;
 
+/** A Scorer that returns its scores synchronously, as the baselines do. */
+export type SyncScorer = (history: UserSequence, target: 'valid' | 'test') => Float32Array;
+
 /** Options of `evaluate`. */
 export interface EvaluateOptions {
-  /** Which target to rank: the last item ('test') or the one before it ('valid'). */
+  /** Target to rank: the last item ('test') or the one before it ('valid'). */
   split: 'test' | 'valid';
   /** Called after each user with the number done and the total. */
   onProgress?: (done: number, total: number) => void;

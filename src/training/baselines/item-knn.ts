@@ -7,7 +7,7 @@
 import type { LeaveOneOutUser } from '../data/dataset.js';
 import { buildCovisitation, popularity, type CovisitOptions } from '../data/covisit.js';
 import { trainSequences } from '../data/split.js';
-import type { Scorer } from '../evaluate.js';
+import type { SyncScorer } from '../evaluate.js';
 
 /** Options of `itemKnnScorer`; co-visitation options default to window 1, forward and backward, top 200. */
 export interface ItemKnnOptions extends CovisitOptions {
@@ -20,7 +20,7 @@ export interface ItemKnnOptions extends CovisitOptions {
 const TIE_BREAK = 1e-4;
 
 /** Builds an item-kNN scorer from the training prefixes of `users`. */
-export function itemKnnScorer(users: readonly LeaveOneOutUser[], nItems: number, options: ItemKnnOptions = {}): Scorer {
+export function itemKnnScorer(users: readonly LeaveOneOutUser[], nItems: number, options: ItemKnnOptions = {}): SyncScorer {
   const train = trainSequences(users);
   const covisitation = buildCovisitation(train, nItems, { window: 1, backward: 1, topM: 200, ...options });
   const prior = popularity(train, nItems).scores.map((value) => value * TIE_BREAK);

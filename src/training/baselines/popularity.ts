@@ -5,10 +5,10 @@
 import type { LeaveOneOutUser } from '../data/dataset.js';
 import { popularity } from '../data/covisit.js';
 import { trainSequences } from '../data/split.js';
-import type { Scorer } from '../evaluate.js';
+import type { SyncScorer } from '../evaluate.js';
 
 /** Builds a scorer that returns each item's training event count, the same for every history. */
-export function popularityScorer(users: readonly LeaveOneOutUser[], nItems: number): Scorer {
+export function popularityScorer(users: readonly LeaveOneOutUser[], nItems: number): SyncScorer {
   const scores = Float32Array.from(popularity(trainSequences(users), nItems).counts);
   return () => scores;
 }

@@ -4,7 +4,7 @@
  *
  * Rules, in order:
  * 1. The category root (e.g. 'Industrial & Scientific') is learned as the longest word prefix
- *    that at least 90% of the naive category segments share.
+ *    that at least 90% of the naive category segments share and extend by at least one word.
  * 2. The category segment starts at the LAST '. <root>' of the text, because titles may contain
  *    '. ' (e.g. 'Mr. Heater') and even the root itself. Category entries never contain '. ', so the
  *    segment ends at the next '. ' and the brand is everything after it (brands may contain '. ').
@@ -12,9 +12,9 @@
  *    text splits naively on its last two '. '.
  * 3. `ItemMeta.category` is the whole path after the root, which is exact. Entry boundaries,
  *    used for tags, are guessed from the word trie of all paths: a path splits after a word
- *    where some other path branches off or ends. NOTE: two sibling entries that share a first word
- *    ('Lab Tubes', 'Lab Bottles & Jars') get split after that word; the full path stays exact in
- *    `path`.
+ *    where some other path branches off or ends.
+ *    NOTE: two sibling entries that share a first word ('Lab Tubes', 'Lab Bottles & Jars') get
+ *    split after that word. The full path stays exact in `path`.
  */
 
 /** Parsed parts of one item text; '' when a part is absent. */
@@ -34,7 +34,8 @@ export function learnCategoryRoot(texts: readonly string[]): string {
   for (;;) {
     const counts = new Map<string, number>();
     for (const words of segments) {
-      if (root.every((word, i) => words[i] === word) && words.length > root.length) {
+      // A root must leave at least one word of path, so a catalog of one leaf category keeps it.
+      if (root.every((word, i) => words[i] === word) && words.length > root.length + 1) {
         counts.set(words[root.length], (counts.get(words[root.length]) ?? 0) + 1);
       }
     }
