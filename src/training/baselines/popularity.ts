@@ -10,5 +10,6 @@ import type { SyncScorer } from '../evaluate.js';
 /** Builds a scorer that returns each item's training event count, the same for every history. */
 export function popularityScorer(users: readonly LeaveOneOutUser[], nItems: number): SyncScorer {
   const scores = Float32Array.from(popularity(trainSequences(users), nItems).counts);
-  return () => scores;
+  // A copy per call, so a caller that edits its scores cannot change the next user's.
+  return () => scores.slice();
 }

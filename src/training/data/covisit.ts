@@ -5,8 +5,8 @@
  * Co-visitation: for each pair of positions i < j in one sequence with j - i ≤ window, the pair
  * (items[i] → items[j]) gains 1 / (j - i), so adjacent items count most. With `backward` > 0 the
  * reverse pair (items[j] → items[i]) gains backward / (j - i) as well. Pairs of an item with
- * itself are ignored. Each item keeps its top-M neighbours, scores divided by the best one so they
- * lie in (0, 1] with the best neighbour at 1.
+ * itself are ignored. Each item keeps its top-M neighbors, scores divided by the best one so they
+ * lie in (0, 1] with the best neighbor at 1.
  */
 import type { UserSequence } from './dataset.js';
 
@@ -16,11 +16,11 @@ export interface CovisitOptions {
   window?: number;
   /** Weight of the reverse direction, relative to the forward one (default 0: forward only). */
   backward?: number;
-  /** Neighbours kept per item (default 20). */
+  /** Neighbors kept per item (default 20). */
   topM?: number;
 }
 
-/** Neighbour list of one item, best first. */
+/** Neighbor list of one item, best first. */
 export interface Neighbors {
   /** Item indices. */
   items: Int32Array;
@@ -28,14 +28,14 @@ export interface Neighbors {
   scores: Float32Array;
 }
 
-/** Co-visitation neighbours of every item, stored as one compressed row per item. */
+/** Co-visitation neighbors of every item, stored as one compressed row per item. */
 export interface Covisitation {
   nItems: number;
-  /** Top-M neighbours of `itemIndex`, best first (ties by lower index); empty when it has none. */
+  /** Copies of the top-M neighbors of `itemIndex`, best first (ties by lower index), empty when it has none. */
   neighbors(itemIndex: number): Neighbors;
 }
 
-/** Counts co-visitation over `sequences` and keeps the top-M neighbours of each item. */
+/** Counts co-visitation over `sequences` and keeps the top-M neighbors of each item. */
 export function buildCovisitation(sequences: readonly UserSequence[], nItems: number, options: CovisitOptions = {}): Covisitation {
   const window = options.window ?? 3;
   const backward = options.backward ?? 0;
@@ -58,8 +58,8 @@ export function buildCovisitation(sequences: readonly UserSequence[], nItems: nu
   return {
     nItems,
     neighbors: (itemIndex) => ({
-      items: items.subarray(offsets[itemIndex], offsets[itemIndex + 1]),
-      scores: scores.subarray(offsets[itemIndex], offsets[itemIndex + 1]),
+      items: items.slice(offsets[itemIndex], offsets[itemIndex + 1]),
+      scores: scores.slice(offsets[itemIndex], offsets[itemIndex + 1]),
     }),
   };
 }

@@ -68,7 +68,7 @@ export interface DemoItem {
   brand: number;
   /** Popularity weight, lognormal with median 1. */
   appeal: number;
-  /** Position in [0, 1) on a circle of styles; neighbours in style are browsed together. */
+  /** Position in [0, 1) on a circle of styles; neighbors in style are browsed together. */
   style: number;
   /** Price divided by the category median. */
   priceRatio: number;

@@ -15,7 +15,7 @@ import { dataError, indexIds, listDirectory, readDataFile, splitLines } from './
 /** File names of one S3-Rec dataset in a directory. */
 export interface S3RecFiles {
   sequences: string;
-  attributes?: string;
+  attributes: string;
 }
 
 /** Finds `<Name>.txt` and its `<Name>_item2attributes.json` in a directory listing, or undefined. */
@@ -34,7 +34,7 @@ export async function loadS3Rec(dir: string, name?: string): Promise<Dataset> {
     throw dataError(dir, 'an S3-Rec dataset (<Name>.txt and <Name>_item2attributes.json)', 'no such pair of files');
   }
   const rows = parseSequenceRows(await readDataFile(dir, files.sequences), join(dir, files.sequences));
-  const attributes = files.attributes ? parseAttributes(await readDataFile(dir, files.attributes), join(dir, files.attributes)) : {};
+  const attributes = parseAttributes(await readDataFile(dir, files.attributes), join(dir, files.attributes));
 
   const allIds = rows.flatMap((row) => row.items).concat(Object.keys(attributes));
   const index = indexIds(allIds, 'numeric');
