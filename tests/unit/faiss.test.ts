@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -229,6 +229,17 @@ describe('FaissIndex write and read', () => {
     await expect(FaissIndex.read(garbage)).rejects.toMatchObject({ code: 'AISLE_INDEX_LOAD_FAILED' });
     await expect(FaissIndex.read(missing)).rejects.toMatchObject({ code: 'AISLE_INDEX_LOAD_FAILED' });
     await expect(FaissIndex.read(missing)).rejects.toThrow(/missing\.faiss.*No such file/);
+    await expect(FaissIndex.read(directory)).rejects.toMatchObject({ code: 'AISLE_INDEX_LOAD_FAILED' });
+  });
+
+  it('write to a missing directory rejects', async () => {
+    const index = track(FaissIndex.create(dim, 'Flat'));
+    await index.add(vectors.subarray(0, 10 * dim));
+    const folder = join(directory, 'no-such-folder');
+
+    await expect(index.write(join(folder, 'index.faiss'))).rejects.toMatchObject({ code: 'AISLE_INTERNAL' });
+    await expect(index.write(join(folder, 'index.faiss'))).rejects.toThrow('no-such-folder');
+    expect(readdirSync(directory).some((name) => name.endsWith('.tmp'))).toBe(false);
   });
 });
 
