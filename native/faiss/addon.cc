@@ -381,6 +381,16 @@ class ReadWorker : public Napi::AsyncWorker {
   std::unique_ptr<faiss::Index> index_;
 };
 
+// Returns the number of dim-sized rows in a vector set, rejecting a partial row.
+idx_t RowCount(Napi::Env env, const Napi::Float32Array& vectors, int64_t dim, const char* operation) {
+  const auto length = static_cast<int64_t>(vectors.ElementLength());
+  if (length % dim != 0) {
+    throw Napi::RangeError::New(env, std::string(operation) + ": length " + std::to_string(length) +
+                                         " is not a multiple of dim " + std::to_string(dim));
+  }
+  return static_cast<idx_t>(length / dim);
+}
+
 std::string VectorsContext(const char* operation, idx_t n, int64_t dim) {
   return std::string(operation) + "(n=" + std::to_string(n) + ", dim=" + std::to_string(dim) + ")";
 }
@@ -389,7 +399,7 @@ Napi::Value Index::Train(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireLive(env, "Index.train");
   Napi::Float32Array vectors = RequireFloat32Array(info[0], "Index.train");
-  const idx_t n = static_cast<idx_t>(vectors.ElementLength()) / dim_;
+  const idx_t n = RowCount(env, vectors, dim_, "Index.train");
   auto* worker = new TrainWorker(env, this, CopyFloats(vectors), n, VectorsContext("Index.train", n, dim_));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
@@ -400,7 +410,7 @@ Napi::Value Index::Add(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireLive(env, "Index.add");
   Napi::Float32Array vectors = RequireFloat32Array(info[0], "Index.add");
-  const idx_t n = static_cast<idx_t>(vectors.ElementLength()) / dim_;
+  const idx_t n = RowCount(env, vectors, dim_, "Index.add");
   if (ntotal_ + n > std::numeric_limits<int32_t>::max()) {
     throw Napi::RangeError::New(env, "Index.add: ntotal would exceed 2147483647, the largest int32 label");
   }
@@ -418,7 +428,7 @@ Napi::Value Index::Search(const Napi::CallbackInfo& info) {
   if (!info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsNumber()) {
     throw Napi::TypeError::New(env, "Index.search: expected (queries: Float32Array, k: number, efSearch: number, nprobe: number)");
   }
-  const idx_t n = static_cast<idx_t>(queries.ElementLength()) / dim_;
+  const idx_t n = RowCount(env, queries, dim_, "Index.search");
   const idx_t k = info[1].As<Napi::Number>().Int64Value();
   const int efSearch = info[2].As<Napi::Number>().Int32Value();
   const int nprobe = info[3].As<Napi::Number>().Int32Value();

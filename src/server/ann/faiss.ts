@@ -14,6 +14,10 @@
  *   'l2' by squared L2 distance (lower is nearer). Rows are sorted nearest first.
  *
  * Descriptions are FAISS index_factory strings, for example 'Flat', 'HNSW32' or 'IVF1024,Flat'.
+ *
+ * NOTE: the addon copies vectors and queries when the native call starts, which is later than the
+ * call when an earlier operation on the same index is still running. Keep the arrays unchanged
+ * until the returned promise settles.
  */
 import { randomBytes } from 'node:crypto';
 import { rename, unlink } from 'node:fs/promises';
