@@ -1,7 +1,7 @@
 /**
  * The storefront controller: routes (hash based, so any static host serves the demo), page
  * rendering, event tracking and the recommended row. Every engine call goes through `Engine`,
- * which never throws, so each page also has a plain catalog order to fall back on.
+ * which turns failures into null results, so each page falls back to a plain catalog order.
  */
 import type { Catalog, CatalogItem } from './catalog.js';
 import type { DemoConfig } from './config.js';
@@ -20,7 +20,7 @@ const SIMILAR_SIZE = 8;
 
 type TrackInput = Parameters<Engine['track']>[0];
 
-/** Text of a fallback notice for a failed or degraded engine answer. */
+/** Returns the fallback notice for a failed or degraded engine result, or undefined for a personalized one. */
 function fallbackNotice(result: EngineResult | null, engine: Engine): string | undefined {
   if (result?.degraded) return `Personalization is degraded (${result.degraded.reason}). Showing items in fallback order.`;
   if (result) return undefined;
@@ -38,7 +38,7 @@ export class App {
   private categories: string[] = [];
   private cart = 0;
   private storedEvents = 0;
-  /** Increments per recommend call, so only the newest answer reaches the row. */
+  /** Increments per recommend call, so only the newest result reaches the row. */
   private rowTicket = 0;
   private viewTicket = 0;
   private currentItemId: string | undefined;
@@ -58,7 +58,7 @@ export class App {
     const banner = this.engine.startFailure
       ? h('p', { class: 'banner', data: { testid: 'engine-banner' }, text: `Personalization is off: ${this.engine.startFailure.reason}. The store works as usual.` })
       : null;
-    replaceChildren(root, this.header.element, h('div', { class: 'page' }, banner, this.row.element, this.view), this.panel.element, this.toast);
+    replaceChildren(root, this.header.element, this.panel.element, h('div', { class: 'page' }, banner, this.row.element, this.view), this.toast);
     window.addEventListener('hashchange', () => void this.route());
 
     this.storedEvents = countProfileEvents(await this.engine.profile());

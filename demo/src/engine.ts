@@ -16,7 +16,7 @@ export interface ScoredEntry {
   item?: { id: string; title?: string; category?: string; brand?: string; price?: number; tags?: string[] };
 }
 
-/** Why a result is not the fully personalized one. */
+/** Reason and error code of a result that is not fully personalized. */
 export interface DegradedNote {
   reason: string;
   code: string;
@@ -54,7 +54,7 @@ function describeError(error: unknown): DegradedNote {
   return { code, reason };
 }
 
-/** A wrapper around the SDK that never throws to the page. */
+/** A wrapper around the SDK whose calls resolve to null instead of rejecting. */
 export class Engine {
   private readonly listeners: CallListener[] = [];
 
@@ -84,7 +84,7 @@ export class Engine {
     return outcome?.stored === true;
   }
 
-  /** Personalized recommendations, or null when the SDK failed (the page then shows trending). */
+  /** Returns personalized recommendations, or null when the SDK failed (the page then shows trending). */
   recommend(k: number, exclude?: string[]): Promise<EngineResult | null> {
     return this.call('recommend', (aisle) => aisle.recommend(exclude && exclude.length > 0 ? { k, exclude } : { k }) as Promise<EngineResult>);
   }
@@ -94,17 +94,17 @@ export class Engine {
     return this.call('rank', (aisle) => aisle.rank(itemIds) as Promise<EngineResult>);
   }
 
-  /** Personalized search, or null when the SDK failed (the page then uses plain companion search). */
+  /** Returns personalized search results, or null when the SDK failed (the page then uses plain companion search). */
   search(query: string, k: number): Promise<EngineResult | null> {
     return this.call('search', (aisle) => aisle.search(query, { k }) as Promise<EngineResult>);
   }
 
-  /** What the engine stores about this shopper on this device, or null when unavailable. */
+  /** Returns what the engine stores about this shopper on this device, or null when unavailable. */
   profile(): Promise<ProfileView | null> {
     return this.call('profile', (aisle) => aisle.profile());
   }
 
-  /** Engine status: backend, model version, storage mode, degraded reason. */
+  /** Returns the engine status (backend, model version, storage mode, degraded reasons), or null. */
   info(): Promise<EngineInfo | null> {
     // Not reported to listeners: the panel polls info() and must keep showing the shopper's last call.
     return this.call('info', (aisle) => aisle.info() as Promise<EngineInfo>, false);

@@ -111,8 +111,9 @@ const GLYPHS: Record<string, Glyph> = {
     `<path d="M78 128a24 24 0 0 0 24 24" stroke="${light}" stroke-width="9" fill="none" stroke-linecap="round"/><circle cx="100" cy="120" r="4" fill="${dark}"/>`,
 };
 
-/** Keywords that pick a glyph, checked in order against the category and then the title. */
+/** Keywords that pick a glyph, checked in order against the title and then the category. */
 const KEYWORD_GLYPHS: Array<[RegExp, keyof typeof GLYPHS]> = [
+  [/mug|cup/, 'mug'],
   [/sock/, 'sock'],
   [/shoe|sneaker|trainer|runner|boot|footwear/, 'shoe'],
   [/watch|tracker/, 'watch'],
@@ -122,9 +123,8 @@ const KEYWORD_GLYPHS: Array<[RegExp, keyof typeof GLYPHS]> = [
   [/yoga|\bmat\b|mats/, 'mat'],
   [/activewear|apparel|shirt|tee|legging|shorts|jacket|clothing/, 'shirt'],
   [/coffee gear|grinder|kettle|press|frother|brewer/, 'kettle'],
-  [/coffee|espresso|beans|roast/, 'beans'],
+  [/coffee|espresso|beans|roast|brew/, 'beans'],
   [/\btea\b|infusion|chai/, 'teacup'],
-  [/mug|cup/, 'mug'],
   [/perfume|fragrance|cologne|shampoo|conditioner|lotion|toner|spray|bottle|wash|cleaner|solvent|liquid/, 'bottle'],
   [/serum|oil|essence|drop|ink|dye|lubric/, 'drop'],
   [/lip|gloss|tube|paste|cream|adhesive|glue|sealant|caulk|ointment/, 'tube'],
@@ -140,9 +140,33 @@ const KEYWORD_GLYPHS: Array<[RegExp, keyof typeof GLYPHS]> = [
 
 const FALLBACK_GLYPHS = Object.keys(GLYPHS);
 
-/** Picks the glyph of an item: the first keyword match in its category, then its title, then a hash of the category. */
+/** Colour words of product titles, as [hue, saturation %, lightness %] of the product itself. */
+const COLOR_WORDS: Array<[RegExp, [number, number, number]]> = [
+  [/forest green/, [140, 33, 28]],
+  [/\bblack\b/, [220, 10, 18]],
+  [/\bwhite\b/, [40, 20, 94]],
+  [/\bnavy\b/, [218, 55, 26]],
+  [/\bred\b/, [4, 66, 46]],
+  [/\bolive\b/, [70, 45, 32]],
+  [/\bgr[ae]y\b/, [215, 8, 56]],
+  [/\bsand\b/, [38, 45, 72]],
+  [/\bteal\b/, [178, 70, 32]],
+  [/\bcoral\b/, [10, 85, 66]],
+];
+
+/** Returns the colour named in the title, or the brand colour. */
+function productColor(title: string | undefined, brandHue: number): [number, number, number] {
+  const lower = (title ?? '').toLowerCase();
+  const match = COLOR_WORDS.find(([pattern]) => pattern.test(lower));
+  return match ? match[1] : [brandHue, 62, 52];
+}
+
+/**
+ * Picks the glyph of an item: the first keyword match in its title (the most specific text), then
+ * in its category, then a hash of the category.
+ */
 export function glyphOf(item: Pick<CatalogItem, 'category' | 'title'>): keyof typeof GLYPHS {
-  for (const text of [item.category, item.title]) {
+  for (const text of [item.title, item.category]) {
     const lower = (text ?? '').toLowerCase();
     if (!lower) continue;
     const match = KEYWORD_GLYPHS.find(([pattern]) => pattern.test(lower));
@@ -155,11 +179,14 @@ export function glyphOf(item: Pick<CatalogItem, 'category' | 'title'>): keyof ty
 export function productImage(item: Pick<CatalogItem, 'id' | 'category' | 'brand' | 'title'>): string {
   const hue = hueOf(item.brand ?? item.category ?? item.id);
   const seed = hashString(item.id);
-  const fill = `hsl(${hue} 62% 52%)`;
-  const dark = `hsl(${hue} 55% 30%)`;
-  const light = `hsl(${hue} 70% 90%)`;
-  const background = `hsl(${(hue + 24) % 360} 45% 95%)`;
-  const accent = `hsl(${(hue + 180) % 360} 60% 80%)`;
+  const [colorHue, saturation, lightness] = productColor(item.title, hue);
+  const fill = `hsl(${colorHue} ${saturation}% ${lightness}%)`;
+  // Details are darker than the product unless the product itself is dark, so they stay visible.
+  const dark = lightness < 30 ? `hsl(${hue} 30% 62%)` : `hsl(${colorHue} ${Math.min(saturation, 55)}% ${Math.max(lightness - 24, 16)}%)`;
+  const light = lightness > 85 ? `hsl(${hue} 55% 80%)` : `hsl(${colorHue} ${Math.min(saturation, 70)}% 90%)`;
+  // The brand colour tints the background, so one brand's products look like a family.
+  const background = `hsl(${hue} 45% ${lightness > 85 ? 84 : 95}%)`;
+  const accent = `hsl(${hue} 60% 82%)`;
 
   // Two soft circles placed by the id, so items of one brand and category still look distinct.
   const circles = [0, 1]

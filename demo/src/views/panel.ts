@@ -21,31 +21,24 @@ export class AislePanel {
   readonly element: HTMLElement;
   private readonly infoList = h('dl', { class: 'panel-info' });
   private readonly lastCall = h('p', { class: 'panel-call', data: { testid: 'last-call' }, text: 'No call yet.' });
-  private readonly body: HTMLElement;
 
   constructor(onForget: () => void) {
-    const forget = h('button', { class: 'button button-ghost', text: 'Forget me', data: { testid: 'forget-button' }, on: { click: onForget } });
-    const toggle = h('button', { class: 'panel-toggle', text: 'Aisle', attrs: { 'aria-expanded': 'true' } });
-    this.body = h('div', { class: 'panel-body' }, this.infoList, this.lastCall, forget);
-    toggle.addEventListener('click', () => {
-      this.body.hidden = !this.body.hidden;
-      toggle.setAttribute('aria-expanded', String(!this.body.hidden));
-    });
-    this.element = h('aside', { class: 'panel', data: { testid: 'aisle-panel' }, attrs: { 'aria-label': 'Aisle status' } }, toggle, this.body);
+    const forget = h('button', { class: 'panel-forget', text: 'Forget me', data: { testid: 'forget-button' }, on: { click: onForget } });
+    this.element = h(
+      'aside',
+      { class: 'panel', data: { testid: 'aisle-panel' }, attrs: { 'aria-label': 'Aisle engine status' } },
+      h('div', { class: 'panel-inner' }, h('span', { class: 'panel-title', text: 'Aisle engine' }), this.infoList, this.lastCall, forget),
+    );
   }
 
   /** Shows the fields of info(), or the reason the engine did not start. */
   showInfo(info: EngineInfo | null, startFailure?: { reason: string; code: string }): void {
     if (!info) {
       const reason = startFailure ? `${startFailure.reason} (${startFailure.code})` : 'unavailable';
-      replaceChildren(this.infoList, h('dt', { text: 'Engine' }), h('dd', { class: 'bad', text: `not running: ${reason}` }));
+      replaceChildren(this.infoList, field('Engine', `not running: ${reason}`, true));
       return;
     }
-    const cells = infoRows(info).flatMap(([label, text, bad]) => [
-      h('dt', { text: label }),
-      h('dd', { class: bad ? 'bad' : 'good', data: { field: label.toLowerCase() }, text }),
-    ]);
-    replaceChildren(this.infoList, ...cells);
+    replaceChildren(this.infoList, ...infoRows(info).map(([label, text, bad]) => field(label, text, bad)));
   }
 
   /** Shows the name and timing of the last SDK call. */
@@ -56,4 +49,9 @@ export class AislePanel {
     if (record.degraded) this.lastCall.title = `${record.degraded.code}: ${record.degraded.reason}`;
     else this.lastCall.removeAttribute('title');
   }
+}
+
+/** Builds one label and value pair of the panel. */
+function field(label: string, text: string, bad: boolean): HTMLElement {
+  return h('div', { class: 'panel-field', data: { field: label.toLowerCase() } }, h('dt', { text: label }), h('dd', { class: bad ? 'bad' : 'good', text }));
 }

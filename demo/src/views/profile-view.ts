@@ -1,6 +1,6 @@
 /**
  * "Your profile": what profile() returns, in readable form. Events become a list of the products
- * behind them, counts become bars, a vector becomes a colour strip; any other field is shown
+ * behind them, counts become bars and a vector becomes a colour strip. Any other field is shown
  * under its own name, so nothing the engine stores stays hidden from the shopper.
  */
 import type { CatalogItem } from '../catalog.js';
@@ -37,7 +37,7 @@ function isVector(value: unknown): value is ArrayLike<number> {
   return (ArrayBuffer.isView(value) && !(value instanceof DataView)) || (Array.isArray(value) && value.length >= 8 && value.every((entry) => typeof entry === 'number'));
 }
 
-/** Headings of the profile() fields this page knows; other fields get a heading from their name. */
+/** Headings of the known profile() fields. Other fields get a heading made from their name. */
 const SECTION_LABELS: Record<string, string> = {
   events: 'Your recent activity',
   userVector: 'Your user vector (what the ranking model sees)',
