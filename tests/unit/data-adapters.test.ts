@@ -182,6 +182,13 @@ describe('DIGINETICA adapter', () => {
     expect([...dataset.sequences[1].items]).toEqual([3, 0, 4]);
   });
 
+  it('accepts camelCase column names', async () => {
+    const views = ['sessionId;userId;itemId;timeframe;eventdate', '5;NA;20;3;2016-05-09', '5;NA;10;1;2016-05-09', '5;NA;30;2;2016-05-09'].join('\n');
+    const dataset = await loadDataset(await writeDir('digi-camel', { 'train-item-views.csv': views }));
+    expect(dataset.items.map((item) => item.id)).toEqual(['10', '20', '30']);
+    expect([...dataset.sequences[0].items]).toEqual([0, 2, 1]);
+  });
+
   it('rejects a bad eventdate', async () => {
     const dir = await writeDir('digi-bad', { 'sample_train-item-views.csv': 'session_id;user_id;item_id;timeframe;eventdate\n1;NA;3;0;May 9\n' });
     await expect(loadDataset(dir)).rejects.toMatchObject({ code: 'AISLE_DATA_INVALID', message: expect.stringContaining('line 2') });

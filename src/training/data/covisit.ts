@@ -1,6 +1,6 @@
 /**
  * Item-to-item co-visitation and item popularity, counted on training sequences only (never on
- * validation or test targets, which would leak the answer into features and baselines).
+ * validation or test targets, which would leak the targets into features and baselines).
  *
  * Co-visitation: for each pair of positions i < j in one sequence with j - i ≤ window, the pair
  * (items[i] → items[j]) gains 1 / (j - i), so adjacent items count most. With `backward` > 0 the

@@ -1,6 +1,7 @@
 /**
  * Adapter for DIGINETICA (CIKM Cup 2016) item views: `sample_train-item-views.csv` or
- * `train-item-views.csv` (`session_id;user_id;item_id;timeframe;eventdate`) and, when present,
+ * `train-item-views.csv` (`session_id;user_id;item_id;timeframe;eventdate`, column names matched
+ * without case or underscores) and, when present,
  * `product-categories.csv` (`itemId;categoryId`).
  *
  * Each session is one sequence (the user is the session id). An event's time is midnight UTC of
@@ -67,8 +68,9 @@ interface View {
 
 function parseViews(text: string, path: string): View[] {
   const lines = splitLines(text);
-  const header = lines[0]?.split(';') ?? [];
-  const columns = ['session_id', 'item_id', 'timeframe', 'eventdate'].map((column) => header.indexOf(column));
+  // The sample names its columns session_id and item_id, the full release sessionId and itemId.
+  const header = (lines[0]?.split(';') ?? []).map((column) => column.toLowerCase().replace(/_/g, ''));
+  const columns = ['sessionid', 'itemid', 'timeframe', 'eventdate'].map((column) => header.indexOf(column));
   if (columns.some((column) => column < 0)) throw dataError(path, 'a header with session_id, item_id, timeframe and eventdate', JSON.stringify(lines[0] ?? ''));
   const [sessionColumn, itemColumn, frameColumn, dateColumn] = columns;
 
