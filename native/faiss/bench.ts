@@ -8,6 +8,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
+import { AnnBatcher } from '../../src/server/ann/batcher.js';
 import { FaissIndex, type SearchOptions, type SearchResult } from '../../src/server/ann/faiss.js';
 import { recallAtK } from '../../src/server/ann/recall.js';
 import { clusterCenters, createRandom, sampleClustered } from '../../src/server/ann/synthetic.js';
@@ -40,6 +41,25 @@ async function timeSearch(index: FaissIndex, queries: Float32Array, options: Sea
   return { ms: times[Math.floor(repeats / 2)], result: result as SearchResult };
 }
 
+/** Times nq single-query searches: one after another, then all at once through an AnnBatcher. */
+async function timeSingleQueries(index: FaissIndex, queries: Float32Array, options: SearchOptions): Promise<string> {
+  const dim = index.dim;
+  const count = queries.length / dim;
+  const one = (i: number): Float32Array => queries.subarray(i * dim, (i + 1) * dim);
+
+  let started = performance.now();
+  for (let i = 0; i < count; i++) await index.search(one(i), k, options);
+  const sequentialMs = performance.now() - started;
+
+  const batcher = new AnnBatcher(index, options);
+  started = performance.now();
+  await Promise.all(Array.from({ length: count }, (_, i) => batcher.search(one(i), k)));
+  const batchedMs = performance.now() - started;
+
+  const { batches } = batcher.stats;
+  return `${count} single queries: sequential ${sequentialMs.toFixed(0)} ms, concurrent through AnnBatcher ${batchedMs.toFixed(0)} ms in ${batches} search calls`;
+}
+
 async function main(): Promise<void> {
   const random = createRandom(2026);
   const centers = clusterCenters(1000, dim, random);
@@ -62,6 +82,7 @@ async function main(): Promise<void> {
       const recall = recallAtK(result, exact, k);
       const parameters = JSON.stringify(options);
       console.log(`${description.padEnd(14)} ${parameters.padEnd(16)} build ${buildMs.toFixed(0).padStart(6)} ms  search ${ms.toFixed(1).padStart(7)} ms  (${((ms * 1000) / nq).toFixed(1)} µs/query)  recall@${k} ${recall.toFixed(4)}`);
+      console.log(`${''.padEnd(31)} ${await timeSingleQueries(index, queries, options)}`);
     } finally {
       index.dispose();
     }
