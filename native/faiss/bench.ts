@@ -45,15 +45,15 @@ async function timeSearch(index: FaissIndex, queries: Float32Array, options: Sea
 async function timeSingleQueries(index: FaissIndex, queries: Float32Array, options: SearchOptions): Promise<string> {
   const dim = index.dim;
   const count = queries.length / dim;
-  const one = (i: number): Float32Array => queries.subarray(i * dim, (i + 1) * dim);
+  const queryAt = (i: number): Float32Array => queries.subarray(i * dim, (i + 1) * dim);
 
   let started = performance.now();
-  for (let i = 0; i < count; i++) await index.search(one(i), k, options);
+  for (let i = 0; i < count; i++) await index.search(queryAt(i), k, options);
   const sequentialMs = performance.now() - started;
 
   const batcher = new AnnBatcher(index, options);
   started = performance.now();
-  await Promise.all(Array.from({ length: count }, (_, i) => batcher.search(one(i), k)));
+  await Promise.all(Array.from({ length: count }, (_, i) => batcher.search(queryAt(i), k)));
   const batchedMs = performance.now() - started;
 
   const { batches } = batcher.stats;
