@@ -189,6 +189,12 @@ describe('DIGINETICA adapter', () => {
     expect([...dataset.sequences[0].items]).toEqual([0, 2, 1]);
   });
 
+  it('reads a file without header', async () => {
+    const dataset = await loadDataset(await writeDir('digi-no-header', { 'train-item-views.csv': '5;NA;20;3;2016-05-09\n5;NA;10;1;2016-05-09\n5;NA;30;2;2016-05-09\n' }));
+    expect([...dataset.sequences[0].items]).toEqual([0, 2, 1]);
+    expect(dataset.sequences[0].timestamps?.[0]).toBe(Date.UTC(2016, 4, 9) + 1);
+  });
+
   it('rejects a bad eventdate', async () => {
     const dir = await writeDir('digi-bad', { 'sample_train-item-views.csv': 'session_id;user_id;item_id;timeframe;eventdate\n1;NA;3;0;May 9\n' });
     await expect(loadDataset(dir)).rejects.toMatchObject({ code: 'AISLE_DATA_INVALID', message: expect.stringContaining('line 2') });

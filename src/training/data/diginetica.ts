@@ -1,7 +1,7 @@
 /**
  * Adapter for DIGINETICA (CIKM Cup 2016) item views: `sample_train-item-views.csv` or
  * `train-item-views.csv` (`session_id;user_id;item_id;timeframe;eventdate`, column names matched
- * without case or underscores) and, when present,
+ * without case or underscores, that order when the header line is missing) and, when present,
  * `product-categories.csv` (`itemId;categoryId`).
  *
  * Each session is one sequence (the user is the session id). An event's time is midnight UTC of
@@ -66,17 +66,22 @@ interface View {
   time: number;
 }
 
+/** Column order of the release, used when a copy of the file has no header line. */
+const DEFAULT_COLUMNS = ['sessionid', 'userid', 'itemid', 'timeframe', 'eventdate'];
+
 function parseViews(text: string, path: string): View[] {
   const lines = splitLines(text);
+  const hasHeader = !/^\d/.test(lines[0] ?? '');
   // The sample names its columns session_id and item_id, the full release sessionId and itemId.
-  const header = (lines[0]?.split(';') ?? []).map((column) => column.toLowerCase().replace(/_/g, ''));
+  const header = hasHeader ? lines[0].split(';').map((column) => column.toLowerCase().replace(/_/g, '')) : DEFAULT_COLUMNS;
   const columns = ['sessionid', 'itemid', 'timeframe', 'eventdate'].map((column) => header.indexOf(column));
   if (columns.some((column) => column < 0)) throw dataError(path, 'a header with session_id, item_id, timeframe and eventdate', JSON.stringify(lines[0] ?? ''));
   const [sessionColumn, itemColumn, frameColumn, dateColumn] = columns;
+  const firstData = hasHeader ? 1 : 0;
 
-  return lines.slice(1).map((line, i) => {
+  return lines.slice(firstData).map((line, i) => {
     const fields = line.split(';');
-    const lineNumber = i + 2;
+    const lineNumber = i + firstData + 1;
     const day = Date.parse(`${fields[dateColumn]}T00:00:00Z`);
     if (!/^\d{4}-\d{2}-\d{2}$/.test(fields[dateColumn] ?? '') || Number.isNaN(day)) {
       throw dataError(path, `an eventdate YYYY-MM-DD on line ${lineNumber}`, JSON.stringify(fields[dateColumn] ?? null));
