@@ -8,7 +8,7 @@ import { defineConfig } from '@playwright/test';
 export default defineConfig({
   testDir: '../tests/browser',
   testMatch: /demo.*\.spec\.ts$/,
-  // One worker: the machine has two cores, and each spec file trains nothing but starts a browser.
+  // One worker: each spec file starts a companion and a browser, and may train models first.
   workers: 1,
   timeout: 60_000,
   reporter: [['list']],

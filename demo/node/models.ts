@@ -35,12 +35,15 @@ export function modelsDirFor(data: string): string {
   return join(REPO_ROOT, '.cache', 'models', basename(resolve(data)));
 }
 
-/** Trains the models for `data` into `modelsDir` unless a manifest is already there. */
-export function ensureModels(data: string, modelsDir: string, log: (line: string) => void): void {
+/**
+ * Trains the models for `data` into `modelsDir` unless a manifest is already there.
+ * `trainOptions` are extra `aisle train` options, such as ['--epochs', '2'].
+ */
+export function ensureModels(data: string, modelsDir: string, log: (line: string) => void, trainOptions: string[] = []): void {
   if (existsSync(join(modelsDir, 'manifest.json'))) {
     log(`Using the trained models in ${modelsDir} (delete that folder to retrain).`);
     return;
   }
   log(`No trained models in ${modelsDir}: training on ${data === 'demo' ? 'the demo catalog' : data}.`);
-  run(process.execPath, [join(REPO_ROOT, 'bin', 'aisle.mjs'), 'train', '--data', data, '--out', modelsDir], log);
+  run(process.execPath, [join(REPO_ROOT, 'bin', 'aisle.mjs'), 'train', '--data', data, '--out', modelsDir, ...trainOptions], log);
 }

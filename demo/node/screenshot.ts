@@ -1,9 +1,13 @@
 /**
- * Takes the screenshot of the demo store used in the docs: starts the companion and the built
- * page, opens three products of one category in headless Chromium so the recommended row and the
- * panel show a personalized state, and writes a PNG.
+ * Takes the screenshot of the demo store used in the docs. It starts the companion and the built
+ * page, then opens three products of one category in headless Chromium, so the recommended row and
+ * the panel show a personalized state.
  *
- *   node --import tsx demo/node/screenshot.ts [--models DIR] [--out docs/demo.png] [--page home|product|profile]
+ *   node --import tsx demo/node/screenshot.ts [--models DIR] [--out docs/demo.png]
+ *     [--page fresh|home|product|profile] [--degraded]
+ *
+ * --page fresh shows a new shopper; the other pages are shown after the three clicks.
+ * --degraded makes every model file request fail, to show the fallback notices.
  */
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
@@ -19,6 +23,7 @@ const { values } = parseArgs({
     models: { type: 'string', default: DEMO_MODELS_DIR },
     out: { type: 'string', default: 'docs/demo.png' },
     page: { type: 'string', default: 'product' },
+    degraded: { type: 'boolean', default: false },
   },
 });
 
@@ -33,11 +38,12 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', arg
 
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  if (values.degraded) await page.route('**/models/**', (route) => route.abort('failed'));
   page.on('console', (message) => log(`page ${message.type()}: ${message.text()}`));
   await page.goto(`${site.url}/`);
   await page.locator('body[data-ready=true]').waitFor();
 
-  if (values.page !== 'home') {
+  if (values.page !== 'fresh') {
     const chip = page.locator('[data-testid=category-chip]').nth(1);
     await chip.click();
     for (let step = 1; step <= 3; step++) {
@@ -47,6 +53,7 @@ try {
     }
   }
   if (values.page === 'profile') await page.locator('[data-testid=profile-link]').click();
+  if (values.page === 'home') await page.locator('.nav a', { hasText: 'Shop' }).click();
   await page.waitForTimeout(400);
   await page.screenshot({ path: values.out, type: 'png' });
   log(`wrote ${values.out}`);

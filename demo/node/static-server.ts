@@ -1,5 +1,5 @@
 /**
- * A static file server for the built demo (dist/demo) that also answers /config.json with the
+ * A static file server for the built demo (dist/demo) that also serves /config.json with the
  * companion URL, so the browser tests serve the same files a real static host would.
  */
 import { readFile, stat } from 'node:fs/promises';

@@ -20,12 +20,13 @@ const SIMILAR_SIZE = 8;
 
 type TrackInput = Parameters<Engine['track']>[0];
 
-/** Returns the fallback notice for a failed or degraded engine result, or undefined for a personalized one. */
-function fallbackNotice(result: EngineResult | null, engine: Engine): string | undefined {
-  if (result?.degraded) return `Personalization is degraded (${result.degraded.reason}). Showing items in fallback order.`;
-  if (result) return undefined;
-  const reason = engine.startFailure?.reason ?? 'the engine did not answer';
-  return `Personalization is unavailable (${reason}). Showing items in the store's default order.`;
+/**
+ * Returns the fallback notice for a failed or degraded engine result, or undefined for a
+ * personalized one. The notice stays short because the status panel shows the full reason.
+ */
+function fallbackNotice(result: EngineResult | null): string | undefined {
+  if (result && !result.degraded) return undefined;
+  return 'Personalization is unavailable right now, so these items are in the store’s default order. The Aisle strip above shows why.';
 }
 
 /** The storefront application. */
@@ -102,9 +103,15 @@ export class App {
   }
 
   private async showHome(ticket: number): Promise<void> {
-    const items = await this.catalog.trending(LISTING_SIZE).catch(() => []);
+    let items: CatalogItem[] = [];
+    let notice: string | undefined;
+    try {
+      items = await this.catalog.trending(LISTING_SIZE);
+    } catch (error) {
+      notice = `The catalog could not be loaded from the companion at ${this.catalog.endpoint}. Is it running? (${error instanceof Error ? error.message : String(error)})`;
+    }
     const page = listingPage(
-      { title: 'Popular right now', subtitle: 'The most popular products across all shoppers.', items, listId: 'trending', categories: this.categories },
+      { title: 'Popular right now', subtitle: 'The most popular products across all shoppers.', notice, items, listId: 'trending', categories: this.categories },
       (item, listId, position) => this.openProduct(item, listId, position),
       (category) => this.goToCategory(category),
     );
@@ -117,7 +124,7 @@ export class App {
     const items = ranked ? await this.resolve(ranked) : found;
     const subtitle = ranked ? `${items.length} products, sorted for you on this device in ${formatMs(ranked.tookMs)}.` : `${items.length} products.`;
     const page = listingPage(
-      { title: category, subtitle, notice: fallbackNotice(ranked, this.engine), items, listId: `category:${category}`, categories: this.categories, activeCategory: category },
+      { title: category, subtitle, notice: fallbackNotice(ranked), items, listId: `category:${category}`, categories: this.categories, activeCategory: category },
       (item, listId, position) => this.openProduct(item, listId, position),
       (next) => this.goToCategory(next),
     );
@@ -132,7 +139,7 @@ export class App {
     const items = result ? await this.resolve(result) : await this.catalog.search(query, LISTING_SIZE).catch(() => []);
     const subtitle = result ? `${items.length} results, reranked for you in ${formatMs(result.tookMs)}.` : `${items.length} results.`;
     const page = listingPage(
-      { title: `Results for “${query}”`, subtitle, notice: fallbackNotice(answer, this.engine), items, listId: 'search', categories: this.categories },
+      { title: `Results for “${query}”`, subtitle, notice: fallbackNotice(answer), items, listId: 'search', categories: this.categories },
       (item, listId, position) => this.openProduct(item, listId, position),
       (category) => this.goToCategory(category),
     );
@@ -214,7 +221,7 @@ export class App {
     const items = result && result.items.length > 0 ? await this.resolve(result) : await this.catalog.trending(ROW_SIZE).catch(() => []);
     if (ticket !== this.rowTicket) return;
 
-    const notice = fallbackNotice(result, this.engine);
+    const notice = fallbackNotice(result);
     const personal = this.storedEvents > 0 && result !== null && !result.degraded;
     const subtitle = personal
       ? `Picked on this device from your last ${this.storedEvents} actions, ranked in ${formatMs(result?.tookMs)}.`

@@ -1,8 +1,8 @@
 /**
  * Generated product images: an inline SVG drawn from the item's id, category and brand alone, so
  * the same item always gets the same picture and the demo needs no image files. The brand picks
- * the colour, the category (or, failing that, the title) picks the glyph, and the id places the
- * background decoration.
+ * the background tint, a colour word in the title (else the brand) colours the product, the title
+ * (else the category) picks the glyph, and the id places the background decoration.
  */
 import type { CatalogItem } from './catalog.js';
 

@@ -6,7 +6,9 @@
 import { chromium, expect, test, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
 import type { FastifyInstance } from 'fastify';
 import { ensureDemoBuild } from '../../demo/node/build.js';
-import { DEMO_MODELS_DIR, ensureModels, ensureNativeAddon } from '../../demo/node/models.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEMO_MODELS_DIR, ensureModels, ensureNativeAddon, REPO_ROOT } from '../../demo/node/models.js';
 import { serveStatic, type StaticSite } from '../../demo/node/static-server.js';
 import { createServer } from '../../src/server/app.js';
 
@@ -22,6 +24,17 @@ let page: Page;
 let endpoint: string;
 let trendingIds: Set<string>;
 
+/**
+ * Returns the models the demo serves (demo/public/models, written by `npm start`) when they exist,
+ * else a small, quickly trained set: 800 shoppers and 2 epochs take about 3 minutes on 2 cores.
+ */
+function testModelsDir(log: (line: string) => void): string {
+  if (existsSync(join(DEMO_MODELS_DIR, 'manifest.json'))) return DEMO_MODELS_DIR;
+  const dir = join(REPO_ROOT, '.cache', 'models', 'demo-tests');
+  ensureModels('demo', dir, log, ['--max-users', '800', '--epochs', '2']);
+  return dir;
+}
+
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
@@ -29,10 +42,10 @@ test.beforeAll(async () => {
   test.setTimeout(900_000);
   const log = (line: string) => console.log(`[demo tests] ${line}`);
   ensureNativeAddon(log);
-  ensureModels('demo', DEMO_MODELS_DIR, log);
+  const modelsDir = testModelsDir(log);
   const root = await ensureDemoBuild(log);
 
-  companion = await createServer({ modelsDir: DEMO_MODELS_DIR });
+  companion = await createServer({ modelsDir });
   await companion.listen({ host: '127.0.0.1', port: 0 });
   const address = companion.server.address();
   endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

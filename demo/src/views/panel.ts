@@ -36,8 +36,10 @@ export class AislePanel {
     if (!info) {
       const reason = startFailure ? `${startFailure.reason} (${startFailure.code})` : 'unavailable';
       replaceChildren(this.infoList, field('Engine', `not running: ${reason}`, true));
+      this.element.dataset.state = 'degraded';
       return;
     }
+    this.element.dataset.state = info.degraded && info.degraded.length > 0 ? 'degraded' : 'ok';
     replaceChildren(this.infoList, ...infoRows(info).map(([label, text, bad]) => field(label, text, bad)));
   }
 

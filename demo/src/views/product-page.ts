@@ -4,7 +4,7 @@ import { formatPrice, h } from '../dom.js';
 import { productImage } from '../image.js';
 import { productGrid, type OpenProduct } from './card.js';
 
-/** What the shopper can do on the product page. */
+/** Handlers of the product page's links and buttons. */
 export interface ProductActions {
   onAddToCart: (item: CatalogItem) => void;
   onBuy: (item: CatalogItem) => void;

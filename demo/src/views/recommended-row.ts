@@ -3,7 +3,7 @@ import type { CatalogItem } from '../catalog.js';
 import { h, replaceChildren } from '../dom.js';
 import { productCard, type OpenProduct } from './card.js';
 
-/** What the row shows: the items and a line on where they came from. */
+/** Content of the row: the items and a line on where they came from. */
 export interface RowContent {
   items: CatalogItem[];
   /** Line under the heading, e.g. how the items were chosen. */
