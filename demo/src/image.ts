@@ -36,10 +36,11 @@ function gearPath(cx: number, cy: number, outer: number, inner: number, teeth: n
 }
 
 const GLYPHS: Record<string, Glyph> = {
+  // Drawn 200 units wide, so it is scaled down to keep a margin like the other glyphs.
   shoe: (fill, dark, light) =>
-    `<path d="M28 124c0-16 10-24 24-26l30-6c8-26 22-34 40-32l6 2c2 22 20 34 42 40l12 4c12 4 18 12 18 24v10H28z" fill="${fill}"/>` +
+    `<g transform="translate(14 14) scale(0.86)"><path d="M28 124c0-16 10-24 24-26l30-6c8-26 22-34 40-32l6 2c2 22 20 34 42 40l12 4c12 4 18 12 18 24v10H28z" fill="${fill}"/>` +
     `<rect x="24" y="146" width="156" height="16" rx="8" fill="${dark}"/>` +
-    `<path d="M92 86l14 8M100 76l14 8M108 66l14 8" stroke="${light}" stroke-width="6" stroke-linecap="round"/>`,
+    `<path d="M92 86l14 8M100 76l14 8M108 66l14 8" stroke="${light}" stroke-width="6" stroke-linecap="round"/></g>`,
   sock: (fill, dark, light) =>
     `<path d="M78 34h52v86l22 22c14 16 2 36-16 34-6 0-12-3-16-7l-34-34c-6-6-8-12-8-20z" fill="${fill}"/>` +
     `<rect x="78" y="34" width="52" height="20" rx="4" fill="${light}"/><path d="M140 148c10 6 14 16 6 24" stroke="${dark}" stroke-width="10" fill="none" stroke-linecap="round"/>`,

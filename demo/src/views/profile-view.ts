@@ -56,6 +56,7 @@ function labelOf(key: string): string {
 function timeAgo(timestamp: number | undefined): string {
   if (timestamp === undefined) return '';
   const seconds = Math.max(0, Math.round((Date.now() - timestamp) / 1000));
+  if (seconds < 5) return 'just now';
   if (seconds < 60) return `${seconds} s ago`;
   if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
   if (seconds < 86_400) return `${Math.round(seconds / 3600)} h ago`;
@@ -95,6 +96,16 @@ function eventList(events: ProfileEvent[], lookup: (id: string) => CatalogItem |
       );
     }),
   );
+}
+
+/** Counts a profile's item events per category of the item, for a summary a shopper can read. */
+function categoryCounts(events: ProfileEvent[], lookup: (id: string) => CatalogItem | undefined): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const event of events) {
+    const category = event.itemId ? lookup(event.itemId)?.category : undefined;
+    if (category) counts[category] = (counts[category] ?? 0) + 1;
+  }
+  return counts;
 }
 
 function countBars(counts: Record<string, number>): HTMLElement {
@@ -150,6 +161,8 @@ export function profileView(
   for (const [key, value] of Object.entries(profile ?? {})) {
     if (isEventList(value)) {
       sections.push(h('section', { class: 'profile-section' }, h('h2', { text: `${labelOf(key)} (${value.length})` }), eventList(value, lookup, actions.onOpenId)));
+      const byCategory = categoryCounts(value, lookup);
+      if (Object.keys(byCategory).length > 0) sections.push(h('section', { class: 'profile-section' }, h('h2', { text: 'Categories you looked at' }), countBars(byCategory)));
       continue;
     }
     if (Array.isArray(value) && value.length === 0) continue;
