@@ -7,6 +7,7 @@
  * - user_tower.onnx    user tower (inputs item_vectors, event_types, ages, mask; output user_vector)
  * - ranker.onnx        int8 student ranker (input features [N, F]; output scores [N])
  * - ranker_fp32.onnx   float32 student ranker, same contract
+ * - ranker_teacher.onnx float32 teacher ranker, same contract; for evaluation only, not served
  * - items.json         CatalogFileEntry[] in FAISS id order
  * - item_vectors.f32   N×D float32 little-endian, row-major, L2-normalized rows
  * - items.faiss        FAISS index over the item vectors with inner-product metric
@@ -19,6 +20,7 @@ export const MODEL_FILES = {
   userTower: 'user_tower.onnx',
   ranker: 'ranker.onnx',
   rankerFp32: 'ranker_fp32.onnx',
+  rankerTeacher: 'ranker_teacher.onnx',
   items: 'items.json',
   vectors: 'item_vectors.f32',
   index: 'items.faiss',

@@ -4,7 +4,8 @@
  * worker runs is narrow (F→32→16→1) and learns from the teacher's scores.
  */
 import { tf } from './tf.js';
-import { Random } from './random.js';
+import type { Random } from '../data/prng.js';
+import { randomNormals } from './init.js';
 
 /** Weights of a ranker; layer i maps `weights[i]` [in, out] plus `biases[i]` [out]. */
 export interface RankerWeights {
@@ -23,7 +24,7 @@ export function createRanker(featureCount: number, hidden: number[], random: Ran
   const biases: tf.Variable[] = [];
   for (let i = 0; i + 1 < sizes.length; i++) {
     const [rows, cols] = [sizes[i], sizes[i + 1]];
-    weights.push(tf.variable(tf.tensor2d(random.normals(rows * cols, Math.sqrt(2 / rows)), [rows, cols])));
+    weights.push(tf.variable(tf.tensor2d(randomNormals(random, rows * cols, Math.sqrt(2 / rows)), [rows, cols])));
     biases.push(tf.variable(tf.zeros([cols])));
   }
   return { weights, biases };
@@ -48,7 +49,7 @@ export function rankerForward(ranker: RankerWeights, features: tf.Tensor2D): tf.
 /** Copies the ranker weights out of tfjs as plain arrays (for export and for scoring in JS). */
 export function rankerArrays(ranker: RankerWeights): { weights: Array<{ data: Float32Array; rows: number; cols: number }>; biases: Float32Array[] } {
   return {
-    weights: ranker.weights.map((w) => ({ data: w.dataSync() as Float32Array, rows: w.shape[0], cols: w.shape[1] })),
+    weights: ranker.weights.map((w) => ({ data: w.dataSync() as Float32Array, rows: w.shape[0], cols: w.shape[1] as number })),
     biases: ranker.biases.map((b) => b.dataSync() as Float32Array),
   };
 }

@@ -37,7 +37,7 @@ function gatherFlat(table: tf.Tensor2D, indices: tf.Tensor1D): tf.Tensor2D {
   const op = tf.customGrad((t, i, save) => {
     const tableTensor = t as tf.Tensor2D;
     const indexTensor = i as tf.Tensor1D;
-    save([indexTensor]);
+    (save as (tensors: tf.Tensor[]) => void)([indexTensor]);
     const value = tf.gather(tableTensor, indexTensor);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [savedIndices] = saved;

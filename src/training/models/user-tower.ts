@@ -8,7 +8,8 @@
  * embeddings. The hidden state at the last position, L2-normalized, is the user vector.
  */
 import { tf, dropout, gatherRows, layerNorm } from './tf.js';
-import { Random } from './random.js';
+import type { Random } from '../data/prng.js';
+import { randomNormals } from './init.js';
 import { SEQUENCE_EVENT_TYPES } from '../../core/types.js';
 
 /** Shape and regularization of a user tower. */
@@ -66,7 +67,7 @@ export const MASK_BIAS = -1e9;
 /** Creates randomly initialized user tower weights. */
 export function createUserTower(config: UserTowerConfig, random: Random): UserTowerWeights {
   const { dim, seqLen } = config;
-  const matrix = (rows: number, cols: number) => tf.variable(tf.tensor2d(random.normals(rows * cols, Math.sqrt(1 / rows)), [rows, cols]));
+  const matrix = (rows: number, cols: number) => tf.variable(tf.tensor2d(randomNormals(random, rows * cols, Math.sqrt(1 / rows)), [rows, cols]));
   const vector = (size: number, value: number) => tf.variable(tf.fill([size], value));
   const blocks: BlockWeights[] = [];
   for (let b = 0; b < config.blocks; b++) {
@@ -90,9 +91,9 @@ export function createUserTower(config: UserTowerConfig, random: Random): UserTo
     });
   }
   return {
-    position: tf.variable(tf.tensor2d(random.normals(seqLen * dim, 0.1), [seqLen, dim])),
-    eventType: tf.variable(tf.tensor2d(random.normals((SEQUENCE_EVENT_TYPES.length + 1) * dim, 0.1), [SEQUENCE_EVENT_TYPES.length + 1, dim])),
-    age: tf.variable(tf.tensor1d(random.normals(dim, 0.1))),
+    position: tf.variable(tf.tensor2d(randomNormals(random, seqLen * dim, 0.1), [seqLen, dim])),
+    eventType: tf.variable(tf.tensor2d(randomNormals(random, (SEQUENCE_EVENT_TYPES.length + 1) * dim, 0.1), [SEQUENCE_EVENT_TYPES.length + 1, dim])),
+    age: tf.variable(tf.tensor1d(randomNormals(random, dim, 0.1))),
     blocks,
     finalScale: vector(dim, 1),
     finalBias: vector(dim, 0),

@@ -1,0 +1,156 @@
+/**
+ * The `aisle train` pipeline: load a dataset, split it leave-one-out, train the towers on the
+ * training prefixes, export the user tower, write the catalog and the FAISS index, train the
+ * teacher and the distilled student ranker on the validation targets' candidate lists, export
+ * them, write manifest.json, and evaluate the served pipeline on the test targets.
+ */
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { FEATURE_COUNT } from '../core/features.js';
+import { MODEL_FILES } from '../core/model-dir.js';
+import type { Manifest } from '../core/types.js';
+import { buildIndex } from '../server/ann/build-index.js';
+import { buildCovisitation, popularity } from './data/covisit.js';
+import type { Dataset, LeaveOneOutUser } from './data/dataset.js';
+import { loadDataset } from './data/index.js';
+import { leaveOneOut, subsetDataset, trainSequences } from './data/split.js';
+import { toResultsJson, type ResultsJson } from './evaluate.js';
+import { STUDENT_HIDDEN, TEACHER_HIDDEN } from './models/ranker.js';
+import { exportRanker } from './models/ranker-onnx.js';
+import { allItemVectors } from './models/item-tower.js';
+import { initTensorflow } from './models/tf.js';
+import { trainRanker, type RankerList } from './models/train-ranker.js';
+import { trainTowers, type TrainedTowers } from './models/train-towers.js';
+import { exportUserTower } from './models/user-tower-onnx.js';
+import { buildCandidateLists } from './pipeline/candidate-lists.js';
+import { buildCatalog, catalogEntries, type Catalog } from './pipeline/catalog.js';
+import { evaluateModels } from './pipeline/evaluate-models.js';
+import { describeFile, writeCatalogFiles, writeManifest, writeModelFile } from './pipeline/model-files.js';
+import { UserEncoder } from './pipeline/user-encoder.js';
+import type { FaissIndex } from '../server/ann/faiss.js';
+
+/** Options of `train`; every field but `data` and `out` has a default. */
+export interface TrainOptions {
+  /** Dataset directory, or 'demo' for the generated demo store. */
+  data: string;
+  /** Models directory to write. */
+  out: string;
+  /** Item and user vector dim D (default 64; 32 below SMALL_DATA_USERS users). */
+  dim?: number;
+  /** Sequence length L of the user tower (default 50; 20 below SMALL_DATA_USERS users). */
+  seqLen?: number;
+  /** Maximum tower epochs (default 20); training stops earlier when validation stops improving. */
+  epochs?: number;
+  /** Keep a seeded random subset of this many users. */
+  maxUsers?: number;
+  /** FAISS index_factory description (default 'HNSW32,Flat'). */
+  index?: string;
+  seed?: number;
+  /** Receives progress lines. */
+  log?: (line: string) => void;
+}
+
+/** Result of a training run. */
+export interface TrainResult {
+  manifest: Manifest;
+  results: ResultsJson;
+  seconds: { total: number; towers: number; rankers: number; evaluation: number };
+}
+
+/** Datasets with fewer users than this get the small defaults (D = 32, L = 20). */
+export const SMALL_DATA_USERS = 2000;
+/** Evaluation protocol, as written to eval.json. */
+export const PROTOCOL = 'leave-one-out, test target, full ranking over all items, history items excluded';
+
+/** Runs the whole pipeline and returns the manifest and the evaluation rows. */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const started = Date.now();
+  const log = options.log ?? (() => {});
+  const seed = options.seed ?? 42;
+  await initTensorflow();
+
+  const dataset = await loadTrainingData(options.data, options.maxUsers, seed);
+  const users = leaveOneOut(dataset);
+  const small = users.length < SMALL_DATA_USERS;
+  const dim = options.dim ?? (small ? 32 : 64);
+  const seqLen = options.seqLen ?? (small ? 20 : 50);
+  log(`data: ${dataset.name}, ${users.length} users, ${dataset.items.length} items, timestamps ${dataset.hasTimestamps}`);
+
+  const towers = await trainTowers(dataset, users, {
+    dim, seqLen, blocks: 2, heads: 1, dropout: 0.3, epochs: options.epochs ?? 20, batchSize: 128, negatives: 256,
+    temperature: 0.07, learningRate: 0.002, patience: 3, validationUsers: 3000, seed, usesAges: dataset.hasTimestamps, onProgress: log,
+  });
+  const towerSeconds = (Date.now() - started) / 1000;
+
+  const catalog = buildTrainingCatalog(dataset, users, towers, dim);
+  const towerBytes = exportUserTower(towers.towers.user, towers.towers.config);
+  const userTower = await writeModelFile(options.out, MODEL_FILES.userTower, towerBytes);
+  const catalogFiles = await writeCatalogFiles(options.out, catalogEntries(catalog), catalog.vectors);
+  const { index, description } = await buildIndex(catalog.vectors, dim, options.index ?? 'HNSW32,Flat', 'ip');
+  const encoder = await UserEncoder.create(towerBytes, seqLen, dim, dataset.hasTimestamps);
+  try {
+    await index.write(join(options.out, MODEL_FILES.index));
+    const rankerStarted = Date.now();
+    const rankers = await trainRankers(users, catalog, encoder, index, dataset.hasTimestamps, seed, log);
+    const ranker = await writeModelFile(options.out, MODEL_FILES.ranker, rankers.int8);
+    const rankerFp32 = await writeModelFile(options.out, MODEL_FILES.rankerFp32, rankers.fp32);
+    await writeModelFile(options.out, MODEL_FILES.rankerTeacher, rankers.teacher);
+    const rankerSeconds = (Date.now() - rankerStarted) / 1000;
+
+    const indexFile = await describeFile(options.out, MODEL_FILES.index);
+    const fields = { dataset: dataset.name, dim, seqLen, usesAges: dataset.hasTimestamps, items: dataset.items.length, indexType: description };
+    const manifest = await writeManifest(options.out, fields, { userTower, ranker, rankerFp32 }, [...catalogFiles, indexFile]);
+
+    const evaluationStarted = Date.now();
+    const rows = await evaluateModels(users, { catalog, encoder, index, student: rankers.fp32, studentInt8: rankers.int8, teacher: rankers.teacher, usesAges: dataset.hasTimestamps }, log);
+    const seconds = { total: (Date.now() - started) / 1000, towers: towerSeconds, rankers: rankerSeconds, evaluation: (Date.now() - evaluationStarted) / 1000 };
+    const results = toResultsJson(dataset.name, PROTOCOL, rows);
+    await writeEvalFile(options.out, results, { seconds, towerEpochs: towers.epochs, bestEpoch: towers.bestEpoch, dim, seqLen, users: users.length });
+    return { manifest, results, seconds };
+  } finally {
+    await encoder.dispose();
+    index.dispose();
+  }
+}
+
+/** Loads the dataset and keeps a seeded subset of `maxUsers` users when asked. */
+export async function loadTrainingData(data: string, maxUsers: number | undefined, seed: number): Promise<Dataset> {
+  const dataset = await loadDataset(data);
+  if (maxUsers === undefined || maxUsers >= dataset.sequences.length) return dataset;
+  return subsetDataset(dataset, { users: maxUsers, seed });
+}
+
+/** Item records from the trained item tower and training-prefix popularity and co-visitation. */
+function buildTrainingCatalog(dataset: Dataset, users: readonly LeaveOneOutUser[], towers: TrainedTowers, dim: number): Catalog {
+  const train = trainSequences(users);
+  const itemCount = dataset.items.length;
+  const vectors = allItemVectors(towers.towers.item, towers.towers.content, itemCount);
+  return buildCatalog(dataset, vectors, dim, popularity(train, itemCount), buildCovisitation(train, itemCount, { window: 3, backward: 1, topM: 20 }));
+}
+
+/** Trains the teacher on validation-target candidate lists, then the student from it; returns ONNX bytes. */
+async function trainRankers(
+  users: readonly LeaveOneOutUser[],
+  catalog: Catalog,
+  encoder: UserEncoder,
+  index: FaissIndex,
+  usesAges: boolean,
+  seed: number,
+  log: (line: string) => void,
+): Promise<{ teacher: Uint8Array; fp32: Uint8Array; int8: Uint8Array }> {
+  const requests = users.map((user) => ({ user: user.user, history: user.train, target: user.valid, now: usesAges ? (user.sequence.timestamps?.[user.train.items.length] ?? 0) : 0 }));
+  const lists: RankerList[] = [];
+  for (const list of await buildCandidateLists(catalog, encoder, index, requests)) {
+    if (list.label >= 0) lists.push({ features: list.features, count: list.items.length, label: list.label });
+  }
+  log(`rankers: ${lists.length} of ${users.length} validation targets are among their candidates`);
+
+  const common = { featureCount: FEATURE_COUNT, epochs: 40, batchSize: 32, learningRate: 0.002, patience: 4, seed, onProgress: log };
+  const teacher = trainRanker(lists, { ...common, hidden: TEACHER_HIDDEN, name: 'teacher' });
+  const student = trainRanker(lists, { ...common, hidden: STUDENT_HIDDEN, name: 'student', teacher, labelWeight: 0.5, distillTemperature: 1 });
+  return { teacher: exportRanker(teacher, 'fp32'), fp32: exportRanker(student, 'fp32'), int8: exportRanker(student, 'int8') };
+}
+
+async function writeEvalFile(dir: string, results: ResultsJson, training: Record<string, unknown>): Promise<void> {
+  await writeFile(join(dir, MODEL_FILES.eval), `${JSON.stringify({ ...results, training }, null, 2)}\n`);
+}
