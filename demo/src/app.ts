@@ -221,7 +221,7 @@ export class App {
     const items = result && result.items.length > 0 ? await this.resolve(result) : await this.catalog.trending(ROW_SIZE).catch(() => []);
     if (ticket !== this.rowTicket) return;
 
-    const notice = fallbackNotice(result);
+    const notice = items.length === 0 ? 'Recommendations are unavailable right now. The Aisle strip above shows why.' : fallbackNotice(result);
     const personal = this.storedEvents > 0 && result !== null && !result.degraded;
     const subtitle = personal
       ? `Picked on this device from your last ${this.storedEvents} actions, ranked in ${formatMs(result?.tookMs)}.`

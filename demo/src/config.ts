@@ -7,6 +7,8 @@
 export interface DemoConfig {
   /** Base URL of the companion service, without a trailing slash. */
   endpoint: string;
+  /** URL of manifest.json when the models are not served by the companion (the SDK's `models` option). */
+  models?: string;
   /** Name of the dataset the models were trained on, shown in the header. */
   dataset?: string;
 }
@@ -24,5 +26,5 @@ export async function loadConfig(): Promise<DemoConfig> {
     // No config.json: a static host without one uses the query parameter or the default.
   }
   const endpoint = (fromQuery ?? fromFile.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
-  return { endpoint, dataset: fromFile.dataset };
+  return { endpoint, models: fromFile.models, dataset: fromFile.dataset };
 }

@@ -64,10 +64,13 @@ export class Engine {
     readonly startFailure?: DegradedNote,
   ) {}
 
-  /** Starts the SDK against the companion at `endpoint`; a start failure yields an engine that reports it. */
-  static async start(endpoint: string): Promise<Engine> {
+  /**
+   * Starts the SDK against the companion at `endpoint`, with models from `models` when given.
+   * A start failure yields an engine that reports it.
+   */
+  static async start(endpoint: string, models?: string): Promise<Engine> {
     try {
-      return new Engine(await createAisle({ endpoint }));
+      return new Engine(await createAisle(models ? { endpoint, models } : { endpoint }));
     } catch (error) {
       return new Engine(null, describeError(error));
     }

@@ -9,7 +9,7 @@ const root = document.getElementById('app');
 if (!root) throw new Error('index.html must contain <div id="app">.');
 
 const config = await loadConfig();
-const engine = await Engine.start(config.endpoint);
+const engine = await Engine.start(config.endpoint, config.models);
 const app = new App(config, new Catalog(config.endpoint), engine);
 await app.mount(root);
 document.body.dataset.ready = 'true';
