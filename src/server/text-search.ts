@@ -28,6 +28,9 @@ const WORD_SEPARATOR = /[^\p{L}\p{N}]+/u;
  */
 export const MAX_QUERY_WORDS = 32;
 
+/** Number of recent queries whose results are kept, by normalized words and k. */
+export const RESULT_CACHE_SIZE = 1024;
+
 /** Splits text into lowercase NFKC words of letters and digits. */
 export function tokenize(text: string): string[] {
   return text
@@ -44,9 +47,18 @@ function fuzzyDistance(term: string): number | false {
   return false;
 }
 
-/** A BM25 index over the catalog, built once at start-up and read-only afterwards. */
+/**
+ * A BM25 index over the catalog, built once at start-up and read-only afterwards.
+ *
+ * NOTE: MiniSearch scores every item that contains a query word, so a word found in most items
+ * is slow. On a synthetic 100k-item catalog, a query word present in every title took 150–400 ms
+ * of event-loop time on a 2-core VM. The result cache makes repeats of such queries cheap.
+ */
 export class TextSearch {
   private readonly index: MiniSearch<TextDocument>;
+  // Map iteration follows insertion order, so re-inserting on a hit makes the first key the
+  // least recently used one.
+  private readonly cache = new Map<string, readonly TextHit[]>();
 
   constructor(items: readonly CatalogFileEntry[]) {
     this.index = new MiniSearch<TextDocument>({
@@ -76,10 +88,29 @@ export class TextSearch {
   search(query: string, k: number): TextHit[] {
     const words = tokenize(query).slice(0, MAX_QUERY_WORDS);
     if (words.length === 0) return [];
-    return this.index
+
+    const key = `${k}\u0000${words.join(' ')}`;
+    const cached = this.cache.get(key);
+    if (cached) {
+      this.cache.delete(key);
+      this.cache.set(key, cached);
+      return cached.map((hit) => ({ ...hit }));
+    }
+
+    const hits = this.index
       .search(words.join(' '))
       .filter((result) => Number.isFinite(result.score) && result.score > 0)
       .slice(0, k)
       .map((result) => ({ index: result.id as number, score: result.score }));
+    this.remember(key, hits);
+    return hits.map((hit) => ({ ...hit }));
+  }
+
+  private remember(key: string, hits: TextHit[]): void {
+    if (this.cache.size >= RESULT_CACHE_SIZE) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(key, hits);
   }
 }
