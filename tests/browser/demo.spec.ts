@@ -144,6 +144,30 @@ test('forget me empties the profile', async () => {
   await expect(page.locator('[data-testid=profile-view]')).toHaveAttribute('data-event-count', '0');
 });
 
+test('search and cart are tracked', async () => {
+  await page.locator('[data-testid=search-input]').fill('yoga mat');
+  await page.locator('[data-testid=search-input]').press('Enter');
+  const results = page.locator('[data-testid=listing][data-list-id=search] [data-testid=product-card]');
+  await expect(results.first()).toBeVisible();
+  const topCategories = (await categoriesOf(results)).slice(0, 12);
+  const yogaMats = topCategories.filter((category) => category === 'Yoga mats').length;
+  expect(yogaMats / topCategories.length, `top result categories: ${topCategories.join(', ')}`).toBeGreaterThanOrEqual(0.5);
+
+  const firstId = await results.first().getAttribute('data-item-id');
+  await results.first().click();
+  await expect(page.locator('[data-testid=product-page]')).toHaveAttribute('data-item-id', firstId ?? '');
+  await page.locator('[data-testid=add-to-cart]').click();
+  await expect(page.locator('[data-testid=cart-count]')).toHaveText('1');
+  await rowAfterEvents(3);
+
+  await page.locator('[data-testid=profile-link]').click();
+  const events = page.locator('[data-testid=profile-view] [data-testid=profile-event]');
+  await expect(events).toHaveCount(3);
+  await expect(events.and(page.locator('[data-type=search]'))).toHaveCount(1);
+  await expect(events.and(page.locator('[data-type=click]'))).toHaveCount(1);
+  await expect(events.and(page.locator('[data-type=add_to_cart]'))).toHaveCount(1);
+});
+
 test('store works when models fail to load', async () => {
   const degradedContext = await browser.newContext();
   try {
