@@ -407,6 +407,31 @@ describe('service routes', () => {
   });
 });
 
+describe('createServer options', () => {
+  it('restricts CORS to listed origins', async () => {
+    const restricted = await createServer({ modelsDir: fixture.dir, cors: ['https://shop.example'] });
+    try {
+      const allowed = await restricted.inject({ method: 'GET', url: '/healthz', headers: { origin: 'https://shop.example' } });
+      expect(allowed.headers['access-control-allow-origin']).toBe('https://shop.example');
+      const other = await restricted.inject({ method: 'GET', url: '/healthz', headers: { origin: 'https://evil.example' } });
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await restricted.close();
+    }
+  });
+
+  it('applies a smaller body limit', async () => {
+    const small = await createServer({ modelsDir: fixture.dir, limits: { bodyLimit: 64 } });
+    try {
+      const response = await small.inject({ method: 'POST', url: '/v1/search', payload: { query: 'x'.repeat(100), k: 5 } });
+      expect(response.statusCode).toBe(413);
+      expect(response.json().error.code).toBe('AISLE_PAYLOAD_TOO_LARGE');
+    } finally {
+      await small.close();
+    }
+  });
+});
+
 describe('createServer start-up checks', () => {
   async function copyFixture(): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), 'aisle-server-bad-'));
