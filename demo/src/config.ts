@@ -1,7 +1,7 @@
 /**
- * Where the page finds the companion service. In order: the `?companion=` query parameter, the
- * `config.json` next to the page (written by `npm start` and by the browser tests), then the
- * default port of `aisle serve` on this machine.
+ * Demo configuration: the companion URL comes from the `?companion=` query parameter, else from
+ * the `config.json` next to the page (served by `npm start` and by the browser tests' static
+ * server), else the default port of `aisle serve` on this machine.
  */
 
 export interface DemoConfig {

@@ -120,7 +120,7 @@ const KEYWORD_GLYPHS: Array<[RegExp, keyof typeof GLYPHS]> = [
   [/watch|tracker/, 'watch'],
   [/headphone|earbud|earphone|audio/, 'headphones'],
   [/backpack|daypack|\bpack\b/, 'backpack'],
-  [/water bottle|flask|tumbler/, 'bottle'],
+  [/water bottle|insulated flask|tumbler/, 'bottle'],
   [/yoga|\bmat\b|mats/, 'mat'],
   [/activewear|apparel|shirt|tee|legging|shorts|jacket|clothing/, 'shirt'],
   [/coffee gear|grinder|kettle|press|frother|brewer/, 'kettle'],
