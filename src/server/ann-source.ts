@@ -33,15 +33,17 @@ export class AnnSource {
 
   /**
    * Loads a FAISS index file and checks it against the catalog. Throws AISLE_INDEX_LOAD_FAILED
-   * naming the file when it is missing, truncated or corrupt, or when its dim or item count differ
-   * from the manifest; AISLE_NATIVE_UNAVAILABLE passes through when the addon is not built.
+   * naming the file when it is missing, truncated or corrupt, when its metric is not inner product
+   * or when its dim or item count differ from the manifest. Throws AISLE_NATIVE_UNAVAILABLE when
+   * the addon is not built.
    */
   static async load(path: string, expected: { dim: number; items: number; type: string }, params: AnnSearchParams = {}): Promise<AnnSource> {
     let index: FaissIndex;
     try {
       index = await FaissIndex.read(path);
     } catch (error) {
-      if (isAisleError(error) && error.code === 'AISLE_NATIVE_UNAVAILABLE') throw error;
+      // FaissIndex.read already names the file and the FAISS reason in these two cases.
+      if (isAisleError(error) && (error.code === 'AISLE_NATIVE_UNAVAILABLE' || error.code === 'AISLE_INDEX_LOAD_FAILED')) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       throw new AisleError('AISLE_INDEX_LOAD_FAILED', `Loading the FAISS index ${path} failed: ${reason}. Rebuild it with \`aisle train\`.`, {
         cause: error,
@@ -49,6 +51,15 @@ export class AnnSource {
       });
     }
 
+    if (index.metric !== 'ip') {
+      const metric = index.metric;
+      index.dispose();
+      throw new AisleError(
+        'AISLE_INDEX_LOAD_FAILED',
+        `Loading the FAISS index ${path} failed: it uses metric ${metric}, but Aisle scores by inner product. Rebuild it with metric 'ip' (\`aisle train\` does).`,
+        { details: { file: path, metric } },
+      );
+    }
     if (index.dim !== expected.dim || index.ntotal !== expected.items) {
       const found = `dim ${index.dim} and ${index.ntotal} vectors`;
       index.dispose();

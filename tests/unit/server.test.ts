@@ -379,7 +379,8 @@ describe('GET /models/:file', () => {
   });
 
   it('rejects other files and traversal with 404', async () => {
-    for (const path of ['/models/items.json', '/models/..%2Fitems.json', '/models/%2E%2E%2Fmanifest.json', '/models/items.faiss', '/models/../package.json', '/models/']) {
+    await writeFile(join(fixture.dir, 'unlisted.onnx'), fixture.onnx);
+    for (const path of ['/models/unlisted.onnx', '/models/items.json', '/models/..%2Fitems.json', '/models/%2E%2E%2Fmanifest.json', '/models/items.faiss', '/models/../package.json', '/models/']) {
       await expectError(await fetch(`${base}${path}`), 404, 'AISLE_NOT_FOUND');
     }
   });
@@ -463,6 +464,26 @@ describe('createServer start-up checks', () => {
     await expectStartFailure((dir) => writeFile(join(dir, 'items.faiss'), Buffer.alloc(4096, 7)), 'AISLE_INDEX_LOAD_FAILED');
   });
 
+  it('rejects an index with the L2 metric', async () => {
+    const error = await expectStartFailure(async (dir) => {
+      const index = FaissIndex.create(DIM, 'Flat', 'l2');
+      await index.add(fixture.vectors);
+      await index.write(join(dir, 'items.faiss'));
+      index.dispose();
+    }, 'AISLE_INDEX_LOAD_FAILED');
+    expect(error.message).toContain('metric l2');
+  });
+
+  it('rejects an index of another size', async () => {
+    const error = await expectStartFailure(async (dir) => {
+      const index = FaissIndex.create(DIM, 'Flat', 'ip');
+      await index.add(fixture.vectors.subarray(0, 10 * DIM));
+      await index.write(join(dir, 'items.faiss'));
+      index.dispose();
+    }, 'AISLE_INDEX_LOAD_FAILED');
+    expect(error.message).toContain('10 vectors');
+  });
+
   it('rejects a manifest without dim', async () => {
     const error = await expectStartFailure(async (dir) => {
       const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
@@ -470,6 +491,15 @@ describe('createServer start-up checks', () => {
       await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest));
     }, 'AISLE_MANIFEST_INVALID');
     expect(error.details).toMatchObject({ field: 'dim' });
+  });
+
+  it('rejects manifest file names outside the directory', async () => {
+    const error = await expectStartFailure(async (dir) => {
+      const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+      manifest.catalog.itemsFile = '../items.json';
+      await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest));
+    }, 'AISLE_MANIFEST_INVALID');
+    expect(error.details).toMatchObject({ field: 'catalog.itemsFile' });
   });
 
   it('rejects a short vectors file', async () => {
