@@ -232,6 +232,7 @@ export class Engine {
       if (loaded.selection?.reason) this.modelIssue = { code: 'AISLE_MODEL_LOAD_FAILED', reason: loaded.selection.reason };
       // Events tracked while the models loaded have not moved the user vector yet.
       void this.serialize(async () => {
+        if (!this.state.vectorStale) return;
         await this.completeHistory();
         await this.updateUserVector();
         await this.saveProfile();
@@ -289,12 +290,16 @@ export class Engine {
   private async updateUserVector(): Promise<Degraded | undefined> {
     await this.modelsOrBudget();
     const manifest = this.manifest;
-    if (!this.runner || !manifest) return this.modelIssue ?? { code: 'AISLE_TIMEOUT', reason: 'The models are still loading, so the user vector is updated once they are ready.' };
+    if (!this.runner || !manifest) {
+      this.state.vectorStale = true;
+      return this.modelIssue ?? { code: 'AISLE_TIMEOUT', reason: 'The models are still loading, so the user vector is updated once they are ready.' };
+    }
     if (this.state.history.length === 0) return undefined;
     try {
       const input = buildTowerInput(this.state.history, manifest.seqLen, manifest.dim, this.now(), manifest.usesAges);
       const vector = await this.runner.runTower(input, manifest.seqLen, manifest.dim);
       this.state.setUserVector(vector, this.now());
+      this.state.vectorStale = false;
       return undefined;
     } catch (error) {
       return degradedFrom(error, 'AISLE_MODEL_RUN_FAILED');

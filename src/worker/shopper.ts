@@ -26,6 +26,8 @@ export class ShopperState {
   profile: StoredProfile;
   /** Whether the history records of stored events were fetched; retried while false. */
   historyComplete = true;
+  /** Whether events arrived that the user vector does not reflect yet (the models were loading). */
+  vectorStale = false;
 
   constructor(now: number) {
     this.profile = emptyProfile(now);
@@ -69,5 +71,6 @@ export class ShopperState {
     this.seen.clear();
     this.profile = emptyProfile(now);
     this.historyComplete = true;
+    this.vectorStale = false;
   }
 }
