@@ -5,6 +5,7 @@
  */
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { AisleError } from '../core/errors.js';
 import type { AnnSearchParams } from './ann-source.js';
 import { installErrorHandlers } from './http-errors.js';
 import { registerCandidatesRoute } from './routes/candidates.js';
@@ -105,22 +106,39 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   return app;
 }
 
+// Turns the usual listen failures into coded errors that name the address and the fix.
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  const address = `${host}:${port}`;
+  if (code === 'EADDRINUSE') {
+    return new AisleError('AISLE_INVALID_ARGUMENT', `Listening on ${address} failed: the address is in use. Stop the other process or pick another port.`, { cause: error });
+  }
+  if (code === 'EACCES') {
+    return new AisleError('AISLE_INVALID_ARGUMENT', `Listening on ${address} failed: permission denied. Use a port above 1023 or run with the right privileges.`, { cause: error });
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return new AisleError('AISLE_INVALID_ARGUMENT', `Listening on ${address} failed: this machine has no such address. Pass an address of a local interface, such as 127.0.0.1.`, { cause: error });
+  }
+  return error;
+}
+
 /** Creates the companion and listens on host:port; returns the listening app. */
 export async function startServer(options: StartOptions): Promise<FastifyInstance> {
   const app = await createServer(options);
   const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 8787;
   try {
-    await app.listen({ port: options.port ?? 8787, host });
+    await app.listen({ port, host });
   } catch (error) {
     await app.close();
-    throw error;
+    throw listenError(error, host, port);
   }
 
   const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
   const state = STATES.get(app);
   app.log.info(
-    { host, port, modelsDir: options.modelsDir, items: state?.catalog.size, dim: state?.manifest.dim, indexType: state?.ann.type, version: state?.manifest.version },
+    { host, port: boundPort, modelsDir: options.modelsDir, items: state?.catalog.size, dim: state?.manifest.dim, indexType: state?.ann.type, version: state?.manifest.version },
     'companion started',
   );
   return app;

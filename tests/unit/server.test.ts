@@ -14,7 +14,7 @@ import type { CatalogFileEntry } from '../../src/core/model-dir.js';
 import type { CandidatesResponse, ErrorBody, ItemsResponse, Manifest, SearchResponse } from '../../src/core/types.js';
 import { decodeVector, encodeVector, normalize } from '../../src/core/vector.js';
 import { FaissIndex } from '../../src/server/ann/faiss.js';
-import { createServer } from '../../src/server/app.js';
+import { createServer, startServer } from '../../src/server/app.js';
 import { retrieveCandidates } from '../../src/server/retrieval.js';
 import { loadServerState } from '../../src/server/state.js';
 
@@ -419,6 +419,11 @@ describe('createServer options', () => {
     } finally {
       await restricted.close();
     }
+  });
+
+  it('reports a port in use', async () => {
+    const port = Number(new URL(base).port);
+    await expect(startServer({ modelsDir: fixture.dir, host: '127.0.0.1', port })).rejects.toMatchObject({ code: 'AISLE_INVALID_ARGUMENT' });
   });
 
   it('applies a smaller body limit', async () => {
