@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { resolveOptions } from '../../src/client/index.js';
+import { fromWireError, toReply, toWireError } from '../../src/client/protocol.js';
+import { AisleError } from '../../src/core/errors.js';
+
+describe('resolveOptions', () => {
+  it('fills the defaults', () => {
+    expect(resolveOptions({ endpoint: 'https://reco.example.com/' })).toEqual({
+      endpoint: 'https://reco.example.com',
+      models: 'https://reco.example.com/models/manifest.json',
+      storage: 'indexeddb',
+      timeoutMs: 3000,
+      backend: 'auto',
+      dbName: 'aisle',
+      maxEvents: 1000,
+    });
+  });
+
+  it('keeps an explicit models URL', () => {
+    expect(resolveOptions({ endpoint: 'https://reco.example.com', models: 'https://cdn.example.com/m/manifest.json' }).models).toBe('https://cdn.example.com/m/manifest.json');
+  });
+
+  it.each([
+    ['endpoint', { endpoint: 'not a url' }],
+    ['timeoutMs', { endpoint: 'https://a.example', timeoutMs: 0 }],
+    ['backend', { endpoint: 'https://a.example', backend: 'webgl' }],
+    ['storage', { endpoint: 'https://a.example', storage: 'localStorage' }],
+    ['maxEvents', { endpoint: 'https://a.example', maxEvents: 1.5 }],
+  ])('rejects a bad %s', (name, options) => {
+    expect(() => resolveOptions(options as never)).toThrowError(expect.objectContaining({ code: 'AISLE_INVALID_ARGUMENT', message: expect.stringContaining(`option ${name}`) }));
+  });
+});
+
+describe('wire errors', () => {
+  it('keep code, message, details and cause', () => {
+    const original = new AisleError('AISLE_MODEL_CHECKSUM_MISMATCH', 'Model x has sha256 a', { details: { file: 'x' }, cause: new Error('inner') });
+    const copy = fromWireError(structuredClone(toWireError(original)));
+    expect(copy).toBeInstanceOf(AisleError);
+    expect(copy.code).toBe('AISLE_MODEL_CHECKSUM_MISMATCH');
+    expect(copy.message).toBe('Model x has sha256 a');
+    expect(copy.details).toEqual({ file: 'x' });
+    expect(copy.cause).toBe('inner');
+  });
+
+  it('map unknown errors to AISLE_INTERNAL', () => {
+    const wire = toWireError(new TypeError('x is undefined'));
+    expect(wire.code).toBe('AISLE_INTERNAL');
+    expect(wire.message).toContain('TypeError: x is undefined');
+    expect(fromWireError({ ...wire, code: 'NOT_A_CODE' as never }).code).toBe('AISLE_INTERNAL');
+  });
+
+  it('toReply wraps values and errors', async () => {
+    expect(await toReply(async () => 5)).toEqual({ ok: true, value: 5 });
+    const failed = await toReply(async () => {
+      throw new AisleError('AISLE_TIMEOUT', 'late');
+    });
+    expect(failed.ok).toBe(false);
+    expect(failed.ok ? undefined : failed.error.code).toBe('AISLE_TIMEOUT');
+  });
+});
