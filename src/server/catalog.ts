@@ -88,6 +88,10 @@ function checkEntry(entry: unknown, position: number, seen: Set<string>, path: s
   if (item.tags !== undefined && (!Array.isArray(item.tags) || !item.tags.every((tag) => typeof tag === 'string'))) {
     throw invalidFile(path, `entry ${position} (${JSON.stringify(item.id)}) has \`tags\` that are not an array of strings`);
   }
+  const isPair = (pair: unknown) => Array.isArray(pair) && typeof pair[0] === 'string' && Number.isFinite(pair[1]);
+  if (item.neighbors !== undefined && (!Array.isArray(item.neighbors) || !item.neighbors.every(isPair))) {
+    throw invalidFile(path, `entry ${position} (${JSON.stringify(item.id)}) has \`neighbors\` that are not [itemId, score] pairs`);
+  }
   return item;
 }
 

@@ -507,6 +507,22 @@ describe('createServer start-up checks', () => {
     expect(error.details).toMatchObject({ field: 'catalog.itemsFile' });
   });
 
+  it('rejects malformed items.json entries', async () => {
+    const mutations: Array<(items: CatalogFileEntry[]) => void> = [
+      (items) => { items[3].id = items[2].id; },
+      (items) => { (items[4].stats as { popularity: unknown }).popularity = 'high'; },
+      (items) => { (items[5] as { neighbors: unknown }).neighbors = [['item-1']]; },
+      (items) => { items.pop(); },
+    ];
+    for (const mutate of mutations) {
+      await expectStartFailure(async (dir) => {
+        const items = JSON.parse(await readFile(join(dir, 'items.json'), 'utf8')) as CatalogFileEntry[];
+        mutate(items);
+        await writeFile(join(dir, 'items.json'), JSON.stringify(items));
+      }, 'AISLE_MODEL_LOAD_FAILED');
+    }
+  });
+
   it('rejects a short vectors file', async () => {
     const error = await expectStartFailure((dir) => truncate(join(dir, 'item_vectors.f32'), ITEMS * DIM * 4 - 4), 'AISLE_MODEL_LOAD_FAILED');
     expect(error.message).toContain(`${ITEMS * DIM * 4}`);
