@@ -7,7 +7,7 @@ import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { AisleError } from '../core/errors.js';
 import type { AnnSearchParams } from './ann-source.js';
-import { installErrorHandlers } from './http-errors.js';
+import { handleFrameworkError, installErrorHandlers } from './http-errors.js';
 import { registerCandidatesRoute } from './routes/candidates.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerItemRoutes } from './routes/items.js';
@@ -80,6 +80,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     // Reject unknown filter keys instead of silently dropping them (Fastify's default), so a
     // filter the server does not understand never returns unfiltered items.
     ajv: { customOptions: { removeAdditional: false } },
+    frameworkErrors: handleFrameworkError,
   });
 
   try {

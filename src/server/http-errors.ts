@@ -47,6 +47,16 @@ export function toAisleError(error: unknown): AisleError {
   return new AisleError('AISLE_INTERNAL', 'The request failed because of an internal error; the server log has the details.', { cause: error });
 }
 
+/**
+ * Handles errors that Fastify raises before routing, such as a path with invalid percent-encoding
+ * (FST_ERR_BAD_URL); pass it as the `frameworkErrors` option.
+ */
+export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const path = request.url.split('?')[0].slice(0, 200);
+  request.log.info({ code: error.code, path }, 'request rejected before routing');
+  void reply.status(400).type('application/json').send(errorBody('AISLE_INVALID_REQUEST', `Invalid request URL ${JSON.stringify(path)}: ${error.message}. Percent-encode the path as UTF-8.`));
+}
+
 /** Installs the error and not-found handlers on a Fastify instance. */
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {

@@ -394,6 +394,11 @@ describe('service routes', () => {
 
   it('returns JSON 404 for unknown routes', async () => {
     await expectError(await fetch(`${base}/v2/nothing`), 404, 'AISLE_NOT_FOUND');
+    await expectError(await fetch(`${base}/v1/search`, { method: 'DELETE' }), 404, 'AISLE_NOT_FOUND');
+  });
+
+  it('rejects a badly encoded path', async () => {
+    await expectError(await fetch(`${base}/models/%E0%A4%A`), 400, 'AISLE_INVALID_REQUEST');
   });
 
   it('allows cross-origin calls', async () => {
