@@ -1,7 +1,7 @@
 /**
  * The Aisle SDK, the npm entry `aisle`. `createAisle()` starts a module Web Worker that hosts the
- * engine and returns an object of async calls. Every call that returns items answers even when
- * the worker, the models, the companion or the storage fail: then with `degraded` set.
+ * engine and returns an object of async calls. Every call that returns items resolves even when
+ * the worker, the models, the companion or the storage fail, and then sets `degraded`.
  */
 import * as Comlink from 'comlink';
 import { AisleError } from '../core/errors.js';
@@ -82,7 +82,7 @@ class AisleClient implements Aisle {
   private workerIssue?: Degraded;
   private destroyed = false;
   private readonly pending = new Set<PendingCall>();
-  /** Last personalized recommendation, served when the worker does not answer in time. */
+  /** Last personalized recommendation, served when the worker does not reply in time. */
   private lastRecommendation: RankResult['items'] = [];
 
   constructor(
@@ -120,10 +120,10 @@ class AisleClient implements Aisle {
   }
 
   rank(items: string[], context?: RequestContext): Promise<RankResult> {
-    const given = Array.isArray(items) ? items.filter((id): id is string => typeof id === 'string') : [];
+    const inputIds = Array.isArray(items) ? items.filter((id): id is string => typeof id === 'string') : [];
     return this.call(
       (api) => api.rank(items, context),
-      (degraded) => ({ items: given.map((id, i) => ({ id, score: 1 - i / given.length })), degraded, tookMs: 0 }),
+      (degraded) => ({ items: inputIds.map((id, i) => ({ id, score: 1 - i / inputIds.length })), degraded, tookMs: 0 }),
     );
   }
 
@@ -150,7 +150,7 @@ class AisleClient implements Aisle {
     for (const call of [...this.pending]) call.reject(destroyedError);
     this.pending.clear();
 
-    // Let the engine release its sessions and close IndexedDB, but never wait long for it.
+    // Let the engine release its sessions and close IndexedDB, but wait at most one second.
     if (this.api) await withTimeout<Reply<void>>(this.api.destroy(), 1000).catch(() => undefined);
     this.api?.[Comlink.releaseProxy]();
     this.worker?.terminate();
@@ -184,7 +184,7 @@ class AisleClient implements Aisle {
           else reject(new AisleError(degraded.code === 'AISLE_TIMEOUT' ? 'AISLE_TIMEOUT' : 'AISLE_WORKER_FAILED', degraded.reason));
         },
       };
-      const timer = setTimeout(() => entry.fail({ code: 'AISLE_TIMEOUT', reason: `The Aisle worker did not answer within timeoutMs = ${this.options.timeoutMs} ms.` }), this.options.timeoutMs);
+      const timer = setTimeout(() => entry.fail({ code: 'AISLE_TIMEOUT', reason: `The Aisle worker did not reply within timeoutMs = ${this.options.timeoutMs} ms.` }), this.options.timeoutMs);
       this.pending.add(entry);
 
       run(api).then(

@@ -16,9 +16,9 @@ export interface AisleOptions {
   endpoint: string;
   /** URL of manifest.json; defaults to `${endpoint}/models/manifest.json`. */
   models?: string;
-  /** Where the engine keeps events and profile; default 'indexeddb' (falls back to memory). */
+  /** Storage of events and profile: 'indexeddb' (default, falls back to memory) or 'memory'. */
   storage?: 'indexeddb' | 'memory';
-  /** Time budget of one call in milliseconds, after which it answers degraded; default 3000. */
+  /** Time budget of one call in milliseconds, after which it resolves degraded; default 3000. */
   timeoutMs?: number;
   /** Execution backend; 'auto' (default) times WebGPU against wasm when an adapter exists. */
   backend?: BackendRequest;
@@ -70,7 +70,7 @@ export interface TrackResult {
   degraded?: Degraded;
 }
 
-/** What the engine stores about the shopper, as `profile()` shows it. */
+/** Data the engine stores about the shopper, as `profile()` returns it. */
 export interface ProfileView {
   /** Stored events, oldest first. */
   events: AisleEvent[];
@@ -93,7 +93,7 @@ export interface AisleInfo {
   /** Model set version and dims from manifest.json, or null before the manifest loaded. */
   models: { version: string; dim: number; seqLen: number; userTowerSha256: string; rankerSha256: string } | null;
   storage: { mode: 'indexeddb' | 'memory'; fallbackReason?: string };
-  /** Every reason why answers are not fully personalized right now. */
+  /** Every reason why results are not fully personalized right now. */
   degraded: Degraded[];
   endpoint: string;
 }

@@ -1,7 +1,7 @@
 /**
  * Starts the engine's module worker. A page may only start a worker from a script of its own
- * origin, so a worker script on another origin (a CDN serving the script-tag build) is started
- * through a same-origin blob module that imports it; the import then needs CORS on that script.
+ * origin. So a worker script on another origin (a CDN serving the script-tag build) is started
+ * through a same-origin blob module that imports it, and that import needs CORS on the script.
  */
 import { AisleError } from '../core/errors.js';
 import defaultWorkerUrl from '../worker/entry.ts?worker&url';

@@ -8,7 +8,7 @@ import type { EventStore } from '../store/types.js';
 import { fetchWithTimeout, type FetchLike } from './fetch.js';
 import { sha256Hex } from './sha256.js';
 
-/** Where model bytes come from and go to. */
+/** Source and cache of model bytes. */
 export interface ModelBytesSource {
   fetch: FetchLike;
   store: EventStore;

@@ -9,11 +9,11 @@ import { isFiniteVector } from '../core/vector.js';
 import type { Backend, LoadedOrt, OrtTensor } from './ort.js';
 import { ModelSession } from './session.js';
 
-/** What the engine needs from the models; tests inject their own. */
+/** Interface of the serving models for the engine; tests inject their own. */
 export interface ModelRunner {
   /** Backend that runs the models now. */
   readonly backend: Backend;
-  /** Why the runner left WebGPU for wasm after loading, if it did. */
+  /** Reason the runner left WebGPU for wasm after loading, if it did. */
   readonly fallbackReason?: string;
   /** Returns the user vector [D] for one tower input of sequence length `seqLen`. */
   runTower(input: TowerInput, seqLen: number, dim: number): Promise<Float32Array>;

@@ -1,6 +1,6 @@
 /**
  * The ONNX Runtime surface the runtime uses, and the loader that picks the ORT-web build. The
- * CPU build (`onnxruntime-web/wasm`, ~3.7 MB gzip of wasm) is the default; the WebGPU build is
+ * CPU build (`onnxruntime-web/wasm`, ~3.7 MB gzip of wasm) is the default. The WebGPU build is
  * imported only when WebGPU is requested or probed, because its wasm is about twice as large.
  */
 import type * as OrtWeb from 'onnxruntime-web';

@@ -3,8 +3,8 @@
  * store and model runner, so Node tests drive it without a browser.
  *
  * Contract of every public method: invalid arguments reject with AISLE_INVALID_EVENT or
- * AISLE_INVALID_ARGUMENT; infrastructure failures (companion, models, storage) never reject
- * but return an answer with `degraded: { code, reason }`. After destroy() every call rejects
+ * AISLE_INVALID_ARGUMENT; infrastructure failures (companion, models, storage) never reject:
+ * the call resolves with a result that carries `degraded: { code, reason }`. After destroy() every call rejects
  * with AISLE_DESTROYED.
  */
 import type { AisleInfo, ProfileView, RequestContext, ResolvedOptions, SearchOptions, TrackResult, RecommendOptions } from '../client/protocol.js';
@@ -26,7 +26,7 @@ import { rankGiven, rankSearchHits } from './reranking.js';
 import { degradedFrom, scoreCandidates, topK } from './scoring.js';
 import { HISTORY_LIMIT, isSequenceEvent, ShopperState } from './shopper.js';
 
-/** What the engine runs on; the worker passes browser implementations, tests their own. */
+/** Dependencies of the engine: the worker passes browser implementations, tests their own. */
 export interface EngineDeps {
   fetch: FetchLike;
   store: EventStore;
@@ -54,7 +54,7 @@ export class Engine {
   /** Settles when the model set is loaded or failed to load; never rejects. */
   readonly ready: Promise<void>;
   // Changes of the shopper state run one after another, and reads wait for them, so
-  // track() followed by recommend() always sees the tracked event.
+  // track() followed by recommend() always reads the tracked event.
   private mutations: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -254,7 +254,7 @@ export class Engine {
     }
   }
 
-  /** Fetches the item records of the stored history once the companion answers. */
+  /** Fetches the item records of the stored history once the companion responds. */
   private async completeHistory(): Promise<void> {
     if (this.state.historyComplete) return;
     try {
@@ -327,7 +327,7 @@ export class Engine {
 
   /**
    * Waits for the models (at most half the call budget, so a slow first load still leaves time
-   * to answer with the retrieval order) and for pending state changes, then for the history records.
+   * to return the retrieval order) and for pending state changes, then for the history records.
    */
   private async settled(): Promise<void> {
     await this.modelsOrBudget();

@@ -41,8 +41,8 @@ export class ItemCatalog {
    * the request fails.
    */
   async get(ids: readonly string[]): Promise<Map<string, ItemRecord>> {
-    const wanted = ids.filter((id) => !this.records.has(id) && !this.unknown.has(id));
-    if (wanted.length > 0) await this.fetchBatched(wanted);
+    const missing = ids.filter((id) => !this.records.has(id) && !this.unknown.has(id));
+    if (missing.length > 0) await this.fetchBatched(missing);
 
     const found = new Map<string, ItemRecord>();
     for (const id of ids) {

@@ -1,7 +1,7 @@
 /**
  * Retrieval sources of recommend(): ANN candidates for the user vector, or the popular list for a
  * shopper without one. Results are cached in memory and on the device per filter, tagged with
- * the user-vector version they were made for, so a failed companion call can still answer from
+ * the user-vector version they were made for, so a failed companion call can still return
  * the last good result (marked degraded).
  */
 import { RETRIEVAL } from '../core/candidates.js';
@@ -70,8 +70,8 @@ export class CandidateRetriever {
 
   private save(key: string, entry: CachedResult): void {
     this.memory.set(key, entry);
-    // Device copy for answering after a reload while the companion is down; a failed write
-    // (quota, closed database) only loses that.
+    // The device copy serves results after a reload while the companion is down. A failed
+    // write (quota, closed database) only loses that copy.
     void this.store.putCache({ key, value: entry.result, expiresAt: entry.expiresAt, vectorVersion: entry.vectorVersion }).catch(() => undefined);
   }
 

@@ -16,7 +16,7 @@ export interface Scores {
 /** Inputs of `scoreCandidates`. */
 export interface ScoreInput {
   runner: ModelRunner | undefined;
-  /** Why no runner exists, reported when `runner` is undefined. */
+  /** Reason no runner exists, reported when `runner` is undefined. */
   runnerIssue?: Degraded;
   userVector: Float32Array | null;
   history: readonly HistoryEntry[];
