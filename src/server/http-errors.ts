@@ -44,7 +44,7 @@ export function toAisleError(error: unknown): AisleError {
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new AisleError(status === 404 ? 'AISLE_NOT_FOUND' : status === 413 ? 'AISLE_PAYLOAD_TOO_LARGE' : 'AISLE_INVALID_REQUEST', `Invalid request: ${fastifyError.message ?? 'rejected'}.`);
   }
-  return new AisleError('AISLE_INTERNAL', 'The request failed because of an internal error; the server log has the details.', { cause: error });
+  return new AisleError('AISLE_INTERNAL', 'The request failed because of an internal error. The server log has the details.', { cause: error });
 }
 
 /**

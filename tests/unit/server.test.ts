@@ -367,6 +367,10 @@ describe('GET /models/:file', () => {
 
     const revalidated = await fetch(`${base}/models/manifest.json`, { headers: { 'if-none-match': etag ?? '' } });
     expect(revalidated.status).toBe(304);
+    const listed = await fetch(`${base}/models/manifest.json`, { headers: { 'if-none-match': `"stale", W/${etag}` } });
+    expect(listed.status).toBe(304);
+    const stale = await fetch(`${base}/models/manifest.json`, { headers: { 'if-none-match': '"stale"' } });
+    expect(stale.status).toBe(200);
   });
 
   it('serves listed .onnx files as immutable bytes', async () => {
@@ -376,6 +380,14 @@ describe('GET /models/:file', () => {
     expect(response.headers.get('content-type')).toBe('application/octet-stream');
     expect(Number(response.headers.get('content-length'))).toBe(fixture.onnx.length);
     expect(Buffer.from(await response.arrayBuffer()).equals(fixture.onnx)).toBe(true);
+
+    const sha256 = createHash('sha256').update(fixture.onnx).digest('hex');
+    expect(response.headers.get('etag')).toBe(`"${sha256}"`);
+    const revalidated = await fetch(`${base}/models/ranker.onnx`, { headers: { 'if-none-match': `"${sha256}"` } });
+    expect(revalidated.status).toBe(304);
+    const head = await fetch(`${base}/models/ranker.onnx`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get('content-length'))).toBe(fixture.onnx.length);
   });
 
   it('rejects other files and traversal with 404', async () => {

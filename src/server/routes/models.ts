@@ -21,6 +21,15 @@ function notFound(reply: FastifyReply, file: string): FastifyReply {
   return reply.status(404).type('application/json').send(errorBody('AISLE_NOT_FOUND', `No model file ${quotedName}. Only ${MODEL_FILES.manifest} and the .onnx files it lists are served.`));
 }
 
+// If-None-Match may list several ETags and mark them weak (W/"..."); any match means unchanged.
+function matchesETag(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((candidate) => {
+    const tag = candidate.trim();
+    return tag === '*' || tag === etag || tag === `W/${etag}`;
+  });
+}
+
 /** Registers GET /models/:file (HEAD is registered by Fastify along with GET). */
 export function registerModelRoutes(app: FastifyInstance, state: ServerState): void {
   const { manifestFile, modelFiles, manifest } = state;
@@ -31,7 +40,7 @@ export function registerModelRoutes(app: FastifyInstance, state: ServerState): v
 
     if (file === MODEL_FILES.manifest) {
       void reply.header('Cache-Control', 'no-cache').header('ETag', manifestFile.etag);
-      if (request.headers['if-none-match'] === manifestFile.etag) return reply.status(304).send();
+      if (matchesETag(request.headers['if-none-match'], manifestFile.etag)) return reply.status(304).send();
       return reply.type('application/json').header('Content-Length', manifestFile.bytes.length).send(manifestFile.bytes);
     }
 
@@ -40,7 +49,7 @@ export function registerModelRoutes(app: FastifyInstance, state: ServerState): v
     const path = join(state.modelsDir, file);
     const etag = `"${shaByFile.get(file)}"`;
     void reply.header('Cache-Control', IMMUTABLE).header('ETag', etag);
-    if (request.headers['if-none-match'] === etag) return reply.status(304).send();
+    if (matchesETag(request.headers['if-none-match'], etag)) return reply.status(304).send();
 
     const { size } = await stat(path);
     return reply.type('application/octet-stream').header('Content-Length', size).send(createReadStream(path));
