@@ -25,12 +25,15 @@ import { CandidateRetriever } from './retrieval.js';
 import { rankGiven, rankSearchHits } from './reranking.js';
 import { degradedFrom, scoreCandidates, topK } from './scoring.js';
 import { HISTORY_LIMIT, isSequenceEvent, ShopperState } from './shopper.js';
+import type { TabChannel, TabMessage } from './tab-channel.js';
 
 /** Dependencies of the engine: the worker passes browser implementations, tests their own. */
 export interface EngineDeps {
   fetch: FetchLike;
   store: EventStore;
   createRunner: RunnerFactory;
+  /** Notices to and from the engines of other tabs on the same database. */
+  channel?: TabChannel;
   now?: () => number;
   makeId?: () => string;
 }
@@ -69,6 +72,7 @@ export class Engine {
     this.state = new ShopperState(this.now());
     if (deps.store.fallbackReason) this.storageIssue = { code: 'AISLE_STORAGE_UNAVAILABLE', reason: deps.store.fallbackReason };
     this.ready = this.loadModelSet();
+    deps.channel?.subscribe((message) => void this.serialize(() => this.onTabMessage(message)));
   }
 
   /** Creates an engine, restores the stored profile and starts loading the models in the background. */
@@ -98,6 +102,7 @@ export class Engine {
       if (event.itemId !== undefined) this.state.seen.add(event.itemId);
       if (isSequenceEvent(event)) degraded = (await this.extendHistory(event)) ?? degraded;
       degraded = (await this.saveProfile()) ?? degraded;
+      this.deps.channel?.post({ type: 'tracked' });
       return degraded ? { eventId: event.eventId, stored: true, degraded } : { eventId: event.eventId, stored: true };
     });
   }
@@ -190,6 +195,7 @@ export class Engine {
       } catch (error) {
         throw new AisleError('AISLE_STORAGE_FAILED', `forget() could not erase the device storage: ${error instanceof Error ? error.message : String(error)}; retry, or clear the site data in the browser.`, { cause: error });
       }
+      this.deps.channel?.post({ type: 'forgotten' });
     });
   }
 
@@ -216,6 +222,7 @@ export class Engine {
     if (this.destroyed) return;
     this.destroyed = true;
     await this.ready;
+    this.deps.channel?.close();
     await this.runner?.dispose();
     this.deps.store.close();
   }
@@ -252,6 +259,19 @@ export class Engine {
     } catch (error) {
       this.noteStorageFailure(error);
     }
+  }
+
+  /**
+   * Reloads the shopper state that another tab changed. The history is rebuilt from all stored
+   * events and the user vector recomputed from it, so every tab converges on the same profile.
+   */
+  private async onTabMessage(message: TabMessage): Promise<void> {
+    this.state.reset(this.now());
+    this.retriever.clear();
+    if (message.type === 'forgotten') return;
+    await this.restore();
+    await this.completeHistory();
+    if (this.state.history.length > 0) await this.updateUserVector();
   }
 
   /** Fetches the item records of the stored history once the companion responds. */
@@ -316,7 +336,8 @@ export class Engine {
   }
 
   private async score(candidates: Candidate[]) {
-    return scoreCandidates({ runner: this.runner, runnerIssue: this.modelIssue, userVector: this.state.profile.userVector, history: this.state.history, candidates });
+    const runnerIssue = this.modelIssue ?? { code: 'AISLE_TIMEOUT', reason: 'The models are still loading, so items keep their retrieval order.' };
+    return scoreCandidates({ runner: this.runner, runnerIssue, userVector: this.state.profile.userVector, history: this.state.history, candidates });
   }
 
   private result(items: RankResult['items'], started: number, degraded: Degraded | undefined): RankResult {

@@ -10,6 +10,7 @@ import { selectBackend } from '../runtime/backend.js';
 import { loadOrtWeb } from '../runtime/ort.js';
 import { openStore } from '../store/open-store.js';
 import { Engine } from './engine.js';
+import { openTabChannel } from './tab-channel.js';
 
 /** The object the worker exposes; one engine per worker. */
 class WorkerHost implements WorkerApi {
@@ -22,6 +23,8 @@ class WorkerHost implements WorkerApi {
       this.engine = await Engine.create(options, {
         fetch: (input, init) => globalThis.fetch(input, init),
         store,
+        // A memory store is private to this worker, so only IndexedDB engines share notices.
+        channel: store.mode === 'indexeddb' ? openTabChannel(options.dbName) : undefined,
         createRunner: (bytes, manifest) => selectBackend({ request: options.backend, loadOrt: loadOrtWeb, bytes, manifest }),
       });
       return this.engine.info();

@@ -203,3 +203,23 @@ test('script tag build from another origin', async ({ page }) => {
   expect(result.recommended.items).toHaveLength(4);
   expect(result.state.backend).toBe('wasm');
 });
+
+test('tabs share one profile', async ({ context }) => {
+  const tabA = await context.newPage();
+  const tabB = await context.newPage();
+  await openAisle(tabA, { endpoint: companion.url, timeoutMs: 20_000, dbName: 'aisle-tabs' });
+  await openAisle(tabB, { endpoint: companion.url, timeoutMs: 20_000, dbName: 'aisle-tabs' });
+  // Events an hour old: both tabs then compute nearly the same event ages, so the same vector.
+  await tabA.evaluate(async (items) => {
+    const hourAgo = Date.now() - 3_600_000;
+    for (const [i, itemId] of items.entries()) await window.aisle.track({ type: 'view', itemId, timestamp: hourAgo + i });
+  }, trending.slice(0, 2));
+
+  // BroadcastChannel delivers the notice asynchronously, so tab B is polled until it arrives.
+  await expect.poll(async () => (await profile(tabB)).events.map((event) => event.itemId)).toEqual(trending.slice(0, 2));
+  const [vectorA, vectorB] = [(await profile(tabA)).userVector!, (await profile(tabB)).userVector!];
+  expect(vectorB).toHaveLength(vectorA.length);
+  vectorB.forEach((value, i) => expect(Math.abs(value - vectorA[i])).toBeLessThan(1e-3));
+  const result = await recommend(tabB, 10);
+  for (const item of result.items) expect(trending.slice(0, 2)).not.toContain(item.id);
+});

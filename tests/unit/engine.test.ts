@@ -10,6 +10,7 @@ import type { OrtModule } from '../../src/runtime/ort.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { EventStore } from '../../src/store/types.js';
 import { Engine } from '../../src/worker/engine.js';
+import type { TabChannel, TabMessage } from '../../src/worker/tab-channel.js';
 import { buildCatalog, createFakeCompanion, type FakeItem } from '../browser/fixtures/fake-companion.js';
 import { buildTinyModelSet, expectedScore } from '../browser/fixtures/tiny-models.js';
 
@@ -43,7 +44,7 @@ afterEach(async () => {
 });
 
 /** Creates an engine on the fake companion and the tiny models, run by onnxruntime-node. */
-async function createHarness(options: { modelFiles?: Map<string, Uint8Array>; store?: EventStore; catalog?: FakeItem[]; timeoutMs?: number; fetchOverride?: typeof fetch } = {}): Promise<Harness> {
+async function createHarness(options: { modelFiles?: Map<string, Uint8Array>; store?: EventStore; catalog?: FakeItem[]; timeoutMs?: number; fetchOverride?: typeof fetch; channel?: TabChannel } = {}): Promise<Harness> {
   const catalog = options.catalog ?? buildCatalog(30, DIM);
   const modelFiles = options.modelFiles ?? buildTinyModelSet({ dim: DIM, seqLen: SEQ_LEN }).files;
   let down = false;
@@ -72,7 +73,7 @@ async function createHarness(options: { modelFiles?: Map<string, Uint8Array>; st
   let ids = 0;
   const engine = await Engine.create(
     { ...OPTIONS, timeoutMs: options.timeoutMs ?? OPTIONS.timeoutMs },
-    { fetch: (options.fetchOverride as never) ?? companion.fetch, store, createRunner, now: () => (clock += 1000), makeId: () => `generated-${++ids}` },
+    { fetch: (options.fetchOverride as never) ?? companion.fetch, store, createRunner, channel: options.channel, now: () => (clock += 1000), makeId: () => `generated-${++ids}` },
   );
   engines.push(engine);
   await engine.ready;
@@ -255,6 +256,49 @@ describe('Engine with tiny ONNX models', () => {
     await engine.destroy();
     await expect(engine.recommend({ k: 1 })).rejects.toMatchObject({ code: 'AISLE_DESTROYED' });
     await expect(engine.track({ type: 'view', itemId: 'item-1' })).rejects.toMatchObject({ code: 'AISLE_DESTROYED' });
+  });
+});
+
+/** Two linked channels that deliver each message to the other side only, like BroadcastChannel. */
+function channelPair(): [TabChannel, TabChannel] {
+  const listeners: Array<Array<(message: TabMessage) => void>> = [[], []];
+  const side = (self: number): TabChannel => ({
+    post: (message) => listeners[1 - self].forEach((listener) => listener(structuredClone(message))),
+    subscribe: (listener) => listeners[self].push(listener),
+    close: () => (listeners[self].length = 0),
+  });
+  return [side(0), side(1)];
+}
+
+describe('Engine across tabs', () => {
+  it('shares events tracked in another tab', async () => {
+    const store = new MemoryStore();
+    const [left, right] = channelPair();
+    const tabA = await createHarness({ store, channel: left });
+    const tabB = await createHarness({ store, channel: right });
+    await tabA.engine.track({ type: 'view', itemId: 'item-3' });
+    await tabA.engine.track({ type: 'view', itemId: 'item-8' });
+
+    const profileA = await tabA.engine.profile();
+    const profileB = await tabB.engine.profile();
+    expect(profileB.events.map((event) => event.itemId)).toEqual(['item-3', 'item-8']);
+    expect(profileB.userVector).toHaveLength(DIM);
+    profileB.userVector!.forEach((value, i) => expect(value).toBeCloseTo(profileA.userVector![i], 6));
+    const result = await tabB.engine.recommend({ k: 10 });
+    expect(result.items.map((item) => item.id)).not.toContain('item-3');
+  });
+
+  it('forgets in every tab', async () => {
+    const store = new MemoryStore();
+    const [left, right] = channelPair();
+    const tabA = await createHarness({ store, channel: left });
+    const tabB = await createHarness({ store, channel: right });
+    await tabA.engine.track({ type: 'view', itemId: 'item-3' });
+    expect((await tabB.engine.profile()).events).toHaveLength(1);
+    await tabB.engine.forget();
+    const profileA = await tabA.engine.profile();
+    expect(profileA.events).toEqual([]);
+    expect(profileA.userVector).toBeNull();
   });
 });
 
