@@ -223,3 +223,28 @@ test('tabs share one profile', async ({ context }) => {
   const result = await recommend(tabB, 10);
   for (const item of result.items) expect(trending.slice(0, 2)).not.toContain(item.id);
 });
+
+test('missing worker script degrades every call', async ({ page }) => {
+  await page.goto(`${site.url}/esm.html`);
+  await page.waitForFunction(() => window.AisleSdk !== undefined);
+  const outcome = await page.evaluate(async (endpoint) => {
+    const aisle = await window.AisleSdk.createAisle({ endpoint, workerUrl: '/sdk/no-such-worker.js', timeoutMs: 5_000 });
+    const recommended = await aisle.recommend({ k: 3 });
+    const ranked = await aisle.rank(['c', 'a', 'b']);
+    const tracked = await aisle.track({ type: 'view', itemId: 'sku-1', eventId: 'e-1' });
+    const state = await aisle.info();
+    const profileError = await aisle.profile().then(
+      () => null,
+      (error: { code?: string }) => error.code,
+    );
+    return { recommended, ranked, tracked, state, profileError };
+  }, companion.url);
+
+  expect(outcome.recommended.items).toEqual([]);
+  expect(outcome.recommended.degraded?.code).toBe('AISLE_WORKER_FAILED');
+  expect(outcome.ranked.items.map((item) => item.id)).toEqual(['c', 'a', 'b']);
+  expect(outcome.tracked).toMatchObject({ eventId: 'e-1', stored: false });
+  expect(outcome.state.backend).toBeNull();
+  expect(outcome.state.degraded.map((issue) => issue.code)).toEqual(['AISLE_WORKER_FAILED']);
+  expect(outcome.profileError).toBe('AISLE_WORKER_FAILED');
+});
