@@ -99,7 +99,7 @@ export class Engine {
 
       const counts = this.state.profile.counts;
       counts[event.type] = (counts[event.type] ?? 0) + 1;
-      if (event.itemId !== undefined) this.state.seen.add(event.itemId);
+      if (isSequenceEvent(event)) this.state.seen.add(event.itemId);
       if (isSequenceEvent(event)) degraded = (await this.extendHistory(event)) ?? degraded;
       degraded = (await this.saveProfile()) ?? degraded;
       this.deps.channel?.post({ type: 'tracked' });
@@ -254,7 +254,7 @@ export class Engine {
       const profile = await this.deps.store.getProfile();
       if (profile) this.state.profile = profile;
       const events = await this.deps.store.listEvents();
-      for (const event of events) if (event.itemId !== undefined) this.state.seen.add(event.itemId);
+      for (const event of events) if (isSequenceEvent(event)) this.state.seen.add(event.itemId);
       this.state.historyComplete = events.every((event) => !isSequenceEvent(event));
     } catch (error) {
       this.noteStorageFailure(error);

@@ -64,6 +64,8 @@ export class ItemCatalog {
         const { items, missing } = await this.companion.items([...batch.ids]);
         this.remember(items);
         for (const id of missing) this.unknown.add(id);
+        // Ids a page made up must not grow the set without bound; forgetting one costs a request.
+        if (this.unknown.size > this.capacity) this.unknown.clear();
       });
       this.pending = batch;
     }

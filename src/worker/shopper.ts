@@ -21,7 +21,7 @@ export function emptyProfile(now: number): StoredProfile {
 /** Mutable shopper state; the engine serializes every change. */
 export class ShopperState {
   history: HistoryEntry[] = [];
-  /** Ids of every stored event's item, including those beyond the history limit. */
+  /** Ids of the items of every stored sequence event (not impressions), beyond the history limit too. */
   readonly seen = new Set<string>();
   profile: StoredProfile;
   /** Whether the history records of stored events were fetched; retried while false. */

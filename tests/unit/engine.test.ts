@@ -148,6 +148,14 @@ describe('Engine with tiny ONNX models', () => {
     expect(withSeen.items.map((item) => item.id)).toContain('item-0');
   });
 
+  it('does not treat impressions as seen', async () => {
+    const { engine } = await createHarness();
+    await engine.track({ type: 'impression', itemId: 'item-0', listId: 'home', position: 0 });
+    const result = await engine.recommend({ k: 3 });
+    expect(result.items[0].id).toBe('item-0');
+    expect((await engine.profile()).counts).toEqual({ impression: 1 });
+  });
+
   it('applies exclude and the category filter', async () => {
     const { engine } = await createHarness();
     await engine.track({ type: 'view', itemId: 'item-3' });
