@@ -14,7 +14,7 @@ import { registerItemRoutes } from './routes/items.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerSearchRoute } from './routes/search.js';
 import { LIMITS, type ServerLimits } from './schemas.js';
-import { loadServerState, type ServerState } from './state.js';
+import { loadServerState, type ServerState, type TextSearchMode } from './state.js';
 
 /**
  * Origins allowed to call the companion from a browser: '*' for any origin (the default, because
@@ -33,6 +33,8 @@ export interface ServerOptions {
   limits?: ServerLimits;
   /** efSearch (HNSW) and nprobe (IVF) used for every ANN search. */
   ann?: AnnSearchParams;
+  /** Thread that runs BM25 search. 'worker' (the default) keeps slow queries off the main thread. */
+  textSearch?: TextSearchMode;
 }
 
 /** Options of startServer: createServer's plus where to listen. */
@@ -72,8 +74,6 @@ function registerRoutes(app: FastifyInstance, state: ServerState): void {
  * AISLE_NATIVE_UNAVAILABLE). Closing the app frees the FAISS index.
  */
 export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
-  const state = await loadServerState(options.modelsDir, options.ann);
-
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.limits?.bodyLimit ?? LIMITS.bodyLimit,
@@ -82,6 +82,14 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     ajv: { customOptions: { removeAdditional: false } },
     frameworkErrors: handleFrameworkError,
   });
+
+  let state: ServerState;
+  try {
+    state = await loadServerState(options.modelsDir, { ann: options.ann, textSearch: options.textSearch, log: app.log });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
 
   try {
     installErrorHandlers(app);
@@ -94,11 +102,13 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     // onClose hooks run after the HTTP server has stopped and in-flight requests have finished,
     // so no search can still use the index when it is freed.
     app.addHook('onClose', async (instance) => {
+      await state.text.close();
       state.ann.dispose();
-      instance.log.info('companion stopped, FAISS index freed');
+      instance.log.info('companion stopped, FAISS index and text search worker freed');
     });
     await app.ready();
   } catch (error) {
+    await state.text.close();
     state.ann.dispose();
     throw error;
   }

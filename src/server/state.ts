@@ -4,6 +4,7 @@
  * is read-only while the server runs.
  */
 import { createHash } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,7 +14,25 @@ import type { Manifest, ModelFileEntry } from '../core/types.js';
 import { AnnSource, type AnnSearchParams } from './ann-source.js';
 import { Catalog, loadCatalog } from './catalog.js';
 import { listModelFiles, parseManifest } from './manifest.js';
-import { TextSearch } from './text-search.js';
+import { TextSearch, type TextHit } from './text-search.js';
+import { TextSearchClient } from './text-search-client.js';
+
+/** BM25 search as the routes use it, in a worker thread or on the main thread. */
+export interface TextSearcher {
+  search(query: string, k: number): Promise<TextHit[]>;
+  close(): Promise<void>;
+}
+
+/** Thread that runs text search: 'worker' (a worker thread, the default) or 'inline' (the main thread). */
+export type TextSearchMode = 'worker' | 'inline';
+
+/** Options of loadServerState. */
+export interface LoadOptions {
+  ann?: AnnSearchParams;
+  textSearch?: TextSearchMode;
+  /** Logger for failures after start-up, such as a crashed text search worker. */
+  log?: FastifyBaseLogger;
+}
 
 /** The manifest as served over HTTP: the exact bytes read at start-up and their ETag. */
 export interface ServedManifest {
@@ -27,7 +46,7 @@ export interface ServerState {
   manifest: Manifest;
   manifestFile: ServedManifest;
   catalog: Catalog;
-  text: TextSearch;
+  text: TextSearcher;
   ann: AnnSource;
   /** Names of the .onnx files listed in the manifest, the only model files served. */
   modelFiles: ReadonlySet<string>;
@@ -78,19 +97,31 @@ async function checkModelFile(modelsDir: string, entry: ModelFileEntry): Promise
   }
 }
 
-/** Loads and checks a models directory; throws a coded AisleError naming the file that failed. */
-export async function loadServerState(modelsDir: string, annParams: AnnSearchParams = {}): Promise<ServerState> {
+async function startTextSearch(catalog: Catalog, mode: TextSearchMode, log?: FastifyBaseLogger): Promise<TextSearcher> {
+  if (mode === 'worker') return TextSearchClient.start(catalog.items, (error) => log?.error({ err: error }, 'text search worker stopped; it restarts on the next search'));
+  const inline = new TextSearch(catalog.items);
+  return { search: async (query, k) => inline.search(query, k), close: async () => {} };
+}
+
+/**
+ * Loads and checks a models directory; throws a coded AisleError naming the file that failed.
+ * The caller owns the returned FAISS index and text searcher: call `ann.dispose()` and
+ * `text.close()` when done.
+ */
+export async function loadServerState(modelsDir: string, options: LoadOptions = {}): Promise<ServerState> {
   const { manifest, served } = await readManifest(modelsDir);
   const entries = [manifest.models.userTower, manifest.models.ranker, manifest.models.rankerFp32].filter((entry) => entry !== undefined);
   for (const entry of entries) await checkModelFile(modelsDir, entry);
 
   const catalog = await loadCatalog(modelsDir, manifest);
-  const text = new TextSearch(catalog.items);
-  const ann = await AnnSource.load(join(modelsDir, manifest.catalog.indexFile), {
-    dim: manifest.dim,
-    items: catalog.size,
-    type: manifest.catalog.indexType,
-  }, annParams);
+  const ann = await AnnSource.load(join(modelsDir, manifest.catalog.indexFile), { dim: manifest.dim, items: catalog.size, type: manifest.catalog.indexType }, options.ann);
+  let text: TextSearcher;
+  try {
+    text = await startTextSearch(catalog, options.textSearch ?? 'worker', options.log);
+  } catch (error) {
+    ann.dispose();
+    throw new AisleError('AISLE_INTERNAL', `Starting the text search worker failed: ${(error as Error).message}. Pass textSearch: 'inline' to search on the main thread.`, { cause: error });
+  }
 
   const modelFiles = new Set(listModelFiles(manifest).filter((file) => file.endsWith('.onnx')));
   return { modelsDir, manifest, manifestFile: served, catalog, text, ann, modelFiles };

@@ -4,7 +4,10 @@
  * case differences match. Terms without a letter or digit (emoji, punctuation) are dropped.
  */
 import MiniSearch from 'minisearch';
-import type { CatalogFileEntry } from '../core/model-dir.js';
+import type { ItemMeta } from '../core/types.js';
+
+/** The item fields that text search indexes. */
+export type ItemText = Pick<ItemMeta, 'title' | 'category' | 'brand' | 'tags'>;
 
 /** One text match: the catalog index of the item and its BM25 score (positive, finite). */
 export interface TextHit {
@@ -52,7 +55,8 @@ function fuzzyDistance(term: string): number | false {
  *
  * NOTE: MiniSearch scores every item that contains a query word, so a word found in most items
  * is slow. On a synthetic 100k-item catalog, a query word present in every title took 150–400 ms
- * of event-loop time on a 2-core VM. The result cache makes repeats of such queries cheap.
+ * on a 2-core VM. The result cache makes repeats of such queries cheap, and the companion runs
+ * this class in a worker thread so other routes do not wait (text-search-client.ts).
  */
 export class TextSearch {
   private readonly index: MiniSearch<TextDocument>;
@@ -60,7 +64,7 @@ export class TextSearch {
   // least recently used one.
   private readonly cache = new Map<string, readonly TextHit[]>();
 
-  constructor(items: readonly CatalogFileEntry[]) {
+  constructor(items: readonly ItemText[]) {
     this.index = new MiniSearch<TextDocument>({
       idField: 'index',
       fields: ['title', 'category', 'brand', 'tags'],

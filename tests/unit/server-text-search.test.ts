@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { CatalogFileEntry } from '../../src/core/model-dir.js';
 import { reciprocalRankFusion, RRF_K } from '../../src/server/fusion.js';
 import { MAX_QUERY_WORDS, TextSearch, tokenize } from '../../src/server/text-search.js';
+import { TextSearchClient } from '../../src/server/text-search-client.js';
+import type { Worker } from 'node:worker_threads';
 
 function item(id: string, title: string, extra: Partial<CatalogFileEntry> = {}): CatalogFileEntry {
   return { id, title, stats: { popularity: 0, trending: 0 }, ...extra };
@@ -74,6 +76,42 @@ describe('TextSearch', () => {
     const padding = Array.from({ length: MAX_QUERY_WORDS }, () => 'zzz').join(' ');
     expect(search.search(`${padding} denim`, 10)).toEqual([]);
     expect(search.search(`denim ${padding}`, 10)[0].index).toBe(1);
+  });
+});
+
+describe('TextSearchClient', () => {
+  it('matches the inline search', async () => {
+    const inline = new TextSearch(ITEMS);
+    const client = await TextSearchClient.start(ITEMS);
+    try {
+      for (const query of ['velvet lipstick', 'rosewood', 'mascra', 'CAFÉ', '💄', '']) {
+        expect(await client.search(query, 10)).toEqual(inline.search(query, 10));
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('restarts a stopped worker', async () => {
+    const stops: Error[] = [];
+    const client = await TextSearchClient.start(ITEMS, (error) => stops.push(error));
+    try {
+      // Terminating the worker from outside simulates a crash.
+      const worker = (client as unknown as { worker: Worker }).worker;
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      await worker.terminate();
+      await exited;
+      expect(stops).toHaveLength(1);
+      expect((await client.search('denim', 10))[0].index).toBe(1);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('rejects searches after close', async () => {
+    const client = await TextSearchClient.start(ITEMS);
+    await client.close();
+    await expect(client.search('denim', 10)).rejects.toMatchObject({ code: 'AISLE_INTERNAL' });
   });
 });
 

@@ -221,7 +221,7 @@ describe('POST /v1/candidates', () => {
   });
 
   it('filters large match sets through ANN over-fetch', async () => {
-    const state = await loadServerState(fixture.dir);
+    const state = await loadServerState(fixture.dir, { textSearch: 'inline' });
     try {
       const random = seededRandom(17);
       for (const filter of [{ category: 'Serum' }, { brand: 'Nova' }]) {
@@ -233,6 +233,7 @@ describe('POST /v1/candidates', () => {
         expectSameRanking(actual, bruteForceTopK(fixture, query, 8, keep));
       }
     } finally {
+      await state.text.close();
       state.ann.dispose();
     }
   });

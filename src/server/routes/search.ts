@@ -20,7 +20,7 @@ export function registerSearchRoute(app: FastifyInstance, state: ServerState): v
     const { query, k } = request.body;
     const vector = request.body.vector === undefined ? undefined : decodeQueryVector(request.body.vector, manifest.dim, 'vector');
 
-    const textHits = text.search(query, k);
+    const textHits = await text.search(query, k);
     if (vector === undefined) {
       return { items: textHits.map((hit) => ({ ...catalog.toWire(hit.index), searchScore: hit.score })) };
     }
