@@ -45,7 +45,9 @@ export class Engine {
   private readonly companion: CompanionClient;
   private readonly catalog: ItemCatalog;
   private readonly retriever: CandidateRetriever;
-  private readonly state: ShopperState;
+  // Replaced as a whole (never emptied in place) when another tab or forget() changes it, so a
+  // call that took a reference keeps a consistent view until it returns.
+  private state: ShopperState;
 
   private manifest?: Manifest;
   private runner?: ModelRunner;
@@ -115,19 +117,20 @@ export class Engine {
     const exclude = checkItemIds('recommend', 'exclude', options.exclude ?? []);
     const filter = options.context?.filter;
     await this.settled();
+    const state = this.state;
 
-    const { userVector, vectorVersion } = this.state.profile;
+    const { userVector, vectorVersion } = state.profile;
     const retrieved = await this.retriever.retrieve(userVector, vectorVersion, filter);
     this.catalog.remember([...retrieved.ann.map((hit) => hit.item), ...retrieved.popular]);
     this.noteCompanion(retrieved.degraded);
 
-    const neighborIds = covisitIds(this.state.history);
+    const neighborIds = covisitIds(state.history);
     const itemsById = await this.catalog.get(neighborIds).catch(() => new Map());
     const excluded = new Set(exclude);
-    if (!options.includeSeen) for (const id of this.state.seen) excluded.add(id);
-    const candidates = mergeCandidates(this.state.history, { ann: retrieved.ann, itemsById, popular: retrieved.popular }, { keepHistory: options.includeSeen === true, exclude: excluded }).filter((candidate) => matchesFilter(candidate.item, filter));
+    if (!options.includeSeen) for (const id of state.seen) excluded.add(id);
+    const candidates = mergeCandidates(state.history, { ann: retrieved.ann, itemsById, popular: retrieved.popular }, { keepHistory: options.includeSeen === true, exclude: excluded }).filter((candidate) => matchesFilter(candidate.item, filter));
 
-    const scored = await this.score(candidates);
+    const scored = await this.score(candidates, state);
     return this.result(topK(candidates, scored.scores, k), started, retrieved.degraded ?? scored.degraded);
   }
 
@@ -138,6 +141,7 @@ export class Engine {
     const ids = checkItemIds('rank', 'items', items);
     if (ids.length === 0) return { items: [], tookMs: 0 };
     await this.settled();
+    const state = this.state;
 
     let records;
     try {
@@ -148,7 +152,7 @@ export class Engine {
       return this.result(rankGiven(ids, new Map(), new Float64Array(0), [], context?.filter), started, degraded);
     }
     const candidates: Candidate[] = ids.flatMap((id) => (records.has(id) ? [{ item: records.get(id)!, sources: ['given' as const] }] : []));
-    const scored = await this.score(candidates);
+    const scored = await this.score(candidates, state);
     return this.result(rankGiven(ids, records, scored.scores, candidates, context?.filter), started, scored.degraded);
   }
 
@@ -159,6 +163,7 @@ export class Engine {
     const text = checkQuery(query);
     const k = checkK('search', options.k ?? 10);
     await this.settled();
+    const state = this.state;
 
     let hits;
     try {
@@ -171,7 +176,7 @@ export class Engine {
     }
     this.catalog.remember(hits.map((hit) => hit.item));
     const candidates: Candidate[] = hits.map((hit) => ({ item: hit.item, sources: ['search'] }));
-    const scored = await this.score(candidates);
+    const scored = await this.score(candidates, state);
     return this.result(rankSearchHits(candidates, scored, k), started, scored.degraded);
   }
 
@@ -188,7 +193,7 @@ export class Engine {
   async forget(): Promise<void> {
     this.checkAlive();
     await this.serialize(async () => {
-      this.state.reset(this.now());
+      this.state = new ShopperState(this.now());
       this.retriever.clear();
       try {
         await this.deps.store.clear();
@@ -249,13 +254,13 @@ export class Engine {
     }
   }
 
-  private async restore(): Promise<void> {
+  private async restore(state: ShopperState = this.state): Promise<void> {
     try {
       const profile = await this.deps.store.getProfile();
-      if (profile) this.state.profile = profile;
+      if (profile) state.profile = profile;
       const events = await this.deps.store.listEvents();
-      for (const event of events) if (isSequenceEvent(event)) this.state.seen.add(event.itemId);
-      this.state.historyComplete = events.every((event) => !isSequenceEvent(event));
+      for (const event of events) if (isSequenceEvent(event)) state.seen.add(event.itemId);
+      state.historyComplete = events.every((event) => !isSequenceEvent(event));
     } catch (error) {
       this.noteStorageFailure(error);
     }
@@ -266,23 +271,25 @@ export class Engine {
    * events and the user vector recomputed from it, so every tab converges on the same profile.
    */
   private async onTabMessage(message: TabMessage): Promise<void> {
-    this.state.reset(this.now());
+    const next = new ShopperState(this.now());
     this.retriever.clear();
-    if (message.type === 'forgotten') return;
-    await this.restore();
-    await this.completeHistory();
-    if (this.state.history.length > 0) await this.updateUserVector();
+    if (message.type === 'tracked') {
+      await this.restore(next);
+      await this.completeHistory(next);
+      if (next.history.length > 0) await this.updateUserVector(next);
+    }
+    this.state = next;
   }
 
   /** Fetches the item records of the stored history once the companion responds. */
-  private async completeHistory(): Promise<void> {
-    if (this.state.historyComplete) return;
+  private async completeHistory(state: ShopperState = this.state): Promise<void> {
+    if (state.historyComplete) return;
     try {
       const events = await this.deps.store.listEvents();
       const sequence = events.filter(isSequenceEvent).slice(-this.historyWindow());
       const records = await this.catalog.get(sequence.map((event) => event.itemId));
-      this.state.rebuildHistory(sequence, records);
-      this.state.historyComplete = true;
+      state.rebuildHistory(sequence, records);
+      state.historyComplete = true;
     } catch (error) {
       this.noteCompanion(degradedFrom(error, 'AISLE_COMPANION_UNREACHABLE'));
     }
@@ -307,19 +314,19 @@ export class Engine {
   }
 
   /** Runs the user tower on the history; a new vector invalidates cached candidates through its version. */
-  private async updateUserVector(): Promise<Degraded | undefined> {
+  private async updateUserVector(state: ShopperState = this.state): Promise<Degraded | undefined> {
     await this.modelsOrBudget();
     const manifest = this.manifest;
     if (!this.runner || !manifest) {
-      this.state.vectorStale = true;
+      state.vectorStale = true;
       return this.modelIssue ?? { code: 'AISLE_TIMEOUT', reason: 'The models are still loading, so the user vector is updated once they are ready.' };
     }
-    if (this.state.history.length === 0) return undefined;
+    if (state.history.length === 0) return undefined;
     try {
-      const input = buildTowerInput(this.state.history, manifest.seqLen, manifest.dim, this.now(), manifest.usesAges);
+      const input = buildTowerInput(state.history, manifest.seqLen, manifest.dim, this.now(), manifest.usesAges);
       const vector = await this.runner.runTower(input, manifest.seqLen, manifest.dim);
-      this.state.setUserVector(vector, this.now());
-      this.state.vectorStale = false;
+      state.setUserVector(vector, this.now());
+      state.vectorStale = false;
       return undefined;
     } catch (error) {
       return degradedFrom(error, 'AISLE_MODEL_RUN_FAILED');
@@ -335,9 +342,9 @@ export class Engine {
     }
   }
 
-  private async score(candidates: Candidate[]) {
+  private async score(candidates: Candidate[], state: ShopperState) {
     const runnerIssue = this.modelIssue ?? { code: 'AISLE_TIMEOUT', reason: 'The models are still loading, so items keep their retrieval order.' };
-    return scoreCandidates({ runner: this.runner, runnerIssue, userVector: this.state.profile.userVector, history: this.state.history, candidates });
+    return scoreCandidates({ runner: this.runner, runnerIssue, userVector: state.profile.userVector, history: state.history, candidates });
   }
 
   private result(items: RankResult['items'], started: number, degraded: Degraded | undefined): RankResult {

@@ -64,13 +64,4 @@ export class ShopperState {
     }
     return moved;
   }
-
-  /** Erases everything (forget()). */
-  reset(now: number): void {
-    this.history = [];
-    this.seen.clear();
-    this.profile = emptyProfile(now);
-    this.historyComplete = true;
-    this.vectorStale = false;
-  }
 }
