@@ -362,6 +362,9 @@ export class Engine {
     await this.serialize(() => this.completeHistory());
   }
 
+  // NOTE: each companion request gets the full timeoutMs, so one call can run longer than
+  // timeoutMs inside the worker. The page still gets an answer at timeoutMs from the client's
+  // fallback, and the late result only fills the caches.
   private async modelsOrBudget(): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const budget = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.timeoutMs / 2)));
