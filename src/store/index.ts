@@ -2,4 +2,5 @@
 export * from './types.js';
 export { IdbStore, SCHEMA_VERSION, DEFAULT_DB_NAME, upgradeSchema, type AisleDbSchema, type IdbStoreOptions } from './idb-store.js';
 export { MemoryStore } from './memory-store.js';
+export { FallbackStore } from './fallback-store.js';
 export { openStore, type OpenStoreOptions } from './open-store.js';

@@ -3,6 +3,7 @@
  * in-memory store with the reason kept for `info()`.
  */
 import { isAisleError } from '../core/errors.js';
+import { FallbackStore } from './fallback-store.js';
 import { IdbStore } from './idb-store.js';
 import { MemoryStore } from './memory-store.js';
 import type { EventStore, StorageMode } from './types.js';
@@ -16,11 +17,14 @@ export interface OpenStoreOptions {
   blockedTimeoutMs?: number;
 }
 
-/** Opens the requested store. Never rejects: a failed IndexedDB open falls back to memory. */
+/**
+ * Opens the requested store. Never rejects: a failed IndexedDB open falls back to memory, and so
+ * does a later failed write of events or profile.
+ */
 export async function openStore(options: OpenStoreOptions = {}): Promise<EventStore> {
   if (options.storage === 'memory') return new MemoryStore({ cap: options.cap });
   try {
-    return await IdbStore.open({ dbName: options.dbName, cap: options.cap, blockedTimeoutMs: options.blockedTimeoutMs });
+    return new FallbackStore(await IdbStore.open({ dbName: options.dbName, cap: options.cap, blockedTimeoutMs: options.blockedTimeoutMs }), options.cap);
   } catch (error) {
     const reason = isAisleError(error) ? error.message : `Opening IndexedDB failed: ${String(error)}`;
     return new MemoryStore({ cap: options.cap, fallbackReason: reason });

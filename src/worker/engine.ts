@@ -72,7 +72,6 @@ export class Engine {
     this.catalog = new ItemCatalog(this.companion);
     this.retriever = new CandidateRetriever(this.companion, deps.store, this.now);
     this.state = new ShopperState(this.now());
-    if (deps.store.fallbackReason) this.storageIssue = { code: 'AISLE_STORAGE_UNAVAILABLE', reason: deps.store.fallbackReason };
     this.ready = this.loadModelSet();
     deps.channel?.subscribe((message) => void this.serialize(() => this.onTabMessage(message)));
   }
@@ -208,7 +207,9 @@ export class Engine {
   async info(): Promise<AisleInfo> {
     this.checkAlive();
     const manifest = this.manifest;
-    const degraded = [this.modelIssue, this.storageIssue, this.companionIssue].filter((issue): issue is Degraded => issue !== undefined);
+    // The store can move to memory after a failed write, so its reason is read on every call.
+    const fallback = this.deps.store.fallbackReason ? { code: 'AISLE_STORAGE_UNAVAILABLE', reason: this.deps.store.fallbackReason } : undefined;
+    const degraded = [this.modelIssue, fallback ?? this.storageIssue, this.companionIssue].filter((issue): issue is Degraded => issue !== undefined);
     if (this.runner?.fallbackReason) degraded.push({ code: 'AISLE_MODEL_RUN_FAILED', reason: this.runner.fallbackReason });
     return {
       backend: this.runner?.backend ?? null,
