@@ -21,6 +21,7 @@ Options:
   --seq-len N        events the user tower reads (default 50; 20 for fewer than 2000 users)
   --epochs N         maximum tower epochs; early stopping may end sooner (default 20)
   --max-users N      train and evaluate on a seeded random subset of N users
+  --tower-minutes N  stop tower training before an epoch that would end after N minutes
   --index DESC       FAISS index_factory description (default 'HNSW32,Flat')
   --seed N           seed of weights, batches and subsets (default 42)
   --json             print the evaluation as one JSON object on stdout
@@ -47,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
       'seq-len': { type: 'string' },
       epochs: { type: 'string' },
       'max-users': { type: 'string' },
+      'tower-minutes': { type: 'string' },
       index: { type: 'string' },
       seed: { type: 'string' },
       json: { type: 'boolean' },
@@ -70,6 +72,7 @@ export async function run(argv: string[]): Promise<number> {
     seqLen: parseInteger('seq-len', values['seq-len'], 1, 1000),
     epochs: parseInteger('epochs', values.epochs, 0, 10_000),
     maxUsers: parseInteger('max-users', values['max-users'], 1, 100_000_000),
+    towerMinutes: parseInteger('tower-minutes', values['tower-minutes'], 1, 100_000),
     index: values.index,
     seed: parseInteger('seed', values.seed, 0, 2 ** 31 - 1),
     log: (line) => process.stderr.write(`${line}\n`),

@@ -1,8 +1,8 @@
 /**
- * The `aisle train` pipeline: load a dataset, split it leave-one-out, train the towers on the
- * training prefixes, export the user tower, write the catalog and the FAISS index, train the
- * teacher and the distilled student ranker on the validation targets' candidate lists, export
- * them, write manifest.json, and evaluate the served pipeline on the test targets.
+ * The `aisle train` pipeline. It loads a dataset, splits it leave-one-out and trains the towers on
+ * the training prefixes. It then writes the user tower, the catalog and the FAISS index, trains
+ * the teacher and the distilled student ranker on the candidate lists of the validation targets,
+ * writes them and manifest.json, and evaluates the served pipeline on the test targets.
  */
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { buildIndex } from '../server/ann/build-index.js';
 import { buildCovisitation, popularity } from './data/covisit.js';
 import type { Dataset, LeaveOneOutUser } from './data/dataset.js';
 import { loadDataset } from './data/index.js';
+import { createRandom, type Random } from './data/prng.js';
 import { leaveOneOut, subsetDataset, trainSequences } from './data/split.js';
 import { toResultsJson, type ResultsJson } from './evaluate.js';
 import { STUDENT_HIDDEN, TEACHER_HIDDEN } from './models/ranker.js';
@@ -41,6 +42,8 @@ export interface TrainOptions {
   seqLen?: number;
   /** Maximum tower epochs (default 20); training stops earlier when validation stops improving. */
   epochs?: number;
+  /** Wall-clock budget of tower training in minutes (default: none, only --epochs and early stopping). */
+  towerMinutes?: number;
   /** Keep a seeded random subset of this many users. */
   maxUsers?: number;
   /** FAISS index_factory description (default 'HNSW32,Flat'). */
@@ -59,6 +62,8 @@ export interface TrainResult {
 
 /** Datasets with fewer users than this get the small defaults (D = 32, L = 20). */
 export const SMALL_DATA_USERS = 2000;
+/** Candidates per ranker training list (the target plus a random sample of the others). */
+export const RANKER_LIST_SIZE = 100;
 /** Evaluation protocol, as written to eval.json. */
 export const PROTOCOL = 'leave-one-out, test target, full ranking over all items, history items excluded';
 
@@ -79,6 +84,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const towers = await trainTowers(dataset, users, {
     dim, seqLen, blocks: 2, heads: 1, dropout: 0.3, epochs: options.epochs ?? 20, batchSize: 128, negatives: 256,
     temperature: 0.07, learningRate: 0.002, patience: 3, validationUsers: 3000, seed, usesAges: dataset.hasTimestamps, onProgress: log,
+    maxSeconds: options.towerMinutes === undefined ? undefined : options.towerMinutes * 60,
   });
   const towerSeconds = (Date.now() - started) / 1000;
 
@@ -139,16 +145,35 @@ async function trainRankers(
   log: (line: string) => void,
 ): Promise<{ teacher: Uint8Array; fp32: Uint8Array; int8: Uint8Array }> {
   const requests = users.map((user) => ({ user: user.user, history: user.train, target: user.valid, now: usesAges ? (user.sequence.timestamps?.[user.train.items.length] ?? 0) : 0 }));
+  const random = createRandom(seed);
   const lists: RankerList[] = [];
-  for (const list of await buildCandidateLists(catalog, encoder, index, requests)) {
-    if (list.label >= 0) lists.push({ features: list.features, count: list.items.length, label: list.label });
+  let found = 0;
+  const built = await buildCandidateLists(catalog, encoder, index, requests, (done) => log(`rankers: candidate lists ${done}/${requests.length}`));
+  for (const list of built) {
+    if (list.label < 0) continue;
+    found++;
+    lists.push(sampleList({ features: list.features, count: list.items.length, label: list.label }, RANKER_LIST_SIZE, random));
   }
-  log(`rankers: ${lists.length} of ${users.length} validation targets are among their candidates`);
+  log(`rankers: ${found} of ${users.length} validation targets are among their candidates`);
 
-  const common = { featureCount: FEATURE_COUNT, epochs: 40, batchSize: 32, learningRate: 0.002, patience: 4, seed, onProgress: log };
+  const common = { featureCount: FEATURE_COUNT, epochs: 15, batchSize: 64, learningRate: 0.003, patience: 2, seed, onProgress: log };
   const teacher = trainRanker(lists, { ...common, hidden: TEACHER_HIDDEN, name: 'teacher' });
   const student = trainRanker(lists, { ...common, hidden: STUDENT_HIDDEN, name: 'student', teacher, labelWeight: 0.5, distillTemperature: 1 });
   return { teacher: exportRanker(teacher, 'fp32'), fp32: exportRanker(student, 'fp32'), int8: exportRanker(student, 'int8') };
+}
+
+/**
+ * Keeps the target and `size` - 1 other candidates drawn at random, in their original order.
+ * Training on these shorter lists costs a fraction of the full ones; the softmax over a random
+ * subset still ranks the target against every kind of candidate.
+ */
+function sampleList(list: RankerList, size: number, random: Random): RankerList {
+  if (list.count <= size) return list;
+  const others = random.shuffle(Array.from({ length: list.count }, (_, i) => i).filter((i) => i !== list.label)).slice(0, size - 1);
+  const rows = [...others, list.label].sort((a, b) => a - b);
+  const features = new Float32Array(rows.length * FEATURE_COUNT);
+  rows.forEach((row, i) => features.set(list.features.subarray(row * FEATURE_COUNT, (row + 1) * FEATURE_COUNT), i * FEATURE_COUNT));
+  return { features, count: rows.length, label: rows.indexOf(list.label) };
 }
 
 async function writeEvalFile(dir: string, results: ResultsJson, training: Record<string, unknown>): Promise<void> {

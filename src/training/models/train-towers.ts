@@ -1,7 +1,7 @@
 /**
  * Trains the item tower and the user tower together on the training prefixes of a leave-one-out
- * split (Adam, sampled softmax, dropout), validating after every epoch on the validation targets
- * and keeping the weights of the best epoch (early stopping on NDCG@10).
+ * split, with Adam, a sampled softmax and dropout. After every epoch it ranks the validation
+ * targets and keeps the weights of the best epoch by NDCG@10 (early stopping).
  */
 import type { MetricRow } from '../../core/metrics.js';
 import type { Dataset, LeaveOneOutUser } from '../data/dataset.js';
@@ -33,6 +33,8 @@ export interface TowerTrainingOptions {
   validationUsers: number;
   seed: number;
   usesAges: boolean;
+  /** Wall-clock budget in seconds: no epoch starts when the last one's duration would overrun it. */
+  maxSeconds?: number;
   /** Receives one progress line per call (batches, epochs, validation). */
   onProgress?: (line: string) => void;
 }
@@ -62,8 +64,14 @@ export async function trainTowers(dataset: Dataset, users: readonly LeaveOneOutU
 
   const result: TrainedTowers = { towers, bestEpoch: 0, bestValidation: validateTowers(towers, validation, itemCount, options.usesAges), epochs: [] };
   let best = snapshot(variables);
+  const trainingStarted = Date.now();
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
     const started = Date.now();
+    const lastSeconds = result.epochs[result.epochs.length - 1]?.seconds ?? 0;
+    if (options.maxSeconds !== undefined && (started - trainingStarted) / 1000 + lastSeconds > options.maxSeconds) {
+      log(`towers: time budget of ${options.maxSeconds} s reached after ${epoch - 1} epochs, stopping`);
+      break;
+    }
     const loss = await runEpoch(towers, variables, optimizer, lengthBatches(windows, options.batchSize, random), itemCount, options, random, epoch, log);
     const metrics = validateTowers(towers, validation, itemCount, options.usesAges);
     const seconds = (Date.now() - started) / 1000;

@@ -1,9 +1,9 @@
 /**
- * Candidate lists as the served pipeline builds them: the user vector from the ONNX user tower,
- * ANN search in the FAISS index written for the companion, the co-visitation neighbors of the
- * recent history and the popular items, merged by core's `mergeCandidates`, and the feature
- * matrix from core's `buildFeatureMatrix`. Ranker training reads these lists for the validation
- * target and the evaluation for the test target.
+ * Candidate lists built the way the served pipeline builds them. The ONNX user tower computes the
+ * user vector, which is searched in the FAISS index written for the companion. Core's
+ * `mergeCandidates` adds the co-visitation neighbors of the recent history and the popular items,
+ * and core's `buildFeatureMatrix` computes the features. Ranker training reads these lists for
+ * the validation target and the evaluation for the test target.
  */
 import { mergeCandidates, RETRIEVAL } from '../../core/candidates.js';
 import { buildFeatureMatrix } from '../../core/features.js';
@@ -14,7 +14,7 @@ import type { UserSequence } from '../data/dataset.js';
 import type { Catalog } from './catalog.js';
 import type { UserEncoder } from './user-encoder.js';
 
-/** One user's request: the history the model sees, the item to find, and when it is asked. */
+/** One user's request: the history given to the models, the target item, and the request time. */
 export interface ListRequest {
   user: string;
   history: UserSequence;
@@ -48,8 +48,18 @@ export function historyEntries(history: UserSequence, records: readonly ItemReco
   }));
 }
 
-/** Builds the candidate lists of `requests`, in the same order, `chunk` users per tower and FAISS call. */
-export async function buildCandidateLists(catalog: Catalog, encoder: UserEncoder, index: FaissIndex, requests: readonly ListRequest[], chunk = 512): Promise<CandidateList[]> {
+/**
+ * Builds the candidate lists of `requests`, in the same order, `chunk` users per tower and FAISS
+ * call; `onProgress` receives the number of lists done after each chunk.
+ */
+export async function buildCandidateLists(
+  catalog: Catalog,
+  encoder: UserEncoder,
+  index: FaissIndex,
+  requests: readonly ListRequest[],
+  onProgress: (done: number) => void = () => {},
+  chunk = 512,
+): Promise<CandidateList[]> {
   const lists: CandidateList[] = [];
   for (let start = 0; start < requests.length; start += chunk) {
     const part = requests.slice(start, start + chunk);
@@ -71,6 +81,7 @@ export async function buildCandidateLists(catalog: Catalog, encoder: UserEncoder
         userVector,
       });
     });
+    onProgress(lists.length);
   }
   return lists;
 }

@@ -47,7 +47,7 @@ export function buildCatalog(dataset: Dataset, vectors: Float32Array, dim: numbe
   };
 }
 
-/** The items.json entries: metadata, stats and neighbors of each record, without the vector. */
+/** Returns the items.json entries: metadata, stats and neighbors of each record, without the vector. */
 export function catalogEntries(catalog: Catalog): CatalogFileEntry[] {
   return catalog.records.map(({ vector: _vector, ...entry }) => entry);
 }

@@ -1,7 +1,7 @@
 /**
  * Offline evaluation of a trained model set on the test targets, with full ranking through the
- * evaluation harness. The model rows rank like the served pipeline: the ONNX user tower gives the
- * user vector, FAISS ANN plus co-visitation plus popular items give the candidates, a ranker
+ * evaluation harness. The model rows rank like the served pipeline. The ONNX user tower computes
+ * the user vector, and FAISS ANN, co-visitation and popular items supply the candidates. A ranker
  * orders the candidates at the top, and every other item follows by user-tower score.
  *
  * Rows: `popularity` and `item-knn` (baselines), `user-tower` (retrieval scores only), then
@@ -21,7 +21,7 @@ import { buildCandidateLists, type CandidateList } from './candidate-lists.js';
 import type { Catalog } from './catalog.js';
 import type { UserEncoder } from './user-encoder.js';
 
-/** What the evaluation runs. Rankers are ONNX model bytes. */
+/** Models and catalog that the evaluation runs; rankers are ONNX model bytes. */
 export interface EvaluationModels {
   catalog: Catalog;
   encoder: UserEncoder;

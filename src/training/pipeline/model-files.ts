@@ -40,8 +40,8 @@ export async function writeCatalogFiles(dir: string, entries: readonly CatalogFi
 }
 
 /**
- * Writes manifest.json. `models` are the entries of the user tower and the rankers; `others` the
- * catalog and index entries, which enter the version hash but are listed by name only.
+ * Writes manifest.json. `models` are the entries of the user tower and the rankers. `others` are
+ * the catalog and index entries: they enter the version hash, and the manifest lists them by name.
  */
 export async function writeManifest(
   dir: string,
