@@ -1,7 +1,8 @@
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TOWER_IO, RANKER_IO } from '../../src/core/model-dir.js';
-import { Random } from '../../src/training/models/random.js';
+import { createRandom, type Random } from '../../src/training/data/prng.js';
+import { randomNormals } from '../../src/training/models/init.js';
 import { createRanker, rankerForward, STUDENT_HIDDEN, type RankerWeights } from '../../src/training/models/ranker.js';
 import { exportRanker } from '../../src/training/models/ranker-onnx.js';
 import { initTensorflow, l2Normalize, tf } from '../../src/training/models/tf.js';
@@ -25,7 +26,7 @@ function towerInputs(random: Random, lengths: number[], seqLen: number, dim: num
       mask[cell] = 1;
       eventTypes[cell] = 1 + random.int(4);
       ages[cell] = random.next();
-      itemVectors.set(random.normals(dim, 0.3), cell * dim);
+      itemVectors.set(randomNormals(random, dim, 0.3), cell * dim);
     }
   });
   return { itemVectors, eventTypes, ages, mask };
@@ -34,7 +35,7 @@ function towerInputs(random: Random, lengths: number[], seqLen: number, dim: num
 describe('user tower export', () => {
   it('matches the tfjs forward pass with padding', async () => {
     const config: UserTowerConfig = { dim: 16, seqLen: 8, blocks: 2, heads: 2, dropout: 0.3 };
-    const random = new Random(7);
+    const random = createRandom(7);
     const weights = createUserTower(config, random);
     const lengths = [8, 5, 1, 3];
     const input = towerInputs(random, lengths, config.seqLen, config.dim);
@@ -76,7 +77,7 @@ describe('user tower export', () => {
 describe('ranker export', () => {
   const featureCount = 17;
   const count = 200;
-  const random = new Random(11);
+  const random = createRandom(11);
   const features = Float32Array.from({ length: count * featureCount }, () => random.next());
   let ranker: RankerWeights;
 
