@@ -1,8 +1,9 @@
 /**
  * The `aisle train` pipeline. It loads a dataset, splits it leave-one-out and trains the towers on
- * the training prefixes. It then writes the user tower, the catalog and the FAISS index, trains
- * the teacher and the distilled student ranker on the candidate lists of the validation targets,
- * writes them and manifest.json, and evaluates the served pipeline on the test targets.
+ * the training prefixes. It then writes the user tower, the catalog and the FAISS index. Next it
+ * trains the teacher and the distilled student ranker on the candidate lists of the validation
+ * targets and writes them with manifest.json. Last, it evaluates the served pipeline on the test
+ * targets.
  */
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
@@ -164,8 +165,8 @@ async function trainRankers(
 
 /**
  * Keeps the target and `size` - 1 other candidates drawn at random, in their original order.
- * Training on these shorter lists costs a fraction of the full ones; the softmax over a random
- * subset still ranks the target against every kind of candidate.
+ * Training on these shorter lists costs a fraction of the full ones, and the softmax over a
+ * random subset still ranks the target against every kind of candidate.
  */
 function sampleList(list: RankerList, size: number, random: Random): RankerList {
   if (list.count <= size) return list;

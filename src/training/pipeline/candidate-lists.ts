@@ -49,8 +49,8 @@ export function historyEntries(history: UserSequence, records: readonly ItemReco
 }
 
 /**
- * Builds the candidate lists of `requests`, in the same order, `chunk` users per tower and FAISS
- * call; `onProgress` receives the number of lists done after each chunk.
+ * Builds the candidate lists of `requests` in the same order, `chunk` users per tower and FAISS
+ * call. After each chunk, `onProgress` receives the number of lists done.
  */
 export async function buildCandidateLists(
   catalog: Catalog,
