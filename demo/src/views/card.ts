@@ -17,7 +17,13 @@ export function productCard(item: CatalogItem, listId: string, position: number,
       { class: 'card-body' },
       h('div', { class: 'card-brand', text: item.brand ?? 'Unbranded' }),
       h('div', { class: 'card-title', text: item.title ?? item.id, attrs: { title: item.title ?? item.id } }),
-      h('div', { class: 'card-meta' }, h('span', { class: 'card-price', text: formatPrice(item.price) }), h('span', { class: 'card-category', text: item.category ?? '' })),
+      h(
+        'div',
+        { class: 'card-meta' },
+        // Some datasets have no prices; an empty slot reads better than a dash on every card.
+        h('span', { class: 'card-price', text: item.price === undefined ? '' : formatPrice(item.price) }),
+        h('span', { class: 'card-category', text: item.category ?? '', attrs: { title: item.category ?? '' } }),
+      ),
     ),
   );
   link.addEventListener('click', (event) => {

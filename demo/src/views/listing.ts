@@ -15,14 +15,28 @@ export interface ListingContent {
   activeCategory?: string;
 }
 
+const MAX_CHIP_CHARS = 28;
+
+/**
+ * Shortens a long category to its last words. Category paths of some datasets are joined without
+ * separators and share their first words, so the end of the path is the part that tells them apart.
+ */
+export function chipLabel(category: string): string {
+  if (category.length <= MAX_CHIP_CHARS) return category;
+  const words = category.split(/\s+/);
+  let label = words.pop() ?? category;
+  while (words.length > 0 && label.length + words[words.length - 1].length + 1 <= MAX_CHIP_CHARS) label = `${words.pop()} ${label}`;
+  return `…${label}`;
+}
+
 /** Builds the category chips; "All" leads back to the home page. */
 function categoryChips(categories: string[], active: string | undefined, onCategory: (category: string | undefined) => void): HTMLElement {
   const chip = (label: string, category: string | undefined) =>
     h('button', {
       class: `chip${category === active ? ' chip-active' : ''}`,
-      text: label,
+      text: chipLabel(label),
       data: { testid: 'category-chip', category: category ?? '' },
-      attrs: { type: 'button', 'aria-pressed': String(category === active) },
+      attrs: { type: 'button', 'aria-pressed': String(category === active), title: label },
       on: { click: () => onCategory(category) },
     });
   return h('div', { class: 'chips', attrs: { role: 'toolbar', 'aria-label': 'Categories' } }, chip('All', undefined), ...categories.map((category) => chip(category, category)));

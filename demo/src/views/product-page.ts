@@ -28,7 +28,7 @@ export function productPage(item: CatalogItem, actions: ProductActions): { eleme
     { class: 'product-details' },
     h('div', { class: 'product-brand', text: item.brand ?? 'Unbranded' }),
     h('h1', { class: 'product-title', text: item.title ?? item.id }),
-    h('div', { class: 'product-price', text: formatPrice(item.price) }),
+    item.price === undefined ? h('div', { class: 'muted', text: 'Price not listed' }) : h('div', { class: 'product-price', text: formatPrice(item.price) }),
     h('div', { class: 'product-facts' }, h('span', { class: 'chip chip-static', text: category }), h('span', { class: 'product-sku', text: `Item ${item.id}` })),
     tags.length > 0 && h('ul', { class: 'tag-list' }, ...tags.map((tag) => h('li', { text: tag }))),
     h(
