@@ -19,7 +19,9 @@ import { ndcg } from '../src/core/metrics.js';
 import { leaveOneOut } from '../src/training/data/split.js';
 import type { LeaveOneOutUser } from '../src/training/data/dataset.js';
 import { historyFor } from '../src/training/data/split.js';
-import { formatTable } from '../src/training/evaluate.js';
+import { evaluate, formatTable, type ResultRow } from '../src/training/evaluate.js';
+import { itemKnnScorer } from '../src/training/baselines/item-knn.js';
+import { popularityScorer } from '../src/training/baselines/popularity.js';
 import { evaluateModels } from '../src/training/pipeline/evaluate-models.js';
 import { checkSameCatalog, loadModels } from '../src/training/pipeline/load-models.js';
 import { loadTrainingData } from '../src/training/train.js';
@@ -72,7 +74,8 @@ async function main(): Promise<void> {
   ensureSdkBuild();
 
   const dataset = await loadTrainingData(dataPath, undefined, seed);
-  const users = sampleUsers(leaveOneOut(dataset), userCount);
+  const allUsers = leaveOneOut(dataset);
+  const users = sampleUsers(allUsers, userCount);
   log(`replay: ${users.length} test users of ${dataset.name}`);
 
   // Offline: the same models through onnxruntime-node and the FAISS index, on the same users.
@@ -140,7 +143,13 @@ async function main(): Promise<void> {
     'HR@10': ranks.filter((rank) => rank >= 0).length / ranks.length,
     'NDCG@10': ranks.reduce((sum, rank) => sum + ndcg(rank, 10), 0) / ranks.length,
   };
-  const rows = offline.filter((row) => ['popularity', 'item-knn', 'student-int8'].includes(row.model));
+  // The baselines count on every user's training data, not only on the replayed sample's.
+  const itemCount = dataset.items.length;
+  const rows: ResultRow[] = [
+    { model: 'popularity', ...(await evaluate(users, itemCount, popularityScorer(allUsers, itemCount), { split: 'test' })) },
+    { model: 'item-knn', ...(await evaluate(users, itemCount, itemKnnScorer(allUsers, itemCount), { split: 'test' })) },
+    ...offline.filter((row) => row.model === 'student-int8'),
+  ];
   log(`\n${formatTable(rows)}`);
   log(`aisle-browser  HR@10 ${browserRow['HR@10'].toFixed(4)}  NDCG@10 ${browserRow['NDCG@10'].toFixed(4)}  (${degraded} degraded answers)`);
   // One standard error of a hit rate over n users: sqrt(p (1 - p) / n).
