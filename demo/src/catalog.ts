@@ -16,18 +16,20 @@ export interface CatalogItem {
   neighbors?: Array<[string, number]>;
 }
 
-/** The fields of an item answer the page uses; the companion also sends vectors and stats. */
-type ItemAnswer = CatalogItem & Record<string, unknown>;
+/** An item in a companion response; the page reads only the CatalogItem fields, not vectors or stats. */
+type ItemResponse = CatalogItem & Record<string, unknown>;
 
 /** Strips vectors and statistics, keeping what the page shows. */
-function toCatalogItem(answer: ItemAnswer): CatalogItem {
-  const { id, title, category, brand, price, tags, neighbors } = answer;
+function toCatalogItem(response: ItemResponse): CatalogItem {
+  const { id, title, category, brand, price, tags, neighbors } = response;
   return { id: String(id), title, category, brand, price: typeof price === 'number' ? price : undefined, tags, neighbors };
 }
 
 /** HTTP access to the companion with an item cache. */
 export class Catalog {
   private readonly cache = new Map<string, CatalogItem>();
+  /** Ids whose full record (with neighbors) came from GET /v1/items; SDK results carry less. */
+  private readonly complete = new Set<string>();
 
   constructor(readonly endpoint: string) {}
 
@@ -46,19 +48,20 @@ export class Catalog {
 
   /** Fetches items by id in the order given; ids the catalog lacks are left out. */
   async items(ids: string[]): Promise<CatalogItem[]> {
-    const unknown = ids.filter((id) => !this.cache.get(id)?.neighbors);
+    const unknown = ids.filter((id) => !this.complete.has(id));
     // GET /v1/items takes a comma-separated list; 100 ids keep the URL short for any proxy.
     for (let start = 0; start < unknown.length; start += 100) {
       const chunk = unknown.slice(start, start + 100);
-      const body = await this.getJson<{ items: ItemAnswer[] }>(`/v1/items?ids=${chunk.map(encodeURIComponent).join(',')}`);
+      const body = await this.getJson<{ items: ItemResponse[] }>(`/v1/items?ids=${chunk.map(encodeURIComponent).join(',')}`);
       this.remember(body.items.map(toCatalogItem));
+      for (const item of body.items) this.complete.add(String(item.id));
     }
     return ids.map((id) => this.cache.get(id)).filter((item): item is CatalogItem => item !== undefined);
   }
 
   /** Fetches the trending (most popular) items, best first. */
   async trending(k: number): Promise<CatalogItem[]> {
-    const body = await this.getJson<{ items: ItemAnswer[] }>(`/v1/trending?k=${k}`);
+    const body = await this.getJson<{ items: ItemResponse[] }>(`/v1/trending?k=${k}`);
     const items = body.items.map(toCatalogItem);
     this.remember(items);
     return items;
@@ -66,15 +69,17 @@ export class Catalog {
 
   /** Full-text (BM25) search of the catalog without personalization, for when the SDK is degraded. */
   async search(query: string, k: number): Promise<CatalogItem[]> {
-    const body = await this.postJson<{ items: ItemAnswer[] }>('/v1/search', { query, k });
+    const body = await this.postJson<{ items: ItemResponse[] }>('/v1/search', { query, k });
     const items = body.items.map(toCatalogItem);
     this.remember(items);
     return items;
   }
 
   /**
-   * Lists the items of one category. The companion has no paged catalog route, so this merges
-   * the trending list and a search for the category name, keeping exact category matches.
+   * Lists the items of one category by merging the 200 most popular items and a text search for
+   * the category name, keeping exact category matches.
+   * NOTE: this misses items that are neither popular nor found by their category's name; a paged
+   * catalog route on the companion would list them all.
    */
   async category(category: string, k: number): Promise<CatalogItem[]> {
     const [popular, found] = await Promise.all([this.trending(200), this.search(category, 100).catch(() => [])]);

@@ -19,7 +19,7 @@ const MAX_CHIP_CHARS = 28;
 
 /**
  * Shortens a long category to its last words. Category paths of some datasets are joined without
- * separators and share their first words, so the end of the path is the part that tells them apart.
+ * separators and share their first words, so the end of the path is the part that distinguishes them.
  */
 export function chipLabel(category: string): string {
   if (category.length <= MAX_CHIP_CHARS) return category;
