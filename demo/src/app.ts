@@ -16,7 +16,7 @@ import { StoreHeader } from './views/header.js';
 
 const ROW_SIZE = 12;
 const LISTING_SIZE = 48;
-const SIMILAR_SIZE = 8;
+const SIMILAR_SIZE = 6;
 
 type TrackInput = Parameters<Engine['track']>[0];
 
