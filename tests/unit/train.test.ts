@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEATURE_NAMES } from '../../src/core/features.js';
 import { MODEL_FILES } from '../../src/core/model-dir.js';
 import type { Manifest } from '../../src/core/types.js';
-import { train, type TrainResult } from '../../src/training/train.js';
+import { leaveOneOut } from '../../src/training/data/split.js';
+import { evaluateModels } from '../../src/training/pipeline/evaluate-models.js';
+import { checkSameCatalog, loadModels } from '../../src/training/pipeline/load-models.js';
+import { loadTrainingData, train, type TrainResult } from '../../src/training/train.js';
 
 let dir: string;
 let result: TrainResult;
@@ -70,5 +73,25 @@ describe('aisle train on a demo subset', () => {
     const ndcg = (name: string) => report.rows.find((row) => row.model === name)!['NDCG@10'];
     expect(ndcg('student-int8')).toBeGreaterThan(ndcg('popularity'));
     expect(report.rows).toEqual(result.results.rows);
+  });
+
+  it('re-evaluates the saved models identically', async () => {
+    const dataset = await loadTrainingData('demo', 250, 7);
+    const models = await loadModels(dir);
+    try {
+      checkSameCatalog(dataset, models.catalog);
+      const rows = await evaluateModels(leaveOneOut(dataset), { ...models, usesAges: models.manifest.usesAges });
+      expect(rows).toEqual(result.results.rows);
+    } finally {
+      await models.dispose();
+    }
+  });
+
+  it('rejects a model file whose hash changed', async () => {
+    const path = join(dir, MODEL_FILES.ranker);
+    const bytes = await readFile(path);
+    bytes[bytes.length - 1] ^= 1;
+    await writeFile(path, bytes);
+    await expect(loadModels(dir)).rejects.toMatchObject({ code: 'AISLE_MODEL_CHECKSUM_MISMATCH' });
   });
 });
