@@ -32,7 +32,7 @@ export interface TowerTrainingOptions {
   /** Users whose validation target is ranked after each epoch (a seeded sample). */
   validationUsers: number;
   // NOTE: the seed fixes initial weights, batches and negatives, but tf.dropout draws unseeded
-  // masks, so two runs with the same seed differ slightly (about ±0.003 validation NDCG@10).
+  // masks, so runs with the same seed differ slightly (two amazon-scientific runs: 0.003 NDCG@10).
   seed: number;
   usesAges: boolean;
   /** Wall-clock budget in seconds: no epoch starts when the last one's duration would overrun it. */
