@@ -63,6 +63,11 @@ export interface TrainResult {
 
 /** Datasets with fewer users than this get the small defaults (D = 32, L = 20). */
 export const SMALL_DATA_USERS = 2000;
+/**
+ * Dropout rate of the user tower. On amazon-scientific 0.5 reached validation NDCG@10 0.078
+ * against 0.072–0.074 for 0.3 (same seed, D = 64, L = 50).
+ */
+export const TOWER_DROPOUT = 0.5;
 /** Candidates per ranker training list (the target plus a random sample of the others). */
 export const RANKER_LIST_SIZE = 100;
 /** Evaluation protocol, as written to eval.json. */
@@ -83,7 +88,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   log(`data: ${dataset.name}, ${users.length} users, ${dataset.items.length} items, timestamps ${dataset.hasTimestamps}`);
 
   const towers = await trainTowers(dataset, users, {
-    dim, seqLen, blocks: 2, heads: 1, dropout: 0.3, epochs: options.epochs ?? 20, batchSize: 128, negatives: 256,
+    dim, seqLen, blocks: 2, heads: 1, dropout: TOWER_DROPOUT, epochs: options.epochs ?? 20, batchSize: 128, negatives: 256,
     temperature: 0.07, learningRate: 0.002, patience: 3, validationUsers: 3000, seed, usesAges: dataset.hasTimestamps, onProgress: log,
     maxSeconds: options.towerMinutes === undefined ? undefined : options.towerMinutes * 60,
   });
