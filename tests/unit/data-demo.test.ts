@@ -139,3 +139,46 @@ describe('demo store files', () => {
     await expect(loadDataset(dir)).rejects.toMatchObject({ code: 'AISLE_DATA_INVALID', message: expect.stringContaining(DEMO_FILES.catalog) });
   });
 });
+
+describe('store format files', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'aisle-store-format-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads catalog.json and events.jsonl of a store', async () => {
+    const catalog = {
+      format: 'aisle-store',
+      version: 1,
+      items: [
+        { id: 'mug-1', title: 'Blue mug', category: 'Mugs', brand: 'Acme', price: 12 },
+        { id: 'tea-7', title: 'Green tea', category: 'Tea', brand: 'Leaf' },
+      ],
+    };
+    const events = [
+      { user: 'u1', item: 'tea-7', type: 'purchase', timestamp: 2000 },
+      { user: 'u1', item: 'mug-1', type: 'view', timestamp: 1000 },
+      { user: 'u2', item: 'mug-1', type: 'click', timestamp: 5000 },
+    ];
+    await writeFile(join(dir, 'catalog.json'), JSON.stringify(catalog));
+    await writeFile(join(dir, 'events.jsonl'), events.map((event) => JSON.stringify(event)).join('\n'));
+
+    const dataset = await loadDataset(dir);
+    expect(dataset.name).toBe(dir.split('/').pop());
+    expect(dataset.items.map((item) => item.id)).toEqual(['mug-1', 'tea-7']);
+    expect(dataset.itemText[0]).toBe('Blue mug. Mugs. Acme.');
+    expect(dataset.sequences).toHaveLength(2);
+    expect(Array.from(dataset.sequences[0].items)).toEqual([0, 1]);
+    expect(dataset.sequences[0].types).toEqual(['view', 'purchase']);
+    expect(Array.from(dataset.sequences[0].timestamps ?? [])).toEqual([1000, 2000]);
+    expect(dataset.hasTimestamps).toBe(true);
+  });
+
+  it('rejects an event naming an unknown item', async () => {
+    await writeFile(join(dir, 'events.jsonl'), JSON.stringify({ user: 'u1', item: 'missing', type: 'view', timestamp: 1 }));
+    await expect(loadDataset(dir)).rejects.toMatchObject({ code: 'AISLE_DATA_INVALID' });
+  });
+});

@@ -2,7 +2,9 @@
  * The demo store: a deterministic generator of a catalog and shopper histories (seeded PRNG, the
  * same options give the same Dataset on every machine), and its files.
  *
- * Files written by `writeDemoStore(dir)` and read back by `loadDataset(dir)`:
+ * Files written by `writeDemoStore(dir)` and read back by `loadDataset(dir)`. A store's own data
+ * uses the same layout under the names `catalog.json` and `events.jsonl` (STORE_FILES), with
+ * `"format": "aisle-store"`:
  * - `demo-catalog.json`: `{ "format": "aisle-demo-store", "version": 1, "name", "orderNote", "items": ItemMeta[] }`,
  *   items in item-index order;
  * - `demo-events.jsonl`: one event per line, `{ "user", "item", "type", "timestamp" }`, with the
@@ -21,6 +23,11 @@ import { createRandom } from './prng.js';
 
 /** File names of a demo store directory. */
 export const DEMO_FILES = { catalog: 'demo-catalog.json', events: 'demo-events.jsonl' } as const;
+
+/** File names of a store's own catalog and event log, in the demo store's layout. */
+export const STORE_FILES = { catalog: 'catalog.json', events: 'events.jsonl' } as const;
+
+const CATALOG_FORMATS = ['aisle-store', 'aisle-demo-store'];
 
 /** Options of `generateDemoStore`. */
 export interface DemoStoreOptions {
@@ -86,12 +93,12 @@ export async function writeDemoStore(dir: string, dataset: Dataset = generateDem
  * sorted by a stable sort on timestamp, so ties keep their line order. Item text is
  * 'Title. Category. Brand.'.
  */
-export async function readDemoStore(dir: string): Promise<Dataset> {
-  const catalogPath = join(dir, DEMO_FILES.catalog);
-  const catalog = parseCatalog(await readDataFile(dir, DEMO_FILES.catalog), catalogPath);
+export async function readDemoStore(dir: string, files: { catalog: string; events: string } = DEMO_FILES): Promise<Dataset> {
+  const catalogPath = join(dir, files.catalog);
+  const catalog = parseCatalog(await readDataFile(dir, files.catalog), catalogPath);
   const index = new Map(catalog.items.map((item, i) => [item.id, i]));
   const byUser = new Map<string, StoredEvent[]>();
-  for (const event of parseEvents(await readDataFile(dir, DEMO_FILES.events), join(dir, DEMO_FILES.events), index)) {
+  for (const event of parseEvents(await readDataFile(dir, files.events), join(dir, files.events), index)) {
     const list = byUser.get(event.user) ?? [];
     list.push(event);
     byUser.set(event.user, list);
@@ -124,8 +131,8 @@ function parseCatalog(text: string, path: string): { name: string; orderNote: st
   } catch (error) {
     throw dataError(path, 'a JSON demo catalog', 'invalid JSON', error);
   }
-  if (parsed?.format !== 'aisle-demo-store' || !Array.isArray(parsed.items)) {
-    throw dataError(path, `{ "format": "aisle-demo-store", "items": [...] }`, `format ${JSON.stringify(parsed?.format ?? null)}`);
+  if (!CATALOG_FORMATS.includes(String(parsed?.format)) || !Array.isArray(parsed.items)) {
+    throw dataError(path, `{ "format": "aisle-store", "items": [...] }`, `format ${JSON.stringify(parsed?.format ?? null)}`);
   }
   const bad = parsed.items.findIndex((item: { id?: unknown } | null) => typeof item?.id !== 'string');
   if (bad >= 0) throw dataError(path, 'an item with a string id', `items[${bad}] = ${JSON.stringify(parsed.items[bad])}`);

@@ -4,6 +4,7 @@
  *
  * | files present | format | adapter |
  * |---|---|---|
+ * | `catalog.json` + `events.jsonl` | a store's own data (`"format": "aisle-store"`) | `readDemoStore` |
  * | `demo-catalog.json` + `demo-events.jsonl` | demo store | `readDemoStore` |
  * | `<Name>.txt` + `<Name>_item2attributes.json` | S3-Rec (Amazon Beauty) | `loadS3Rec` |
  * | `<Name>.test.inter` + `<Name>.item2index` | RecBole / UniSRec (Amazon Scientific) | `loadRecBole` |
@@ -14,7 +15,7 @@
  */
 import { basename, resolve } from 'node:path';
 import type { Dataset } from './dataset.js';
-import { DEMO_FILES, generateDemoStore, readDemoStore } from './demo.js';
+import { DEMO_FILES, STORE_FILES, generateDemoStore, readDemoStore } from './demo.js';
 import { findDigineticaViews, loadDiginetica } from './diginetica.js';
 import { dataError, listDirectory } from './files.js';
 import { loadMovieLens } from './movielens.js';
@@ -24,10 +25,11 @@ import { findS3RecFiles, loadS3Rec } from './s3rec.js';
 export type { Dataset, LeaveOneOutUser, UserSequence } from './dataset.js';
 
 /** Dataset formats that `loadDataset` recognizes. */
-export type DatasetFormat = 'demo' | 's3rec' | 'recbole' | 'movielens' | 'diginetica';
+export type DatasetFormat = 'store' | 'demo' | 's3rec' | 'recbole' | 'movielens' | 'diginetica';
 
 /** Returns the format of a directory listing, or undefined when no format matches. */
 export function detectFormat(names: readonly string[]): DatasetFormat | undefined {
+  if (names.includes(STORE_FILES.catalog) && names.includes(STORE_FILES.events)) return 'store';
   if (names.includes(DEMO_FILES.catalog) && names.includes(DEMO_FILES.events)) return 'demo';
   if (findS3RecFiles(names)) return 's3rec';
   if (findRecBoleName(names)) return 'recbole';
@@ -37,7 +39,7 @@ export function detectFormat(names: readonly string[]): DatasetFormat | undefine
 }
 
 const EXPECTED =
-  'one of: demo-catalog.json + demo-events.jsonl; <Name>.txt + <Name>_item2attributes.json; <Name>.test.inter + <Name>.item2index; u.data + u.item; train-item-views.csv or sample_train-item-views.csv';
+  'one of: catalog.json + events.jsonl; demo-catalog.json + demo-events.jsonl; <Name>.txt + <Name>_item2attributes.json; <Name>.test.inter + <Name>.item2index; u.data + u.item; train-item-views.csv or sample_train-item-views.csv';
 
 /**
  * Loads the dataset in directory `pathOrName`, or generates the demo store for the literal 'demo'.
@@ -51,6 +53,8 @@ export async function loadDataset(pathOrName: string): Promise<Dataset> {
   const names = await listDirectory(dir);
   const name = basename(dir);
   switch (detectFormat(names)) {
+    case 'store':
+      return { ...(await readDemoStore(dir, STORE_FILES)), name };
     case 'demo':
       return readDemoStore(dir);
     case 's3rec':
