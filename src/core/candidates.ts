@@ -18,6 +18,12 @@ export const RETRIEVAL = {
   neighborsPerItem: 20,
   /** Popular items added to every candidate set. */
   popularK: 50,
+  /**
+   * HNSW efSearch stored in the index file by `aisle train` and used by the offline evaluation;
+   * the companion uses the stored value unless `--ef-search` overrides it. At least annK, so
+   * HNSW can return annK hits.
+   */
+  efSearch: 256,
 } as const;
 
 export interface CandidateSources {

@@ -10,6 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { FEATURE_COUNT } from '../core/features.js';
 import { MODEL_FILES } from '../core/model-dir.js';
 import type { Manifest } from '../core/types.js';
+import { RETRIEVAL } from '../core/candidates.js';
 import { buildIndex } from '../server/ann/build-index.js';
 import { buildCovisitation, popularity } from './data/covisit.js';
 import type { Dataset, LeaveOneOutUser } from './data/dataset.js';
@@ -103,6 +104,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const { index, description } = await buildIndex(catalog.vectors, dim, options.index ?? 'HNSW32,Flat', 'ip');
   const encoder = await UserEncoder.create(towerBytes, seqLen, dim, dataset.hasTimestamps);
   try {
+    // Stored in the file, so the companion retrieves with the same efSearch as the evaluation below.
+    if (index.kind === 'hnsw') await index.setParameter('efSearch', RETRIEVAL.efSearch);
     await index.write(join(options.out, MODEL_FILES.index));
     const rankerStarted = Date.now();
     const rankers = await trainRankers(users, catalog, encoder, index, dataset.hasTimestamps, seed, log);

@@ -36,12 +36,8 @@ export interface CandidateList {
   userVector: Float32Array;
 }
 
-/**
- * efSearch for HNSW indexes during offline retrieval; at least the ANN k so HNSW can return k hits.
- * NOTE: the companion uses its own `--ef-search`; a smaller value there retrieves fewer of the
- * candidates that this evaluation counts.
- */
-export const OFFLINE_EF_SEARCH = 256;
+/** efSearch for HNSW indexes during offline retrieval: the value `aisle train` stores in the index, which the companion serves with. */
+export const OFFLINE_EF_SEARCH = RETRIEVAL.efSearch;
 
 /** Joins a history's item indices with their records, event types and timestamps. */
 export function historyEntries(history: UserSequence, records: readonly ItemRecord[]): HistoryEntry[] {
