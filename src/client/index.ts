@@ -47,12 +47,7 @@ export async function createAisle(options: AisleOptions): Promise<Aisle> {
 /** Applies defaults and checks the options of createAisle. */
 export function resolveOptions(options: AisleOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw invalidOption('options', options, 'an object like { endpoint: "https://reco.example.com" }');
-  let endpoint: string;
-  try {
-    endpoint = new URL(options.endpoint, globalThis.location?.href).href.replace(/\/+$/, '');
-  } catch {
-    throw invalidOption('endpoint', options.endpoint, 'the absolute or page-relative URL of the companion service');
-  }
+  const endpoint = resolveEndpoint(options.endpoint);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (typeof timeoutMs !== 'number' || !(timeoutMs >= 10 && timeoutMs <= 600_000)) throw invalidOption('timeoutMs', timeoutMs, 'milliseconds from 10 to 600000');
   const backend = options.backend ?? 'auto';
@@ -63,6 +58,25 @@ export function resolveOptions(options: AisleOptions): ResolvedOptions {
   if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > 100_000) throw invalidOption('maxEvents', maxEvents, 'an integer from 1 to 100000');
   const models = options.models === undefined ? `${endpoint}/models/manifest.json` : new URL(options.models, globalThis.location?.href).href;
   return { endpoint, models, storage, timeoutMs, backend, dbName: options.dbName ?? 'aisle', maxEvents };
+}
+
+/**
+ * Returns the endpoint as an absolute URL without a trailing slash. Accepts an absolute http(s)
+ * URL or, on a page, a path that starts with a single '/'; other relative forms would silently
+ * resolve against the page's own path, so they are rejected.
+ */
+function resolveEndpoint(value: unknown): string {
+  const expected = "an absolute http(s) URL of the companion service, such as \"https://reco.example.com\", or a path on this page's origin that starts with '/'";
+  if (typeof value !== 'string' || value.trim() === '') throw invalidOption('endpoint', value, expected);
+  const pagePath = value.startsWith('/') && !value.startsWith('//');
+  let url: URL;
+  try {
+    url = pagePath ? new URL(value, globalThis.location?.href) : new URL(value);
+  } catch {
+    throw invalidOption('endpoint', value, expected);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidOption('endpoint', value, expected);
+  return url.href.replace(/\/+$/, '');
 }
 
 function invalidOption(name: string, value: unknown, expected: string): AisleError {

@@ -12,7 +12,11 @@ export type BackendRequest = 'auto' | 'wasm' | 'webgpu';
 
 /** Options of `createAisle`. */
 export interface AisleOptions {
-  /** Base URL of the companion service, such as "https://reco.example.com". */
+  /**
+   * Base URL of the companion service: an absolute http(s) URL such as "https://reco.example.com",
+   * or a path on the page's origin that starts with '/', such as "/aisle". Anything else rejects
+   * with AISLE_INVALID_ARGUMENT.
+   */
   endpoint: string;
   /** URL of manifest.json; defaults to `${endpoint}/models/manifest.json`. */
   models?: string;

@@ -38,6 +38,31 @@ export function checkQuery(query: unknown): string {
   return query.normalize('NFKC');
 }
 
+/** Longest category or brand value that a filter accepts. */
+export const MAX_FILTER_VALUE_LENGTH = 256;
+const FILTER_KEYS: readonly string[] = ['category', 'brand'];
+
+/**
+ * Returns `filter` when it is undefined or an object whose only keys are category and brand, each
+ * a string of 1 to MAX_FILTER_VALUE_LENGTH characters. Without this check a value of another type
+ * never matches an item, so the call would return no items and no reason.
+ */
+export function checkFilter(call: string, filter: unknown): ItemFilter | undefined {
+  if (filter === undefined) return undefined;
+  const invalid = (problem: string, value: unknown) =>
+    new AisleError('AISLE_INVALID_ARGUMENT', `${call}(): context.filter${problem}; got ${describe(value)}.`, { details: { filter } });
+  if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
+    throw invalid(" must be an object like { category: 'Lipstick' }", filter);
+  }
+  for (const [key, value] of Object.entries(filter)) {
+    if (!FILTER_KEYS.includes(key)) throw invalid(` may only have the keys category and brand, not ${JSON.stringify(key)}`, value);
+    if (typeof value !== 'string' || value.length === 0 || value.length > MAX_FILTER_VALUE_LENGTH) {
+      throw invalid(`.${key} must be a string of 1 to ${MAX_FILTER_VALUE_LENGTH} characters`, value);
+    }
+  }
+  return filter as ItemFilter;
+}
+
 /** Returns whether an item passes an exact-match filter; no filter passes everything. */
 export function matchesFilter(item: ItemMeta, filter: ItemFilter | undefined): boolean {
   if (!filter) return true;

@@ -17,12 +17,12 @@ import type { BackendSelection } from '../runtime/backend.js';
 import type { FetchLike } from '../runtime/fetch.js';
 import type { ModelRunner } from '../runtime/model-runner.js';
 import type { EventStore } from '../store/types.js';
-import { checkItemIds, checkK, checkQuery, matchesFilter } from './arguments.js';
+import { checkFilter, checkItemIds, checkK, checkQuery, matchesFilter } from './arguments.js';
 import { CompanionClient } from './companion.js';
 import { ItemCatalog } from './item-catalog.js';
 import { loadModels, type RunnerFactory } from './models.js';
 import { CandidateRetriever } from './retrieval.js';
-import { rankGiven, rankSearchHits } from './reranking.js';
+import { noneInCatalog, rankGiven, rankSearchHits, rankUnknown } from './reranking.js';
 import { degradedFrom, scoreCandidates, topK } from './scoring.js';
 import { HISTORY_LIMIT, isSequenceEvent, ShopperState } from './shopper.js';
 import type { TabChannel, TabMessage } from './tab-channel.js';
@@ -114,7 +114,7 @@ export class Engine {
     const started = this.now();
     const k = checkK('recommend', options?.k);
     const exclude = checkItemIds('recommend', 'exclude', options.exclude ?? []);
-    const filter = options.context?.filter;
+    const filter = checkFilter('recommend', options.context?.filter);
     await this.settled();
     const state = this.state;
 
@@ -138,6 +138,7 @@ export class Engine {
     this.checkAlive();
     const started = this.now();
     const ids = checkItemIds('rank', 'items', items);
+    const filter = checkFilter('rank', context?.filter);
     if (ids.length === 0) return { items: [], tookMs: 0 };
     await this.settled();
     const state = this.state;
@@ -148,11 +149,12 @@ export class Engine {
     } catch (error) {
       const degraded = degradedFrom(error, 'AISLE_COMPANION_UNREACHABLE');
       this.noteCompanion(degraded);
-      return this.result(rankGiven(ids, new Map(), new Float64Array(0), [], context?.filter), started, degraded);
+      return this.result(rankGiven(ids, new Map(), new Float64Array(0), [], filter), started, degraded);
     }
+    if (ids.every((id) => !records.has(id))) return this.result(rankUnknown(ids), started, noneInCatalog(ids.length));
     const candidates: Candidate[] = ids.flatMap((id) => (records.has(id) ? [{ item: records.get(id)!, sources: ['given' as const] }] : []));
     const scored = await this.score(candidates, state);
-    return this.result(rankGiven(ids, records, scored.scores, candidates, context?.filter), started, scored.degraded);
+    return this.result(rankGiven(ids, records, scored.scores, candidates, filter), started, scored.degraded);
   }
 
   /** Searches the catalog and reranks the hits for the shopper. */

@@ -1,5 +1,5 @@
 /** Final ordering of rank() and search() results from ranker scores. */
-import type { Candidate, ItemRecord, ScoredItem } from '../core/types.js';
+import type { Candidate, Degraded, ItemRecord, ScoredItem } from '../core/types.js';
 import type { ItemFilter } from '../client/protocol.js';
 import { matchesFilter } from './arguments.js';
 import { orderByScore, retrievalOrderScores, toItemMeta, type Scores } from './scoring.js';
@@ -24,6 +24,16 @@ export function rankGiven(ids: readonly string[], records: ReadonlyMap<string, I
   const others = ranked.filter((entry) => !matchesFilter(entry.item, filter));
   const unknown = ids.filter((id) => !records.has(id)).map((id) => ({ id, score: Number.NEGATIVE_INFINITY }));
   return [...matching, ...others, ...unknown];
+}
+
+/** Returns ids that the catalog does not contain, in input order, each with score -Infinity. */
+export function rankUnknown(ids: readonly string[]): ScoredItem[] {
+  return ids.map((id) => ({ id, score: Number.NEGATIVE_INFINITY }));
+}
+
+/** Returns the degraded reason of a rank() call where no given id is in the catalog. */
+export function noneInCatalog(count: number): Degraded {
+  return { code: 'AISLE_NOT_FOUND', reason: `rank(): none of the ${count} ids is in the catalog, so the input order is kept; check that the ids match the catalog's item ids.` };
 }
 
 /**

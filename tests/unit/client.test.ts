@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveOptions } from '../../src/client/index.js';
 import { fromWireError, toReply, toWireError } from '../../src/client/protocol.js';
 import { AisleError } from '../../src/core/errors.js';
@@ -28,6 +28,36 @@ describe('resolveOptions', () => {
     ['maxEvents', { endpoint: 'https://a.example', maxEvents: 1.5 }],
   ])('rejects a bad %s', (name, options) => {
     expect(() => resolveOptions(options as never)).toThrowError(expect.objectContaining({ code: 'AISLE_INVALID_ARGUMENT', message: expect.stringContaining(`option ${name}`) }));
+  });
+});
+
+describe('resolveOptions endpoint', () => {
+  afterEach(() => vi.unstubAllGlobals());
+  const onPage = () => vi.stubGlobal('location', { href: 'https://shop.example/catalog/page.html' });
+
+  it.each([
+    ['missing', {}, 'got undefined'],
+    ['a number', { endpoint: 42 }, 'got 42'],
+    ['text that is not a URL', { endpoint: 'not a url' }, 'got "not a url"'],
+    ['a path relative to the page', { endpoint: 'aisle' }, 'got "aisle"'],
+    ['a protocol-relative URL', { endpoint: '//other.example' }, 'got "//other.example"'],
+    ['an ftp URL', { endpoint: 'ftp://reco.example' }, 'got "ftp://reco.example"'],
+  ])('rejects an endpoint that is %s, even on a page', (_, options, shown) => {
+    onPage();
+    expect(() => resolveOptions(options as never)).toThrowError(expect.objectContaining({
+      code: 'AISLE_INVALID_ARGUMENT',
+      message: expect.stringMatching(new RegExp(`option endpoint must be an absolute http\\(s\\) URL of the companion service.*${shown.replace(/[()]/g, '\\$&')}`)),
+    }));
+  });
+
+  it('resolves a path that starts with / against the page origin', () => {
+    onPage();
+    expect(resolveOptions({ endpoint: '/aisle/' }).endpoint).toBe('https://shop.example/aisle');
+    expect(resolveOptions({ endpoint: '/aisle' }).models).toBe('https://shop.example/aisle/models/manifest.json');
+  });
+
+  it('rejects a path that starts with / outside a page', () => {
+    expect(() => resolveOptions({ endpoint: '/aisle' })).toThrowError(expect.objectContaining({ code: 'AISLE_INVALID_ARGUMENT' }));
   });
 });
 

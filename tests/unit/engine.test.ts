@@ -195,6 +195,18 @@ describe('Engine with tiny ONNX models', () => {
     await expect(engine.search('  ')).rejects.toMatchObject({ code: 'AISLE_INVALID_ARGUMENT' });
   });
 
+  it.each([
+    ['a number', { category: 42 }, 'context.filter.category must be a string of 1 to 256 characters; got 42.'],
+    ['an empty string', { brand: '' }, 'context.filter.brand must be a string of 1 to 256 characters; got "".'],
+    ['a string of 257 characters', { brand: 'b'.repeat(257) }, 'context.filter.brand must be a string of 1 to 256 characters'],
+    ['an unknown key', { color: 'red' }, 'context.filter may only have the keys category and brand, not "color"'],
+    ['not an object', 'Lipstick', "context.filter must be an object like { category: 'Lipstick' }"],
+  ])('rejects a filter with %s', async (_, filter, message) => {
+    const { engine } = await createHarness();
+    await expect(engine.recommend({ k: 3, context: { filter: filter as never } })).rejects.toMatchObject({ code: 'AISLE_INVALID_ARGUMENT', message: expect.stringContaining(`recommend(): ${message}`) });
+    await expect(engine.rank(['item-1'], { filter: filter as never })).rejects.toMatchObject({ code: 'AISLE_INVALID_ARGUMENT', message: expect.stringContaining(`rank(): ${message}`) });
+  });
+
   it('rank reorders the same items in one run', async () => {
     const { engine, rankerRuns } = await createHarness();
     await engine.track({ type: 'view', itemId: 'item-10' });
@@ -220,6 +232,19 @@ describe('Engine with tiny ONNX models', () => {
     const result = await engine.rank(['nope', 'item-2', 'item-1']);
     expect(result.items.map((item) => item.id)).toEqual(['item-1', 'item-2', 'nope']);
     expect(result.items[2].score).toBe(Number.NEGATIVE_INFINITY);
+  });
+
+  it('rank keeps the input order and reports AISLE_NOT_FOUND when no id is known', async () => {
+    const { engine } = await createHarness();
+    const result = await engine.rank(['sku-1', 'sku-2', 'sku-3']);
+    expect(result.items).toEqual([
+      { id: 'sku-1', score: Number.NEGATIVE_INFINITY },
+      { id: 'sku-2', score: Number.NEGATIVE_INFINITY },
+      { id: 'sku-3', score: Number.NEGATIVE_INFINITY },
+    ]);
+    expect(result.degraded).toEqual({ code: 'AISLE_NOT_FOUND', reason: expect.stringContaining('none of the 3 ids is in the catalog') });
+    // The page receives results through structured clone, which keeps -Infinity.
+    expect(structuredClone(result).items[0].score).toBe(Number.NEGATIVE_INFINITY);
   });
 
   it('search returns k reranked hits', async () => {
