@@ -11,7 +11,9 @@ export const ERROR_CATALOG = {
   AISLE_INVALID_REQUEST: { status: 400, kind: 'input', summary: 'An HTTP request body or query string is invalid.' },
   AISLE_INVALID_VECTOR: { status: 400, kind: 'input', summary: 'A vector has the wrong dim, a NaN or a zero norm.' },
   AISLE_NOT_FOUND: { status: 404, kind: 'input', summary: 'A requested route, file or item does not exist.' },
+  AISLE_METHOD_NOT_ALLOWED: { status: 405, kind: 'input', summary: 'A route exists but not for the HTTP method of the request.' },
   AISLE_PAYLOAD_TOO_LARGE: { status: 413, kind: 'input', summary: 'A request body is larger than the limit.' },
+  AISLE_HEADERS_TOO_LARGE: { status: 431, kind: 'input', summary: 'The request line and headers (URL included) are larger than the HTTP parser accepts.' },
   // Models and manifest.
   AISLE_MANIFEST_INVALID: { status: 500, kind: 'model', summary: 'manifest.json is missing a field or has a wrong value.' },
   AISLE_MODEL_LOAD_FAILED: { status: 500, kind: 'model', summary: 'A model file could not be fetched or parsed.' },

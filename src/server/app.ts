@@ -7,7 +7,8 @@ import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { AisleError } from '../core/errors.js';
 import type { AnnSearchParams } from './ann-source.js';
-import { handleFrameworkError, installErrorHandlers } from './http-errors.js';
+import { handleClientError, handleFrameworkError, installErrorHandlers } from './http-errors.js';
+import { installJsonBodyParser } from './json-body.js';
 import { registerCandidatesRoute } from './routes/candidates.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerItemRoutes } from './routes/items.js';
@@ -78,9 +79,14 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     logger: options.logger ?? false,
     bodyLimit: options.limits?.bodyLimit ?? LIMITS.bodyLimit,
     // Reject unknown filter keys instead of silently dropping them (Fastify's default), so a
-    // filter the server does not understand never returns unfiltered items.
-    ajv: { customOptions: { removeAdditional: false } },
+    // filter the server does not understand never returns unfiltered items. Turn off type
+    // coercion, so `"k": true` or `"query": 42` is rejected instead of becoming 1 or "42".
+    // Query strings are all strings, so their routes parse numbers themselves.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
+    // NOTE: a request that arrives while the app is closing still gets Fastify's own 503 body
+    // (return503OnClosing), not an ErrorBody, because Fastify writes it before any hook runs.
   });
 
   let state: ServerState;
@@ -93,6 +99,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
 
   try {
     installErrorHandlers(app);
+    installJsonBodyParser(app);
     await registerCors(app, options.cors ?? '*');
     app.addHook('onSend', async (request, reply) => {
       void reply.header('X-Request-Id', request.id);

@@ -12,7 +12,11 @@ export const LIMITS = {
   maxIdLength: 256,
   maxQueryLength: 512,
   maxItemIds: 500,
-  /** Characters of the comma-separated ids parameter of /v1/items: ids plus separators. */
+  /**
+   * Characters of the comma-separated ids parameter of /v1/items: ids plus separators.
+   * NOTE: Node's default `http.maxHeaderSize` (16 KiB) covers the URL, so a longer URL gets a 431
+   * long before this bound applies.
+   */
   maxIdsParamLength: 500 * 257,
   maxFilterLength: 256,
   /** Bytes of a request body. */
@@ -84,11 +88,14 @@ export const itemsQuerySchema = {
   },
 } as const;
 
-/** Schema of the GET /v1/trending query string. */
+/**
+ * Schema of the GET /v1/trending query string. `k` stays a string here, because the server turns
+ * off Ajv's type coercion, and the route parses it as an integer.
+ */
 export const trendingQuerySchema = {
   type: 'object',
   properties: {
-    k: { type: 'integer', minimum: 1, maximum: LIMITS.maxK },
+    k: { type: 'string', minLength: 1, maxLength: 16 },
   },
 } as const;
 

@@ -278,10 +278,43 @@ describe('POST /v1/candidates', () => {
     }
   });
 
+  it('rejects values of the wrong type', async () => {
+    const vector = encodeVector(randomUnitVector(seededRandom(4)));
+    const cases: Array<[string, unknown, string, string]> = [
+      ['/v1/candidates', { vector, k: true }, 'body.k', 'must be integer'],
+      ['/v1/candidates', { vector, k: '5' }, 'body.k', 'must be integer'],
+      ['/v1/candidates', { vector: [vector], k: 5 }, 'body.vector', 'must be string'],
+      ['/v1/search', { query: 'mug', k: true }, 'body.k', 'must be integer'],
+      ['/v1/search', { query: ['mug'], k: 5 }, 'body.query', 'must be string'],
+      ['/v1/search', { query: null, k: 5 }, 'body.query', 'must be string'],
+      ['/v1/search', { query: 42, k: 5 }, 'body.query', 'must be string'],
+    ];
+    for (const [path, request, field, problem] of cases) {
+      const body = await expectError(await post(path, request), 400, 'AISLE_INVALID_REQUEST');
+      expect(body.error.message).toContain(`\`${field}\` ${problem}`);
+    }
+  });
+
+  it('names a forbidden prototype key', async () => {
+    const vector = encodeVector(randomUnitVector(seededRandom(4)));
+    const cases: Array<[string, string]> = [
+      [`{"vector":"${vector}","k":5,"__proto__":{"k":1}}`, 'body.__proto__'],
+      [`{"vector":"${vector}","k":5,"filter":{"constructor":{"prototype":{}}}}`, 'body.filter.constructor'],
+    ];
+    for (const [text, field] of cases) {
+      const body = await expectError(await post('/v1/candidates', text), 400, 'AISLE_INVALID_REQUEST');
+      expect(body.error.message).toContain(`\`${field}\``);
+      expect(body.error.message).toContain('prototype poisoning');
+      expect(body.error.message).not.toContain('not valid JSON');
+    }
+  });
+
   it('rejects malformed JSON and oversized bodies', async () => {
     await expectError(await post('/v1/candidates', '{"vector": '), 400, 'AISLE_INVALID_REQUEST');
     const huge = { vector: 'A', k: 5, exclude: ['x'.repeat(300 * 1024)] };
-    await expectError(await post('/v1/candidates', huge), 413, 'AISLE_PAYLOAD_TOO_LARGE');
+    const body = await expectError(await post('/v1/candidates', huge), 413, 'AISLE_PAYLOAD_TOO_LARGE');
+    expect(body.error.message).toContain(`${256 * 1024} bytes`);
+    expect(body.error.message).toContain('`exclude`');
   });
 });
 
@@ -300,6 +333,13 @@ describe('GET /v1/items and /v1/trending', () => {
     await expectError(await fetch(`${base}/v1/items?ids=${ids}`), 400, 'AISLE_INVALID_REQUEST');
     await expectError(await fetch(`${base}/v1/items`), 400, 'AISLE_INVALID_REQUEST');
     await expectError(await fetch(`${base}/v1/items?ids=,,`), 400, 'AISLE_INVALID_REQUEST');
+  });
+
+  it('rejects a trending k that is not an integer', async () => {
+    for (const k of ['abc', '2.5', '0', '1001', 'true']) {
+      const body = await expectError(await fetch(`${base}/v1/trending?k=${k}`), 400, 'AISLE_INVALID_REQUEST');
+      expect(body.error.message).toContain('`querystring.k`');
+    }
   });
 
   it('returns the popular list as trending', async () => {
@@ -407,7 +447,28 @@ describe('service routes', () => {
 
   it('returns JSON 404 for unknown routes', async () => {
     await expectError(await fetch(`${base}/v2/nothing`), 404, 'AISLE_NOT_FOUND');
-    await expectError(await fetch(`${base}/v1/search`, { method: 'DELETE' }), 404, 'AISLE_NOT_FOUND');
+  });
+
+  it('returns 405 with Allow for a wrong method', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['GET', '/v1/candidates', 'POST'],
+      ['DELETE', '/v1/search', 'POST'],
+      ['POST', '/v1/items', 'GET, HEAD'],
+      ['PUT', '/models/manifest.json', 'GET, HEAD'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const response = await fetch(`${base}${path}`, { method });
+      const body = await expectError(response, 405, 'AISLE_METHOD_NOT_ALLOWED');
+      expect(response.headers.get('allow')).toBe(allow);
+      expect(body.error.message).toContain(`${method} ${path}`);
+      expect(body.error.message).toContain(allow);
+    }
+  });
+
+  it('returns a JSON 431 for an oversized URL', async () => {
+    const response = await fetch(`${base}/v1/items?ids=${'a'.repeat(100 * 1024)}`);
+    const body = await expectError(response, 431, 'AISLE_HEADERS_TOO_LARGE');
+    expect(body.error.message).toMatch(/\d+ bytes/);
   });
 
   it('rejects a badly encoded path', async () => {
@@ -450,6 +511,9 @@ describe('createServer options', () => {
       const response = await small.inject({ method: 'POST', url: '/v1/search', payload: { query: 'x'.repeat(100), k: 5 } });
       expect(response.statusCode).toBe(413);
       expect(response.json().error.code).toBe('AISLE_PAYLOAD_TOO_LARGE');
+      expect(response.json().error.message).toContain('POST /v1/search');
+      expect(response.json().error.message).toContain('64 bytes');
+      expect(response.json().error.message).not.toContain('fewer ids');
     } finally {
       await small.close();
     }

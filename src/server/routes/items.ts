@@ -33,6 +33,18 @@ function parseIds(param: string): string[] {
   return ids;
 }
 
+// Parses the k parameter of /v1/trending: decimal digits only, from 1 to LIMITS.maxK.
+function parseTrendingK(param: string | undefined): number {
+  if (param === undefined) return POPULAR_LIST_SIZE;
+  const k = /^[0-9]+$/.test(param) ? Number(param) : Number.NaN;
+  if (!Number.isInteger(k) || k < 1 || k > LIMITS.maxK) {
+    throw new AisleError('AISLE_INVALID_REQUEST', `Invalid request: \`querystring.k\` must be integer from 1 to ${LIMITS.maxK}, got ${JSON.stringify(param)}.`, {
+      details: { field: 'querystring.k', limit: LIMITS.maxK },
+    });
+  }
+  return k;
+}
+
 /** Registers GET /v1/items and GET /v1/trending. */
 export function registerItemRoutes(app: FastifyInstance, state: ServerState): void {
   const { catalog } = state;
@@ -49,8 +61,8 @@ export function registerItemRoutes(app: FastifyInstance, state: ServerState): vo
   });
 
   // NOTE: until live event counters exist, trending is the popularity of the training data.
-  app.get<{ Querystring: { k?: number } }>('/v1/trending', { schema: { querystring: trendingQuerySchema } }, async (request): Promise<TrendingResponse> => {
-    const k = request.query.k ?? POPULAR_LIST_SIZE;
+  app.get<{ Querystring: { k?: string } }>('/v1/trending', { schema: { querystring: trendingQuerySchema } }, async (request): Promise<TrendingResponse> => {
+    const k = parseTrendingK(request.query.k);
     return { items: catalog.popular(k).map((index) => catalog.toWire(index)) };
   });
 }
