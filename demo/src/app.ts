@@ -7,27 +7,19 @@ import type { Catalog, CatalogItem } from './catalog.js';
 import type { DemoConfig } from './config.js';
 import { formatMs, h, replaceChildren } from './dom.js';
 import type { Engine, EngineResult } from './engine.js';
+import { fallbackNotice, personalRowSubtitle, searchSubtitle } from './messages.js';
 import { listingPage, loadingPage } from './views/listing.js';
 import { AislePanel } from './views/panel.js';
 import { productPage, showSimilar } from './views/product-page.js';
-import { countProfileEvents, profileItemIds, profileView } from './views/profile-view.js';
+import { cartCount, countProfileEvents, profileItemIds, profileView } from './views/profile-view.js';
 import { RecommendedRow } from './views/recommended-row.js';
-import { StoreHeader } from './views/header.js';
+import { MAX_SEARCH_LENGTH, StoreHeader } from './views/header.js';
 
 const ROW_SIZE = 12;
 const LISTING_SIZE = 48;
 const SIMILAR_SIZE = 6;
 
 type TrackInput = Parameters<Engine['track']>[0];
-
-/**
- * Returns the fallback notice for a failed or degraded engine result, or undefined for a
- * personalized one. The notice stays short because the status panel shows the full reason.
- */
-function fallbackNotice(result: EngineResult | null): string | undefined {
-  if (result && !result.degraded) return undefined;
-  return 'Personalization is unavailable right now, so these items are in the store’s default order. The Aisle strip above shows why.';
-}
 
 /** The storefront application. */
 export class App {
@@ -62,7 +54,10 @@ export class App {
     replaceChildren(root, this.header.element, this.panel.element, h('div', { class: 'page' }, banner, this.row.element, this.view), this.toast);
     window.addEventListener('hashchange', () => void this.route());
 
-    this.storedEvents = countProfileEvents(await this.engine.profile());
+    const profile = await this.engine.profile();
+    this.storedEvents = countProfileEvents(profile);
+    this.cart = cartCount(profile);
+    this.header.setCartCount(this.cart);
     this.categories = await this.loadCategories();
     await Promise.all([this.refreshInfo(), this.refreshRow(), this.route()]);
   }
@@ -124,22 +119,24 @@ export class App {
     const items = ranked ? await this.resolve(ranked) : found;
     const subtitle = ranked ? `${items.length} products, sorted for you on this device in ${formatMs(ranked.tookMs)}.` : `${items.length} products.`;
     const page = listingPage(
-      { title: category, subtitle, notice: fallbackNotice(ranked), items, listId: `category:${category}`, categories: this.categories, activeCategory: category },
+      { title: category, subtitle, notice: fallbackNotice(ranked, this.engine.lastFailure('rank')), items, listId: `category:${category}`, categories: this.categories, activeCategory: category },
       (item, listId, position) => this.openProduct(item, listId, position),
       (next) => this.goToCategory(next),
     );
     this.show(ticket, page);
   }
 
-  private async showSearch(ticket: number, query: string): Promise<void> {
+  private async showSearch(ticket: number, typed: string): Promise<void> {
+    // A query in the URL skips the search box's maxlength, and the SDK rejects longer queries.
+    const query = typed.trim().slice(0, MAX_SEARCH_LENGTH);
     void this.trackAndRefresh({ type: 'search', query });
     const answer = await this.engine.search(query, LISTING_SIZE);
     // A degraded search may come back empty; plain companion search still finds the products.
     const result = answer && answer.items.length === 0 && answer.degraded ? null : answer;
     const items = result ? await this.resolve(result) : await this.catalog.search(query, LISTING_SIZE).catch(() => []);
-    const subtitle = result ? `${items.length} results, reranked for you in ${formatMs(result.tookMs)}.` : `${items.length} results.`;
+    const subtitle = searchSubtitle(items.length, result !== null, result?.tookMs);
     const page = listingPage(
-      { title: `Results for “${query}”`, subtitle, notice: fallbackNotice(answer), items, listId: 'search', categories: this.categories },
+      { title: `Results for “${query}”`, subtitle, notice: fallbackNotice(answer, this.engine.lastFailure('search')), items, listId: 'search', categories: this.categories },
       (item, listId, position) => this.openProduct(item, listId, position),
       (category) => this.goToCategory(category),
     );
@@ -200,11 +197,25 @@ export class App {
     void this.trackAndRefresh({ type: 'click', itemId: item.id, listId, position });
   }
 
+  /**
+   * Records an add to cart or a purchase. An add to cart counts at once. Then the count is rebuilt
+   * from the stored events, so a purchase takes its item out of the cart, as after a reload.
+   */
   private addToCart(item: CatalogItem, type: 'add_to_cart' | 'purchase'): void {
-    this.cart += 1;
-    this.header.setCartCount(this.cart);
+    if (type === 'add_to_cart') {
+      this.cart += 1;
+      this.header.setCartCount(this.cart);
+    }
     this.notify(type === 'purchase' ? `Order placed: ${item.title ?? item.id}` : `Added to cart: ${item.title ?? item.id}`);
-    void this.trackAndRefresh({ type, itemId: item.id });
+    void this.trackAndRefresh({ type, itemId: item.id }).then(() => this.recountCart());
+  }
+
+  /** Sets the cart count from the stored events; keeps the page's own count when the engine has no profile. */
+  private async recountCart(): Promise<void> {
+    const profile = await this.engine.profile();
+    if (!profile) return;
+    this.cart = cartCount(profile);
+    this.header.setCartCount(this.cart);
   }
 
   private async trackAndRefresh(event: TrackInput): Promise<void> {
@@ -221,10 +232,11 @@ export class App {
     const items = result && result.items.length > 0 ? await this.resolve(result) : await this.catalog.trending(ROW_SIZE).catch(() => []);
     if (ticket !== this.rowTicket) return;
 
-    const notice = items.length === 0 ? 'Recommendations are unavailable right now. The Aisle strip above shows why.' : fallbackNotice(result);
+    const failure = this.engine.lastFailure('recommend');
+    const notice = items.length === 0 ? `Recommendations are unavailable right now${failure ? ` (${failure.code}: ${failure.reason})` : ''}.` : fallbackNotice(result, failure);
     const personal = this.storedEvents > 0 && result !== null && !result.degraded;
     const subtitle = personal
-      ? `Picked on this device from your last ${this.storedEvents} actions, ranked in ${formatMs(result?.tookMs)}.`
+      ? personalRowSubtitle(this.storedEvents, result?.tookMs)
       : 'Trending now. Open a few products and this row adapts to you.';
     this.row.show({ items, subtitle, notice, eventCount: this.storedEvents });
   }
@@ -245,6 +257,10 @@ export class App {
   private async forget(): Promise<void> {
     const forgotten = await this.engine.forget();
     this.storedEvents = 0;
+    if (forgotten) {
+      this.cart = 0;
+      this.header.setCartCount(0);
+    }
     this.notify(forgotten ? 'Done: everything Aisle stored on this device is erased.' : 'Forget me failed; see the Aisle panel.');
     await this.refreshRow();
     await this.refreshInfo();

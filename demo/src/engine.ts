@@ -57,6 +57,8 @@ function describeError(error: unknown): DegradedNote {
 /** A wrapper around the SDK whose calls resolve to null instead of rejecting. */
 export class Engine {
   private readonly listeners: CallListener[] = [];
+  /** The error of the latest failed call per call name, cleared when a call of that name succeeds. */
+  private readonly failures = new Map<string, DegradedNote>();
 
   private constructor(
     private aisle: Aisle | null,
@@ -122,6 +124,11 @@ export class Engine {
     return outcome !== null;
   }
 
+  /** Returns why the latest call named `name` (such as 'search') failed, or undefined after a success. */
+  lastFailure(name: string): DegradedNote | undefined {
+    return this.failures.get(name) ?? this.startFailure;
+  }
+
   private async call<T extends object>(name: string, run: (aisle: Aisle) => Promise<T>, report = true): Promise<T | null> {
     const emit = (record: CallRecord): void => {
       if (report) this.emit(record);
@@ -134,10 +141,13 @@ export class Engine {
     try {
       const result = await run(this.aisle);
       const timing = result as { tookMs?: number; degraded?: DegradedNote };
+      this.failures.delete(name);
       emit({ name, tookMs: timing.tookMs, roundTripMs: performance.now() - started, degraded: timing.degraded });
       return result;
     } catch (error) {
-      emit({ name, roundTripMs: performance.now() - started, degraded: describeError(error) });
+      const note = describeError(error);
+      this.failures.set(name, note);
+      emit({ name, roundTripMs: performance.now() - started, degraded: note });
       return null;
     }
   }

@@ -137,6 +137,9 @@ test('forget me empties the profile', async () => {
   const profile = page.locator('[data-testid=profile-view]');
   await expect(profile).toHaveAttribute('data-event-count', '0');
   await expect(profile.locator('[data-testid=profile-empty]')).toBeVisible();
+  // The empty counts read as text, not as a raw {}.
+  await expect(profile.locator('pre.raw')).toHaveCount(0);
+  await expect(profile.locator('.profile-section', { hasText: 'Stored events by type' })).toContainText('None');
   await rowAfterEvents(0);
   for (const id of await idsOf(page.locator(ROW_CARDS))) expect(trendingIds.has(id), `row item ${id} is not trending`).toBe(true);
 
@@ -166,6 +169,34 @@ test('search and cart are tracked', async () => {
   await expect(events.and(page.locator('[data-type=search]'))).toHaveCount(1);
   await expect(events.and(page.locator('[data-type=click]'))).toHaveCount(1);
   await expect(events.and(page.locator('[data-type=add_to_cart]'))).toHaveCount(1);
+});
+
+test('cart count survives a reload and Buy now is no cart add', async () => {
+  await page.reload();
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  await expect(page.locator('[data-testid=cart-count]')).toHaveText('1');
+
+  const cartEvent = page.locator('[data-testid=profile-event][data-type=add_to_cart] a');
+  await cartEvent.click();
+  await expect(page.locator('[data-testid=product-page]')).toBeVisible();
+  await page.locator('[data-testid=buy-now]').click();
+  // The purchase takes the item out of the cart instead of adding one.
+  await expect(page.locator('[data-testid=cart-count]')).toHaveText('0');
+});
+
+test('a long search is capped and its heading stays inside the page', async () => {
+  const input = page.locator('[data-testid=search-input]');
+  await input.fill(`  ${'yoga mat '.repeat(600)}`);
+  expect((await input.inputValue()).length).toBe(512);
+  await input.press('Enter');
+  const listing = page.locator('[data-testid=listing][data-list-id=search]');
+  await expect(listing.locator('[data-testid=product-card]').first()).toBeVisible();
+  await expect(listing.locator('[data-testid=degraded-notice]')).toHaveCount(0);
+  const heading = listing.locator('h1');
+  const box = await heading.boundingBox();
+  const width = await page.evaluate(() => document.documentElement.clientWidth);
+  expect(box && box.x + box.width).toBeLessThanOrEqual(width);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
 });
 
 test('store works when models fail to load', async () => {

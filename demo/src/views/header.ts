@@ -1,13 +1,16 @@
 /** The store header: logo, search box, navigation and the cart counter. */
 import { h } from '../dom.js';
 
+/** Maximum length of the search text, because the SDK's search() rejects queries over 512 characters. */
+export const MAX_SEARCH_LENGTH = 512;
+
 /** The header element and its cart counter. */
 export class StoreHeader {
   readonly element: HTMLElement;
   private readonly cartCount = h('span', { class: 'cart-count', data: { testid: 'cart-count' }, text: '0' });
   readonly searchInput = h('input', {
     class: 'search-input',
-    attrs: { type: 'search', name: 'q', placeholder: 'Search products, brands, categories', 'aria-label': 'Search products', autocomplete: 'off' },
+    attrs: { type: 'search', name: 'q', placeholder: 'Search products, brands, categories', 'aria-label': 'Search products', autocomplete: 'off', maxlength: String(MAX_SEARCH_LENGTH) },
     data: { testid: 'search-input' },
   });
 
@@ -15,7 +18,7 @@ export class StoreHeader {
     const form = h('form', { class: 'search', attrs: { role: 'search' } }, this.searchInput, h('button', { class: 'search-button', text: 'Search', attrs: { type: 'submit' } }));
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      const query = this.searchInput.value.trim();
+      const query = this.searchInput.value.trim().slice(0, MAX_SEARCH_LENGTH);
       if (query) onSearch(query);
     });
     const logo = h(

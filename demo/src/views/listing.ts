@@ -48,7 +48,7 @@ export function listingPage(content: ListingContent, onOpen: OpenProduct, onCate
     'div',
     { class: 'listing', data: { testid: 'listing', listId: content.listId } },
     content.categories.length > 0 && categoryChips(content.categories, content.activeCategory, onCategory),
-    h('div', { class: 'listing-head' }, h('h1', { text: content.title }), content.subtitle && h('p', { class: 'muted', text: content.subtitle })),
+    h('div', { class: 'listing-head' }, h('h1', { class: 'listing-title', text: content.title, attrs: { title: content.title } }), content.subtitle && h('p', { class: 'muted', text: content.subtitle })),
     content.notice && h('p', { class: 'notice', data: { testid: 'degraded-notice' }, text: content.notice }),
     productGrid(content.items, content.listId, onOpen),
   );

@@ -37,7 +37,7 @@ export function productPage(item: CatalogItem, actions: ProductActions): { eleme
       h('button', { class: 'button', text: 'Add to cart', data: { testid: 'add-to-cart' }, on: { click: () => actions.onAddToCart(item) } }),
       h('button', { class: 'button button-dark', text: 'Buy now', data: { testid: 'buy-now' }, on: { click: () => actions.onBuy(item) } }),
     ),
-    h('p', { class: 'privacy-note', text: 'What you view here is kept in this browser to personalize the store. Nothing about you is sent to the server.' }),
+    h('p', { class: 'privacy-note', text: 'Your history stays on this device and personalizes the store here. The server only receives an anonymous vector computed from it and your search text, never an id or your events.' }),
   );
   const similar = h('div', { class: 'similar-body' }, h('p', { class: 'empty', text: 'Loading similar items…' }));
   const element = h(

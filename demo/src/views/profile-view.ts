@@ -69,6 +69,24 @@ export function countProfileEvents(profile: object | null): number {
   return Math.max(0, ...Object.values(profile).filter(isEventList).map((events) => events.length));
 }
 
+/**
+ * Returns the number of items in the cart, rebuilt from the stored events: per item, its
+ * add_to_cart events minus its purchases, never below 0. The demo has no cart of its own, so this
+ * is what the header shows after a reload. Forget me erases the events and so empties the cart.
+ * NOTE: the engine keeps only the newest maxEvents events (1000 by default), so older adds drop out.
+ */
+export function cartCount(profile: object | null): number {
+  if (!profile) return 0;
+  const perItem = new Map<string, number>();
+  for (const event of Object.values(profile).filter(isEventList).flat()) {
+    if (!event.itemId) continue;
+    const count = perItem.get(event.itemId) ?? 0;
+    if (event.type === 'add_to_cart') perItem.set(event.itemId, count + 1);
+    if (event.type === 'purchase') perItem.set(event.itemId, Math.max(0, count - 1));
+  }
+  return [...perItem.values()].reduce((sum, count) => sum + count, 0);
+}
+
 /** Item ids the profile's events refer to, so the caller can fetch their titles first. */
 export function profileItemIds(profile: object | null): string[] {
   if (!profile) return [];
@@ -134,6 +152,7 @@ function vectorStrip(vector: ArrayLike<number>): HTMLElement {
 function valueView(value: unknown): HTMLElement {
   if (isNumberRecord(value)) return countBars(value);
   if (isVector(value)) return vectorStrip(value);
+  if (value !== null && typeof value === 'object' && Object.keys(value).length === 0) return h('p', { class: 'stat', text: 'None' });
   if (value !== null && typeof value === 'object') return h('pre', { class: 'raw', text: JSON.stringify(value, null, 2) });
   const text = value === undefined || value === null ? 'None yet: it appears after your first product view.' : String(value);
   return h('p', { class: 'stat', text });
