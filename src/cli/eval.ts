@@ -2,13 +2,12 @@
  * `aisle eval`: re-runs the offline evaluation of a trained models directory on a dataset, with
  * the same rows and protocol as `aisle train`.
  */
-import { parseArgs } from 'node:util';
-import { AisleError } from '../core/errors.js';
 import { leaveOneOut } from '../training/data/split.js';
 import { formatTable, toResultsJson } from '../training/evaluate.js';
 import { evaluateModels } from '../training/pipeline/evaluate-models.js';
 import { checkSameCatalog, loadModels } from '../training/pipeline/load-models.js';
 import { loadTrainingData, PROTOCOL } from '../training/train.js';
+import { isUsageError, parseCommandLine, parseIntegerOption, usageError, type CommandOptions } from './args.js';
 
 const HELP = `Usage: aisle eval --models DIR --data PATH|demo [options]
 
@@ -25,37 +24,55 @@ Options:
   -h, --help         print this help
 `;
 
-function parseInteger(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new AisleError('AISLE_INVALID_ARGUMENT', `--${name} must be a non-negative integer, got ${JSON.stringify(value)}. Run \`aisle eval --help\`.`);
-  return Number(value);
+const OPTIONS = {
+  models: { type: 'string', allowed: 'a models directory' },
+  data: { type: 'string', allowed: "a dataset directory or 'demo'" },
+  'max-users': { type: 'string', allowed: 'an integer in [1, 100000000]' },
+  seed: { type: 'string', allowed: 'an integer in [0, 2147483647]' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies CommandOptions;
+
+/** Options of `aisle eval` after parsing. */
+export interface EvalArgs {
+  models: string;
+  data: string;
+  maxUsers?: number;
+  seed: number;
+  json: boolean;
+}
+
+/** Parses the command line of `aisle eval`; returns 'help' for --help. Throws AISLE_INVALID_ARGUMENT. */
+export function parseEvalArgs(argv: readonly string[]): EvalArgs | 'help' {
+  const values = parseCommandLine('eval', argv, OPTIONS);
+  if (values.help) return 'help';
+  if (!values.models || !values.data) throw usageError('eval', '--models and --data are required.');
+  return {
+    models: values.models,
+    data: values.data,
+    maxUsers: parseIntegerOption('eval', 'max-users', values['max-users'], 1, 100_000_000),
+    seed: parseIntegerOption('eval', 'seed', values.seed, 0, 2 ** 31 - 1) ?? 42,
+    json: values.json ?? false,
+  };
 }
 
 /** Runs `aisle eval` with the arguments after the command name; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      models: { type: 'string' },
-      data: { type: 'string' },
-      'max-users': { type: 'string' },
-      seed: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) {
+  let values: ReturnType<typeof parseEvalArgs>;
+  try {
+    values = parseEvalArgs(argv);
+  } catch (error) {
+    if (!isUsageError(error)) throw error;
+    process.stderr.write(`aisle eval: ${error.message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values === 'help') {
     process.stdout.write(HELP);
     return 0;
   }
-  if (!values.models || !values.data) {
-    process.stderr.write(`aisle eval: --models and --data are required.\n\n${HELP}`);
-    return 2;
-  }
 
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const dataset = await loadTrainingData(values.data, parseInteger('max-users', values['max-users']), parseInteger('seed', values.seed) ?? 42);
+  const dataset = await loadTrainingData(values.data, values.maxUsers, values.seed);
   const models = await loadModels(values.models);
   try {
     checkSameCatalog(dataset, models.catalog);

@@ -3,6 +3,7 @@
  * called, so `aisle serve` does not pay for TensorFlow.js and `aisle train` does not need FAISS
  * until it builds the index.
  */
+import { readFile } from 'node:fs/promises';
 import { isAisleError } from '../core/errors.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
@@ -13,14 +14,29 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(8)} ${command.summary}`);
-  return ['Usage: aisle <command> [options]', '', 'Commands:', ...lines, '', 'Run `aisle <command> --help` for the options of a command.'].join('\n');
+  return ['Usage: aisle <command> [options]', '', 'Commands:', ...lines, '', 'Run `aisle <command> --help` for the options of a command, `aisle --version` for the version.'].join('\n');
 }
 
+/** Reads the version field of the package's package.json. */
+async function packageVersion(): Promise<string> {
+  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
+/** Runs `aisle` with the arguments after the program name; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h') {
+  if (name === undefined) {
+    process.stderr.write(`aisle: no command given.\n\n${usage()}\n`);
+    return 2;
+  }
+  if (name === '--help' || name === '-h') {
     process.stdout.write(`${usage()}\n`);
-    return name === undefined ? 2 : 0;
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${await packageVersion()}\n`);
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) {

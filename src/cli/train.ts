@@ -2,10 +2,10 @@
  * `aisle train`: trains the models on a dataset, writes a models directory and prints the
  * evaluation table (stderr) and, with --json, one JSON object on stdout.
  */
-import { parseArgs } from 'node:util';
-import { AisleError } from '../core/errors.js';
+import { MIN_SEQUENCE_LENGTH } from '../training/data/split.js';
 import { formatTable } from '../training/evaluate.js';
-import { train } from '../training/train.js';
+import { MIN_ITEMS, MIN_USABLE_USERS, train, type TrainOptions } from '../training/train.js';
+import { isUsageError, parseCommandLine, parseIntegerOption, usageError, type CommandOptions } from './args.js';
 
 const HELP = `Usage: aisle train --data PATH|demo --out DIR [options]
 
@@ -13,6 +13,10 @@ Trains the user tower, the item vectors and the ranker (teacher and distilled in
 writes the models directory (manifest.json, ONNX files, items.json, item_vectors.f32,
 items.faiss, eval.json) and evaluates the served pipeline on the test targets (leave-one-out,
 full ranking). Progress goes to stderr.
+
+The dataset needs at least ${MIN_USABLE_USERS} usable users, users with ${MIN_SEQUENCE_LENGTH} or more events (leave-one-out
+takes the last two as validation and test targets), and at least ${MIN_ITEMS} items. With
+--max-users, the subset must meet this minimum.
 
 Options:
   --data PATH|demo   dataset directory, or 'demo' for the generated demo store (required)
@@ -28,58 +32,57 @@ Options:
   -h, --help         print this help
 `;
 
-function parseInteger(name: string, value: string | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!/^\d+$/.test(value) || number < min || number > max) {
-    throw new AisleError('AISLE_INVALID_ARGUMENT', `--${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}. Run \`aisle train --help\`.`);
-  }
-  return number;
+const OPTIONS = {
+  data: { type: 'string', allowed: "a dataset directory or 'demo'" },
+  out: { type: 'string', allowed: 'a directory path' },
+  dim: { type: 'string', allowed: 'an integer in [4, 1024]' },
+  'seq-len': { type: 'string', allowed: 'an integer in [1, 1000]' },
+  epochs: { type: 'string', allowed: 'an integer in [0, 10000]' },
+  'max-users': { type: 'string', allowed: 'an integer in [1, 100000000]' },
+  'tower-minutes': { type: 'string', allowed: 'an integer in [1, 100000]' },
+  index: { type: 'string', allowed: "a FAISS index_factory description such as 'HNSW32,Flat'" },
+  seed: { type: 'string', allowed: 'an integer in [0, 2147483647]' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies CommandOptions;
+
+/** Parses the command line into train options; returns 'help' for --help. Throws AISLE_INVALID_ARGUMENT. */
+export function parseTrainArgs(argv: readonly string[]): (TrainOptions & { json: boolean }) | 'help' {
+  const values = parseCommandLine('train', argv, OPTIONS);
+  if (values.help) return 'help';
+
+  const integer = (name: string, value: string | undefined, min: number, max: number) => parseIntegerOption('train', name, value, min, max);
+  const numbers = {
+    dim: integer('dim', values.dim, 4, 1024),
+    seqLen: integer('seq-len', values['seq-len'], 1, 1000),
+    epochs: integer('epochs', values.epochs, 0, 10_000),
+    maxUsers: integer('max-users', values['max-users'], 1, 100_000_000),
+    towerMinutes: integer('tower-minutes', values['tower-minutes'], 1, 100_000),
+    seed: integer('seed', values.seed, 0, 2 ** 31 - 1),
+  };
+  if (!values.data || !values.out) throw usageError('train', '--data and --out are required.');
+  return { data: values.data, out: values.out, index: values.index, json: values.json ?? false, ...numbers };
 }
 
 /** Runs `aisle train` with the arguments after the command name; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      data: { type: 'string' },
-      out: { type: 'string' },
-      dim: { type: 'string' },
-      'seq-len': { type: 'string' },
-      epochs: { type: 'string' },
-      'max-users': { type: 'string' },
-      'tower-minutes': { type: 'string' },
-      index: { type: 'string' },
-      seed: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) {
+  let options: ReturnType<typeof parseTrainArgs>;
+  try {
+    options = parseTrainArgs(argv);
+  } catch (error) {
+    if (!isUsageError(error)) throw error;
+    process.stderr.write(`aisle train: ${error.message}\n\n${HELP}`);
+    return 2;
+  }
+  if (options === 'help') {
     process.stdout.write(HELP);
     return 0;
   }
-  if (!values.data || !values.out) {
-    process.stderr.write(`aisle train: --data and --out are required.\n\n${HELP}`);
-    return 2;
-  }
 
-  const result = await train({
-    data: values.data,
-    out: values.out,
-    dim: parseInteger('dim', values.dim, 4, 1024),
-    seqLen: parseInteger('seq-len', values['seq-len'], 1, 1000),
-    epochs: parseInteger('epochs', values.epochs, 0, 10_000),
-    maxUsers: parseInteger('max-users', values['max-users'], 1, 100_000_000),
-    towerMinutes: parseInteger('tower-minutes', values['tower-minutes'], 1, 100_000),
-    index: values.index,
-    seed: parseInteger('seed', values.seed, 0, 2 ** 31 - 1),
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
+  const result = await train({ ...options, log: (line) => process.stderr.write(`${line}\n`) });
 
   process.stderr.write(`\n${formatTable(result.results.rows)}\n\n`);
-  process.stderr.write(`models written to ${values.out} (version ${result.manifest.version}) in ${result.seconds.total.toFixed(1)} s\n`);
-  if (values.json) process.stdout.write(`${JSON.stringify(result.results)}\n`);
+  process.stderr.write(`models written to ${options.out} (version ${result.manifest.version}) in ${result.seconds.total.toFixed(1)} s\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify(result.results)}\n`);
   return 0;
 }

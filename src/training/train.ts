@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
+import { AisleError } from '../core/errors.js';
 import { FEATURE_COUNT } from '../core/features.js';
 import { MODEL_FILES } from '../core/model-dir.js';
 import type { Manifest } from '../core/types.js';
@@ -16,7 +17,8 @@ import { buildCovisitation, popularity } from './data/covisit.js';
 import type { Dataset, LeaveOneOutUser } from './data/dataset.js';
 import { loadDataset } from './data/index.js';
 import { createRandom, type Random } from './data/prng.js';
-import { leaveOneOut, subsetDataset, trainSequences } from './data/split.js';
+import { leaveOneOut, MIN_SEQUENCE_LENGTH, subsetDataset, trainSequences } from './data/split.js';
+import { checkIndexDescription, checkWritableDirectory } from './preflight.js';
 import { toResultsJson, type ResultsJson } from './evaluate.js';
 import { STUDENT_HIDDEN, TEACHER_HIDDEN } from './models/ranker.js';
 import { exportRanker } from './models/ranker-onnx.js';
@@ -73,6 +75,16 @@ export const SMALL_DATA_USERS = 2000;
 export const TOWER_DROPOUT = 0.3;
 /** Candidates per ranker training list (the target plus a random sample of the others). */
 export const RANKER_LIST_SIZE = 100;
+/** FAISS index_factory description used when `index` is not given. */
+export const DEFAULT_INDEX = 'HNSW32,Flat';
+/**
+ * Fewest usable users (users with MIN_SEQUENCE_LENGTH or more events) that `train` accepts. With
+ * fewer, the validation and test targets are too few for early stopping and for metrics that
+ * mean anything.
+ */
+export const MIN_USABLE_USERS = 10;
+/** Fewest catalog items that `train` accepts, because ranking one item teaches nothing. */
+export const MIN_ITEMS = 2;
 /** Evaluation protocol, as written to eval.json. */
 export const PROTOCOL = 'leave-one-out, test target, full ranking over all items, history items excluded';
 
@@ -81,10 +93,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const started = Date.now();
   const log = options.log ?? (() => {});
   const seed = options.seed ?? 42;
+  // Checked first, so a typo fails in a second and not after minutes of training.
+  checkIndexDescription(options.index ?? DEFAULT_INDEX, options.dim);
+  await checkWritableDirectory(options.out);
   await initTensorflow();
 
   const dataset = await loadTrainingData(options.data, options.maxUsers, seed);
   const users = leaveOneOut(dataset);
+  checkEnoughData(options.data, dataset, users.length);
   const small = users.length < SMALL_DATA_USERS;
   const dim = options.dim ?? (small ? 32 : 64);
   const seqLen = options.seqLen ?? (small ? 20 : 50);
@@ -101,7 +117,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const towerBytes = exportUserTower(towers.towers.user, towers.towers.config);
   const userTower = await writeModelFile(options.out, MODEL_FILES.userTower, towerBytes);
   const catalogFiles = await writeCatalogFiles(options.out, catalogEntries(catalog), catalog.vectors);
-  const { index, description } = await buildIndex(catalog.vectors, dim, options.index ?? 'HNSW32,Flat', 'ip');
+  const { index, description } = await buildIndex(catalog.vectors, dim, options.index ?? DEFAULT_INDEX, 'ip');
   const encoder = await UserEncoder.create(towerBytes, seqLen, dim, dataset.hasTimestamps);
   try {
     // Stored in the file, so the companion retrieves with the same efSearch as the evaluation below.
@@ -135,6 +151,17 @@ export async function loadTrainingData(data: string, maxUsers: number | undefine
   const dataset = await loadDataset(data);
   if (maxUsers === undefined || maxUsers >= dataset.sequences.length) return dataset;
   return subsetDataset(dataset, { users: maxUsers, seed });
+}
+
+/** Throws AISLE_DATA_INVALID when the dataset has fewer than MIN_USABLE_USERS usable users or MIN_ITEMS items. */
+function checkEnoughData(path: string, dataset: Dataset, usableUsers: number): void {
+  if (usableUsers >= MIN_USABLE_USERS && dataset.items.length >= MIN_ITEMS) return;
+  throw new AisleError(
+    'AISLE_DATA_INVALID',
+    `train: dataset ${path} has ${usableUsers} usable users (users with ${MIN_SEQUENCE_LENGTH} or more events) and ${dataset.items.length} items; ` +
+      `training needs at least ${MIN_USABLE_USERS} usable users and ${MIN_ITEMS} items. Use a larger dataset or a larger --max-users.`,
+    { details: { path, usableUsers, items: dataset.items.length, minUsableUsers: MIN_USABLE_USERS, minItems: MIN_ITEMS } },
+  );
 }
 
 /** Item records from the trained item tower and training-prefix popularity and co-visitation. */

@@ -14,15 +14,25 @@ export function dataError(path: string, expected: string, found: string, cause?:
   });
 }
 
+/** Builds the error of a dataset directory that is missing, not a directory or lacks the expected files. */
+export function directoryError(dir: string, expected: string, found: string, cause?: unknown): AisleError {
+  return new AisleError('AISLE_DATA_INVALID', `Reading dataset directory ${dir} failed: expected ${expected}, found ${found}.`, {
+    cause,
+    details: { path: dir, expected, found },
+  });
+}
+
 /** Lists the file names of a dataset directory, or throws AISLE_DATA_INVALID when it is not one. */
 export async function listDirectory(dir: string): Promise<string[]> {
   try {
     const info = await stat(dir);
-    if (!info.isDirectory()) throw dataError(dir, 'a dataset directory', 'a file');
+    if (!info.isDirectory()) throw directoryError(dir, 'a directory', 'a file');
     return await readdir(dir);
   } catch (error) {
     if (error instanceof AisleError) throw error;
-    throw dataError(dir, 'a dataset directory', 'no such directory', error);
+    const code = (error as NodeJS.ErrnoException).code;
+    const found = code === 'ENOENT' ? 'nothing at that path' : `a path that cannot be read (${code ?? String(error)})`;
+    throw directoryError(dir, 'a directory', found, error);
   }
 }
 

@@ -17,7 +17,7 @@ import { basename, resolve } from 'node:path';
 import type { Dataset } from './dataset.js';
 import { DEMO_FILES, STORE_FILES, generateDemoStore, readDemoStore } from './demo.js';
 import { findDigineticaViews, loadDiginetica } from './diginetica.js';
-import { dataError, listDirectory } from './files.js';
+import { directoryError, listDirectory } from './files.js';
 import { loadMovieLens } from './movielens.js';
 import { findRecBoleName, loadRecBole } from './recbole.js';
 import { findS3RecFiles, loadS3Rec } from './s3rec.js';
@@ -66,6 +66,6 @@ export async function loadDataset(pathOrName: string): Promise<Dataset> {
     case 'diginetica':
       return loadDiginetica(dir, name);
     default:
-      throw dataError(dir, `a dataset directory with ${EXPECTED}`, names.length === 0 ? 'an empty directory' : `files ${names.slice(0, 12).join(', ')}`);
+      throw directoryError(dir, `the files of a known format, ${EXPECTED}`, names.length === 0 ? 'an empty directory' : `files ${names.slice(0, 12).join(', ')}`);
   }
 }

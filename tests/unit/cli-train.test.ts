@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseEvalArgs, run as runEval } from '../../src/cli/eval.js';
+import { main } from '../../src/cli/main.js';
+import { parseTrainArgs, run as runTrain } from '../../src/cli/train.js';
+
+/** Runs `command` and returns its exit code with everything it wrote to stdout and stderr. */
+async function capture(command: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  const code = await command();
+  vi.restoreAllMocks();
+  return { code, stdout, stderr };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const REQUIRED = ['--data', 'demo', '--out', '/tmp/aisle-unused'];
+
+describe('aisle train options', () => {
+  it('rejects a negative --dim naming the range', () => {
+    expect(() => parseTrainArgs([...REQUIRED, '--dim', '-5'])).toThrow('--dim must be an integer in [4, 1024], got "-5".');
+  });
+
+  it('rejects a negative --tower-minutes naming the range', () => {
+    expect(() => parseTrainArgs([...REQUIRED, '--tower-minutes', '-1'])).toThrow('--tower-minutes must be an integer in [1, 100000], got "-1".');
+  });
+
+  it('rejects an unknown option listing the options', () => {
+    expect(() => parseTrainArgs([...REQUIRED, '--bogus'])).toThrow(/^Unknown option --bogus; the options are --data, --out, --dim,/);
+  });
+
+  it('rejects a missing value naming the allowed values', () => {
+    expect(() => parseTrainArgs([...REQUIRED, '--dim'])).toThrow('--dim needs a value: an integer in [4, 1024].');
+  });
+
+  it('parses every option', () => {
+    const args = [...REQUIRED, '--dim', '16', '--seq-len', '8', '--epochs', '0', '--max-users', '5', '--tower-minutes', '2', '--index', 'Flat', '--seed', '3', '--json'];
+    expect(parseTrainArgs(args)).toEqual({
+      data: 'demo', out: '/tmp/aisle-unused', dim: 16, seqLen: 8, epochs: 0, maxUsers: 5, towerMinutes: 2, index: 'Flat', seed: 3, json: true,
+    });
+  });
+
+  it('exits 2 with one line and the usage', async () => {
+    for (const bad of [['--dim', '-5'], ['--tower-minutes', '-1'], ['--bogus']]) {
+      const { code, stderr } = await capture(() => runTrain([...REQUIRED, ...bad]));
+      expect(code, bad.join(' ')).toBe(2);
+      expect(stderr.split('\n')[0], bad.join(' ')).toContain(bad[0]);
+      expect(stderr.split('\n')[1], bad.join(' ')).toBe('');
+      expect(stderr, bad.join(' ')).toContain('Usage: aisle train');
+      expect(stderr, bad.join(' ')).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('documents the minimum dataset size in --help', async () => {
+    const { code, stdout } = await capture(() => runTrain(['--help']));
+    expect(code).toBe(0);
+    expect(stdout).toContain('at least 10 usable users, users with 3 or more events');
+    expect(stdout).toContain('at least 2 items');
+  });
+});
+
+describe('aisle eval options', () => {
+  it('rejects a negative --seed naming the range', () => {
+    expect(() => parseEvalArgs(['--models', 'm', '--data', 'demo', '--seed', '-3'])).toThrow('--seed must be an integer in [0, 2147483647], got "-3".');
+  });
+
+  it('exits 2 on an unknown option', async () => {
+    const { code, stderr } = await capture(() => runEval(['--models', 'm', '--data', 'demo', '--bogus']));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^aisle eval: Unknown option --bogus; the options are --models, --data,/);
+    expect(stderr).toContain('Usage: aisle eval');
+  });
+});
+
+describe('aisle main', () => {
+  it('prints usage to stderr without a command', async () => {
+    const { code, stdout, stderr } = await capture(() => main([]));
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('Usage: aisle <command>');
+  });
+
+  it('prints the package version', async () => {
+    const { code, stdout } = await capture(() => main(['--version']));
+    expect(code).toBe(0);
+    expect(stdout).toBe('0.1.0\n');
+  });
+});
