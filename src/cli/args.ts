@@ -3,7 +3,7 @@
  * becomes one AisleError AISLE_INVALID_ARGUMENT with a one-line message that names the option and
  * its allowed values, so the command can print it with its usage and exit 2.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { AisleError } from '../core/errors.js';
 
 /** The options of a command: parseArgs's option config plus, for messages, the allowed values. */
@@ -49,12 +49,18 @@ function describeParseError(error: Error & { code?: string }, options: CommandOp
   return error.message.split('\n')[0];
 }
 
+/** The parseArgs config that parseCommandLine passes. */
+type StrictConfig<T extends CommandOptions> = { args: string[]; options: T; strict: true; allowPositionals: false };
+
+/** Option values as parseArgs types them for the options `T`. */
+export type ParsedValues<T extends CommandOptions> = ReturnType<typeof parseArgs<StrictConfig<T>>>['values'];
+
 /**
  * Parses the arguments of `aisle <command>` with parseArgs (strict, no positionals). Throws
  * AISLE_INVALID_ARGUMENT for an unknown option, a missing value or a stray argument.
  */
-export function parseCommandLine<T extends CommandOptions>(command: string, argv: readonly string[], options: T) {
-  const config = { args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: false } satisfies ParseArgsConfig;
+export function parseCommandLine<T extends CommandOptions>(command: string, argv: readonly string[], options: T): ParsedValues<T> {
+  const config: StrictConfig<T> = { args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: false };
   try {
     return parseArgs(config).values;
   } catch (error) {
@@ -74,7 +80,7 @@ export function parseIntegerOption(command: string, name: string, value: string 
   return number;
 }
 
-/** True for the errors of parseCommandLine and parseIntegerOption, which the command answers with exit code 2. */
+/** True for the errors of parseCommandLine and parseIntegerOption, which the command reports with its usage and exit code 2. */
 export function isUsageError(error: unknown): error is AisleError {
   return error instanceof AisleError && error.code === 'AISLE_INVALID_ARGUMENT';
 }
