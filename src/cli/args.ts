@@ -15,8 +15,8 @@ export function usageError(command: string, message: string): AisleError {
 }
 
 /**
- * Rewrites `--name -5` as `--name=-5` for string options, because parseArgs in Node 20 reads a
- * value starting with '-' as a missing value and rejects it. The range check then names the value.
+ * Rewrites `--name -5` as `--name=-5` for string options, because parseArgs in Node 20 rejects a
+ * value starting with '-' as ambiguous. The range check then names the value.
  */
 function joinNegativeValues(argv: readonly string[], options: CommandOptions): string[] {
   const joined: string[] = [];
