@@ -28,7 +28,7 @@ export interface Dataset {
   sequences: UserSequence[];
   /** True when `timestamps` are real event times. */
   hasTimestamps: boolean;
-  /** How ties in timestamps were ordered, for the report. */
+  /** Rule that ordered events with equal timestamps, for the report. */
   orderNote: string;
 }
 
