@@ -3,16 +3,11 @@
  * Personalization goes through the SDK; this module only lists and looks up items, and it keeps
  * every item it has seen in a cache so SDK results that carry only ids can still be drawn.
  */
+import type { ItemMeta } from '../../src/client/index.js';
 
-/** Catalog metadata the page shows. */
-export interface CatalogItem {
-  id: string;
-  title?: string;
-  category?: string;
-  brand?: string;
-  price?: number;
-  tags?: string[];
-  /** Items most often seen right after this one, best first (co-visitation from the companion). */
+/** Catalog metadata the page shows: the SDK's ItemMeta plus the companion's co-visitation neighbors. */
+export interface CatalogItem extends Pick<ItemMeta, 'id' | 'title' | 'category' | 'brand' | 'price' | 'tags'> {
+  /** Items most often viewed right after this one, best first. */
   neighbors?: Array<[string, number]>;
 }
 

@@ -15,7 +15,7 @@ export interface DemoConfig {
 
 const DEFAULT_ENDPOINT = 'http://127.0.0.1:8787';
 
-/** Loads the demo configuration; never throws, because a missing config.json is normal for a static build. */
+/** Loads the demo configuration, falling back to the defaults when config.json is missing or unreadable (normal for a static build). */
 export async function loadConfig(): Promise<DemoConfig> {
   const fromQuery = new URLSearchParams(location.search).get('companion');
   let fromFile: Partial<DemoConfig> = {};

@@ -7,3 +7,4 @@ export * from './sequence.js';
 export * from './vector.js';
 export * from './model-dir.js';
 export * from './candidates.js';
+export * from './random.js';

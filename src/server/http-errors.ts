@@ -121,7 +121,7 @@ function writeRawError(socket: Socket, status: number, code: AisleErrorCode, mes
 }
 
 /**
- * Sends a JSON ErrorBody for errors of Node's HTTP parser, which happen before Fastify sees a
+ * Sends a JSON ErrorBody for errors of Node's HTTP parser, which happen before Fastify routes a
  * request. Pass it as the `clientErrorHandler` option. Node reports a too long URL as a header
  * overflow, because the request line counts toward `http.maxHeaderSize`, so there is no 414 path.
  */

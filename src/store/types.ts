@@ -1,7 +1,7 @@
 /**
  * The device storage contract of the worker. Two implementations exist: `IdbStore` (IndexedDB
  * through idb, survives reloads) and `MemoryStore` (the fallback when IndexedDB is missing or
- * fails to open). The engine only sees `EventStore`.
+ * fails to open). The engine uses only the `EventStore` interface.
  */
 import type { AisleEvent } from '../core/types.js';
 
@@ -35,7 +35,7 @@ export interface CacheEntry<T = unknown> {
 /** Storage of events, profile, caches and model bytes on the device. */
 export interface EventStore {
   readonly mode: StorageMode;
-  /** Why the store runs in memory when IndexedDB was requested; undefined otherwise. */
+  /** Reason the store runs in memory when IndexedDB was requested; undefined otherwise. */
   readonly fallbackReason?: string;
 
   /**

@@ -14,7 +14,7 @@
 import { AisleError } from '../core/errors.js';
 import { rankOfTarget, summarizeRanks, type MetricRow } from '../core/metrics.js';
 import type { LeaveOneOutUser, UserSequence } from './data/dataset.js';
-import { createRandom } from './data/prng.js';
+import { createRandom } from '../core/random.js';
 import { historyFor } from './data/split.js';
 
 /** Scores all nItems items for one history; higher is better. */

@@ -16,7 +16,7 @@ import { buildIndex } from '../server/ann/build-index.js';
 import { buildCovisitation, popularity } from './data/covisit.js';
 import type { Dataset, LeaveOneOutUser } from './data/dataset.js';
 import { loadDataset } from './data/index.js';
-import { createRandom, type Random } from './data/prng.js';
+import { createRandom, type Random } from '../core/random.js';
 import { leaveOneOut, MIN_SEQUENCE_LENGTH, subsetDataset, trainSequences } from './data/split.js';
 import { checkIndexDescription, checkWritableDirectory } from './preflight.js';
 import { toResultsJson, type ResultsJson } from './evaluate.js';
@@ -78,12 +78,12 @@ export const RANKER_LIST_SIZE = 100;
 /** FAISS index_factory description used when `index` is not given. */
 export const DEFAULT_INDEX = 'HNSW32,Flat';
 /**
- * Fewest usable users (users with MIN_SEQUENCE_LENGTH or more events) that `train` accepts. With
- * fewer, the validation and test targets are too few for early stopping and for metrics that
- * mean anything.
+ * Minimum number of usable users (users with MIN_SEQUENCE_LENGTH or more events) that `train`
+ * accepts. With fewer, the validation and test targets are too few for early stopping and for
+ * metrics that mean anything.
  */
 export const MIN_USABLE_USERS = 10;
-/** Fewest catalog items that `train` accepts, because ranking one item teaches nothing. */
+/** Minimum number of catalog items that `train` accepts, because ranking one item teaches nothing. */
 export const MIN_ITEMS = 2;
 /** Evaluation protocol, as written to eval.json. */
 export const PROTOCOL = 'leave-one-out, test target, full ranking over all items, history items excluded';

@@ -38,7 +38,7 @@ export function checkQuery(query: unknown): string {
   return query.normalize('NFKC');
 }
 
-/** Longest category or brand value that a filter accepts. */
+/** Maximum length of a category or brand value in a filter, in characters. */
 export const MAX_FILTER_VALUE_LENGTH = 256;
 const FILTER_KEYS: readonly string[] = ['category', 'brand'];
 

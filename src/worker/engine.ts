@@ -366,7 +366,7 @@ export class Engine {
   }
 
   // NOTE: each companion request gets the full timeoutMs, so one call can run longer than
-  // timeoutMs inside the worker. The page still gets an answer at timeoutMs from the client's
+  // timeoutMs inside the worker. The page still gets a result at timeoutMs from the client's
   // fallback, and the late result only fills the caches.
   private async modelsOrBudget(): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -1,6 +1,6 @@
 /**
  * Change notices between the engines of several tabs of one store. IndexedDB stays the source
- * of truth: a notice only tells the other engines to reload the profile and events from it, so
+ * of truth: a notice only asks the other engines to reload the profile and events from it, so
  * an event tracked in one tab is in the history of every tab.
  */
 

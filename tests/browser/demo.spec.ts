@@ -195,7 +195,8 @@ test('a long search is capped and its heading stays inside the page', async () =
   const heading = listing.locator('h1');
   const box = await heading.boundingBox();
   const width = await page.evaluate(() => document.documentElement.clientWidth);
-  expect(box && box.x + box.width).toBeLessThanOrEqual(width);
+  expect(box).not.toBeNull();
+  expect(box!.x + box!.width).toBeLessThanOrEqual(width);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hitRate, ndcg, rankOfTarget, reciprocalRank, summarizeRanks } from '../../src/core/metrics.js';
-import { createRandom } from '../../src/training/data/prng.js';
+import { createRandom } from '../../src/core/random.js';
 
 /** Independent reference: sort all candidates, ties placed before the target, then find it. */
 function bruteForceRank(scores: ArrayLike<number>, target: number, excluded: ReadonlySet<number>): number {

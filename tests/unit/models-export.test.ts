@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TOWER_IO, RANKER_IO } from '../../src/core/model-dir.js';
-import { createRandom, type Random } from '../../src/training/data/prng.js';
+import { createRandom, type Random } from '../../src/core/random.js';
 import { randomNormals } from '../../src/training/models/init.js';
 import { createRanker, rankerForward, STUDENT_HIDDEN, type RankerWeights } from '../../src/training/models/ranker.js';
 import { exportRanker } from '../../src/training/models/ranker-onnx.js';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Dataset } from '../../src/training/data/dataset.js';
-import { createRandom } from '../../src/training/data/prng.js';
+import { createRandom } from '../../src/core/random.js';
 import { buildItemContent, hashToken, textTokens } from '../../src/training/models/item-content.js';
 import { allItemVectors, createItemTower } from '../../src/training/models/item-tower.js';
 import { initTensorflow } from '../../src/training/models/tf.js';

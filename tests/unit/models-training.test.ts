@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Dataset, LeaveOneOutUser } from '../../src/training/data/dataset.js';
-import { createRandom } from '../../src/training/data/prng.js';
+import { createRandom } from '../../src/core/random.js';
 import { leaveOneOut } from '../../src/training/data/split.js';
 import { trainRanker, type RankerList } from '../../src/training/models/train-ranker.js';
 import { trainTowers } from '../../src/training/models/train-towers.js';

@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogFileEntry } from '../../src/core/model-dir.js';
 import type { CandidatesResponse, ErrorBody, ItemsResponse, Manifest, SearchResponse } from '../../src/core/types.js';
+import { createRandom, type Random } from '../../src/core/random.js';
 import { decodeVector, encodeVector, normalize } from '../../src/core/vector.js';
 import { FaissIndex } from '../../src/server/ann/faiss.js';
 import { createServer, startServer } from '../../src/server/app.js';
@@ -24,25 +25,9 @@ const CATEGORIES = ['Lipstick', 'Mascara', 'Foundation', 'Blush', 'Serum'];
 const BRANDS = ['Acme', 'Lumen', 'Nova', 'Orchid'];
 const WORDS = ['matte', 'glossy', 'velvet', 'hydrating', 'long', 'wear', 'sheer', 'bold', 'natural', 'radiant', 'silky', 'tinted'];
 
-// mulberry32: a small seeded generator, so every run builds the same catalog.
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(random: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
-
-function randomUnitVector(random: () => number): Float32Array {
+function randomUnitVector(random: Random): Float32Array {
   const vector = new Float32Array(DIM);
-  for (let i = 0; i < DIM; i++) vector[i] = gaussian(random);
+  for (let i = 0; i < DIM; i++) vector[i] = random.normal();
   return normalize(vector);
 }
 
@@ -70,9 +55,9 @@ function buildItems(random: () => number): CatalogFileEntry[] {
 }
 
 async function buildModelsDir(): Promise<Fixture> {
-  const random = seededRandom(20261204);
+  const random = createRandom(20261204);
   const dir = await mkdtemp(join(tmpdir(), 'aisle-server-'));
-  const items = buildItems(random);
+  const items = buildItems(random.next);
   // Two items with distinctive titles for the text search tests.
   items[7].title = 'Aurora Velvet Lipstick';
   items[8].title = 'Ｆｕｌｌｗｉｄｔｈ Shimmer Palette';
@@ -157,7 +142,7 @@ afterAll(async () => {
 
 describe('POST /v1/candidates', () => {
   it('matches the brute-force top-k', async () => {
-    const random = seededRandom(7);
+    const random = createRandom(7);
     for (let q = 0; q < 5; q++) {
       const query = randomUnitVector(random);
       const response = await post('/v1/candidates', { vector: encodeVector(query), k: 10 });
@@ -169,7 +154,7 @@ describe('POST /v1/candidates', () => {
   });
 
   it('matches the oracle under concurrent requests', async () => {
-    const random = seededRandom(11);
+    const random = createRandom(11);
     const queries = Array.from({ length: 24 }, () => randomUnitVector(random));
     const bodies = await Promise.all(
       queries.map(async (query) => (await post('/v1/candidates', { vector: encodeVector(query), k: 5 })).json() as Promise<CandidatesResponse>),
@@ -178,7 +163,7 @@ describe('POST /v1/candidates', () => {
   });
 
   it('returns item vectors, stats and the popular list', async () => {
-    const query = randomUnitVector(seededRandom(3));
+    const query = randomUnitVector(createRandom(3));
     const body = (await (await post('/v1/candidates', { vector: encodeVector(query), k: 3 })).json()) as CandidatesResponse;
     const first = body.items[0];
     const index = Number(first.id.slice('item-'.length));
@@ -191,7 +176,7 @@ describe('POST /v1/candidates', () => {
   });
 
   it('drops excluded ids from items and popular', async () => {
-    const query = randomUnitVector(seededRandom(5));
+    const query = randomUnitVector(createRandom(5));
     const oracle = bruteForceTopK(fixture, query, 13);
     const topPopular = [...fixture.items].sort((a, b) => b.stats.popularity - a.stats.popularity)[0].id;
     const exclude = [oracle[0].id, oracle[2].id, oracle[4].id, topPopular, 'not-in-catalog'];
@@ -204,7 +189,7 @@ describe('POST /v1/candidates', () => {
   });
 
   it('returns ntotal items when k exceeds ntotal', async () => {
-    const query = randomUnitVector(seededRandom(9));
+    const query = randomUnitVector(createRandom(9));
     const body = (await (await post('/v1/candidates', { vector: encodeVector(query), k: 1000 })).json()) as CandidatesResponse;
     expect(body.items).toHaveLength(ITEMS);
     expect(new Set(body.items.map((item) => item.id)).size).toBe(ITEMS);
@@ -212,7 +197,7 @@ describe('POST /v1/candidates', () => {
   });
 
   it('applies category and brand filters exactly', async () => {
-    const query = randomUnitVector(seededRandom(13));
+    const query = randomUnitVector(createRandom(13));
     const filter = { category: 'Mascara', brand: 'Lumen' };
     const keep = (i: number) => fixture.items[i].category === filter.category && fixture.items[i].brand === filter.brand;
     const body = (await (await post('/v1/candidates', { vector: encodeVector(query), k: 8, filter })).json()) as CandidatesResponse;
@@ -223,7 +208,7 @@ describe('POST /v1/candidates', () => {
   it('filters large match sets through ANN over-fetch', async () => {
     const state = await loadServerState(fixture.dir, { textSearch: 'inline' });
     try {
-      const random = seededRandom(17);
+      const random = createRandom(17);
       for (const filter of [{ category: 'Serum' }, { brand: 'Nova' }]) {
         const query = randomUnitVector(random);
         const keep = (i: number) => (filter.category === undefined || fixture.items[i].category === filter.category) && (filter.brand === undefined || fixture.items[i].brand === filter.brand);
@@ -239,15 +224,15 @@ describe('POST /v1/candidates', () => {
   });
 
   it('rejects bad vectors with AISLE_INVALID_VECTOR', async () => {
-    const withNaN = randomUnitVector(seededRandom(1));
+    const withNaN = randomUnitVector(createRandom(1));
     withNaN[3] = Number.NaN;
-    const withInfinity = randomUnitVector(seededRandom(1));
+    const withInfinity = randomUnitVector(createRandom(1));
     withInfinity[0] = Number.POSITIVE_INFINITY;
     const cases: Array<[string, string]> = [
       [encodeVector(withNaN), 'non_finite'],
       [encodeVector(withInfinity), 'non_finite'],
       [encodeVector(new Float32Array(DIM)), 'zero_norm'],
-      [encodeVector(randomUnitVector(seededRandom(2)).subarray(0, DIM - 1)), 'wrong_dim'],
+      [encodeVector(randomUnitVector(createRandom(2)).subarray(0, DIM - 1)), 'wrong_dim'],
       [encodeVector(new Float32Array(DIM + 1).fill(0.25)), 'wrong_dim'],
       ['@@@@not base64!', 'not_base64'],
       ['AAAAAAA', 'not_base64'],
@@ -260,7 +245,7 @@ describe('POST /v1/candidates', () => {
   });
 
   it('rejects schema failures with AISLE_INVALID_REQUEST', async () => {
-    const vector = encodeVector(randomUnitVector(seededRandom(4)));
+    const vector = encodeVector(randomUnitVector(createRandom(4)));
     const cases: Array<[unknown, string]> = [
       [{ vector, k: 0 }, 'body.k'],
       [{ vector, k: 1001 }, 'body.k'],
@@ -279,7 +264,7 @@ describe('POST /v1/candidates', () => {
   });
 
   it('rejects values of the wrong type', async () => {
-    const vector = encodeVector(randomUnitVector(seededRandom(4)));
+    const vector = encodeVector(randomUnitVector(createRandom(4)));
     const cases: Array<[string, unknown, string, string]> = [
       ['/v1/candidates', { vector, k: true }, 'body.k', 'must be integer'],
       ['/v1/candidates', { vector, k: '5' }, 'body.k', 'must be integer'],
@@ -296,7 +281,7 @@ describe('POST /v1/candidates', () => {
   });
 
   it('names a forbidden prototype key', async () => {
-    const vector = encodeVector(randomUnitVector(seededRandom(4)));
+    const vector = encodeVector(randomUnitVector(createRandom(4)));
     const cases: Array<[string, string]> = [
       [`{"vector":"${vector}","k":5,"__proto__":{"k":1}}`, 'body.__proto__'],
       [`{"vector":"${vector}","k":5,"filter":{"constructor":{"prototype":{}}}}`, 'body.filter.constructor'],

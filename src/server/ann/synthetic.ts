@@ -3,17 +3,11 @@
  * cluster centers, which resemble item vectors of a catalog better than uniform noise does.
  * The same seed gives the same arrays on every machine.
  */
+import { createRandom as createSeededRandom } from '../../core/random.js';
 
-/** Returns a mulberry32 generator of uniform numbers in [0, 1) for a 32-bit seed. */
+/** Returns a seeded generator of uniform numbers in [0, 1) (core's Mulberry32) for a 32-bit seed. */
 export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createSeededRandom(seed).next;
 }
 
 /** Returns a standard normal sample (Box-Muller). */

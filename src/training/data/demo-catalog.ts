@@ -7,7 +7,7 @@
  * (items with close styles are browsed one after another).
  */
 import type { ItemMeta } from '../../core/types.js';
-import type { Random } from './prng.js';
+import type { Random } from '../../core/random.js';
 
 /** A category of the demo store with the words of its titles and its complementary categories. */
 export interface DemoCategory {

@@ -12,7 +12,7 @@
  */
 import type { SequenceEventType } from '../../core/types.js';
 import { DEMO_CATEGORIES, type DemoBrand, type DemoItem } from './demo-catalog.js';
-import type { Random } from './prng.js';
+import type { Random } from '../../core/random.js';
 
 /** One generated event. */
 export interface DemoEvent {

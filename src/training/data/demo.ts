@@ -19,7 +19,7 @@ import type { Dataset, UserSequence } from './dataset.js';
 import { generateBrands, generateItems, type DemoItem } from './demo-catalog.js';
 import { drawTaste, generateHistory, indexCatalog } from './demo-shoppers.js';
 import { dataError, readDataFile, splitLines } from './files.js';
-import { createRandom } from './prng.js';
+import { createRandom } from '../../core/random.js';
 
 /** File names of a demo store directory. */
 export const DEMO_FILES = { catalog: 'demo-catalog.json', events: 'demo-events.jsonl' } as const;

@@ -36,7 +36,7 @@ export async function listDirectory(dir: string): Promise<string[]> {
   }
 }
 
-/** Reads `dir/name` as text (UTF-8 unless told), or throws AISLE_DATA_INVALID naming the file. */
+/** Reads `dir/name` as text (UTF-8 unless `encoding` is given), or throws AISLE_DATA_INVALID naming the file. */
 export async function readDataFile(dir: string, name: string, encoding: BufferEncoding = 'utf8'): Promise<string> {
   const path = join(dir, name);
   try {
@@ -66,6 +66,14 @@ export function parseIntField(value: string | undefined, path: string, lineNumbe
  */
 export function indexIds(ids: Iterable<string>, order: 'numeric' | 'given'): Map<string, number> {
   const list = [...new Set(ids)];
-  if (order === 'numeric') list.sort((a, b) => Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0));
+  if (order === 'numeric') list.sort(compareNumericIds);
   return new Map(list.map((id, index) => [id, index]));
+}
+
+/** Orders ids by numeric value, and ids with equal value (such as '1' and '01') by their text. */
+function compareNumericIds(a: string, b: string): number {
+  const difference = Number(a) - Number(b);
+  if (difference !== 0) return difference;
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
 }

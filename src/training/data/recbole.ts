@@ -16,7 +16,7 @@ import type { Dataset, UserSequence } from './dataset.js';
 import { dataError, listDirectory, parseIntField, readDataFile, splitLines } from './files.js';
 import { learnCategoryRoot, parseItemText, splitCategoryPaths } from './recbole-text.js';
 
-/** Longest history the UniSRec .inter files keep per row. */
+/** Maximum history length per row in the UniSRec .inter files. */
 const MAX_ROW_HISTORY = 50;
 
 /** Finds the base name `<Name>` of a RecBole dataset in a directory listing, or undefined. */

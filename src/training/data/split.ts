@@ -7,7 +7,7 @@
  */
 import { AisleError } from '../../core/errors.js';
 import type { Dataset, LeaveOneOutUser, UserSequence } from './dataset.js';
-import { createRandom } from './prng.js';
+import { createRandom } from '../../core/random.js';
 
 /** Shortest sequence that leave-one-out keeps: one training item plus the two targets. */
 export const MIN_SEQUENCE_LENGTH = 3;
@@ -39,8 +39,8 @@ export function leaveOneOut(dataset: Dataset): LeaveOneOutUser[] {
 }
 
 /**
- * The history a model sees when it predicts `split`: the training prefix for 'valid', the
- * training prefix plus the validation item for 'test' (with its event type and timestamp).
+ * Returns the history a model gets when it predicts `split`: the training prefix for 'valid', or
+ * the training prefix plus the validation item (with its event type and timestamp) for 'test'.
  */
 export function historyFor(user: LeaveOneOutUser, split: 'valid' | 'test'): UserSequence {
   if (split === 'valid') return user.train;
@@ -52,7 +52,7 @@ export function trainSequences(users: readonly LeaveOneOutUser[]): UserSequence[
   return users.map((user) => user.train);
 }
 
-/** The first `length` positions of a sequence, with its types and timestamps cut alike. */
+/** Returns the first `length` positions of a sequence, with its types and timestamps cut alike. */
 export function sliceSequence(sequence: UserSequence, length: number): UserSequence {
   const sliced: UserSequence = { user: sequence.user, items: sequence.items.slice(0, length) };
   if (sequence.types) sliced.types = sequence.types.slice(0, length);

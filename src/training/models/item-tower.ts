@@ -6,7 +6,7 @@
  * what it scores against, and what FAISS indexes.
  */
 import { tf, gatherRows, l2Normalize } from './tf.js';
-import type { Random } from '../data/prng.js';
+import type { Random } from '../../core/random.js';
 import { randomNormals } from './init.js';
 import type { ItemContent } from './item-content.js';
 

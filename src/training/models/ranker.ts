@@ -4,7 +4,7 @@
  * worker runs is narrow (F→32→16→1) and learns from the teacher's scores.
  */
 import { tf } from './tf.js';
-import type { Random } from '../data/prng.js';
+import type { Random } from '../../core/random.js';
 import { randomNormals } from './init.js';
 
 /** Weights of a ranker; layer i maps `weights[i]` [in, out] plus `biases[i]` [out]. */

@@ -30,8 +30,8 @@ export interface PaddedBatch {
 }
 
 /**
- * Cuts training windows from a sequence: the newest L+1 events give L input positions and L
- * targets; longer sequences give further windows ending L events earlier each, so old events
+ * Cuts training windows from a sequence. The newest L+1 events give L input positions and L
+ * targets. A longer sequence gives further windows, each ending L events earlier, so old events
  * are trained on too.
  */
 export function trainingWindows(sequence: UserSequence, seqLen: number, usesAges: boolean): SequenceWindow[] {
@@ -45,8 +45,8 @@ export function trainingWindows(sequence: UserSequence, seqLen: number, usesAges
 }
 
 /**
- * The inference window of a history: its last L events, with ages measured from `now` (ms since
- * the epoch) when `usesAges` is true and the sequence has timestamps, else zero.
+ * Builds the inference window of a history: its last L events, with ages measured from `now` (ms
+ * since the epoch) when `usesAges` is true and the sequence has timestamps, else zero.
  */
 export function historyWindow(history: UserSequence, seqLen: number, now: number | undefined): SequenceWindow {
   const start = Math.max(0, history.items.length - seqLen);

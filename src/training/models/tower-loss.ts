@@ -1,7 +1,7 @@
 /**
  * The training loss of the two towers: next-item prediction at every position of a batch with a
  * sampled softmax. The candidate items of one batch are every item of the batch (inputs and
- * targets, the "in-batch" negatives) plus shared uniformly sampled negatives; each position's
+ * targets, the "in-batch" negatives) plus shared uniformly sampled negatives. Each position's
  * logits are cos(user state, item vector) / temperature over those candidates. Input and output
  * items share one representation, the item tower's vectors.
  */

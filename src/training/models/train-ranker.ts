@@ -4,7 +4,7 @@
  * student learns from the labels and from the teacher's softened score distribution
  * (distillation). A seeded tenth of the lists is held out for early stopping on its loss.
  */
-import { createRandom } from '../data/prng.js';
+import { createRandom } from '../../core/random.js';
 import { createRanker, rankerForward, rankerVariables, type RankerWeights } from './ranker.js';
 import { tf } from './tf.js';
 

@@ -5,7 +5,7 @@
  */
 import type { MetricRow } from '../../core/metrics.js';
 import type { Dataset, LeaveOneOutUser } from '../data/dataset.js';
-import { createRandom, type Random } from '../data/prng.js';
+import { createRandom, type Random } from '../../core/random.js';
 import { buildItemContent } from './item-content.js';
 import { createItemTower, itemTowerVariables } from './item-tower.js';
 import { padWindows, trainingWindows, type SequenceWindow } from './sequence-windows.js';

@@ -8,7 +8,7 @@
  * embeddings. The hidden state at the last position, L2-normalized, is the user vector.
  */
 import { tf, dropout, gatherRows, layerNorm } from './tf.js';
-import type { Random } from '../data/prng.js';
+import type { Random } from '../../core/random.js';
 import { randomNormals } from './init.js';
 import { SEQUENCE_EVENT_TYPES } from '../../core/types.js';
 

@@ -1,7 +1,7 @@
 /**
  * Symmetric int8 quantization of weight matrices for ONNX DequantizeLinear: value ≈ q · scale
- * with q in [-127, 127] and zero point 0, one scale per output column of a row-major [rows, cols]
- * matrix, so a column of small weights keeps its precision next to a column of large ones.
+ * with q in [-127, 127] and zero point 0. Each output column of a row-major [rows, cols] matrix
+ * has its own scale, so a column of small weights keeps its precision next to a column of large ones.
  */
 
 /** A quantized row-major matrix and its per-column scales. */

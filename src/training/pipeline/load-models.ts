@@ -11,18 +11,13 @@ import type { Manifest, ModelFileEntry } from '../../core/types.js';
 import { FaissIndex } from '../../server/ann/faiss.js';
 import type { Dataset } from '../data/dataset.js';
 import { catalogFromFiles, type Catalog } from './catalog.js';
+import type { EvaluationModels } from './evaluate-models.js';
 import { sha256 } from './model-files.js';
 import { UserEncoder } from './user-encoder.js';
 
-/** A loaded models directory. Call `dispose()` when done. */
-export interface LoadedModels {
+/** A loaded models directory: what the evaluation runs, plus its manifest. Call `dispose()` when done. */
+export interface LoadedModels extends Omit<EvaluationModels, 'usesAges'> {
   manifest: Manifest;
-  catalog: Catalog;
-  encoder: UserEncoder;
-  index: FaissIndex;
-  student: Uint8Array;
-  studentInt8: Uint8Array;
-  teacher?: Uint8Array;
   dispose(): Promise<void>;
 }
 
@@ -39,7 +34,7 @@ export async function loadModels(dir: string): Promise<LoadedModels> {
   const raw = await readFile(join(dir, manifest.catalog.vectorsFile));
   const vectors = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   if (entries.length !== manifest.catalog.items || vectors.length !== manifest.catalog.items * manifest.dim) {
-    throw new AisleError('AISLE_MANIFEST_INVALID', `Loading ${dir} failed: manifest.json says ${manifest.catalog.items} items of dim ${manifest.dim}, but items.json has ${entries.length} entries and item_vectors.f32 ${vectors.length} values; retrain with \`aisle train\`.`);
+    throw new AisleError('AISLE_MANIFEST_INVALID', `Loading ${dir} failed: manifest.json lists ${manifest.catalog.items} items of dim ${manifest.dim}, but items.json has ${entries.length} entries and item_vectors.f32 ${vectors.length} values; retrain with \`aisle train\`.`);
   }
 
   const index = await FaissIndex.read(join(dir, manifest.catalog.indexFile));

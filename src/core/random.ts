@@ -1,6 +1,6 @@
 /**
- * Seeded pseudo-random numbers for data generation, sampling and subsets, so that every run with
- * the same seed gives the same output on every machine. Never use Math.random in training data.
+ * Seeded pseudo-random numbers for data generation, sampling, subsets and synthetic test vectors,
+ * so that every run with the same seed gives the same output on every machine.
  */
 
 /** A seeded generator of floats in [0, 1) with the helpers the data code needs. */
