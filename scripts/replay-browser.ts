@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   let offline;
   try {
     checkSameCatalog(dataset, models.catalog);
-    offline = await evaluateModels(users, { ...models, usesAges: models.manifest.usesAges }, log);
+    offline = (await evaluateModels(users, { ...models, usesAges: models.manifest.usesAges }, log)).rows;
   } finally {
     await models.dispose();
   }

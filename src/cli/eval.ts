@@ -1,88 +1,137 @@
 /**
- * `aisle eval`: re-runs the offline evaluation of a trained models directory on a dataset, with
- * the same rows and protocol as `aisle train`.
+ * `aisle eval`: evaluates trained models on a dataset (leave-one-out, full ranking), training them
+ * first when no models directory is given, and optionally writes the report (Markdown, HTML and
+ * NDCG@k charts). `--all` does this for every dataset under a data root.
  */
-import { leaveOneOut } from '../training/data/split.js';
-import { formatTable, toResultsJson } from '../training/evaluate.js';
-import { evaluateModels } from '../training/pipeline/evaluate-models.js';
-import { checkSameCatalog, loadModels } from '../training/pipeline/load-models.js';
-import { loadTrainingData, PROTOCOL } from '../training/train.js';
+import { resolve } from 'node:path';
+import { SAMPLED_NEGATIVES } from '../training/evaluate.js';
+import { PROTOCOL } from '../training/train.js';
+import { evaluateDataset, findDatasets } from '../training/eval-run.js';
+import { writeReport, type DatasetReport } from '../training/report/report.js';
 import { isUsageError, parseCommandLine, parseIntegerOption, usageError, type CommandOptions } from './args.js';
 
-const HELP = `Usage: aisle eval --models DIR --data PATH|demo [options]
+/** Where the datasets are when neither --data-root nor AISLE_DATA_DIR says otherwise. */
+const DEFAULT_DATA_ROOT = '../shared/data';
+/** Where models trained by `aisle eval` are kept. */
+const DEFAULT_MODELS_ROOT = '.cache/models';
 
-Evaluates a models directory written by \`aisle train\` on the test targets of a dataset
-(leave-one-out, full ranking): popularity, item-knn, user-tower, teacher, student and
-student-int8, the last one being the pipeline as served.
+const HELP = `Usage: aisle eval --data PATH|demo [options]
+       aisle eval --all [--data-root DIR] [options]
+
+Evaluates the served pipeline and the baselines on the test targets of a dataset (leave-one-out:
+the last item of each user is the test target; full ranking over all items, history excluded):
+popularity, item-knn, user-tower, teacher, student and student-int8, the last one being the
+pipeline as served. Also reports HR@10 / NDCG@10 against ${SAMPLED_NEGATIVES} sampled negatives as a secondary
+figure and NDCG@k for k = 1…50. Without --models, the models are trained first (or reused from
+an earlier run) in ${DEFAULT_MODELS_ROOT}/<dataset>. Progress goes to stderr.
 
 Options:
-  --models DIR       models directory written by \`aisle train\` (required)
-  --data PATH|demo   dataset directory, or 'demo' (required; the one the models were trained on)
-  --max-users N      the --max-users value used for training, if any
-  --seed N           the --seed value used for training (default 42)
-  --json             print the evaluation as one JSON object on stdout
-  -h, --help         print this help
+  --data PATH|demo     dataset directory, or 'demo'
+  --all                every dataset directory of a known format under --data-root
+  --data-root DIR      folder of the datasets for --all (default $AISLE_DATA_DIR or ${DEFAULT_DATA_ROOT})
+  --models DIR         evaluate this models directory written by \`aisle train\` (not with --all)
+  --models-root DIR    where models are trained or reused without --models (default ${DEFAULT_MODELS_ROOT})
+  --retrain            train again even when the models directory exists
+  --tower-minutes N    tower training budget in minutes when training (amazon-beauty needs 15 to stay under 30 min)
+  --max-users N        the --max-users value used for training, if any
+  --seed N             the --seed value used for training (default 42)
+  --report DIR         write report.md, report.html and ndcg-at-k-<dataset>.svg into DIR
+  --json               print the results as one JSON object on stdout
+  -h, --help           print this help
 `;
 
 const OPTIONS = {
-  models: { type: 'string', allowed: 'a models directory' },
   data: { type: 'string', allowed: "a dataset directory or 'demo'" },
+  all: { type: 'boolean' },
+  'data-root': { type: 'string', allowed: 'a directory path' },
+  models: { type: 'string', allowed: 'a models directory' },
+  'models-root': { type: 'string', allowed: 'a directory path' },
+  retrain: { type: 'boolean' },
+  'tower-minutes': { type: 'string', allowed: 'an integer in [1, 100000]' },
   'max-users': { type: 'string', allowed: 'an integer in [1, 100000000]' },
   seed: { type: 'string', allowed: 'an integer in [0, 2147483647]' },
+  report: { type: 'string', allowed: 'a directory path' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies CommandOptions;
 
 /** Options of `aisle eval` after parsing. */
 export interface EvalArgs {
-  models: string;
-  data: string;
+  /** Datasets to evaluate: one path, or the root to search with --all. */
+  target: { data: string } | { dataRoot: string };
+  models?: string;
+  modelsRoot: string;
+  retrain: boolean;
+  towerMinutes?: number;
   maxUsers?: number;
   seed: number;
+  report?: string;
   json: boolean;
 }
 
 /** Parses the command line of `aisle eval`; returns 'help' for --help. Throws AISLE_INVALID_ARGUMENT. */
-export function parseEvalArgs(argv: readonly string[]): EvalArgs | 'help' {
+export function parseEvalArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): EvalArgs | 'help' {
   const values = parseCommandLine('eval', argv, OPTIONS);
   if (values.help) return 'help';
-  if (!values.models || !values.data) throw usageError('eval', '--models and --data are required.');
+  if (values.all && values.data) throw usageError('eval', 'give either --data or --all, not both.');
+  if (!values.all && !values.data) throw usageError('eval', '--data (one dataset) or --all (every dataset under --data-root) is required.');
+  if (values.all && values.models) throw usageError('eval', '--models names one models directory and cannot be used with --all; use --models-root.');
+  if (!values.all && values['data-root']) throw usageError('eval', '--data-root is only read with --all.');
+  if (values.models && values.retrain) throw usageError('eval', '--retrain trains into --models-root and cannot be used with --models.');
   return {
+    target: values.all ? { dataRoot: values['data-root'] ?? env.AISLE_DATA_DIR ?? DEFAULT_DATA_ROOT } : { data: values.data as string },
     models: values.models,
-    data: values.data,
+    modelsRoot: values['models-root'] ?? DEFAULT_MODELS_ROOT,
+    retrain: values.retrain ?? false,
+    towerMinutes: parseIntegerOption('eval', 'tower-minutes', values['tower-minutes'], 1, 100_000),
     maxUsers: parseIntegerOption('eval', 'max-users', values['max-users'], 1, 100_000_000),
     seed: parseIntegerOption('eval', 'seed', values.seed, 0, 2 ** 31 - 1) ?? 42,
+    report: values.report,
     json: values.json ?? false,
   };
 }
 
 /** Runs `aisle eval` with the arguments after the command name; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
-  let values: ReturnType<typeof parseEvalArgs>;
+  let args: ReturnType<typeof parseEvalArgs>;
   try {
-    values = parseEvalArgs(argv);
+    args = parseEvalArgs(argv);
   } catch (error) {
     if (!isUsageError(error)) throw error;
     process.stderr.write(`aisle eval: ${error.message}\n\n${HELP}`);
     return 2;
   }
-  if (values === 'help') {
+  if (args === 'help') {
     process.stdout.write(HELP);
     return 0;
   }
 
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const dataset = await loadTrainingData(values.data, values.maxUsers, values.seed);
-  const models = await loadModels(values.models);
-  try {
-    checkSameCatalog(dataset, models.catalog);
-    const users = leaveOneOut(dataset);
-    const rows = await evaluateModels(users, { ...models, usesAges: models.manifest.usesAges }, log);
-    const results = toResultsJson(dataset.name, PROTOCOL, rows);
-    process.stderr.write(`\n${formatTable(rows)}\n`);
-    if (values.json) process.stdout.write(`${JSON.stringify(results)}\n`);
-    return 0;
-  } finally {
-    await models.dispose();
+  const paths = 'data' in args.target ? [args.target.data] : await findDatasets(args.target.dataRoot);
+  if ('dataRoot' in args.target) log(`eval: ${paths.length} datasets under ${resolve(args.target.dataRoot)}: ${paths.join(', ')}`);
+  const reports: DatasetReport[] = [];
+  for (const data of paths) {
+    const command = ['aisle eval', ...commandFor(args, data)].join(' ');
+    reports.push(await evaluateDataset({ ...args, data, command, log }));
   }
+
+  if (args.report) {
+    const files = await writeReport(args.report, reports);
+    log(`eval: report written to ${files.markdown}, ${files.html} and ${files.charts.length} charts`);
+  }
+  if (args.json) {
+    const output = reports.length === 1 && 'data' in args.target ? reports[0].results : { protocol: PROTOCOL, datasets: reports.map((report) => report.results) };
+    process.stdout.write(`${JSON.stringify(output)}\n`);
+  }
+  return 0;
+}
+
+/** The options that reproduce one dataset's rows, for the report. */
+function commandFor(args: EvalArgs, data: string): string[] {
+  const parts = ['--data', data];
+  if (args.models) parts.push('--models', args.models);
+  if (args.towerMinutes !== undefined) parts.push('--tower-minutes', String(args.towerMinutes));
+  if (args.maxUsers !== undefined) parts.push('--max-users', String(args.maxUsers));
+  if (args.seed !== 42) parts.push('--seed', String(args.seed));
+  return parts;
 }

@@ -55,3 +55,15 @@ export function rankOfTarget(scores: ArrayLike<number>, target: number, excluded
   }
   return rank;
 }
+
+/** Mean NDCG@k over `ranks` for k = 1 … maxK (index k - 1), for NDCG@k curves. */
+export function ndcgCurve(ranks: readonly number[], maxK: number): number[] {
+  const sums = new Array<number>(maxK).fill(0);
+  for (const rank of ranks) {
+    if (rank < 0 || rank >= maxK) continue;
+    // A hit at rank r adds its gain to every cutoff k > r.
+    const gain = 1 / Math.log2(rank + 2);
+    for (let k = rank + 1; k <= maxK; k++) sums[k - 1] += gain;
+  }
+  return sums.map((sum) => (ranks.length === 0 ? 0 : sum / ranks.length));
+}

@@ -80,7 +80,7 @@ describe('aisle train on a demo subset', () => {
     const models = await loadModels(dir);
     try {
       checkSameCatalog(dataset, models.catalog);
-      const rows = await evaluateModels(leaveOneOut(dataset), { ...models, usesAges: models.manifest.usesAges });
+      const { rows } = await evaluateModels(leaveOneOut(dataset), { ...models, usesAges: models.manifest.usesAges });
       expect(rows).toEqual(result.results.rows);
     } finally {
       await models.dispose();

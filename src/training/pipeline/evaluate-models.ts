@@ -15,7 +15,8 @@ import { itemKnnScorer } from '../baselines/item-knn.js';
 import { popularityScorer } from '../baselines/popularity.js';
 import type { LeaveOneOutUser } from '../data/dataset.js';
 import { historyFor } from '../data/split.js';
-import { evaluate, type ResultRow, type Scorer } from '../evaluate.js';
+import { ndcgCurve, summarizeRanks } from '../../core/metrics.js';
+import { distillationLoss, evaluateRanks, NDCG_CURVE_MAX_K, SAMPLED_NEGATIVES, type ModelEvaluation, type Scorer } from '../evaluate.js';
 import type { FaissIndex } from '../../server/ann/faiss.js';
 import { buildCandidateLists, type CandidateList } from './candidate-lists.js';
 import type { Catalog } from './catalog.js';
@@ -44,14 +45,26 @@ interface ScoredList {
 /** Candidates are placed above every tower score (which lies in [-1, 1]) by this offset. */
 const CANDIDATE_OFFSET = 2;
 
-/** Evaluates the baselines and the model rows on the test targets of `users`. */
-export async function evaluateModels(users: readonly LeaveOneOutUser[], models: EvaluationModels, log: (line: string) => void = () => {}): Promise<ResultRow[]> {
+/** Seed of the sampled negatives; the same for every model, so all meet the same negatives. */
+const SAMPLED_SEED = 12345;
+
+/**
+ * Evaluates the baselines and the model rows on the test targets of `users`: full-ranking rows,
+ * the sampled secondary rows (when every user has SAMPLED_NEGATIVES unseen items) and NDCG@k curves.
+ */
+export async function evaluateModels(users: readonly LeaveOneOutUser[], models: EvaluationModels, log: (line: string) => void = () => {}): Promise<ModelEvaluation> {
   const itemCount = models.catalog.records.length;
-  const rows: ResultRow[] = [];
+  const evaluation: ModelEvaluation = { rows: [], sampledRows: [], curves: [] };
+  const sampled = users.every((user) => itemCount - new Set(user.sequence.items).size >= SAMPLED_NEGATIVES) ? { negatives: SAMPLED_NEGATIVES, seed: SAMPLED_SEED } : undefined;
+  const fullRanks = new Map<string, number[]>();
   const run = async (model: string, scorer: Scorer) => {
     const started = Date.now();
-    rows.push({ model, ...(await evaluate(users, itemCount, scorer, { split: 'test' })) });
-    log(`eval: ${model} NDCG@10 ${rows[rows.length - 1]['NDCG@10'].toFixed(4)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    const ranks = await evaluateRanks(users, itemCount, scorer, { split: 'test', sampled });
+    fullRanks.set(model, ranks.full);
+    evaluation.rows.push({ model, ...summarizeRanks(ranks.full) });
+    if (ranks.sampled) evaluation.sampledRows.push({ model, ...summarizeRanks(ranks.sampled) });
+    evaluation.curves.push({ model, ndcg: ndcgCurve(ranks.full, NDCG_CURVE_MAX_K) });
+    log(`eval: ${model} NDCG@10 ${evaluation.rows[evaluation.rows.length - 1]['NDCG@10'].toFixed(4)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   };
 
   await run('popularity', popularityScorer(users, itemCount));
@@ -61,7 +74,9 @@ export async function evaluateModels(users: readonly LeaveOneOutUser[], models: 
   await run('user-tower', (history) => towerScores(models.catalog, lists.get(history.user) as ScoredList));
   const rankers = [...(models.teacher ? ['teacher'] : []), 'student', 'student-int8'];
   for (const ranker of rankers) await run(ranker, (history) => rankedScores(models.catalog, lists.get(history.user) as ScoredList, ranker));
-  return rows;
+  const teacher = fullRanks.get('teacher');
+  if (teacher) evaluation.distillation = distillationLoss(teacher, fullRanks.get('student-int8') as number[]);
+  return evaluation;
 }
 
 /** Builds every test user's candidate list and scores it with each ranker, `chunk` users at a time. */
