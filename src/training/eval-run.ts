@@ -41,7 +41,7 @@ export async function evaluateDataset(options: EvalRunOptions): Promise<DatasetR
   const dir = options.models ?? join(options.modelsRoot, datasetDirName(options.data));
   const reuse = options.models !== undefined || (!options.retrain && (await exists(join(dir, MODEL_FILES.manifest))));
   if (!reuse) {
-    options.log(`eval: no models in ${dir}; training them first`);
+    options.log(options.retrain ? `eval: --retrain given; training into ${dir}` : `eval: no models in ${dir}; training them first`);
     const trained = await train({ data: options.data, out: dir, maxUsers: options.maxUsers, seed: options.seed, towerMinutes: options.towerMinutes, log: options.log });
     options.log(`\n${formatTable(trained.results.rows)}\n`);
     return { results: trained.results, command: options.command, trainSeconds: trained.seconds.total, date };

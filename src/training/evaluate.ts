@@ -135,7 +135,12 @@ export interface ModelEvaluation {
   curves: NdcgCurve[];
   /** NDCG@10 of the served student against the teacher, when both were evaluated. */
   distillation?: DistillationLoss;
+  /** The rows restricted to users whose target is a cold item (see COLD_MAX_INTERACTIONS). */
+  cold?: { users: number; rows: ResultRow[] };
 }
+
+/** A test target counts as cold when the item occurs at most this often in all users' histories. */
+export const COLD_MAX_INTERACTIONS = 4;
 
 /** How much NDCG@10 the distilled int8 student loses against the teacher, on the same users. */
 export interface DistillationLoss {
@@ -166,7 +171,7 @@ export const SAMPLED_NEGATIVES = 99;
 /** Protocol line of the sampled secondary figure. */
 export const SAMPLED_PROTOCOL = `leave-one-out, test target against ${SAMPLED_NEGATIVES} sampled items the user never interacted with`;
 
-/** JSON shape of an evaluation report; `sampled` and `ndcgAtK` are present when measured. */
+/** JSON shape of an evaluation report; the fields after `rows` are present when measured. */
 export interface ResultsJson {
   dataset: string;
   protocol: string;
@@ -174,6 +179,7 @@ export interface ResultsJson {
   sampled?: { protocol: string; rows: ResultRow[] };
   ndcgAtK?: { k: number[]; models: Record<string, number[]> };
   distillation?: DistillationLoss;
+  cold?: { maxInteractions: number; users: number; rows: ResultRow[] };
 }
 
 /** Formats rows as an aligned text table, metrics with 4 decimals. */
@@ -197,6 +203,7 @@ export function toResultsJson(dataset: string, protocol: string, evaluation: rea
     json.ndcgAtK = { k: Array.from({ length: maxK }, (_, i) => i + 1), models: Object.fromEntries(full.curves.map((curve) => [curve.model, curve.ndcg])) };
   }
   if (full.distillation) json.distillation = full.distillation;
+  if (full.cold) json.cold = { maxInteractions: COLD_MAX_INTERACTIONS, users: full.cold.users, rows: full.cold.rows.map(orderedRow) };
   return json;
 }
 

@@ -1,4 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findDatasets } from '../../src/training/eval-run.js';
 import { parseEvalArgs, run as runEval } from '../../src/cli/eval.js';
 import { main } from '../../src/cli/main.js';
 import { parseTrainArgs, run as runTrain } from '../../src/cli/train.js';
@@ -68,10 +72,41 @@ describe('aisle eval options', () => {
     expect(() => parseEvalArgs(['--models', 'm', '--data', 'demo', '--seed', '-3'])).toThrow('--seed must be an integer in [0, 2147483647], got "-3".');
   });
 
+  it('needs exactly one of --data and --all', () => {
+    expect(() => parseEvalArgs([])).toThrow('--data (one dataset) or --all (every dataset under --data-root) is required.');
+    expect(() => parseEvalArgs(['--all', '--data', 'demo'])).toThrow('give either --data or --all, not both.');
+    expect(() => parseEvalArgs(['--all', '--models', 'm'])).toThrow('--models names one models directory and cannot be used with --all; use --models-root.');
+    expect(() => parseEvalArgs(['--data', 'demo', '--data-root', 'x'])).toThrow('--data-root is only read with --all.');
+  });
+
+  it('reads the data root from --data-root, then AISLE_DATA_DIR', () => {
+    expect(parseEvalArgs(['--all'], { AISLE_DATA_DIR: '/data' })).toMatchObject({ target: { dataRoot: '/data' }, modelsRoot: '.cache/models', retrain: false });
+    expect(parseEvalArgs(['--all', '--data-root', '/other'], { AISLE_DATA_DIR: '/data' })).toMatchObject({ target: { dataRoot: '/other' } });
+    expect(parseEvalArgs(['--data', 'demo', '--tower-minutes', '15'])).toMatchObject({ target: { data: 'demo' }, towerMinutes: 15 });
+  });
+
+  it('lists only dataset directories of a known format for --all', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'aisle-eval-root-'));
+    try {
+      await mkdir(join(root, 'b-movies'));
+      await writeFile(join(root, 'b-movies', 'u.data'), '');
+      await writeFile(join(root, 'b-movies', 'u.item'), '');
+      await mkdir(join(root, 'a-notes'));
+      await writeFile(join(root, 'a-notes', 'README.md'), '');
+      await writeFile(join(root, 'loose-file.txt'), '');
+      expect(await findDatasets(root)).toEqual([join(root, 'b-movies')]);
+      await rm(join(root, 'b-movies'), { recursive: true });
+      await expect(findDatasets(root)).rejects.toMatchObject({ code: 'AISLE_NOT_FOUND' });
+      await expect(findDatasets(join(root, 'missing'))).rejects.toMatchObject({ code: 'AISLE_NOT_FOUND' });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('exits 2 on an unknown option', async () => {
     const { code, stderr } = await capture(() => runEval(['--models', 'm', '--data', 'demo', '--bogus']));
     expect(code).toBe(2);
-    expect(stderr).toMatch(/^aisle eval: Unknown option --bogus; the options are --models, --data,/);
+    expect(stderr).toMatch(/^aisle eval: Unknown option --bogus; the options are --data, --all, --data-root,/);
     expect(stderr).toContain('Usage: aisle eval');
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { LeaveOneOutUser, UserSequence } from '../../src/training/data/dataset.js';
 import { leaveOneOut } from '../../src/training/data/split.js';
-import { evaluate, evaluateSampled, formatTable, toResultsJson } from '../../src/training/evaluate.js';
+import { coldTargets } from '../../src/training/pipeline/evaluate-models.js';
+import { distillationLoss, evaluate, evaluateRanks, evaluateSampled, formatTable, toResultsJson } from '../../src/training/evaluate.js';
 
 const N_ITEMS = 8;
 
@@ -93,6 +94,21 @@ describe('evaluateSampled', () => {
     expect(second).toEqual(first);
   });
 
+  it('draws the same negatives for every scorer with one seed', async () => {
+    const data = users([[0, 1, 4], [2, 3, 5], [6, 7, 1]]);
+    const sampled = { negatives: 3, seed: 4 };
+    const drawn: number[][] = [];
+    // A scorer that puts only the target on top reveals nothing; one that scores every item by a
+    // value unique to it lets the rank identify which items were drawn.
+    for (const flip of [1, -1]) {
+      const scorer = (): Float32Array => Float32Array.from({ length: N_ITEMS }, (_, i) => flip * i);
+      drawn.push((await evaluateRanks(data, N_ITEMS, scorer, { split: 'test', sampled })).sampled!);
+    }
+    // With scores i and -i, the target's rank among 3 negatives under one order plus its rank under
+    // the reverse order is 3 when the same negatives were drawn (no ties).
+    drawn[0].forEach((rank, user) => expect(rank + drawn[1][user], `user ${user}`).toBe(3));
+  });
+
   it('rejects more negatives than unseen items', async () => {
     await expect(evaluateSampled(users([[0, 1, 2]]), N_ITEMS, byIndex, { split: 'test', negatives: 6 })).rejects.toMatchObject({ code: 'AISLE_INVALID_ARGUMENT' });
   });
@@ -116,5 +132,32 @@ describe('report formats', () => {
     const json = toResultsJson('amazon-beauty', 'full ranking', rows);
     expect(json).toEqual({ dataset: 'amazon-beauty', protocol: 'full ranking', rows });
     expect(Object.keys(json.rows[0])).toEqual(['model', 'HR@10', 'NDCG@10', 'HR@20', 'NDCG@20', 'MRR']);
+  });
+});
+
+describe('distillationLoss', () => {
+  it('gives the relative loss and its paired standard error', () => {
+    // Teacher ranks 0, 0 (NDCG 1, 1); student 0, 2 (NDCG 1, 0.5): means 1 and 0.75, loss 25%.
+    // Differences 0 and 0.5: sample sd 0.3536, standard error 0.25, relative to the teacher 25%.
+    const loss = distillationLoss([0, 0], [0, 2]);
+    expect(loss.teacher).toBeCloseTo(1, 12);
+    expect(loss.served).toBeCloseTo(0.75, 12);
+    expect(loss.relativeLoss).toBeCloseTo(0.25, 12);
+    expect(loss.standardError).toBeCloseTo(0.25, 12);
+  });
+
+  it('is zero with zero error for equal ranks', () => {
+    expect(distillationLoss([0, 3, -1], [0, 3, -1])).toMatchObject({ relativeLoss: 0, standardError: 0 });
+  });
+});
+
+describe('coldTargets', () => {
+  it('keeps users whose test item is rare in all test histories', () => {
+    // Test histories: [0, 1, 2], [0, 1, 3], [0, 4, 5]. Item 0 occurs 3 times, item 6 never.
+    const data = users([[0, 1, 2, 0], [0, 1, 3, 6], [0, 4, 5, 1]]);
+    expect(coldTargets(data, N_ITEMS)).toEqual([0, 1, 2]);
+    // Five more users whose histories hold item 0 make it warm: user 0 drops out.
+    const warm = users([[0, 1, 2, 0], [0, 1, 3, 6], [0, 4, 5, 1], [0, 2, 3, 4], [0, 2, 3, 4]]);
+    expect(coldTargets(warm, N_ITEMS)).toEqual([1, 2, 3, 4]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hitRate, ndcg, rankOfTarget, reciprocalRank, summarizeRanks } from '../../src/core/metrics.js';
+import { hitRate, ndcg, ndcgCurve, rankOfTarget, reciprocalRank, summarizeRanks } from '../../src/core/metrics.js';
 import { createRandom } from '../../src/core/random.js';
 
 /** Independent reference: sort all candidates, ties placed before the target, then find it. */
@@ -108,5 +108,29 @@ describe('rankOfTarget', () => {
     expect(row['NDCG@10']).toBeCloseTo(hits10.reduce((sum, rank) => sum + 1 / Math.log2(rank + 2), 0) / ranks.length, 12);
     expect(row['NDCG@20']).toBeCloseTo(hits20.reduce((sum, rank) => sum + 1 / Math.log2(rank + 2), 0) / ranks.length, 12);
     expect(row.MRR).toBeCloseTo(ranks.filter((rank) => rank >= 0).reduce((sum, rank) => sum + 1 / (rank + 1), 0) / ranks.length, 12);
+  });
+});
+
+describe('ndcgCurve', () => {
+  it('gives hand-computed values', () => {
+    // Ranks 0 and 2 of four users: NDCG@1 = 1/4, NDCG@3 = (1 + 0.5) / 4, flat after.
+    const curve = ndcgCurve([0, 2, -1, 7], 3);
+    expect(curve[0]).toBeCloseTo(0.25, 12);
+    expect(curve[1]).toBeCloseTo(0.25, 12);
+    expect(curve[2]).toBeCloseTo(0.375, 12);
+  });
+
+  it('equals the per-cutoff definition at every k', () => {
+    const random = createRandom(5);
+    const ranks = Array.from({ length: 300 }, () => random.int(80) - 1);
+    const curve = ndcgCurve(ranks, 50);
+    for (let k = 1; k <= 50; k++) {
+      expect(curve[k - 1], `k ${k}`).toBeCloseTo(ranks.reduce((sum, rank) => sum + ndcg(rank, k), 0) / ranks.length, 12);
+    }
+    expect(curve[9]).toBeCloseTo(summarizeRanks(ranks)['NDCG@10'], 12);
+  });
+
+  it('is zero without ranks', () => {
+    expect(ndcgCurve([], 3)).toEqual([0, 0, 0]);
   });
 });

@@ -10,6 +10,8 @@ import { leaveOneOut } from '../../src/training/data/split.js';
 import { evaluateModels } from '../../src/training/pipeline/evaluate-models.js';
 import { checkSameCatalog, loadModels } from '../../src/training/pipeline/load-models.js';
 import { loadTrainingData, train, type TrainResult } from '../../src/training/train.js';
+import { evaluateDataset } from '../../src/training/eval-run.js';
+import { writeReport } from '../../src/training/report/report.js';
 
 let dir: string;
 let result: TrainResult;
@@ -85,6 +87,41 @@ describe('aisle train on a demo subset', () => {
     } finally {
       await models.dispose();
     }
+  });
+
+  it('reports sampled rows, NDCG@k curves that agree with the rows, and the distillation loss', () => {
+    const { results } = result;
+    expect(results.sampled?.rows.map((row) => row.model)).toEqual(results.rows.map((row) => row.model));
+    expect(results.ndcgAtK?.k).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    for (const row of results.rows) {
+      const curve = results.ndcgAtK!.models[row.model];
+      expect(curve[9], row.model).toBeCloseTo(row['NDCG@10'], 12);
+      expect(curve[19], row.model).toBeCloseTo(row['NDCG@20'], 12);
+      // Sampled ranking ranks against 99 items instead of all, so it can only be easier.
+      expect(results.sampled!.rows.find((s) => s.model === row.model)!['HR@10']).toBeGreaterThanOrEqual(row['HR@10']);
+    }
+    const ndcg = (name: string) => results.rows.find((row) => row.model === name)!['NDCG@10'];
+    expect(results.distillation?.teacher).toBeCloseTo(ndcg('teacher'), 12);
+    expect(results.distillation?.served).toBeCloseTo(ndcg('student-int8'), 12);
+    expect(results.distillation?.relativeLoss).toBeCloseTo(1 - ndcg('student-int8') / ndcg('teacher'), 12);
+    expect(results.distillation?.standardError).toBeGreaterThan(0);
+    expect(results.cold?.maxInteractions).toBe(4);
+    expect(results.cold?.rows.map((row) => row.model)).toEqual(results.rows.map((row) => row.model));
+  });
+
+  it('aisle eval reuses the models directory and writes the report', async () => {
+    const reportDir = join(dir, 'report');
+    const report = await evaluateDataset({ data: 'demo', models: dir, modelsRoot: dir, retrain: false, maxUsers: 250, seed: 7, command: 'aisle eval --data demo', log: () => {} });
+    expect(report.results.rows).toEqual(result.results.rows);
+    expect(report.trainSeconds).toBeCloseTo(result.seconds.total, 6);
+    const files = await writeReport(reportDir, [report]);
+    const markdown = await readFile(files.markdown, 'utf8');
+    const served = result.results.rows.find((row) => row.model === 'student-int8')!;
+    expect(markdown).toContain(`| **student-int8 (served)** | **${served['HR@10'].toFixed(4)}** | **${served['NDCG@10'].toFixed(4)}**`);
+    expect(markdown).toContain('![NDCG@k on demo-subset-250-seed-7](ndcg-at-k-demo-subset-250-seed-7.svg)');
+    const svg = await readFile(files.charts[0], 'utf8');
+    expect(svg.match(/<polyline /g)).toHaveLength(result.results.rows.length);
+    expect(await readFile(files.html, 'utf8')).toContain('<svg');
   });
 
   it('rejects a model file whose hash changed', async () => {

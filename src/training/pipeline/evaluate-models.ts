@@ -16,7 +16,7 @@ import { popularityScorer } from '../baselines/popularity.js';
 import type { LeaveOneOutUser } from '../data/dataset.js';
 import { historyFor } from '../data/split.js';
 import { ndcgCurve, summarizeRanks } from '../../core/metrics.js';
-import { distillationLoss, evaluateRanks, NDCG_CURVE_MAX_K, SAMPLED_NEGATIVES, type ModelEvaluation, type Scorer } from '../evaluate.js';
+import { COLD_MAX_INTERACTIONS, distillationLoss, evaluateRanks, NDCG_CURVE_MAX_K, SAMPLED_NEGATIVES, type ModelEvaluation, type Scorer } from '../evaluate.js';
 import type { FaissIndex } from '../../server/ann/faiss.js';
 import { buildCandidateLists, type CandidateList } from './candidate-lists.js';
 import type { Catalog } from './catalog.js';
@@ -76,7 +76,23 @@ export async function evaluateModels(users: readonly LeaveOneOutUser[], models: 
   for (const ranker of rankers) await run(ranker, (history) => rankedScores(models.catalog, lists.get(history.user) as ScoredList, ranker));
   const teacher = fullRanks.get('teacher');
   if (teacher) evaluation.distillation = distillationLoss(teacher, fullRanks.get('student-int8') as number[]);
+  const cold = coldTargets(users, itemCount);
+  if (cold.length > 0) {
+    const rows = [...fullRanks].map(([model, ranks]) => ({ model, ...summarizeRanks(cold.map((user) => ranks[user])) }));
+    evaluation.cold = { users: cold.length, rows };
+  }
   return evaluation;
+}
+
+/** Positions of the users whose test target occurs at most COLD_MAX_INTERACTIONS times in all test histories. */
+export function coldTargets(users: readonly LeaveOneOutUser[], itemCount: number): number[] {
+  const counts = new Int32Array(itemCount);
+  for (const user of users) for (const item of historyFor(user, 'test').items) counts[item]++;
+  const out: number[] = [];
+  users.forEach((user, i) => {
+    if (counts[user.test] <= COLD_MAX_INTERACTIONS) out.push(i);
+  });
+  return out;
 }
 
 /** Builds every test user's candidate list and scores it with each ranker, `chunk` users at a time. */

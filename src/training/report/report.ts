@@ -114,6 +114,12 @@ export function renderMarkdown(reports: readonly DatasetReport[]): string {
       for (const row of results.sampled.rows) out.push(`| ${row.model} | ${format(row['HR@10'])} | ${format(row['NDCG@10'])} |`);
       out.push('');
     }
+    if (results.cold) {
+      out.push(`Cold targets: the ${results.cold.users} users whose test item occurs at most ${results.cold.maxInteractions} times in all histories:`, '');
+      out.push('| model | HR@10 | NDCG@10 |', '|---|---|---|');
+      for (const row of results.cold.rows) out.push(`| ${row.model} | ${format(row['HR@10'])} | ${format(row['NDCG@10'])} |`);
+      out.push('');
+    }
     if (results.ndcgAtK) out.push(`![NDCG@k on ${results.dataset}](${chartFileName(results.dataset)})`, '');
   }
   return out.join('\n');
