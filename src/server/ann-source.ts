@@ -1,11 +1,12 @@
 /**
  * ANN retrieval for the routes: a FAISS index loaded from the models directory, searched through
- * the AnnBatcher so concurrent requests share one FAISS call. Results come back as catalog
- * indices with inner-product scores, with FAISS's -1 padding and non-finite scores removed.
+ * an AnnSearcher, so concurrent requests share one FAISS call and repeated queries get their
+ * results from the result cache. Results come back as catalog indices with inner-product scores, with
+ * FAISS's -1 padding and non-finite scores removed.
  */
 import { AisleError, isAisleError } from '../core/errors.js';
-import { AnnBatcher } from './ann/batcher.js';
 import { FaissIndex } from './ann/faiss.js';
+import { AnnSearcher, type AnnSearcherStats } from './ann/searcher.js';
 
 /** One ANN result: the catalog index (FAISS id) of the item and its inner product with the query. */
 export interface AnnHit {
@@ -19,16 +20,26 @@ export interface AnnSearchParams {
   nprobe?: number;
 }
 
-/** A loaded FAISS index with batched search. Call `dispose()` once the server is closed. */
+/** Search parameters plus the batching and result cache switches of the companion's ANN search. */
+export interface AnnOptions extends AnnSearchParams {
+  /** Merge concurrent requests into one FAISS search call. Default true. */
+  batching?: boolean;
+  /** ANN results kept in the result cache, keyed by quantized query vector and k; 0 turns it off. Default 4096. */
+  cacheEntries?: number;
+  /** Quantization step of the result cache key, per vector component. Default 2^-12. */
+  cacheStep?: number;
+}
+
+/** A loaded FAISS index with batched, cached search. Call `dispose()` once the server is closed. */
 export class AnnSource {
   readonly type: string;
   private readonly index: FaissIndex;
-  private readonly batcher: AnnBatcher;
+  private readonly searcher: AnnSearcher;
 
-  private constructor(index: FaissIndex, type: string, params: AnnSearchParams) {
+  private constructor(index: FaissIndex, type: string, options: AnnOptions) {
     this.index = index;
     this.type = type;
-    this.batcher = new AnnBatcher(index, params);
+    this.searcher = new AnnSearcher(index, options);
   }
 
   /**
@@ -37,7 +48,7 @@ export class AnnSource {
    * or when its dim or item count differ from the manifest. Throws AISLE_NATIVE_UNAVAILABLE when
    * the addon is not built.
    */
-  static async load(path: string, expected: { dim: number; items: number; type: string }, params: AnnSearchParams = {}): Promise<AnnSource> {
+  static async load(path: string, expected: { dim: number; items: number; type: string }, options: AnnOptions = {}): Promise<AnnSource> {
     let index: FaissIndex;
     try {
       index = await FaissIndex.read(path);
@@ -69,7 +80,12 @@ export class AnnSource {
         { details: { file: path } },
       );
     }
-    return new AnnSource(index, expected.type, params);
+    try {
+      return new AnnSource(index, expected.type, options);
+    } catch (error) {
+      index.dispose();
+      throw error;
+    }
   }
 
   get ntotal(): number {
@@ -80,12 +96,17 @@ export class AnnSource {
     return this.index.dim;
   }
 
+  /** Counters of batching and of the result cache since start-up. */
+  get stats(): AnnSearcherStats {
+    return this.searcher.stats;
+  }
+
   /** Searches the k nearest items by inner product, best first; k is capped at ntotal. */
   async search(query: Float32Array, k: number): Promise<AnnHit[]> {
     const capped = Math.min(k, this.index.ntotal);
     if (capped <= 0) return [];
 
-    const { labels, distances } = await this.batcher.search(query, capped);
+    const { labels, distances } = await this.searcher.search(query, capped);
     const hits: AnnHit[] = [];
     // The FAISS layer already drops padding; the checks stay because a label outside the catalog
     // would index past the items array.

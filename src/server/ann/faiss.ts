@@ -54,6 +54,7 @@ export class FaissIndex {
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
   private isDisposed = false;
+  private changes = 0;
 
   private constructor(native: NativeIndex, label: string) {
     this.native = native;
@@ -141,6 +142,14 @@ export class FaissIndex {
   }
 
   /**
+   * Number of completed operations that can change search results: train, add and setParameter.
+   * A search result is current while this number is unchanged, which is what result caches check.
+   */
+  get generation(): number {
+    return this.changes;
+  }
+
+  /**
    * Trains the index on n vectors (row-major n×dim). IVF needs at least nlist vectors, and FAISS
    * warns below 39·nlist; `buildIndex` falls back to Flat in that case.
    */
@@ -156,7 +165,10 @@ export class FaissIndex {
       );
     }
 
-    await this.run(operation, () => this.native.train(vectors));
+    await this.run(operation, async () => {
+      await this.native.train(vectors);
+      this.changes += 1;
+    });
   }
 
   /** Adds n vectors (row-major n×dim); they get labels ntotal..ntotal+n-1 in order. */
@@ -175,6 +187,7 @@ export class FaissIndex {
         throw new AisleError('AISLE_INVALID_ARGUMENT', `${operation}: adding ${n} vectors to ntotal=${this.native.ntotal} exceeds the maximum ntotal ${MAX_NTOTAL}.`);
       }
       await this.native.add(vectors);
+      this.changes += 1;
     });
   }
 
@@ -236,6 +249,7 @@ export class FaissIndex {
     await this.run(operation, async () => {
       try {
         this.native.setParameter(name, value);
+        this.changes += 1;
       } catch (error) {
         throw new AisleError('AISLE_INVALID_ARGUMENT', `${operation}: FAISS rejected ${name}=${value} for index ${this.label}: ${faissReason(error)}.`, { cause: error });
       }
