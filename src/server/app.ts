@@ -6,7 +6,7 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { AisleError } from '../core/errors.js';
-import type { AnnSearchParams } from './ann-source.js';
+import type { AnnOptions } from './ann-source.js';
 import { handleClientError, handleFrameworkError, installErrorHandlers } from './http-errors.js';
 import { installJsonBodyParser } from './json-body.js';
 import { registerCandidatesRoute } from './routes/candidates.js';
@@ -32,8 +32,10 @@ export interface ServerOptions {
   logger?: FastifyServerOptions['logger'];
   cors?: CorsOrigins;
   limits?: ServerLimits;
-  /** efSearch (HNSW) and nprobe (IVF) used for every ANN search. */
-  ann?: AnnSearchParams;
+  /** efSearch (HNSW) and nprobe (IVF) used for every ANN search, and the batching and result cache switches. */
+  ann?: AnnOptions;
+  /** Item JSON texts kept for responses; 0 turns the cache off. Default 65536. */
+  itemJsonEntries?: number;
   /** Thread that runs BM25 search. 'worker' (the default) keeps slow queries off the main thread. */
   textSearch?: TextSearchMode;
 }
@@ -91,7 +93,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
 
   let state: ServerState;
   try {
-    state = await loadServerState(options.modelsDir, { ann: options.ann, textSearch: options.textSearch, log: app.log });
+    state = await loadServerState(options.modelsDir, { ann: options.ann, itemJsonEntries: options.itemJsonEntries, textSearch: options.textSearch, log: app.log });
   } catch (error) {
     await app.close();
     throw error;
@@ -138,6 +140,18 @@ function listenError(error: unknown, host: string, port: number): unknown {
     return new AisleError('AISLE_INVALID_ARGUMENT', `Listening on ${address} failed: this machine has no such address. Pass an address of a local interface, such as 127.0.0.1.`, { cause: error });
   }
   return error;
+}
+
+/** Counters of a companion app, for benchmarks and metrics. */
+export interface CompanionStats {
+  ann: ServerState['ann']['stats'];
+  itemJson: ServerState['itemJson']['stats'];
+}
+
+/** Returns the counters of an app built by createServer, or undefined for another Fastify app. */
+export function companionStats(app: FastifyInstance): CompanionStats | undefined {
+  const state = STATES.get(app);
+  return state && { ann: state.ann.stats, itemJson: state.itemJson.stats };
 }
 
 /** Creates the companion and listens on host:port; returns the listening app. */

@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { AisleError } from '../core/errors.js';
 import { MODEL_FILES } from '../core/model-dir.js';
 import type { Manifest, ModelFileEntry } from '../core/types.js';
-import { AnnSource, type AnnSearchParams } from './ann-source.js';
+import { AnnSource, type AnnOptions } from './ann-source.js';
 import { Catalog, loadCatalog } from './catalog.js';
+import { ItemJsonCache, PopularSnapshot } from './item-json.js';
 import { listModelFiles, parseManifest } from './manifest.js';
 import { TextSearch, type TextHit } from './text-search.js';
 import { TextSearchClient } from './text-search-client.js';
@@ -28,7 +29,9 @@ export type TextSearchMode = 'worker' | 'inline';
 
 /** Options of loadServerState. */
 export interface LoadOptions {
-  ann?: AnnSearchParams;
+  ann?: AnnOptions;
+  /** Item JSON texts kept for responses; 0 turns the cache off. Default DEFAULT_ITEM_JSON_ENTRIES. */
+  itemJsonEntries?: number;
   textSearch?: TextSearchMode;
   /** Logger for failures after start-up, such as a crashed text search worker. */
   log?: FastifyBaseLogger;
@@ -48,6 +51,10 @@ export interface ServerState {
   catalog: Catalog;
   text: TextSearcher;
   ann: AnnSource;
+  /** JSON texts of items, shared by every route that returns items. */
+  itemJson: ItemJsonCache;
+  /** JSON text of the popular list. */
+  popular: PopularSnapshot;
   /** Names of the .onnx files listed in the manifest, the only model files served. */
   modelFiles: ReadonlySet<string>;
 }
@@ -114,6 +121,7 @@ export async function loadServerState(modelsDir: string, options: LoadOptions = 
   for (const entry of entries) await checkModelFile(modelsDir, entry);
 
   const catalog = await loadCatalog(modelsDir, manifest);
+  const itemJson = new ItemJsonCache(catalog, options.itemJsonEntries);
   const ann = await AnnSource.load(join(modelsDir, manifest.catalog.indexFile), { dim: manifest.dim, items: catalog.size, type: manifest.catalog.indexType }, options.ann);
   let text: TextSearcher;
   try {
@@ -124,5 +132,5 @@ export async function loadServerState(modelsDir: string, options: LoadOptions = 
   }
 
   const modelFiles = new Set(listModelFiles(manifest).filter((file) => file.endsWith('.onnx')));
-  return { modelsDir, manifest, manifestFile: served, catalog, text, ann, modelFiles };
+  return { modelsDir, manifest, manifestFile: served, catalog, text, ann, itemJson, popular: new PopularSnapshot(catalog, itemJson), modelFiles };
 }

@@ -3,7 +3,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { AisleError } from '../../core/errors.js';
-import type { ItemsResponse, ItemWire } from '../../core/types.js';
+import type { ItemWire } from '../../core/types.js';
 import { POPULAR_LIST_SIZE } from '../catalog.js';
 import { itemsQuerySchema, LIMITS, trendingQuerySchema } from '../schemas.js';
 import type { ServerState } from '../state.js';
@@ -45,24 +45,29 @@ function parseTrendingK(param: string | undefined): number {
   return k;
 }
 
-/** Registers GET /v1/items and GET /v1/trending. */
+/**
+ * Registers GET /v1/items and GET /v1/trending. Bodies are an ItemsResponse and a
+ * TrendingResponse, assembled from the cached JSON of each item.
+ */
 export function registerItemRoutes(app: FastifyInstance, state: ServerState): void {
-  const { catalog } = state;
+  const { catalog, itemJson, popular } = state;
 
-  app.get<{ Querystring: { ids: string } }>('/v1/items', { schema: { querystring: itemsQuerySchema } }, async (request): Promise<ItemsResponse> => {
-    const items: ItemWire[] = [];
+  app.get<{ Querystring: { ids: string } }>('/v1/items', { schema: { querystring: itemsQuerySchema } }, async (request, reply): Promise<string> => {
+    const items: string[] = [];
     const missing: string[] = [];
     for (const id of parseIds(request.query.ids)) {
       const index = catalog.indexOf(id);
       if (index === undefined) missing.push(id);
-      else items.push(catalog.toWire(index));
+      else items.push(itemJson.json(index));
     }
-    return { items, missing };
+    void reply.type('application/json; charset=utf-8');
+    return `{"items":[${items.join(',')}],"missing":${JSON.stringify(missing)}}`;
   });
 
   // NOTE: until live event counters exist, trending is the popularity of the training data.
-  app.get<{ Querystring: { k?: string } }>('/v1/trending', { schema: { querystring: trendingQuerySchema } }, async (request): Promise<TrendingResponse> => {
+  app.get<{ Querystring: { k?: string } }>('/v1/trending', { schema: { querystring: trendingQuerySchema } }, async (request, reply): Promise<string> => {
     const k = parseTrendingK(request.query.k);
-    return { items: catalog.popular(k).map((index) => catalog.toWire(index)) };
+    void reply.type('application/json; charset=utf-8');
+    return `{"items":${popular.json(k)}}`;
   });
 }
