@@ -56,8 +56,10 @@ export function resolveOptions(options: AisleOptions): ResolvedOptions {
   if (!['indexeddb', 'memory'].includes(storage)) throw invalidOption('storage', storage, "'indexeddb' or 'memory'");
   const maxEvents = options.maxEvents ?? 1000;
   if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > 100_000) throw invalidOption('maxEvents', maxEvents, 'an integer from 1 to 100000');
+  const coalesce = options.coalesce ?? true;
+  if (typeof coalesce !== 'boolean') throw invalidOption('coalesce', coalesce, 'true or false');
   const models = options.models === undefined ? `${endpoint}/models/manifest.json` : new URL(options.models, globalThis.location?.href).href;
-  return { endpoint, models, storage, timeoutMs, backend, dbName: options.dbName ?? 'aisle', maxEvents };
+  return { endpoint, models, storage, timeoutMs, backend, dbName: options.dbName ?? 'aisle', maxEvents, coalesce };
 }
 
 /**
@@ -226,6 +228,8 @@ class AisleClient implements Aisle {
       requestedBackend: this.options.backend,
       backendTimings: {},
       webgpu: { adapter: false },
+      ranker: { runtime: null, timings: {}, requests: 0, runs: 0 },
+      loadTimes: {},
       models: null,
       storage: { mode: this.options.storage },
       degraded: [degraded],

@@ -35,6 +35,11 @@ export interface AisleOptions {
   dbName?: string;
   /** Maximum number of events kept on the device; default 1000. */
   maxEvents?: number;
+  /**
+   * Join the ranker runs of calls that reach the worker together into one model run, such as
+   * several rank() calls sent in one go. Each call still gets its own scores. Default true.
+   */
+  coalesce?: boolean;
 }
 
 /** Exact-match metadata filters for retrieval. */
@@ -94,6 +99,20 @@ export interface AisleInfo {
   /** Median milliseconds of one tower run plus a 200-row ranker run, per backend timed. */
   backendTimings: Partial<Record<'wasm' | 'webgpu', number>>;
   webgpu: { adapter: boolean; fallbackAdapter?: boolean };
+  /**
+   * The code that scores candidates now: 'js' (the ranker compiled to JavaScript) or 'ort', or
+   * null when no ranker is loaded. Until ONNX Runtime's sessions are ready it is 'js'; then the
+   * faster of the two in `timings` (median ms of a 200-row run) is kept, unless `difference`,
+   * the largest relative difference of their scores on that run, is above 1e-4. `requests`
+   * counts scoring requests and `runs` the model runs that served them, fewer when coalesced.
+   */
+  ranker: { runtime: 'ort' | 'js' | null; timings: Partial<Record<'ort' | 'js', number>>; difference?: number; requests: number; runs: number };
+  /**
+   * Milliseconds from the worker's start of model loading to the end of each stage: `files`
+   * (manifest and verified bytes), `jsRanker` (ranker compiled to JavaScript) and `ort` (ONNX
+   * Runtime sessions on the chosen backend). A stage that has not finished is absent.
+   */
+  loadTimes: { files?: number; jsRanker?: number; ort?: number };
   /** Model set version and dims from manifest.json, or null before the manifest loaded. */
   models: { version: string; dim: number; seqLen: number; userTowerSha256: string; rankerSha256: string } | null;
   storage: { mode: 'indexeddb' | 'memory'; fallbackReason?: string };
@@ -124,6 +143,8 @@ export interface ResolvedOptions {
   backend: BackendRequest;
   dbName: string;
   maxEvents: number;
+  /** Absent means true, so options built before this field existed keep coalescing. */
+  coalesce?: boolean;
 }
 
 /** An error as plain data. */

@@ -39,17 +39,21 @@ export interface SessionPair {
 export async function createSessionPair(loaded: LoadedOrt, backend: Backend, bytes: ModelBytes): Promise<SessionPair> {
   const providers = loaded.providers[backend];
   if (!providers) throw new AisleError('AISLE_MODEL_LOAD_FAILED', `Creating sessions failed: the loaded ONNX Runtime build has no ${backend} backend.`);
-  const create = async (model: Uint8Array, name: string): Promise<ModelSession> => {
+  const create = async (model: Uint8Array, name: string, level: 'basic' | 'all'): Promise<ModelSession> => {
     try {
-      const session = await loaded.ort.InferenceSession.create(model, { executionProviders: providers, graphOptimizationLevel: 'all' });
+      const session = await loaded.ort.InferenceSession.create(model, { executionProviders: providers, graphOptimizationLevel: level });
       return new ModelSession(session, name, backend);
     } catch (error) {
       throw new AisleError('AISLE_MODEL_LOAD_FAILED', `Creating the ${name} session on ${backend} failed: ${error instanceof Error ? error.message : String(error)}.`, { cause: error });
     }
   };
-  const tower = await create(bytes.tower, 'user tower');
+  const tower = await create(bytes.tower, 'user tower', 'all');
   try {
-    return { backend, tower, ranker: await create(bytes.ranker, 'ranker') };
+    // At 'basic' the int8 weights are dequantized once into float32 and each candidate's row is
+    // scored on its own, as the JavaScript ranker does. Above it, onnxruntime-node 1.30 fuses
+    // DequantizeLinear and MatMul into a kernel that quantizes activations with one scale per
+    // batch, so a score would depend on the other candidates and coalesced runs would differ.
+    return { backend, tower, ranker: await create(bytes.ranker, 'ranker', 'basic') };
   } catch (error) {
     await tower.dispose();
     throw error;

@@ -12,15 +12,14 @@ import { covisitIds, mergeCandidates } from '../core/candidates.js';
 import { AisleError } from '../core/errors.js';
 import { validateEvent } from '../core/events.js';
 import { buildTowerInput } from '../core/sequence.js';
-import type { AisleEvent, AisleEventInput, Candidate, Degraded, Manifest, RankResult, SequenceEventType } from '../core/types.js';
-import type { BackendSelection } from '../runtime/backend.js';
+import type { AisleEvent, AisleEventInput, Candidate, Degraded, ItemRecord, RankResult, SequenceEventType } from '../core/types.js';
 import type { FetchLike } from '../runtime/fetch.js';
-import type { ModelRunner } from '../runtime/model-runner.js';
 import type { EventStore } from '../store/types.js';
 import { checkFilter, checkItemIds, checkK, checkQuery, matchesFilter } from './arguments.js';
 import { CompanionClient } from './companion.js';
 import { ItemCatalog } from './item-catalog.js';
-import { loadModels, type RunnerFactory } from './models.js';
+import { ModelSet } from './model-set.js';
+import type { RunnerFactory } from './models.js';
 import { CandidateRetriever } from './retrieval.js';
 import { noneInCatalog, rankGiven, rankSearchHits, rankUnknown } from './reranking.js';
 import { degradedFrom, scoreCandidates, topK } from './scoring.js';
@@ -49,14 +48,11 @@ export class Engine {
   // call that took a reference keeps a consistent view until it returns.
   private state: ShopperState;
 
-  private manifest?: Manifest;
-  private runner?: ModelRunner;
-  private selection?: BackendSelection;
-  private modelIssue?: Degraded;
+  private readonly models: ModelSet;
   private storageIssue?: Degraded;
   private companionIssue?: Degraded;
   private destroyed = false;
-  /** Settles when the model set is loaded or failed to load; never rejects. */
+  /** Settles when the model set is loaded (ONNX Runtime included) or failed to load; never rejects. */
   readonly ready: Promise<void>;
   // Changes of the shopper state run one after another, and reads wait for them, so
   // track() followed by recommend() always reads the tracked event.
@@ -72,7 +68,8 @@ export class Engine {
     this.catalog = new ItemCatalog(this.companion);
     this.retriever = new CandidateRetriever(this.companion, deps.store, this.now);
     this.state = new ShopperState(this.now());
-    this.ready = this.loadModelSet();
+    this.models = new ModelSet({ manifestUrl: options.models, fetch: deps.fetch, store: deps.store, timeoutMs: options.timeoutMs, createRunner: deps.createRunner, coalesce: options.coalesce !== false });
+    this.ready = this.models.ready.then(() => this.afterModelsLoaded());
     deps.channel?.subscribe((message) => void this.serialize(() => this.onTabMessage(message)));
   }
 
@@ -80,6 +77,9 @@ export class Engine {
   static async create(options: ResolvedOptions, deps: EngineDeps): Promise<Engine> {
     const engine = new Engine(options, deps);
     await engine.serialize(() => engine.restore());
+    // The history's item records are fetched now rather than in the first call, while the
+    // models load; a failure is retried by that call.
+    void engine.serialize(() => engine.completeHistory());
     return engine;
   }
 
@@ -119,12 +119,11 @@ export class Engine {
     const state = this.state;
 
     const { userVector, vectorVersion } = state.profile;
-    const retrieved = await this.retriever.retrieve(userVector, vectorVersion, filter);
+    // Both sources may need the companion, so their requests run at the same time.
+    const [retrieved, itemsById] = await Promise.all([this.retriever.retrieve(userVector, vectorVersion, filter), this.catalog.get(covisitIds(state.history)).catch(() => new Map<string, ItemRecord>())]);
     this.catalog.remember([...retrieved.ann.map((hit) => hit.item), ...retrieved.popular]);
     this.noteCompanion(retrieved.degraded);
 
-    const neighborIds = covisitIds(state.history);
-    const itemsById = await this.catalog.get(neighborIds).catch(() => new Map());
     const excluded = new Set(exclude);
     if (!options.includeSeen) for (const id of state.seen) excluded.add(id);
     const candidates = mergeCandidates(state.history, { ann: retrieved.ann, itemsById, popular: retrieved.popular }, { keepHistory: options.includeSeen === true, exclude: excluded }).filter((candidate) => matchesFilter(candidate.item, filter));
@@ -205,19 +204,34 @@ export class Engine {
     });
   }
 
-  /** Returns the backend, model versions, storage mode and current degraded reasons. */
+  /**
+   * Returns the backend, model versions, storage mode and current degraded reasons, once model
+   * loading settled or half the call budget passed.
+   */
   async info(): Promise<AisleInfo> {
     this.checkAlive();
-    const manifest = this.manifest;
+    // Loading usually settles within a second. Waiting for it, at most half the call budget,
+    // reports the backend in use rather than a state in between.
+    await this.modelsOrBudget(this.ready);
+    return this.currentInfo();
+  }
+
+  /** Returns what info() returns, without waiting for model loading. */
+  currentInfo(): AisleInfo {
+    this.checkAlive();
+    const { manifest, runner, selection } = this.models;
     // The store can move to memory after a failed write, so its reason is read on every call.
     const fallback = this.deps.store.fallbackReason ? { code: 'AISLE_STORAGE_UNAVAILABLE', reason: this.deps.store.fallbackReason } : undefined;
-    const degraded = [this.modelIssue, fallback ?? this.storageIssue, this.companionIssue].filter((issue): issue is Degraded => issue !== undefined);
-    if (this.runner?.fallbackReason) degraded.push({ code: 'AISLE_MODEL_RUN_FAILED', reason: this.runner.fallbackReason });
+    const degraded = [this.models.issue, fallback ?? this.storageIssue, this.companionIssue].filter((issue): issue is Degraded => issue !== undefined);
+    if (runner?.fallbackReason) degraded.push({ code: 'AISLE_MODEL_RUN_FAILED', reason: runner.fallbackReason });
+    const { requests, runs } = this.models.rankerStats();
     return {
-      backend: this.runner?.backend ?? null,
+      backend: runner?.backend ?? null,
       requestedBackend: this.options.backend,
-      backendTimings: { ...(this.selection?.timings ?? {}) },
-      webgpu: { ...(this.selection?.webgpu ?? { adapter: false }) },
+      backendTimings: { ...(selection?.timings ?? {}) },
+      webgpu: { ...(selection?.webgpu ?? { adapter: false }) },
+      ranker: { runtime: this.models.rankerRuntime(), timings: { ...this.models.rankerTimings }, ...(this.models.rankerDifference === undefined ? {} : { difference: this.models.rankerDifference }), requests, runs },
+      loadTimes: { ...this.models.loadTimes },
       models: manifest ? { version: manifest.version, dim: manifest.dim, seqLen: manifest.seqLen, userTowerSha256: manifest.models.userTower.sha256, rankerSha256: manifest.models.ranker.sha256 } : null,
       storage: { mode: this.deps.store.mode, ...(this.deps.store.fallbackReason ? { fallbackReason: this.deps.store.fallbackReason } : {}) },
       degraded,
@@ -231,30 +245,19 @@ export class Engine {
     this.destroyed = true;
     await this.ready;
     this.deps.channel?.close();
-    await this.runner?.dispose();
+    await this.models.dispose();
     this.deps.store.close();
   }
 
-  private async loadModelSet(): Promise<void> {
-    try {
-      const loaded = await loadModels({ manifestUrl: this.options.models, fetch: this.deps.fetch, store: this.deps.store, timeoutMs: this.options.timeoutMs, createRunner: this.deps.createRunner, onManifest: (manifest) => (this.manifest = manifest) });
-      if (this.destroyed) {
-        await loaded.runner.dispose();
-        return;
-      }
-      this.runner = loaded.runner;
-      this.selection = loaded.selection;
-      if (loaded.selection?.reason) this.modelIssue = { code: 'AISLE_MODEL_LOAD_FAILED', reason: loaded.selection.reason };
-      // Events tracked while the models loaded have not moved the user vector yet.
-      void this.serialize(async () => {
-        if (!this.state.vectorStale) return;
-        await this.completeHistory();
-        await this.updateUserVector();
-        await this.saveProfile();
-      });
-    } catch (error) {
-      this.modelIssue = degradedFrom(error, 'AISLE_MODEL_LOAD_FAILED');
-    }
+  /** Moves the user vector over the events tracked while the models loaded. */
+  private async afterModelsLoaded(): Promise<void> {
+    if (!this.models.runner || this.destroyed) return;
+    void this.serialize(async () => {
+      if (!this.state.vectorStale) return;
+      await this.completeHistory();
+      await this.updateUserVector();
+      await this.saveProfile();
+    });
   }
 
   private async restore(state: ShopperState = this.state): Promise<void> {
@@ -318,16 +321,16 @@ export class Engine {
 
   /** Runs the user tower on the history; a new vector invalidates cached candidates through its version. */
   private async updateUserVector(state: ShopperState = this.state): Promise<Degraded | undefined> {
-    await this.modelsOrBudget();
-    const manifest = this.manifest;
-    if (!this.runner || !manifest) {
+    await this.modelsOrBudget(this.ready);
+    const { manifest, runner } = this.models;
+    if (!runner || !manifest) {
       state.vectorStale = true;
-      return this.modelIssue ?? { code: 'AISLE_TIMEOUT', reason: 'The models are still loading, so the user vector is updated once they are ready.' };
+      return this.models.issue ?? { code: 'AISLE_TIMEOUT', reason: 'The models are still loading, so the user vector is updated once they are ready.' };
     }
     if (state.history.length === 0) return undefined;
     try {
       const input = buildTowerInput(state.history, manifest.seqLen, manifest.dim, this.now(), manifest.usesAges);
-      const vector = await this.runner.runTower(input, manifest.seqLen, manifest.dim);
+      const vector = await runner.runTower(input, manifest.seqLen, manifest.dim);
       state.setUserVector(vector, this.now());
       state.vectorStale = false;
       return undefined;
@@ -346,8 +349,8 @@ export class Engine {
   }
 
   private async score(candidates: Candidate[], state: ShopperState) {
-    const runnerIssue = this.modelIssue ?? { code: 'AISLE_TIMEOUT', reason: 'The models are still loading, so items keep their retrieval order.' };
-    return scoreCandidates({ runner: this.runner, runnerIssue, userVector: state.profile.userVector, history: state.history, candidates });
+    const runnerIssue = this.models.issue ?? { code: 'AISLE_TIMEOUT', reason: 'The models are still loading, so items keep their retrieval order.' };
+    return scoreCandidates({ runner: this.models.ranker(), runnerIssue, userVector: state.profile.userVector, history: state.history, candidates });
   }
 
   private result(items: RankResult['items'], started: number, degraded: Degraded | undefined): RankResult {
@@ -357,21 +360,22 @@ export class Engine {
   }
 
   /**
-   * Waits for the models (at most half the call budget, so a slow first load still leaves time
+   * Waits for a ranker (at most half the call budget, so a slow first load still leaves time
    * to return the retrieval order) and for pending state changes, then for the history records.
+   * The JavaScript ranker is ready long before ONNX Runtime, so first calls do not wait for it.
    */
   private async settled(): Promise<void> {
-    await this.modelsOrBudget();
+    await this.modelsOrBudget(this.models.rankerReady);
     await this.serialize(() => this.completeHistory());
   }
 
   // NOTE: each companion request gets the full timeoutMs, so one call can run longer than
   // timeoutMs inside the worker. The page still gets a result at timeoutMs from the client's
   // fallback, and the late result only fills the caches.
-  private async modelsOrBudget(): Promise<void> {
+  private async modelsOrBudget(loaded: Promise<void>): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const budget = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.timeoutMs / 2)));
-    await Promise.race([this.ready, budget]);
+    await Promise.race([loaded, budget]);
     clearTimeout(timer);
   }
 
@@ -382,7 +386,7 @@ export class Engine {
   }
 
   private historyWindow(): number {
-    return Math.max(this.manifest?.seqLen ?? 0, HISTORY_LIMIT);
+    return Math.max(this.models.manifest?.seqLen ?? 0, HISTORY_LIMIT);
   }
 
   private noteCompanion(degraded: Degraded | undefined): void {

@@ -1,15 +1,21 @@
 /**
  * Entry of the dedicated module worker: opens the store, creates the Engine and exposes it to
  * the page through comlink. Every method returns a Reply, so errors keep their code.
+ *
+ * The same script also runs the ONNX Runtime host (ort-host.ts): the engine starts it as a
+ * second worker named ORT_HOST_NAME, and the name decides the role.
  */
 import * as Comlink from 'comlink';
 import { toReply, type AisleInfo, type ProfileView, type RankResultReply, type RecommendOptions, type Reply, type RequestContext, type ResolvedOptions, type SearchOptions, type TrackResult, type WorkerApi } from '../client/protocol.js';
 import { AisleError } from '../core/errors.js';
-import type { AisleEventInput } from '../core/types.js';
-import { selectBackend } from '../runtime/backend.js';
+import type { AisleEventInput, Manifest } from '../core/types.js';
+import { selectBackend, type BackendRequest } from '../runtime/backend.js';
+import type { ModelBytes } from '../runtime/model-runner.js';
 import { loadOrtWeb } from '../runtime/ort.js';
 import { openStore } from '../store/open-store.js';
 import { Engine } from './engine.js';
+import { exposeOrtHost, ORT_HOST_NAME } from './ort-host.js';
+import { createRemoteRunner, startOrtHost } from './remote-runner.js';
 import { openTabChannel } from './tab-channel.js';
 
 /** The object the worker exposes; one engine per worker. */
@@ -25,9 +31,10 @@ class WorkerHost implements WorkerApi {
         store,
         // A memory store is private to this worker, so only IndexedDB engines share notices.
         channel: store.mode === 'indexeddb' ? openTabChannel(options.dbName) : undefined,
-        createRunner: (bytes, manifest) => selectBackend({ request: options.backend, loadOrt: loadOrtWeb, bytes, manifest }),
+        createRunner: (bytes, manifest) => createRunner(options.backend, bytes, manifest),
       });
-      return this.engine.info();
+      // The models are still loading; the page does not wait for them here.
+      return this.engine.currentInfo();
     });
   }
 
@@ -69,4 +76,21 @@ class WorkerHost implements WorkerApi {
   }
 }
 
-Comlink.expose(new WorkerHost());
+/**
+ * Creates the model runner in the ORT host worker, or in this thread where a worker cannot start
+ * a worker or the host fails (the sessions then block this thread while they are created).
+ */
+async function createRunner(request: BackendRequest, bytes: ModelBytes, manifest: Manifest) {
+  const host = startOrtHost(import.meta.url);
+  if (host) {
+    try {
+      return await createRemoteRunner(host, request, bytes, manifest);
+    } catch {
+      host.terminate();
+    }
+  }
+  return selectBackend({ request, loadOrt: loadOrtWeb, bytes, manifest });
+}
+
+if ((globalThis as { name?: string }).name === ORT_HOST_NAME) exposeOrtHost();
+else Comlink.expose(new WorkerHost());

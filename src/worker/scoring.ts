@@ -15,7 +15,7 @@ export interface Scores {
 
 /** Inputs of `scoreCandidates`. */
 export interface ScoreInput {
-  runner: ModelRunner | undefined;
+  runner: Pick<ModelRunner, 'runRanker'> | undefined;
   /** Reason no runner exists, reported when `runner` is undefined. */
   runnerIssue?: Degraded;
   userVector: Float32Array | null;

@@ -13,6 +13,7 @@ describe('resolveOptions', () => {
       backend: 'auto',
       dbName: 'aisle',
       maxEvents: 1000,
+      coalesce: true,
     });
   });
 
@@ -26,6 +27,7 @@ describe('resolveOptions', () => {
     ['backend', { endpoint: 'https://a.example', backend: 'webgl' }],
     ['storage', { endpoint: 'https://a.example', storage: 'localStorage' }],
     ['maxEvents', { endpoint: 'https://a.example', maxEvents: 1.5 }],
+    ['coalesce', { endpoint: 'https://a.example', coalesce: 'yes' }],
   ])('rejects a bad %s', (name, options) => {
     expect(() => resolveOptions(options as never)).toThrowError(expect.objectContaining({ code: 'AISLE_INVALID_ARGUMENT', message: expect.stringContaining(`option ${name}`) }));
   });

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import * as ortNode from 'onnxruntime-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResolvedOptions } from '../../src/client/protocol.js';
 import { buildFeatureMatrix, FEATURE_COUNT } from '../../src/core/features.js';
-import type { HistoryEntry, ItemRecord, Manifest } from '../../src/core/types.js';
+import { RANKER_IO } from '../../src/core/model-dir.js';
+import type { HistoryEntry, ItemRecord, Manifest, RankResult } from '../../src/core/types.js';
 import { normalize } from '../../src/core/vector.js';
 import { selectBackend } from '../../src/runtime/backend.js';
 import type { ModelBytes, ModelRunner } from '../../src/runtime/model-runner.js';
@@ -10,6 +12,9 @@ import type { OrtModule } from '../../src/runtime/ort.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { EventStore } from '../../src/store/types.js';
 import { Engine } from '../../src/worker/engine.js';
+import type { RunnerFactory } from '../../src/worker/models.js';
+import { CANDIDATE_REUSE_DISTANCE, cosineDistance } from '../../src/worker/retrieval.js';
+import { DType, GraphBuilder } from '../../src/training/onnx/graph.js';
 import type { TabChannel, TabMessage } from '../../src/worker/tab-channel.js';
 import { buildCatalog, createFakeCompanion, type FakeItem } from '../browser/fixtures/fake-companion.js';
 import { buildTinyModelSet, expectedScore } from '../browser/fixtures/tiny-models.js';
@@ -33,7 +38,10 @@ interface Harness {
   catalog: FakeItem[];
   log: { paths: string[] };
   store: EventStore;
-  rankerRuns: () => number;
+  /** Model runs of the ranker so far, as info() reports them (ONNX Runtime or JavaScript). */
+  rankerRuns: () => Promise<number>;
+  /** Runs of the ONNX Runtime ranker so far. */
+  ortRankerRuns: () => number;
   setDown: (down: boolean) => void;
 }
 
@@ -44,7 +52,21 @@ afterEach(async () => {
 });
 
 /** Creates an engine on the fake companion and the tiny models, run by onnxruntime-node. */
-async function createHarness(options: { modelFiles?: Map<string, Uint8Array>; store?: EventStore; catalog?: FakeItem[]; timeoutMs?: number; fetchOverride?: typeof fetch; channel?: TabChannel } = {}): Promise<Harness> {
+interface HarnessOptions {
+  modelFiles?: Map<string, Uint8Array>;
+  store?: EventStore;
+  catalog?: FakeItem[];
+  timeoutMs?: number;
+  fetchOverride?: typeof fetch;
+  channel?: TabChannel;
+  coalesce?: boolean;
+  /** Replaces the onnxruntime-node runner factory, such as one that never finishes. */
+  createRunner?: RunnerFactory;
+  /** Resolve createHarness before the models load (default: after). */
+  skipReady?: boolean;
+}
+
+async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   const catalog = options.catalog ?? buildCatalog(30, DIM);
   const modelFiles = options.modelFiles ?? buildTinyModelSet({ dim: DIM, seqLen: SEQ_LEN }).files;
   let down = false;
@@ -72,12 +94,13 @@ async function createHarness(options: { modelFiles?: Map<string, Uint8Array>; st
 
   let ids = 0;
   const engine = await Engine.create(
-    { ...OPTIONS, timeoutMs: options.timeoutMs ?? OPTIONS.timeoutMs },
-    { fetch: (options.fetchOverride as never) ?? companion.fetch, store, createRunner, channel: options.channel, now: () => (clock += 1000), makeId: () => `generated-${++ids}` },
+    { ...OPTIONS, timeoutMs: options.timeoutMs ?? OPTIONS.timeoutMs, coalesce: options.coalesce ?? true },
+    { fetch: (options.fetchOverride as never) ?? companion.fetch, store, createRunner: options.createRunner ?? createRunner, channel: options.channel, now: () => (clock += 1000), makeId: () => `generated-${++ids}` },
   );
   engines.push(engine);
-  await engine.ready;
-  return { engine, catalog, log: companion.log, store, rankerRuns: () => runs, setDown: (value) => (down = value) };
+  if (!options.skipReady) await engine.ready;
+  const rankerRuns = async () => (await engine.info()).ranker.runs;
+  return { engine, catalog, log: companion.log, store, rankerRuns, ortRankerRuns: () => runs, setDown: (value) => (down = value) };
 }
 
 function record(item: FakeItem): ItemRecord {
@@ -211,9 +234,9 @@ describe('Engine with tiny ONNX models', () => {
     const { engine, rankerRuns } = await createHarness();
     await engine.track({ type: 'view', itemId: 'item-10' });
     const given = ['item-20', 'item-11', 'item-25', 'item-12'];
-    const before = rankerRuns();
+    const before = await rankerRuns();
     const result = await engine.rank(given);
-    expect(rankerRuns() - before).toBe(1);
+    expect((await rankerRuns()) - before).toBe(1);
     expect(result.degraded).toBeUndefined();
     expect([...result.items.map((item) => item.id)].sort()).toEqual([...given].sort());
     // item-11 is the strongest co-visitation neighbor of item-10.
@@ -222,9 +245,9 @@ describe('Engine with tiny ONNX models', () => {
 
   it('rank of an empty list skips the model', async () => {
     const { engine, rankerRuns } = await createHarness();
-    const before = rankerRuns();
+    const before = await rankerRuns();
     expect((await engine.rank([])).items).toEqual([]);
-    expect(rankerRuns()).toBe(before);
+    expect(await rankerRuns()).toBe(before);
   });
 
   it('rank puts unknown ids last', async () => {
@@ -281,7 +304,9 @@ describe('Engine with tiny ONNX models', () => {
     expect(profile.events.map((event) => event.itemId)).toEqual(['item-6']);
     const result = await second.engine.recommend({ k: 3 });
     expect(result.items.map((item) => item.id)).not.toContain('item-6');
-    expect(result.items).toEqual(before.items);
+    expect(result.items.map((item) => item.id)).toEqual(before.items.map((item) => item.id));
+    // Either engine may score with ONNX Runtime or the JavaScript ranker: equal up to float32 rounding.
+    result.items.forEach((item, i) => expect(item.score).toBeCloseTo(before.items[i].score, 5));
   });
 
   it('rejects calls after destroy', async () => {
@@ -410,3 +435,162 @@ function dotOf(a: Float32Array, item: FakeItem): number {
   for (let i = 0; i < a.length; i++) sum += a[i] * item.vector[i];
   return sum;
 }
+
+/** Returns the tiny model files with `ranker` in place of the tiny ranker. */
+function withRanker(ranker: Uint8Array): Map<string, Uint8Array> {
+  const { files, manifest } = buildTinyModelSet({ dim: DIM, seqLen: SEQ_LEN });
+  const sha256 = createHash('sha256').update(ranker).digest('hex');
+  const changed = { ...manifest, models: { ...manifest.models, ranker: { file: 'ranker.onnx', sha256, bytes: ranker.length } } };
+  files.set('ranker.onnx', ranker);
+  files.set('manifest.json', new TextEncoder().encode(JSON.stringify(changed)));
+  return files;
+}
+
+/** The tiny linear ranker followed by Abs, an op the JavaScript ranker does not compile. */
+function absRanker(): Uint8Array {
+  const g = new GraphBuilder('abs_ranker');
+  const features = g.input(RANKER_IO.input, DType.float, ['batch', FEATURE_COUNT]);
+  const w = g.float('w', Float32Array.from({ length: FEATURE_COUNT }, (_, i) => (i % 3) - 1), [FEATURE_COUNT, 1]);
+  g.output(g.reshape(g.op('Abs', [g.matMul(features, w)]), [-1]), RANKER_IO.output, DType.float, ['batch']);
+  return g.toBytes();
+}
+
+describe('Engine before ONNX Runtime is ready', () => {
+  it('ranks with the JavaScript ranker', async () => {
+    let failLoading!: (error: Error) => void;
+    const loading = new Promise<never>((_, reject) => (failLoading = reject));
+    // info() waits for loading for half the budget, 100 ms here.
+    const waiting = await createHarness({ createRunner: () => loading, skipReady: true, timeoutMs: 200 });
+    const loaded = await createHarness();
+    const given = ['item-20', 'item-11', 'item-25', 'item-12', 'item-2'];
+
+    const early = await waiting.engine.rank(given);
+    const info = await waiting.engine.info();
+    expect(early.degraded).toBeUndefined();
+    expect(info.backend).toBeNull();
+    expect(info.ranker.runtime).toBe('js');
+    expect(info.loadTimes.jsRanker).toBeGreaterThanOrEqual(0);
+    expect(info.loadTimes.ort).toBeUndefined();
+
+    const reference = await loaded.engine.rank(given);
+    expect(early.items.map((item) => item.id)).toEqual(reference.items.map((item) => item.id));
+    early.items.forEach((item, i) => expect(item.score).toBeCloseTo(reference.items[i].score, 5));
+
+    // ONNX Runtime failing later leaves the JavaScript ranker in place.
+    failLoading(new Error('the wasm file failed to compile'));
+    await waiting.engine.ready;
+    const after = await waiting.engine.rank(given);
+    expect(after.degraded).toBeUndefined();
+    expect(after.items).toEqual(early.items);
+    const failed = await waiting.engine.info();
+    expect(failed.ranker.runtime).toBe('js');
+    expect(failed.degraded.map((issue) => issue.code)).toContain('AISLE_MODEL_LOAD_FAILED');
+  });
+
+  it('waits for ONNX Runtime when the ranker is outside the JS subset', async () => {
+    const { engine } = await createHarness({ modelFiles: withRanker(absRanker()) });
+    const result = await engine.rank(['item-1', 'item-2', 'item-3']);
+    expect(result.degraded).toBeUndefined();
+    const info = await engine.info();
+    expect(info.ranker.runtime).toBe('ort');
+    expect(info.loadTimes.jsRanker).toBeUndefined();
+    expect(info.ranker.timings).toEqual({});
+  });
+
+  it('times both rankers once ONNX Runtime is ready', async () => {
+    const { engine } = await createHarness();
+    const info = await engine.info();
+    expect(info.ranker.timings.js).toBeGreaterThanOrEqual(0);
+    expect(info.ranker.timings.ort).toBeGreaterThanOrEqual(0);
+    expect(info.ranker.difference).toBeLessThanOrEqual(1e-5);
+    const faster = info.ranker.timings.js! <= info.ranker.timings.ort! ? 'js' : 'ort';
+    expect(info.ranker.runtime).toBe(faster);
+    expect(info.loadTimes.ort).toBeGreaterThanOrEqual(info.loadTimes.jsRanker!);
+  });
+
+  it('keeps ONNX Runtime when the rankers disagree', async () => {
+    const reference = await createHarness();
+    const createRunner: RunnerFactory = async (bytes, manifest) => {
+      const loadOrt = async () => ({ ort: ortNode as unknown as OrtModule, providers: { wasm: ['cpu'] } });
+      const { runner, selection } = await selectBackend({ request: 'wasm', loadOrt, bytes, manifest });
+      // A runner whose scores are all 0.5 higher, as if its kernels computed something else.
+      const shifted: ModelRunner = {
+        backend: 'wasm',
+        runTower: (input, seqLen, dim) => runner.runTower(input, seqLen, dim),
+        runRanker: async (features, rows, count) => (await runner.runRanker(features, rows, count)).map((score) => score + 0.5),
+        dispose: () => runner.dispose(),
+      };
+      return { runner: shifted, selection };
+    };
+    const { engine } = await createHarness({ createRunner });
+    const info = await engine.info();
+    expect(info.ranker.runtime).toBe('ort');
+    expect(info.ranker.difference).toBeGreaterThan(0.1);
+    const given = ['item-4', 'item-9', 'item-1'];
+    const [shiftedResult, referenceResult] = [await engine.rank(given), await reference.engine.rank(given)];
+    shiftedResult.items.forEach((item, i) => expect(item.score).toBeCloseTo(referenceResult.items[i].score + 0.5, 5));
+  });
+});
+
+describe('Engine coalescing', () => {
+  const lists = Array.from({ length: 10 }, (_, i) => Array.from({ length: 6 }, (_, j) => `item-${(i * 3 + j * 5) % 30}`));
+
+  it('joins concurrent rank calls into one run', async () => {
+    const { engine, rankerRuns } = await createHarness();
+    await engine.track({ type: 'view', itemId: 'item-10' });
+    const sequential: RankResult[] = [];
+    for (const list of lists) sequential.push(await engine.rank(list));
+
+    const before = await rankerRuns();
+    const together = await Promise.all(lists.map((list) => engine.rank(list)));
+    expect((await rankerRuns()) - before).toBe(1);
+    expect((await engine.info()).ranker.requests).toBe(20);
+    together.forEach((result, i) => {
+      expect(result.items).toEqual(sequential[i].items);
+      expect(result.degraded).toBeUndefined();
+    });
+  });
+
+  it('runs each call alone when coalesce is off', async () => {
+    const { engine, rankerRuns } = await createHarness({ coalesce: false });
+    const before = await rankerRuns();
+    await Promise.all(lists.map((list) => engine.rank(list)));
+    expect((await rankerRuns()) - before).toBe(10);
+  });
+});
+
+describe('Engine candidate cache', () => {
+  /** The fake catalog with item-28 a near copy of item-3 (cosine above 0.999). */
+  function catalogWithTwin(): FakeItem[] {
+    const catalog = buildCatalog(30, DIM);
+    const twin = catalog[3].vector.map((value, i) => value + (i === 0 ? 0.02 : 0));
+    catalog[28] = { ...catalog[28], vector: normalize(Float32Array.from(twin)) };
+    return catalog;
+  }
+
+  it('reuses candidates within the reuse distance', async () => {
+    const { engine, log } = await createHarness({ catalog: catalogWithTwin() });
+    const requests = () => log.paths.filter((path) => path === '/v1/candidates').length;
+    await engine.track({ type: 'view', itemId: 'item-3' });
+    const first = await engine.profile();
+    await engine.recommend({ k: 3 });
+    expect(requests()).toBe(1);
+
+    await engine.track({ type: 'view', itemId: 'item-28' });
+    const moved = await engine.profile();
+    expect(moved.vectorVersion).toBe(first.vectorVersion + 1);
+    const distance = cosineDistance(Float32Array.from(moved.userVector!), Float32Array.from(first.userVector!));
+    expect(distance).toBeGreaterThan(0);
+    expect(distance).toBeLessThanOrEqual(CANDIDATE_REUSE_DISTANCE);
+    const reused = await engine.recommend({ k: 3 });
+    expect(requests()).toBe(1);
+    expect(reused.degraded).toBeUndefined();
+
+    // A move past the distance, measured from the vector the candidates were made for, refetches.
+    await engine.track({ type: 'view', itemId: 'item-9' });
+    const far = await engine.profile();
+    expect(cosineDistance(Float32Array.from(far.userVector!), Float32Array.from(first.userVector!))).toBeGreaterThan(CANDIDATE_REUSE_DISTANCE);
+    await engine.recommend({ k: 3 });
+    expect(requests()).toBe(2);
+  });
+});
