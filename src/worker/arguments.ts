@@ -6,8 +6,10 @@ import type { ItemFilter } from '../client/protocol.js';
 
 /** Largest k of recommend() and search(). */
 export const MAX_K = 100;
-/** Most item ids that rank() and the exclude option accept. */
+/** Maximum number of ids in the exclude option of recommend(). */
 export const MAX_ITEMS = 500;
+/** Maximum number of ids rank() reorders in one call, as many as the companion's largest k. */
+export const MAX_RANK_ITEMS = 1000;
 
 /** Returns k when it is an integer from 1 to MAX_K. */
 export function checkK(call: string, k: unknown): number {
@@ -17,10 +19,10 @@ export function checkK(call: string, k: unknown): number {
   return k;
 }
 
-/** Returns `ids` when it is an array of at most MAX_ITEMS valid item ids. */
-export function checkItemIds(call: string, name: string, ids: unknown): string[] {
-  if (!Array.isArray(ids) || ids.length > MAX_ITEMS) {
-    throw new AisleError('AISLE_INVALID_ARGUMENT', `${call}(): ${name} must be an array of at most ${MAX_ITEMS} item ids; got ${describe(ids)}.`);
+/** Returns `ids` when it is an array of at most `max` valid item ids. */
+export function checkItemIds(call: string, name: string, ids: unknown, max = MAX_ITEMS): string[] {
+  if (!Array.isArray(ids) || ids.length > max) {
+    throw new AisleError('AISLE_INVALID_ARGUMENT', `${call}(): ${name} must be an array of at most ${max} item ids; got ${describe(ids)}.`);
   }
   for (const id of ids) {
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {

@@ -15,7 +15,7 @@ import { buildTowerInput } from '../core/sequence.js';
 import type { AisleEvent, AisleEventInput, Candidate, Degraded, ItemRecord, RankResult, SequenceEventType } from '../core/types.js';
 import type { FetchLike } from '../runtime/fetch.js';
 import type { EventStore } from '../store/types.js';
-import { checkFilter, checkItemIds, checkK, checkQuery, matchesFilter } from './arguments.js';
+import { checkFilter, checkItemIds, checkK, checkQuery, matchesFilter, MAX_RANK_ITEMS } from './arguments.js';
 import { CompanionClient } from './companion.js';
 import { ItemCatalog } from './item-catalog.js';
 import { ModelSet } from './model-set.js';
@@ -87,6 +87,8 @@ export class Engine {
   async track(input: AisleEventInput): Promise<TrackResult> {
     this.checkAlive();
     const event = validateEvent(input, this.now(), this.makeId);
+    // The user tower runs on ONNX Runtime, so its loading cannot wait any longer.
+    this.models.startOrt();
     return this.serialize(async () => {
       let degraded: Degraded | undefined;
       let stored = true;
@@ -136,7 +138,7 @@ export class Engine {
   async rank(items: string[], context?: RequestContext): Promise<RankResult> {
     this.checkAlive();
     const started = this.now();
-    const ids = checkItemIds('rank', 'items', items);
+    const ids = checkItemIds('rank', 'items', items, MAX_RANK_ITEMS);
     const filter = checkFilter('rank', context?.filter);
     if (ids.length === 0) return { items: [], tookMs: 0 };
     await this.settled();
@@ -212,6 +214,7 @@ export class Engine {
     this.checkAlive();
     // Loading usually settles within a second. Waiting for it, at most half the call budget,
     // reports the backend in use rather than a state in between.
+    this.models.startOrt();
     await this.modelsOrBudget(this.ready);
     return this.currentInfo();
   }
@@ -354,6 +357,8 @@ export class Engine {
   }
 
   private result(items: RankResult['items'], started: number, degraded: Degraded | undefined): RankResult {
+    // The page has a result, so ONNX Runtime can take the CPU now.
+    this.models.startOrt();
     const result: RankResult = { items, tookMs: this.now() - started };
     if (degraded) result.degraded = degraded;
     return result;

@@ -46,6 +46,13 @@ export const RANKER_AGREEMENT_TOLERANCE = 1e-4;
 
 const TIMING_REPEATS = 5;
 
+/**
+ * Longest time ONNX Runtime waits to start once the JavaScript ranker is ready, unless the engine
+ * starts it earlier with startOrt(). Compiling ORT's wasm keeps both cores of a 2-core machine
+ * busy for about a second, which would slow the page's first result down.
+ */
+export const ORT_START_DELAY_MS = 1000;
+
 /** Inputs of the ModelSet constructor. */
 export interface ModelSetOptions {
   manifestUrl: string;
@@ -79,6 +86,8 @@ export class ModelSet {
 
   private jsRanker?: JsRanker;
   private useJs = true;
+  private releaseOrt!: () => void;
+  private readonly ortReleased = new Promise<void>((resolve) => (this.releaseOrt = resolve));
   private disposed = false;
   private readonly scheduler?: TaskScheduler;
   private readonly batcher: RankerBatcher;
@@ -95,6 +104,14 @@ export class ModelSet {
   ranker(): Pick<ModelRunner, 'runRanker'> | undefined {
     if (!this.runner && !this.jsRanker) return undefined;
     return { runRanker: (features, rows, featureCount) => this.batcher.rank(features, rows, featureCount) };
+  }
+
+  /**
+   * Lets ONNX Runtime start loading now rather than after ORT_START_DELAY_MS: the engine calls it
+   * once the page has its first result, or when a call needs the user tower.
+   */
+  startOrt(): void {
+    this.releaseOrt();
   }
 
   /** Returns which code scores candidates now, or null when none can. */
@@ -125,8 +142,8 @@ export class ModelSet {
       this.jsRanker = compileRanker(bytes.ranker);
       if (this.jsRanker) this.loadTimes.jsRanker = now() - start;
       markRankerReady();
-      // One task later, so calls that waited for the ranker run before the ORT compile starts.
-      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      // Without a JavaScript ranker every call waits for ORT, so it starts at once.
+      if (this.jsRanker) await this.ortStart();
       const { runner, selection } = await this.options.createRunner(bytes, manifest);
       if (this.disposed) {
         await runner.dispose();
@@ -142,6 +159,14 @@ export class ModelSet {
     } finally {
       markRankerReady();
     }
+  }
+
+  /** Resolves when startOrt() was called or ORT_START_DELAY_MS passed. */
+  private async ortStart(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const delay = new Promise<void>((resolve) => (timer = setTimeout(resolve, ORT_START_DELAY_MS)));
+    await Promise.race([this.ortReleased, delay]);
+    clearTimeout(timer);
   }
 
   private runRanker(features: Float32Array, rows: number, featureCount: number): Promise<Float32Array> {

@@ -22,6 +22,13 @@ interface PendingRequest {
   reject(error: unknown): void;
 }
 
+/**
+ * Extra task hops a batch may wait while requests keep arriving. The page's messages reach the
+ * worker one by one from another thread, so a burst can still be arriving when the first hop
+ * ends; a batch that grew during a hop waits one more, up to this many times.
+ */
+export const MAX_EXTRA_HOPS = 3;
+
 /** Counters of a batcher: scoring requests and the model runs that served them. */
 export interface BatcherStats {
   requests: number;
@@ -32,6 +39,9 @@ export interface BatcherStats {
 export class RankerBatcher {
   private queue: PendingRequest[] = [];
   private scheduled = false;
+  /** Queue length when the pending hop was posted, and hops the batch waited beyond the first. */
+  private lengthAtPost = 0;
+  private extraHops = 0;
   private readonly stats: BatcherStats = { requests: 0, runs: 0 };
 
   constructor(
@@ -50,7 +60,21 @@ export class RankerBatcher {
       this.queue.push({ features, rows, featureCount, resolve, reject });
       if (this.scheduled) return;
       this.scheduled = true;
-      this.scheduler!.post(() => void this.flush());
+      this.extraHops = 0;
+      this.post();
+    });
+  }
+
+  private post(): void {
+    this.lengthAtPost = this.queue.length;
+    this.scheduler!.post(() => {
+      // A lone request never waits more than one hop; a batch that grew meanwhile waits for more.
+      if (this.queue.length > this.lengthAtPost && this.extraHops < MAX_EXTRA_HOPS) {
+        this.extraHops++;
+        this.post();
+        return;
+      }
+      void this.flush();
     });
   }
 

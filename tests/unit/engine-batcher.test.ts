@@ -1,17 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { createTaskScheduler, RankerBatcher, type TaskScheduler } from '../../src/worker/ranker-batcher.js';
+import { createTaskScheduler, MAX_EXTRA_HOPS, RankerBatcher, type TaskScheduler } from '../../src/worker/ranker-batcher.js';
 
-/** A scheduler that holds callbacks until the test flushes them. */
-function manualScheduler(): TaskScheduler & { flush(): void } {
+/** Returns a scheduler that keeps callbacks until the test runs them, one hop at a time or all. */
+function manualScheduler(): TaskScheduler & { step(): void; flush(): void } {
   const callbacks: Array<() => void> = [];
+  const step = () => callbacks.shift()?.();
   return {
     post: (callback) => callbacks.push(callback),
     close: () => undefined,
-    flush: () => callbacks.splice(0).forEach((callback) => callback()),
+    step,
+    flush: () => {
+      while (callbacks.length > 0) step();
+    },
   };
 }
 
-/** A ranker that scores each row with the sum of its features and records the batch sizes. */
+/** Returns a ranker that scores each row with the sum of its features and records the batch sizes. */
 function summingRanker() {
   const batches: number[] = [];
   const run = async (features: Float32Array, rows: number, featureCount: number): Promise<Float32Array> => {
@@ -38,6 +42,32 @@ describe('RankerBatcher', () => {
     expect(Array.from(await third)).toEqual([3003, 3012, 3021]);
     expect(ranker.batches).toEqual([6]);
     expect(batcher.counters()).toEqual({ requests: 3, runs: 1 });
+  });
+
+  it('flushes a lone request after one hop', async () => {
+    const scheduler = manualScheduler();
+    const ranker = summingRanker();
+    const batcher = new RankerBatcher(ranker.run, scheduler);
+    const lone = batcher.rank(matrix(1, 2, 0), 1, 2);
+    scheduler.step();
+    expect(Array.from(await lone)).toEqual([1]);
+    expect(ranker.batches).toEqual([1]);
+  });
+
+  it('waits while a batch keeps growing', async () => {
+    const scheduler = manualScheduler();
+    const ranker = summingRanker();
+    const batcher = new RankerBatcher(ranker.run, scheduler);
+    const pending = [batcher.rank(matrix(1, 2, 0), 1, 2), batcher.rank(matrix(1, 2, 0), 1, 2)];
+    // The batch grew during each hop, so each hop posts another, up to MAX_EXTRA_HOPS.
+    for (let hop = 0; hop < MAX_EXTRA_HOPS; hop++) {
+      scheduler.step();
+      expect(ranker.batches).toEqual([]);
+      pending.push(batcher.rank(matrix(1, 2, 0), 1, 2));
+    }
+    scheduler.step();
+    await Promise.all(pending);
+    expect(ranker.batches).toEqual([2 + MAX_EXTRA_HOPS]);
   });
 
   it('runs each width on its own', async () => {

@@ -14,7 +14,7 @@ const DEMO_MODELS = join(import.meta.dirname, '../../demo/public/models');
 /** Largest accepted |js - onnxruntime| per score, relative to max(1, |score|): float32 rounding. */
 const TOLERANCE = 1e-5;
 
-/** A feature matrix like the core builds: values in [-1, 1], about a third of them 0. */
+/** Returns a feature matrix like the core builds: values in [-1, 1], about a third of them 0. */
 function featureMatrix(rows: number, seed: number): Float32Array {
   const random = createRandom(seed);
   return Float32Array.from({ length: rows * FEATURE_COUNT }, () => (random.next() < 0.3 ? 0 : random.next() * 2 - 1));

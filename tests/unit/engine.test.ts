@@ -98,7 +98,8 @@ async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
     { fetch: (options.fetchOverride as never) ?? companion.fetch, store, createRunner: options.createRunner ?? createRunner, channel: options.channel, now: () => (clock += 1000), makeId: () => `generated-${++ids}` },
   );
   engines.push(engine);
-  if (!options.skipReady) await engine.ready;
+  // info() lets ONNX Runtime start without waiting for a first result.
+  if (!options.skipReady) await engine.info().then(() => engine.ready);
   const rankerRuns = async () => (await engine.info()).ranker.runs;
   return { engine, catalog, log: companion.log, store, rankerRuns, ortRankerRuns: () => runs, setDown: (value) => (down = value) };
 }
@@ -241,6 +242,15 @@ describe('Engine with tiny ONNX models', () => {
     expect([...result.items.map((item) => item.id)].sort()).toEqual([...given].sort());
     // item-11 is the strongest co-visitation neighbor of item-10.
     expect(result.items[0].id).toBe('item-11');
+  });
+
+  it('rank takes up to 1000 ids', async () => {
+    const { engine } = await createHarness();
+    const ids = Array.from({ length: 1000 }, (_, i) => `item-${i}`);
+    const result = await engine.rank(ids);
+    expect(result.items).toHaveLength(1000);
+    expect(result.items.slice(0, 30).every((item) => Number.isFinite(item.score))).toBe(true);
+    await expect(engine.rank([...ids, 'item-1000'])).rejects.toMatchObject({ code: 'AISLE_INVALID_ARGUMENT', message: expect.stringContaining('at most 1000 item ids') });
   });
 
   it('rank of an empty list skips the model', async () => {
