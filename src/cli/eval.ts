@@ -6,7 +6,10 @@
 import { resolve } from 'node:path';
 import { SAMPLED_NEGATIVES } from '../training/evaluate.js';
 import { PROTOCOL } from '../training/train.js';
-import { evaluateDataset, findDatasets } from '../training/eval-run.js';
+import { ensureModels, evaluateDataset, findDatasets } from '../training/eval-run.js';
+import { writeSearchReport } from '../training/report/search-report.js';
+import type { SearchRow } from '../training/search/evaluate-search.js';
+import { evaluateSearchTask } from '../training/search/run.js';
 import { writeReport, type DatasetReport } from '../training/report/report.js';
 import { isUsageError, parseCommandLine, parseIntegerOption, usageError, type CommandOptions } from './args.js';
 
@@ -14,9 +17,12 @@ import { isUsageError, parseCommandLine, parseIntegerOption, usageError, type Co
 const DEFAULT_DATA_ROOT = '../shared/data';
 /** Where models trained by `aisle eval` are kept. */
 const DEFAULT_MODELS_ROOT = '.cache/models';
+/** Queries per query set of `--task search` when --queries is not given. */
+const DEFAULT_SEARCH_QUERIES = 1000;
 
 const HELP = `Usage: aisle eval --data PATH|demo [options]
        aisle eval --all [--data-root DIR] [options]
+       aisle eval --task search --data PATH [options]
 
 Evaluates the served pipeline and the baselines on the test targets of a dataset (leave-one-out:
 the last item of each user is the test target; full ranking over all items, history excluded):
@@ -25,8 +31,14 @@ pipeline as served. Also reports HR@10 / NDCG@10 against ${SAMPLED_NEGATIVES} sa
 figure and NDCG@k for k = 1…50. Without --models, the models are trained first (or reused from
 an earlier run) in ${DEFAULT_MODELS_ROOT}/<dataset>. Progress goes to stderr.
 
+With --task search, evaluates search instead: queries built from the text of items the query
+encoder never trained on (clean, with one typo, and with a word replaced by a close term), each
+asking for one item, answered by bm25, vector, rrf, weighted and rrf+personal (Recall@10, NDCG@10).
+
 Options:
   --data PATH|demo     dataset directory, or 'demo'
+  --task NAME          'recommend' (default) or 'search'
+  --queries N          queries per query set for --task search (default ${DEFAULT_SEARCH_QUERIES})
   --all                every dataset directory of a known format under --data-root
   --data-root DIR      folder of the datasets for --all (default $AISLE_DATA_DIR or ${DEFAULT_DATA_ROOT})
   --models DIR         evaluate this models directory written by \`aisle train\` (not with --all)
@@ -42,6 +54,8 @@ Options:
 
 const OPTIONS = {
   data: { type: 'string', allowed: "a dataset directory or 'demo'" },
+  task: { type: 'string', allowed: "'recommend' or 'search'" },
+  queries: { type: 'string', allowed: 'an integer in [1, 100000]' },
   all: { type: 'boolean' },
   'data-root': { type: 'string', allowed: 'a directory path' },
   models: { type: 'string', allowed: 'a models directory' },
@@ -57,6 +71,8 @@ const OPTIONS = {
 
 /** Options of `aisle eval` after parsing. */
 export interface EvalArgs {
+  task: 'recommend' | 'search';
+  queries: number;
   /** Datasets to evaluate: one path, or the root to search with --all. */
   target: { data: string } | { dataRoot: string };
   models?: string;
@@ -78,7 +94,12 @@ export function parseEvalArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
   if (values.all && values.models) throw usageError('eval', '--models names one models directory and cannot be used with --all; use --models-root.');
   if (!values.all && values['data-root']) throw usageError('eval', '--data-root is only read with --all.');
   if (values.models && values.retrain) throw usageError('eval', '--retrain trains into --models-root and cannot be used with --models.');
+  const task = values.task ?? 'recommend';
+  if (task !== 'recommend' && task !== 'search') throw usageError('eval', `--task must be 'recommend' or 'search', got ${JSON.stringify(task)}.`);
+  if (task === 'search' && values.all) throw usageError('eval', '--task search runs on one dataset with item text; give --data instead of --all.');
   return {
+    task,
+    queries: parseIntegerOption('eval', 'queries', values.queries, 1, 100_000) ?? DEFAULT_SEARCH_QUERIES,
     target: values.all ? { dataRoot: values['data-root'] ?? env.AISLE_DATA_DIR ?? DEFAULT_DATA_ROOT } : { data: values.data as string },
     models: values.models,
     modelsRoot: values['models-root'] ?? DEFAULT_MODELS_ROOT,
@@ -107,6 +128,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (args.task === 'search') return runSearch(args, log);
   const paths = 'data' in args.target ? [args.target.data] : await findDatasets(args.target.dataRoot);
   if ('dataRoot' in args.target) log(`eval: ${paths.length} datasets under ${resolve(args.target.dataRoot)}: ${paths.join(', ')}`);
   const reports: DatasetReport[] = [];
@@ -124,6 +146,30 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(output)}\n`);
   }
   return 0;
+}
+
+/** Runs `aisle eval --task search`, training the models first when needed. */
+async function runSearch(args: EvalArgs, log: (line: string) => void): Promise<number> {
+  const data = (args.target as { data: string }).data;
+  const command = ['aisle eval --task search', ...commandFor(args, data), ...(args.queries === DEFAULT_SEARCH_QUERIES ? [] : ['--queries', String(args.queries)])].join(' ');
+  const models = args.models ?? (await ensureModels({ ...args, data, command, log }));
+  const report = await evaluateSearchTask({ data, models, maxUsers: args.maxUsers, seed: args.seed, queries: args.queries, command, log });
+  log(`\n${formatSearchTable(report.rows)}\n`);
+  if (args.report) {
+    const files = await writeSearchReport(args.report, report);
+    log(`eval: search report written to ${files.markdown} and ${files.chart}`);
+  }
+  if (args.json) {
+    const rows = report.rows.map((row) => ({ method: row.method, queries: row.queries, 'Recall@10': row['Recall@10'], 'NDCG@10': row['NDCG@10'], count: row.count, msPerQuery: row.msPerQuery }));
+    process.stdout.write(`${JSON.stringify({ dataset: report.dataset, rows, weights: report.weights })}\n`);
+  }
+  return 0;
+}
+
+/** The search rows as an aligned text table. */
+function formatSearchTable(rows: readonly SearchRow[]): string {
+  const lines = rows.map((row) => `${row.queries.padEnd(6)} ${row.method.padEnd(13)} ${row['Recall@10'].toFixed(4).padStart(9)} ${row['NDCG@10'].toFixed(4).padStart(8)} ${row.msPerQuery.toFixed(2).padStart(8)}`);
+  return [`${'set'.padEnd(6)} ${'method'.padEnd(13)} Recall@10  NDCG@10 ms/query`, ...lines].join('\n');
 }
 
 /** The options that reproduce one dataset's rows, for the report. */

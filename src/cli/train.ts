@@ -4,7 +4,7 @@
  */
 import { MIN_SEQUENCE_LENGTH } from '../training/data/split.js';
 import { formatTable } from '../training/evaluate.js';
-import { MIN_ITEMS, MIN_USABLE_USERS, train, type TrainOptions } from '../training/train.js';
+import { MIN_ITEMS, MIN_USABLE_USERS, QUERY_ENCODER_STEPS, train, type TrainOptions } from '../training/train.js';
 import { isUsageError, parseCommandLine, parseIntegerOption, usageError, type CommandOptions } from './args.js';
 
 const HELP = `Usage: aisle train --data PATH|demo --out DIR [options]
@@ -27,6 +27,7 @@ Options:
   --max-users N      train and evaluate on a seeded random subset of N users
   --tower-minutes N  stop tower training before an epoch that would end after N minutes
   --index DESC       FAISS index_factory description (default 'HNSW32,Flat')
+  --query-steps N    training steps of the query encoder for semantic search (default ${QUERY_ENCODER_STEPS}; 0 for none)
   --seed N           seed of weights, batches and subsets (default 42)
   --json             print the evaluation as one JSON object on stdout
   -h, --help         print this help
@@ -41,6 +42,7 @@ const OPTIONS = {
   'max-users': { type: 'string', allowed: 'an integer in [1, 100000000]' },
   'tower-minutes': { type: 'string', allowed: 'an integer in [1, 100000]' },
   index: { type: 'string', allowed: "a FAISS index_factory description such as 'HNSW32,Flat'" },
+  'query-steps': { type: 'string', allowed: 'an integer in [0, 1000000]' },
   seed: { type: 'string', allowed: 'an integer in [0, 2147483647]' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -59,6 +61,7 @@ export function parseTrainArgs(argv: readonly string[]): (TrainOptions & { json:
     maxUsers: integer('max-users', values['max-users'], 1, 100_000_000),
     towerMinutes: integer('tower-minutes', values['tower-minutes'], 1, 100_000),
     seed: integer('seed', values.seed, 0, 2 ** 31 - 1),
+    queryEncoderSteps: integer('query-steps', values['query-steps'], 0, 1_000_000),
   };
   if (!values.data || !values.out) throw usageError('train', '--data and --out are required.');
   return { data: values.data, out: values.out, index: values.index, json: values.json ?? false, ...numbers };

@@ -8,6 +8,8 @@
  * - ranker.onnx        int8 student ranker (input features [N, F]; output scores [N])
  * - ranker_fp32.onnx   float32 student ranker, same contract
  * - ranker_teacher.onnx float32 teacher ranker, same contract; for evaluation only, not served
+ * - query_encoder.onnx query encoder (inputs piece_ids, piece_weights from core/text-pieces.ts;
+ *                      output query_vector, L2-normalized, in the item-vector space)
  * - items.json         CatalogFileEntry[] in FAISS id order
  * - item_vectors.f32   N×D float32 little-endian, row-major, L2-normalized rows
  * - items.faiss        FAISS index over the item vectors with inner-product metric
@@ -21,6 +23,7 @@ export const MODEL_FILES = {
   ranker: 'ranker.onnx',
   rankerFp32: 'ranker_fp32.onnx',
   rankerTeacher: 'ranker_teacher.onnx',
+  queryEncoder: 'query_encoder.onnx',
   items: 'items.json',
   vectors: 'item_vectors.f32',
   index: 'items.faiss',
@@ -30,6 +33,7 @@ export const MODEL_FILES = {
 /** ONNX input and output names of the serving models. */
 export const TOWER_IO = { itemVectors: 'item_vectors', eventTypes: 'event_types', ages: 'ages', mask: 'mask', output: 'user_vector' } as const;
 export const RANKER_IO = { input: 'features', output: 'scores' } as const;
+export const QUERY_ENCODER_IO = { ids: 'piece_ids', weights: 'piece_weights', output: 'query_vector' } as const;
 
 /** One entry of items.json. */
 export interface CatalogFileEntry extends ItemMeta {

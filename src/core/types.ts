@@ -149,6 +149,8 @@ export interface Manifest {
     ranker: ModelFileEntry;
     /** The float32 student, kept for measuring what int8 quantization costs. Not downloaded by the worker. */
     rankerFp32?: ModelFileEntry;
+    /** Text to query vector for semantic search (absent in models trained before it existed). */
+    queryEncoder?: ModelFileEntry;
   };
   /** Files the companion loads: item catalog, vectors and the FAISS index. */
   catalog: {

@@ -33,3 +33,33 @@ export function reciprocalRankFusion(lists: ReadonlyArray<readonly number[]>, k:
     .sort((a, b) => b.score - a.score)
     .slice(0, k);
 }
+
+/** One scored list for `weightedFusion`: hits best first, and the list's weight. */
+export interface WeightedList {
+  hits: ReadonlyArray<{ index: number; score: number }>;
+  weight: number;
+}
+
+/**
+ * Weighted sum of min-max normalized scores: within each list the best score maps to 1 and the
+ * worst to 0 (all 1 when they are equal), an item missing from a list gets 0 from it, and the
+ * fused score is the weighted sum. Unlike reciprocal rank fusion it keeps how far apart the
+ * scores are, so one very strong match can outrank agreement between weak ones.
+ */
+export function weightedFusion(lists: readonly WeightedList[], k: number): FusedHit[] {
+  const scores = new Map<number, number>();
+  for (const { hits, weight } of lists) {
+    if (hits.length === 0) continue;
+    const values = hits.map((hit) => hit.score);
+    const high = Math.max(...values);
+    const low = Math.min(...values);
+    for (const hit of hits) {
+      const normalized = high > low ? (hit.score - low) / (high - low) : 1;
+      scores.set(hit.index, (scores.get(hit.index) ?? 0) + weight * normalized);
+    }
+  }
+  return [...scores.entries()]
+    .map(([index, score]) => ({ index, score }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, k);
+}

@@ -38,10 +38,8 @@ export interface EvalRunOptions {
 /** Evaluates (training first when needed) one dataset and returns its report entry. */
 export async function evaluateDataset(options: EvalRunOptions): Promise<DatasetReport> {
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const dir = options.models ?? join(options.modelsRoot, datasetDirName(options.data));
-  const reuse = options.models !== undefined || (!options.retrain && (await exists(join(dir, MODEL_FILES.manifest))));
+  const { dir, reuse } = await modelsPlan(options);
   if (!reuse) {
-    options.log(options.retrain ? `eval: --retrain given; training into ${dir}` : `eval: no models in ${dir}; training them first`);
     const trained = await train({ data: options.data, out: dir, maxUsers: options.maxUsers, seed: options.seed, towerMinutes: options.towerMinutes, log: options.log });
     options.log(`\n${formatTable(trained.results.rows)}\n`);
     return { results: trained.results, command: options.command, trainSeconds: trained.seconds.total, date };
@@ -58,6 +56,22 @@ export async function evaluateDataset(options: EvalRunOptions): Promise<DatasetR
   } finally {
     await models.dispose();
   }
+}
+
+/** Returns the models directory for `options`, training it first unless it already holds models (and --retrain is off). */
+export async function ensureModels(options: EvalRunOptions): Promise<string> {
+  const { dir, reuse } = await modelsPlan(options);
+  if (reuse) return dir;
+  await train({ data: options.data, out: dir, maxUsers: options.maxUsers, seed: options.seed, towerMinutes: options.towerMinutes, log: options.log });
+  return dir;
+}
+
+/** The models directory of a run and whether it is reused as is; logs why it is trained otherwise. */
+async function modelsPlan(options: EvalRunOptions): Promise<{ dir: string; reuse: boolean }> {
+  const dir = options.models ?? join(options.modelsRoot, datasetDirName(options.data));
+  const reuse = options.models !== undefined || (!options.retrain && (await exists(join(dir, MODEL_FILES.manifest))));
+  if (!reuse) options.log(options.retrain ? `eval: --retrain given; training into ${dir}` : `eval: no models in ${dir}; training them first`);
+  return { dir, reuse };
 }
 
 /** Dataset directories directly under `root` whose files `loadDataset` recognizes, sorted by name. */

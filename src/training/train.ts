@@ -10,7 +10,10 @@ import { writeFile } from 'node:fs/promises';
 import { AisleError } from '../core/errors.js';
 import { FEATURE_COUNT } from '../core/features.js';
 import { MODEL_FILES } from '../core/model-dir.js';
-import type { Manifest } from '../core/types.js';
+import type { Manifest, ModelFileEntry } from '../core/types.js';
+import { exportQueryEncoder } from './models/query-encoder-onnx.js';
+import { queryWordLists, trainQueryEncoder } from './models/query-encoder.js';
+import { searchHeldOutItems } from './search/holdout.js';
 import { RETRIEVAL } from '../core/candidates.js';
 import { buildIndex } from '../server/ann/build-index.js';
 import { buildCovisitation, popularity } from './data/covisit.js';
@@ -52,6 +55,8 @@ export interface TrainOptions {
   maxUsers?: number;
   /** FAISS index_factory description (default 'HNSW32,Flat'). */
   index?: string;
+  /** Training steps of the query encoder (default QUERY_ENCODER_STEPS; 0 trains none). */
+  queryEncoderSteps?: number;
   seed?: number;
   /** Receives progress lines. */
   log?: (line: string) => void;
@@ -85,6 +90,11 @@ export const DEFAULT_INDEX = 'HNSW32,Flat';
 export const MIN_USABLE_USERS = 10;
 /** Minimum number of catalog items that `train` accepts, because ranking one item teaches nothing. */
 export const MIN_ITEMS = 2;
+/** Query encoder training steps when `queryEncoderSteps` is not given. */
+export const QUERY_ENCODER_STEPS = 1500;
+/** The query encoder is trained only when at least this share of items has two or more query words. */
+export const MIN_TEXT_ITEM_SHARE = 0.2;
+
 /** Evaluation protocol, as written to eval.json. */
 export const PROTOCOL = 'leave-one-out, test target, full ranking over all items, history items excluded';
 
@@ -117,6 +127,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const towerBytes = exportUserTower(towers.towers.user, towers.towers.config);
   const userTower = await writeModelFile(options.out, MODEL_FILES.userTower, towerBytes);
   const catalogFiles = await writeCatalogFiles(options.out, catalogEntries(catalog), catalog.vectors);
+  const queryEncoder = await trainQueryEncoderFile(options.out, dataset, catalog, options.queryEncoderSteps ?? QUERY_ENCODER_STEPS, seed, log);
   const { index, description } = await buildIndex(catalog.vectors, dim, options.index ?? DEFAULT_INDEX, 'ip');
   const encoder = await UserEncoder.create(towerBytes, seqLen, dim, dataset.hasTimestamps);
   try {
@@ -132,7 +143,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     const indexFile = await describeFile(options.out, MODEL_FILES.index);
     const fields = { dataset: dataset.name, dim, seqLen, usesAges: dataset.hasTimestamps, items: dataset.items.length, indexType: description };
-    const manifest = await writeManifest(options.out, fields, { userTower, ranker, rankerFp32 }, [...catalogFiles, indexFile]);
+    const manifest = await writeManifest(options.out, fields, { userTower, ranker, rankerFp32, queryEncoder }, [...catalogFiles, indexFile]);
 
     const evaluationStarted = Date.now();
     const rows = await evaluateModels(users, { catalog, encoder, index, student: rankers.fp32, studentInt8: rankers.int8, teacher: rankers.teacher, usesAges: dataset.hasTimestamps }, log);
@@ -170,6 +181,27 @@ function buildTrainingCatalog(dataset: Dataset, users: readonly LeaveOneOutUser[
   const itemCount = dataset.items.length;
   const vectors = allItemVectors(towers.towers.item, towers.towers.content, itemCount);
   return buildCatalog(dataset, vectors, dim, popularity(train, itemCount), buildCovisitation(train, itemCount, { window: 3, backward: 1, topM: 20 }));
+}
+
+/**
+ * Trains the query encoder on the item text (search-held-out items excluded) towards the trained
+ * item vectors and writes it; returns undefined, training nothing, when `steps` is 0 or too few
+ * items have text to search.
+ */
+async function trainQueryEncoderFile(dir: string, dataset: Dataset, catalog: Catalog, steps: number, seed: number, log: (line: string) => void): Promise<ModelFileEntry | undefined> {
+  const withText = queryWordLists(dataset.itemText).filter((words) => words.length >= 2).length;
+  if (steps === 0 || withText < MIN_TEXT_ITEM_SHARE * dataset.items.length) {
+    log(`query encoder: not trained (${steps === 0 ? 'steps 0' : `only ${withText} of ${dataset.items.length} items have two or more words of text`}); search uses BM25 alone`);
+    return undefined;
+  }
+  const weights = trainQueryEncoder({
+    itemVectors: catalog.vectors, dim: catalog.dim, itemText: dataset.itemText, excluded: searchHeldOutItems(dataset.items.map((item) => item.id)),
+    steps, batchSize: 256, negatives: 1024, learningRate: 0.005, temperature: 0.05, typoRate: 0.3, seed, onProgress: log,
+  });
+  const bytes = exportQueryEncoder(weights);
+  weights.pieces.dispose();
+  weights.projection.dispose();
+  return writeModelFile(dir, MODEL_FILES.queryEncoder, bytes);
 }
 
 /** Trains the teacher on validation-target candidate lists, then the student from it; returns ONNX bytes. */

@@ -79,6 +79,13 @@ describe('aisle eval options', () => {
     expect(() => parseEvalArgs(['--data', 'demo', '--data-root', 'x'])).toThrow('--data-root is only read with --all.');
   });
 
+  it('parses --task search and rejects other tasks', () => {
+    expect(parseEvalArgs(['--task', 'search', '--data', 'x'])).toMatchObject({ task: 'search', queries: 1000 });
+    expect(parseEvalArgs(['--task', 'search', '--data', 'x', '--queries', '50'])).toMatchObject({ queries: 50 });
+    expect(() => parseEvalArgs(['--task', 'rank', '--data', 'x'])).toThrow(`--task must be 'recommend' or 'search', got "rank".`);
+    expect(() => parseEvalArgs(['--task', 'search', '--all'])).toThrow('--task search runs on one dataset with item text; give --data instead of --all.');
+  });
+
   it('reads the data root from --data-root, then AISLE_DATA_DIR', () => {
     expect(parseEvalArgs(['--all'], { AISLE_DATA_DIR: '/data' })).toMatchObject({ target: { dataRoot: '/data' }, modelsRoot: '.cache/models', retrain: false });
     expect(parseEvalArgs(['--all', '--data-root', '/other'], { AISLE_DATA_DIR: '/data' })).toMatchObject({ target: { dataRoot: '/other' } });
@@ -106,7 +113,7 @@ describe('aisle eval options', () => {
   it('exits 2 on an unknown option', async () => {
     const { code, stderr } = await capture(() => runEval(['--models', 'm', '--data', 'demo', '--bogus']));
     expect(code).toBe(2);
-    expect(stderr).toMatch(/^aisle eval: Unknown option --bogus; the options are --data, --all, --data-root,/);
+    expect(stderr).toMatch(/^aisle eval: Unknown option --bogus; the options are --data, --task, --queries, --all,/);
     expect(stderr).toContain('Usage: aisle eval');
   });
 });

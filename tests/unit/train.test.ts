@@ -18,7 +18,7 @@ let result: TrainResult;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'aisle-train-'));
-  result = await train({ data: 'demo', out: dir, maxUsers: 250, epochs: 2, seed: 7 });
+  result = await train({ data: 'demo', out: dir, maxUsers: 250, epochs: 2, seed: 7, queryEncoderSteps: 30 });
 }, 120_000);
 
 afterAll(async () => {

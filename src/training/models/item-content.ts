@@ -4,6 +4,7 @@
  * known without retraining. An item keeps at most `tokensPerItem` distinct tokens, each with
  * weight 1/count, so that the content embedding is the mean of its token embeddings.
  */
+import { hashPiece } from '../../core/text-pieces.js';
 import type { Dataset } from '../data/dataset.js';
 
 /** Hashed content tokens of every item, row-major [items, tokensPerItem]. */
@@ -47,12 +48,5 @@ export function buildItemContent(dataset: Dataset, buckets = DEFAULT_BUCKETS, to
   return { buckets, tokensPerItem, tokens, weights };
 }
 
-/** FNV-1a hash of a token into [0, buckets). */
-export function hashToken(token: string, buckets: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < token.length; i++) {
-    hash ^= token.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % buckets;
-}
+/** FNV-1a hash of a token into [0, buckets); the same hash as the query encoder's pieces. */
+export const hashToken = hashPiece;

@@ -46,10 +46,10 @@ export async function writeCatalogFiles(dir: string, entries: readonly CatalogFi
 export async function writeManifest(
   dir: string,
   fields: ManifestFields,
-  models: { userTower: ModelFileEntry; ranker: ModelFileEntry; rankerFp32: ModelFileEntry },
+  models: { userTower: ModelFileEntry; ranker: ModelFileEntry; rankerFp32: ModelFileEntry; queryEncoder?: ModelFileEntry },
   others: readonly ModelFileEntry[],
 ): Promise<Manifest> {
-  const all = [models.userTower, models.ranker, models.rankerFp32, ...others];
+  const all = [models.userTower, models.ranker, models.rankerFp32, ...(models.queryEncoder ? [models.queryEncoder] : []), ...others];
   const version = sha256(new TextEncoder().encode(all.map((entry) => `${entry.file}:${entry.sha256}`).join('\n'))).slice(0, 16);
   const manifest: Manifest = {
     format: 1,

@@ -1,0 +1,66 @@
+/**
+ * The search evaluation's query sets. Each query asks for one item the query encoder never
+ * trained on (holdout.ts): the test item of a user, so the personal rerank can use that user's
+ * history. Three variants of the same queries:
+ * - clean: two to four distinct words of the item's text, in text order;
+ * - typo: the clean query with one character edit in one word of four or more letters;
+ * - close: the clean query with one word replaced by its close term (close-terms.ts).
+ */
+import { createRandom } from '../../core/random.js';
+import type { LeaveOneOutUser } from '../data/dataset.js';
+import { addTypo } from '../models/query-encoder.js';
+import { CloseTerms } from './close-terms.js';
+
+/** One query: its text, the item it asks for, and the user whose history the personal rerank reads. */
+export interface SearchQuery {
+  text: string;
+  target: number;
+  /** Position of the user in the users list. */
+  user: number;
+}
+
+/** The three query sets, aligned: entry i of each asks for the same item for the same user. */
+export interface SearchQuerySets {
+  clean: SearchQuery[];
+  typo: SearchQuery[];
+  close: SearchQuery[];
+}
+
+/** Names of the query sets, in report order. */
+export const QUERY_SETS = ['clean', 'typo', 'close'] as const;
+export type QuerySetName = (typeof QUERY_SETS)[number];
+
+/**
+ * Builds up to `count` queries for users whose test item is held out and has at least two query
+ * words (`wordLists` from queryWordLists). Queries whose words have no typo position or no close
+ * term are skipped, so the three sets stay aligned.
+ */
+export function buildSearchQueries(users: readonly LeaveOneOutUser[], wordLists: readonly string[][], heldOut: ReadonlySet<number>, count: number, seed: number): SearchQuerySets {
+  const random = createRandom(seed);
+  const closeTerms = new CloseTerms(wordLists);
+  const sets: SearchQuerySets = { clean: [], typo: [], close: [] };
+  const order = random.shuffle(users.map((_, i) => i));
+  for (const user of order) {
+    if (sets.clean.length >= count) break;
+    const target = users[user].test;
+    const words = wordLists[target];
+    if (!heldOut.has(target) || words.length < 2) continue;
+
+    const size = Math.min(words.length, 2 + random.int(3));
+    const chosen = random.shuffle(words.map((_, i) => i)).slice(0, size).sort((a, b) => a - b).map((i) => words[i]);
+    const long = chosen.map((word, i) => (Array.from(word).length >= 4 ? i : -1)).filter((i) => i >= 0);
+    if (long.length === 0) continue;
+    const typoAt = long[random.int(long.length)];
+    const own = new Set(words);
+    const replaceable = chosen.map((word, i) => (closeTerms.closest(word, own) ? i : -1)).filter((i) => i >= 0);
+    if (replaceable.length === 0) continue;
+    const closeAt = replaceable[random.int(replaceable.length)];
+
+    const typo = chosen.map((word, i) => (i === typoAt ? addTypo(word, random) : word));
+    const close = chosen.map((word, i) => (i === closeAt ? (closeTerms.closest(word, own) as string) : word));
+    sets.clean.push({ text: chosen.join(' '), target, user });
+    sets.typo.push({ text: typo.join(' '), target, user });
+    sets.close.push({ text: close.join(' '), target, user });
+  }
+  return sets;
+}
