@@ -17,7 +17,7 @@ import { encodeVector } from '../../src/core/vector.js';
 import { FaissIndex } from '../../src/server/ann/faiss.js';
 import { clusterCenters, sampleClustered } from '../../src/server/ann/synthetic.js';
 import { companionStats, createServer, type ServerOptions } from '../../src/server/app.js';
-import { encodeVectorBase64, POPULAR_LIST_SIZE } from '../../src/server/catalog.js';
+import { Catalog, encodeVectorBase64, POPULAR_LIST_SIZE } from '../../src/server/catalog.js';
 import { ItemJsonCache } from '../../src/server/item-json.js';
 import { retrieveCandidates } from '../../src/server/retrieval.js';
 import { loadServerState, type ServerState } from '../../src/server/state.js';
@@ -201,6 +201,15 @@ describe('ItemJsonCache', () => {
 
   it('rejects a negative size', () => {
     expect(() => new ItemJsonCache(state.catalog, -1)).toThrow(/maxEntries must be an integer ≥ 0/);
+  });
+
+  it('replaces a stored vector key', () => {
+    const entry = { id: 'odd', vector: 'stale text', stats: { popularity: 1, trending: 0 } } as CatalogFileEntry;
+    const catalog = new Catalog([entry], vectors.slice(0, DIM), DIM);
+    const item = JSON.parse(new ItemJsonCache(catalog).json(0)) as { vector: string };
+
+    expect(item).toEqual(JSON.parse(JSON.stringify(catalog.toWire(0))));
+    expect(item.vector).toBe(encodeVector(vectors.subarray(0, DIM)));
   });
 });
 
