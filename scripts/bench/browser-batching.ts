@@ -1,0 +1,80 @@
+/**
+ * Coalescing of concurrent rank() calls: rounds of CONCURRENT_CALLS calls sent in one go, each
+ * over RANKED_ITEMS candidates, with `coalesce` on and off (two engines, one after the other).
+ * Throughput is calls per second over all rounds; the engine's counters give the model runs.
+ */
+import type { BrowserBenchEnv, Log } from './browser-environment.js';
+import { newBenchContext, openEngine, trackViews, waitForOrt } from './browser-environment.js';
+import { shuffledIds } from './browser-latency.js';
+
+/** rank() calls sent together in one round. */
+export const CONCURRENT_CALLS = 10;
+/** Candidates per rank() call. */
+export const RANKED_ITEMS = 200;
+
+/** Throughput and model runs with coalescing on or off. */
+export interface BatchingRun {
+  coalesce: boolean;
+  callsPerSecond: number;
+  /** Median milliseconds until every call of a round returned. */
+  roundMs: number;
+  requests: number;
+  runs: number;
+  runtime: string | null;
+  /** Whether every call got the same ids and scores as the same call made alone. */
+  sameAsSequential: boolean;
+}
+
+/** Runs `rounds` rounds with coalescing on, then off. */
+export async function measureBatching(env: BrowserBenchEnv, rounds: number, log: Log): Promise<BatchingRun[]> {
+  const results: BatchingRun[] = [];
+  for (const coalesce of [true, false]) {
+    const context = await newBenchContext(env.browser);
+    try {
+      const page = await openEngine(context, env, { dbName: `aisle-bench-batching-${coalesce}`, coalesce });
+      await page.evaluate(() => window.aisle.forget());
+      const ids = shuffledIds(env);
+      await trackViews(page, ids.slice(0, 10));
+      await waitForOrt(page);
+      const lists = Array.from({ length: CONCURRENT_CALLS }, (_, i) => ids.slice(10 + i * 20, 10 + i * 20 + RANKED_ITEMS));
+
+      const outcome = await page.evaluate(
+        async ({ lists, rounds }) => {
+          const sequential: Array<{ items: unknown[] }> = [];
+          for (const list of lists) sequential.push(await window.aisle.rank(list));
+          const before = (await window.aisle.info()).ranker;
+          const roundTimes: number[] = [];
+          let same = true;
+          const start = performance.now();
+          for (let round = 0; round < rounds; round++) {
+            const roundStart = performance.now();
+            const results = await Promise.all(lists.map((list) => window.aisle.rank(list)));
+            roundTimes.push(performance.now() - roundStart);
+            results.forEach((result, i) => (same &&= JSON.stringify(result.items) === JSON.stringify(sequential[i].items)));
+          }
+          const elapsed = performance.now() - start;
+          const after = (await window.aisle.info()).ranker;
+          return { elapsed, roundTimes, same, requests: after.requests - before.requests, runs: after.runs - before.runs, runtime: after.runtime };
+        },
+        { lists, rounds },
+      );
+      await page.evaluate(() => window.aisle.destroy());
+
+      const sorted = [...outcome.roundTimes].sort((a, b) => a - b);
+      const run: BatchingRun = {
+        coalesce,
+        callsPerSecond: (rounds * CONCURRENT_CALLS) / (outcome.elapsed / 1000),
+        roundMs: sorted[Math.floor(sorted.length / 2)],
+        requests: outcome.requests,
+        runs: outcome.runs,
+        runtime: outcome.runtime,
+        sameAsSequential: outcome.same,
+      };
+      log(`browser: ${CONCURRENT_CALLS} concurrent rank(${RANKED_ITEMS}), coalesce ${coalesce}: ${run.callsPerSecond.toFixed(0)} calls/s, ${run.runs} model runs for ${run.requests} requests (${run.runtime} ranker)`);
+      results.push(run);
+    } finally {
+      await context.close();
+    }
+  }
+  return results;
+}
