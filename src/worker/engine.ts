@@ -246,9 +246,10 @@ export class Engine {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
+    // The model set first, so a deferred ORT start is skipped rather than awaited.
+    await this.models.dispose();
     await this.ready;
     this.deps.channel?.close();
-    await this.models.dispose();
     this.deps.store.close();
   }
 

@@ -125,10 +125,11 @@ export class ModelSet {
     return this.batcher.counters();
   }
 
-  /** Waits for loading to settle, then frees the sessions. */
+  /** Waits for loading to settle, then frees the sessions. A deferred ORT start is skipped. */
   async dispose(): Promise<void> {
     this.disposed = true;
     this.scheduler?.close();
+    this.releaseOrt();
     await this.ready;
     await this.runner?.dispose();
   }
@@ -144,6 +145,7 @@ export class ModelSet {
       markRankerReady();
       // Without a JavaScript ranker every call waits for ORT, so it starts at once.
       if (this.jsRanker) await this.ortStart();
+      if (this.disposed) return;
       const { runner, selection } = await this.options.createRunner(bytes, manifest);
       if (this.disposed) {
         await runner.dispose();
@@ -169,9 +171,17 @@ export class ModelSet {
     clearTimeout(timer);
   }
 
-  private runRanker(features: Float32Array, rows: number, featureCount: number): Promise<Float32Array> {
-    if (this.rankerRuntime() === 'ort') return this.runner!.runRanker(features, rows, featureCount);
-    return Promise.resolve().then(() => this.jsRanker!.run(features, rows, featureCount));
+  private async runRanker(features: Float32Array, rows: number, featureCount: number): Promise<Float32Array> {
+    if (this.rankerRuntime() !== 'ort') return this.jsRanker!.run(features, rows, featureCount);
+    try {
+      return await this.runner!.runRanker(features, rows, featureCount);
+    } catch (error) {
+      // A failed ORT run (such as a crashed ORT worker) moves scoring to JavaScript for good.
+      if (!this.jsRanker) throw error;
+      this.useJs = true;
+      this.issue = degradedFrom(error, 'AISLE_MODEL_RUN_FAILED');
+      return this.jsRanker.run(features, rows, featureCount);
+    }
   }
 
   /**

@@ -59,6 +59,15 @@ describe('ModelSet', () => {
     await models.dispose();
   });
 
+  it('skips a deferred start on dispose', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { models, starts } = countingModelSet();
+    await models.rankerReady;
+    await models.dispose();
+    expect(starts()).toBe(0);
+    expect(models.runner).toBeUndefined();
+  });
+
   it('records the load stages in order', async () => {
     const { models } = countingModelSet();
     models.startOrt();

@@ -3,6 +3,7 @@ import * as ortNode from 'onnxruntime-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResolvedOptions } from '../../src/client/protocol.js';
 import { buildFeatureMatrix, FEATURE_COUNT } from '../../src/core/features.js';
+import { AisleError } from '../../src/core/errors.js';
 import { RANKER_IO } from '../../src/core/model-dir.js';
 import type { HistoryEntry, ItemRecord, Manifest, RankResult } from '../../src/core/types.js';
 import { normalize } from '../../src/core/vector.js';
@@ -539,6 +540,37 @@ describe('Engine before ONNX Runtime is ready', () => {
     const given = ['item-4', 'item-9', 'item-1'];
     const [shiftedResult, referenceResult] = [await engine.rank(given), await reference.engine.rank(given)];
     shiftedResult.items.forEach((item, i) => expect(item.score).toBeCloseTo(referenceResult.items[i].score + 0.5, 5));
+  });
+});
+
+describe('Engine after an ONNX Runtime failure', () => {
+  it('moves scoring to JavaScript', async () => {
+    let rankerCalls = 0;
+    const createRunner: RunnerFactory = async (bytes, manifest) => {
+      const loadOrt = async () => ({ ort: ortNode as unknown as OrtModule, providers: { wasm: ['cpu'] } });
+      const { runner, selection } = await selectBackend({ request: 'wasm', loadOrt, bytes, manifest });
+      // Scores off by 0.5 keep ONNX Runtime as the ranker when both are compared; then it fails,
+      // as a crashed ORT worker would.
+      const failing: ModelRunner = {
+        backend: 'wasm',
+        runTower: (input, seqLen, dim) => runner.runTower(input, seqLen, dim),
+        runRanker: async (features, rows, count) => {
+          if (++rankerCalls > 7) throw new AisleError('AISLE_WORKER_FAILED', 'The ONNX Runtime worker failed: crashed.');
+          return (await runner.runRanker(features, rows, count)).map((score) => score + 0.5);
+        },
+        dispose: () => runner.dispose(),
+      };
+      return { runner: failing, selection };
+    };
+    const { engine } = await createHarness({ createRunner });
+    expect((await engine.info()).ranker.runtime).toBe('ort');
+
+    const result = await engine.rank(['item-3', 'item-1', 'item-2']);
+    expect(result.degraded).toBeUndefined();
+    expect(result.items).toHaveLength(3);
+    const info = await engine.info();
+    expect(info.ranker.runtime).toBe('js');
+    expect(info.degraded.map((issue) => issue.code)).toContain('AISLE_WORKER_FAILED');
   });
 });
 
