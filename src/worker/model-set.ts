@@ -47,9 +47,10 @@ export const RANKER_AGREEMENT_TOLERANCE = 1e-4;
 const TIMING_REPEATS = 5;
 
 /**
- * Longest time ONNX Runtime waits to start once the JavaScript ranker is ready, unless the engine
- * starts it earlier with startOrt(). Compiling ORT's wasm keeps both cores of a 2-core machine
- * busy for about a second, which would slow the page's first result down.
+ * Maximum time ONNX Runtime waits to start once the JavaScript ranker is ready, unless the engine
+ * starts it earlier with startOrt(). Loading it takes about a second of CPU (ORT was ready 1.0 to
+ * 1.4 s after model loading began in the browser benchmark on a 2-core machine), which would
+ * slow the page's first result down if it ran at the same time.
  */
 export const ORT_START_DELAY_MS = 1000;
 
