@@ -18,7 +18,7 @@ import { FaissIndex } from '../../src/server/ann/faiss.js';
 import { clusterCenters, sampleClustered } from '../../src/server/ann/synthetic.js';
 import { companionStats, createServer, type ServerOptions } from '../../src/server/app.js';
 import { Catalog, encodeVectorBase64, POPULAR_LIST_SIZE } from '../../src/server/catalog.js';
-import { ItemJsonCache } from '../../src/server/item-json.js';
+import { ItemJsonCache, JsonBody } from '../../src/server/item-json.js';
 import { retrieveCandidates } from '../../src/server/retrieval.js';
 import { loadServerState, type ServerState } from '../../src/server/state.js';
 
@@ -188,15 +188,18 @@ describe('GET /v1/items and /v1/trending bodies', () => {
 describe('ItemJsonCache', () => {
   it('stays within its size', () => {
     const cache = new ItemJsonCache(state.catalog, 10);
-    for (let i = 0; i < 25; i++) cache.json(i);
-    cache.json(24);
+    for (let i = 0; i < 25; i++) cache.bytes(i);
+    cache.bytes(24);
 
     expect(cache.stats).toEqual({ hits: 1, misses: 25, evictions: 15, entries: 10, maxEntries: 10 });
   });
 
-  it('appends a field to the item text', () => {
+  it('appends a field to the item JSON', () => {
     const cache = new ItemJsonCache(state.catalog, 4);
-    expect(JSON.parse(cache.jsonWith(7, 'annScore', -0.25))).toEqual({ ...JSON.parse(JSON.stringify(state.catalog.toWire(7))), annScore: -0.25 });
+    const body = new JsonBody().array([7, 8], (part, index) => cache.appendWith(part, index, 'annScore', -0.25));
+    const wire = (index: number) => ({ ...JSON.parse(JSON.stringify(state.catalog.toWire(index))), annScore: -0.25 });
+
+    expect(JSON.parse(body.toBuffer().toString())).toEqual([wire(7), wire(8)]);
   });
 
   it('rejects a negative size', () => {
@@ -206,7 +209,7 @@ describe('ItemJsonCache', () => {
   it('replaces a stored vector key', () => {
     const entry = { id: 'odd', vector: 'stale text', stats: { popularity: 1, trending: 0 } } as CatalogFileEntry;
     const catalog = new Catalog([entry], vectors.slice(0, DIM), DIM);
-    const item = JSON.parse(new ItemJsonCache(catalog).json(0)) as { vector: string };
+    const item = JSON.parse(new ItemJsonCache(catalog).bytes(0).toString()) as { vector: string };
 
     expect(item).toEqual(JSON.parse(JSON.stringify(catalog.toWire(0))));
     expect(item.vector).toBe(encodeVector(vectors.subarray(0, DIM)));

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { AisleError } from '../../core/errors.js';
 import type { ItemWire } from '../../core/types.js';
 import { POPULAR_LIST_SIZE } from '../catalog.js';
+import { JsonBody } from '../item-json.js';
 import { itemsQuerySchema, LIMITS, trendingQuerySchema } from '../schemas.js';
 import type { ServerState } from '../state.js';
 
@@ -47,27 +48,28 @@ function parseTrendingK(param: string | undefined): number {
 
 /**
  * Registers GET /v1/items and GET /v1/trending. Bodies are an ItemsResponse and a
- * TrendingResponse, assembled from the cached JSON of each item.
+ * TrendingResponse, assembled from the cached JSON bytes of each item.
  */
 export function registerItemRoutes(app: FastifyInstance, state: ServerState): void {
   const { catalog, itemJson, popular } = state;
 
-  app.get<{ Querystring: { ids: string } }>('/v1/items', { schema: { querystring: itemsQuerySchema } }, async (request, reply): Promise<string> => {
-    const items: string[] = [];
+  app.get<{ Querystring: { ids: string } }>('/v1/items', { schema: { querystring: itemsQuerySchema } }, async (request, reply): Promise<Buffer> => {
+    const found: number[] = [];
     const missing: string[] = [];
     for (const id of parseIds(request.query.ids)) {
       const index = catalog.indexOf(id);
       if (index === undefined) missing.push(id);
-      else items.push(itemJson.json(index));
+      else found.push(index);
     }
+    const body = new JsonBody().text('{"items":').array(found, (part, index) => part.bytes(itemJson.bytes(index)));
     void reply.type('application/json; charset=utf-8');
-    return `{"items":[${items.join(',')}],"missing":${JSON.stringify(missing)}}`;
+    return body.text(`,"missing":${JSON.stringify(missing)}}`).toBuffer();
   });
 
   // NOTE: until live event counters exist, trending is the popularity of the training data.
-  app.get<{ Querystring: { k?: string } }>('/v1/trending', { schema: { querystring: trendingQuerySchema } }, async (request, reply): Promise<string> => {
+  app.get<{ Querystring: { k?: string } }>('/v1/trending', { schema: { querystring: trendingQuerySchema } }, async (request, reply): Promise<Buffer> => {
     const k = parseTrendingK(request.query.k);
     void reply.type('application/json; charset=utf-8');
-    return `{"items":${popular.json(k)}}`;
+    return new JsonBody().text('{"items":').bytes(popular.bytes(k)).text('}').toBuffer();
   });
 }
