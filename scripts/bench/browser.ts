@@ -3,6 +3,8 @@
  * companion on 127.0.0.1 over trained models (demo/public/models unless `models` is given).
  * `runBrowserBench` runs every part and returns one flat object of figures plus the details.
  */
+import { execFileSync } from 'node:child_process';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../tests/browser/fixtures/sdk-environment.js';
 import { measureBackends, type BackendResult } from './browser-backend.js';
@@ -88,6 +90,8 @@ export interface BrowserBenchResult {
   details: {
     modelsDir: string;
     chromium: string;
+    /** Machine and load: figures from a busy machine are comparable only within one run. */
+    environment: { date: string; commit: string; cpu: string; cores: number; loadAverage1mAtStart: number; loadAverage1mAtEnd: number };
     latency: LatencyResult;
     coldStart: ColdStartResult;
     sizes: SizeReport;
@@ -105,6 +109,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Bro
   const repeats = options.quick ? REPEATS.quick : REPEATS.full;
   const modelsDir = options.models ?? DEFAULT_MODELS_DIR;
   if (options.quick) log('browser: --quick: fewer repeats and page loads than the full run');
+  const started = { date: new Date().toISOString(), load: loadavg()[0] };
   const env = await startBrowserBenchEnv(modelsDir, log);
   try {
     const sizes = measureSizes(modelsDir);
@@ -117,7 +122,9 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Bro
     const floor = await measureFloor(env, log);
     const backends = await measureBackends(env, log);
 
-    const result = assemble({ modelsDir, chromium: env.browser.version(), quick: options.quick, latency, coldStart, sizes, memory, batching, cache, floor, backends });
+    const environment = { date: started.date, commit: gitCommit(), cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), loadAverage1mAtStart: started.load, loadAverage1mAtEnd: loadavg()[0] };
+    log(`browser: 1-minute load average ${environment.loadAverage1mAtStart.toFixed(2)} at the start, ${environment.loadAverage1mAtEnd.toFixed(2)} at the end, on ${environment.cores} cores`);
+    const result = assemble({ modelsDir, chromium: env.browser.version(), environment, quick: options.quick, latency, coldStart, sizes, memory, batching, cache, floor, backends });
     if (options.plotDir) {
       for (const path of writeBrowserPlots(result, options.plotDir)) log(`browser: wrote ${path}`);
     }
@@ -133,9 +140,19 @@ export function figures(result: BrowserBenchResult): Omit<BrowserBenchResult, 'd
   return flat;
 }
 
+/** Returns the short commit of the checkout, or 'unknown' outside git. */
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 interface Parts {
   modelsDir: string;
   chromium: string;
+  environment: BrowserBenchResult['details']['environment'];
   quick: boolean;
   latency: LatencyResult;
   coldStart: ColdStartResult;
