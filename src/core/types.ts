@@ -190,12 +190,43 @@ export interface ItemsResponse {
 export interface SearchRequest {
   query: string;
   k: number;
-  /** Optional base64 float32 query vector for hybrid retrieval. */
+  /**
+   * Optional base64 float32 query vector for hybrid retrieval. Without it, the companion encodes
+   * the query text itself when its models have a query encoder.
+   */
   vector?: string;
+  /** How BM25 and vector hits are fused: 'rrf' (reciprocal rank fusion, the default) or 'weighted'. */
+  fusion?: SearchFusion;
+  /** Weights of the 'weighted' fusion; default DEFAULT_FUSION_WEIGHTS in server/fusion.ts. */
+  weights?: FusionWeights;
+}
+
+/** Fusion of BM25 and vector hits in POST /v1/search. */
+export type SearchFusion = 'rrf' | 'weighted';
+
+/** Weights of BM25 and vector scores in the 'weighted' fusion (each in [0, 1]). */
+export interface FusionWeights {
+  bm25: number;
+  vector: number;
 }
 
 export interface SearchResponse {
   items: Array<ItemWire & { searchScore: number }>;
+  /** How the answer was made. */
+  debug: SearchDebug;
+}
+
+/** The debug section of a search response. */
+export interface SearchDebug {
+  /** 'bm25' or 'vector' when only one list had hits (or there was no vector), else the fusion used. */
+  method: 'bm25' | 'vector' | SearchFusion;
+  /** Where the query vector came from. */
+  vector: 'client' | 'companion' | 'none';
+  /** Weights used, for the 'weighted' fusion. */
+  weights?: FusionWeights;
+  /** Hits of each list before fusion. */
+  bm25Hits: number;
+  vectorHits: number;
 }
 
 /** JSON body of every companion error response. */

@@ -112,12 +112,14 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     // so no search can still use the index when it is freed.
     app.addHook('onClose', async (instance) => {
       await state.text.close();
+      await state.queryEncoder?.close();
       state.ann.dispose();
       instance.log.info('companion stopped, FAISS index and text search worker freed');
     });
     await app.ready();
   } catch (error) {
     await state.text.close();
+    await state.queryEncoder?.close();
     state.ann.dispose();
     throw error;
   }

@@ -3,6 +3,7 @@
  * it, of 1 / (RRF_K + rank), with rank starting at 1. It uses only ranks, so BM25 scores and
  * inner products need no common scale.
  */
+import type { FusionWeights } from '../core/types.js';
 
 /**
  * Rank offset of reciprocal rank fusion. A large offset flattens the curve, so agreement between
@@ -33,6 +34,15 @@ export function reciprocalRankFusion(lists: ReadonlyArray<readonly number[]>, k:
     .sort((a, b) => b.score - a.score)
     .slice(0, k);
 }
+
+/**
+ * Default weights of the weighted fusion: chosen on tuning queries of amazon-scientific by
+ * `aisle eval --task search` (docs/benchmarks.md).
+ */
+export const DEFAULT_FUSION_WEIGHTS: FusionWeights = { bm25: 0.3, vector: 0.7 };
+
+/** Depth of the BM25 and vector lists that are fused, when k is smaller. */
+export const FUSION_DEPTH = 100;
 
 /** One scored list for `weightedFusion`: hits best first, and the list's weight. */
 export interface WeightedList {

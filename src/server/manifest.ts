@@ -74,6 +74,7 @@ function readModels(raw: Json, path: string): Manifest['models'] {
     ranker: readModelEntry(models, 'ranker', 'models.ranker', path),
   };
   if (models.rankerFp32 !== undefined) result.rankerFp32 = readModelEntry(models, 'rankerFp32', 'models.rankerFp32', path);
+  if (models.queryEncoder !== undefined) result.queryEncoder = readModelEntry(models, 'queryEncoder', 'models.queryEncoder', path);
   return result;
 }
 
@@ -116,8 +117,13 @@ export function parseManifest(raw: unknown, path: string): Manifest {
   };
 }
 
+/** Every model file entry of a manifest, optional ones only when present. */
+export function modelEntries(manifest: Manifest): ModelFileEntry[] {
+  const { userTower, ranker, rankerFp32, queryEncoder } = manifest.models;
+  return [userTower, ranker, rankerFp32, queryEncoder].filter((entry): entry is ModelFileEntry => entry !== undefined);
+}
+
 /** Lists the ONNX files named by a manifest, the only model files the companion serves. */
 export function listModelFiles(manifest: Manifest): string[] {
-  const entries = [manifest.models.userTower, manifest.models.ranker, manifest.models.rankerFp32];
-  return entries.filter((entry): entry is ModelFileEntry => entry !== undefined).map((entry) => entry.file);
+  return modelEntries(manifest).map((entry) => entry.file);
 }

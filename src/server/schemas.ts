@@ -75,6 +75,13 @@ export function searchBodySchema(dim: number) {
       query: { type: 'string', maxLength: LIMITS.maxQueryLength },
       k: kSchema,
       vector: vectorSchema(dim),
+      fusion: { type: 'string', enum: ['rrf', 'weighted'] },
+      weights: {
+        type: 'object',
+        required: ['bm25', 'vector'],
+        additionalProperties: false,
+        properties: { bm25: { type: 'number', minimum: 0, maximum: 1 }, vector: { type: 'number', minimum: 0, maximum: 1 } },
+      },
     },
   } as const;
 }

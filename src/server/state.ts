@@ -14,9 +14,10 @@ import type { Manifest, ModelFileEntry } from '../core/types.js';
 import { AnnSource, type AnnOptions } from './ann-source.js';
 import { Catalog, loadCatalog } from './catalog.js';
 import { ItemJsonCache, PopularSnapshot } from './item-json.js';
-import { listModelFiles, parseManifest } from './manifest.js';
+import { listModelFiles, modelEntries, parseManifest } from './manifest.js';
 import { TextSearch, type TextHit } from './text-search.js';
 import { TextSearchClient } from './text-search-client.js';
+import { QueryEncoder } from './query-encoder.js';
 
 /** BM25 search as the routes use it, in a worker thread or on the main thread. */
 export interface TextSearcher {
@@ -57,6 +58,8 @@ export interface ServerState {
   popular: PopularSnapshot;
   /** Names of the .onnx files listed in the manifest, the only model files served. */
   modelFiles: ReadonlySet<string>;
+  /** Text to query vector, for searches that arrive without a vector; null when the models have none. */
+  queryEncoder: QueryEncoder | null;
 }
 
 async function readManifest(modelsDir: string): Promise<{ manifest: Manifest; served: ServedManifest }> {
@@ -117,8 +120,7 @@ async function startTextSearch(catalog: Catalog, mode: TextSearchMode, log?: Fas
  */
 export async function loadServerState(modelsDir: string, options: LoadOptions = {}): Promise<ServerState> {
   const { manifest, served } = await readManifest(modelsDir);
-  const entries = [manifest.models.userTower, manifest.models.ranker, manifest.models.rankerFp32].filter((entry) => entry !== undefined);
-  for (const entry of entries) await checkModelFile(modelsDir, entry);
+  for (const entry of modelEntries(manifest)) await checkModelFile(modelsDir, entry);
 
   const catalog = await loadCatalog(modelsDir, manifest);
   const itemJson = new ItemJsonCache(catalog, options.itemJsonEntries);
@@ -132,5 +134,15 @@ export async function loadServerState(modelsDir: string, options: LoadOptions = 
   }
 
   const modelFiles = new Set(listModelFiles(manifest).filter((file) => file.endsWith('.onnx')));
-  return { modelsDir, manifest, manifestFile: served, catalog, text, ann, itemJson, popular: new PopularSnapshot(catalog, itemJson), modelFiles };
+  let queryEncoder: QueryEncoder | null = null;
+  if (manifest.models.queryEncoder) {
+    try {
+      queryEncoder = await QueryEncoder.load(new Uint8Array(await readFile(join(modelsDir, manifest.models.queryEncoder.file))));
+    } catch (error) {
+      await text.close();
+      ann.dispose();
+      throw new AisleError('AISLE_MODEL_LOAD_FAILED', `Loading the query encoder ${join(modelsDir, manifest.models.queryEncoder.file)} failed: ${(error as Error).message}. Re-run \`aisle train\`.`, { cause: error });
+    }
+  }
+  return { modelsDir, manifest, manifestFile: served, catalog, text, ann, itemJson, popular: new PopularSnapshot(catalog, itemJson), modelFiles, queryEncoder };
 }

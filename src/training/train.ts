@@ -196,7 +196,7 @@ async function trainQueryEncoderFile(dir: string, dataset: Dataset, catalog: Cat
   }
   const weights = trainQueryEncoder({
     itemVectors: catalog.vectors, dim: catalog.dim, itemText: dataset.itemText, excluded: searchHeldOutItems(dataset.items.map((item) => item.id)),
-    steps, batchSize: 256, negatives: 1024, learningRate: 0.005, temperature: 0.05, typoRate: 0.3, seed, onProgress: log,
+    steps, batchSize: 256, negatives: 1024, textWeight: 1, learningRate: 0.005, temperature: 0.05, typoRate: 0.3, seed, onProgress: log,
   });
   const bytes = exportQueryEncoder(weights);
   weights.pieces.dispose();

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEATURE_NAMES } from '../../src/core/features.js';
 import { MODEL_FILES } from '../../src/core/model-dir.js';
-import type { Manifest } from '../../src/core/types.js';
+import type { Manifest, SearchResponse } from '../../src/core/types.js';
+import { createServer } from '../../src/server/app.js';
 import { leaveOneOut } from '../../src/training/data/split.js';
 import { evaluateModels } from '../../src/training/pipeline/evaluate-models.js';
 import { checkSameCatalog, loadModels } from '../../src/training/pipeline/load-models.js';
@@ -122,6 +123,32 @@ describe('aisle train on a demo subset', () => {
     const svg = await readFile(files.charts[0], 'utf8');
     expect(svg.match(/<polyline /g)).toHaveLength(result.results.rows.length);
     expect(await readFile(files.html, 'utf8')).toContain('<svg');
+  });
+
+  it('serves the query encoder: the companion encodes text queries and fuses as asked', async () => {
+    const manifest = JSON.parse(await readFile(join(dir, MODEL_FILES.manifest), 'utf8')) as Manifest;
+    expect(manifest.models.queryEncoder?.file).toBe(MODEL_FILES.queryEncoder);
+    const app = await createServer({ modelsDir: dir, textSearch: 'inline' });
+    try {
+      const search = async (body: object) => (await app.inject({ method: 'POST', url: '/v1/search', payload: body })).json() as SearchResponse;
+      const items = JSON.parse(await readFile(join(dir, MODEL_FILES.items), 'utf8')) as Array<{ title?: string }>;
+      const query = (items[0].title ?? '').split(' ').slice(0, 2).join(' ');
+
+      const rrf = await search({ query, k: 5 });
+      expect(rrf.debug).toMatchObject({ method: 'rrf', vector: 'companion' });
+      expect(rrf.debug.vectorHits).toBeGreaterThan(0);
+      expect(rrf.items).toHaveLength(5);
+      const weighted = await search({ query, k: 5, fusion: 'weighted', weights: { bm25: 0.2, vector: 0.8 } });
+      expect(weighted.debug).toEqual({ method: 'weighted', vector: 'companion', weights: { bm25: 0.2, vector: 0.8 }, bm25Hits: rrf.debug.bm25Hits, vectorHits: rrf.debug.vectorHits });
+      const scores = weighted.items.map((item) => item.searchScore);
+      expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+      // Symbols alone have no words for BM25 or the encoder.
+      expect(await search({ query: '!!! ---', k: 5 })).toEqual({ items: [], debug: { method: 'bm25', vector: 'none', bm25Hits: 0, vectorHits: 0 } });
+      const bad = await app.inject({ method: 'POST', url: '/v1/search', payload: { query, k: 5, fusion: 'max' } });
+      expect(bad.statusCode).toBe(400);
+    } finally {
+      await app.close();
+    }
   });
 
   it('rejects a model file whose hash changed', async () => {

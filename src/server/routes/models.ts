@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { MODEL_FILES } from '../../core/model-dir.js';
 import { errorBody } from '../http-errors.js';
+import { modelEntries } from '../manifest.js';
 import { modelFileParamsSchema } from '../schemas.js';
 import type { ServerState } from '../state.js';
 
@@ -33,7 +34,7 @@ function matchesETag(header: string | undefined, etag: string): boolean {
 /** Registers GET /models/:file (HEAD is registered by Fastify along with GET). */
 export function registerModelRoutes(app: FastifyInstance, state: ServerState): void {
   const { manifestFile, modelFiles, manifest } = state;
-  const shaByFile = new Map([manifest.models.userTower, manifest.models.ranker, manifest.models.rankerFp32].flatMap((entry) => (entry ? [[entry.file, entry.sha256]] : [])));
+  const shaByFile = new Map(modelEntries(manifest).map((entry) => [entry.file, entry.sha256]));
 
   app.get<{ Params: { file: string } }>('/models/:file', { schema: { params: modelFileParamsSchema } }, async (request, reply) => {
     const { file } = request.params;

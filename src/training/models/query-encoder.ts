@@ -69,6 +69,11 @@ export interface QueryEncoderTraining {
   temperature: number;
   /** Random items added to each batch's own items as softmax negatives. */
   negatives: number;
+  /**
+   * Weight of the text-matching loss: each query against the encodings of the whole texts of the
+   * batch's items (in-batch softmax), so a query finds the item whose text it came from. 0 turns it off.
+   */
+  textWeight: number;
   /** Share of training queries that get one random character edit, so typos are seen. */
   typoRate: number;
   seed: number;
@@ -96,11 +101,19 @@ export function trainQueryEncoder(options: QueryEncoderTraining): QueryEncoderWe
     const columns = Int32Array.from({ length: batch.length + options.negatives }, (_, j) => (j < batch.length ? batch[j] : random.int(itemCount)));
     const { targets, maskBias } = sampledTargets(options.itemVectors, options.dim, batch, columns);
     const labels = tf.tidy(() => tf.oneHot(tf.range(0, batch.length, 1, 'int32'), columns.length));
+    const full = options.textWeight > 0 ? encodeTexts(batch.map((item) => options.itemText[item])) : undefined;
+    const textMask = full ? repeatMask(batch) : undefined;
     const cost = optimizer.minimize(() => {
       const queries = encodeQueries(encoder, ids, weights, batch.length);
       const logits = tf.add(tf.div(tf.matMul(queries, targets, false, true), options.temperature), maskBias);
-      return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+      const behaviour = tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+      if (!full || !textMask) return behaviour;
+      const documents = encodeQueries(encoder, full.ids, full.weights, batch.length);
+      const textLogits = tf.add(tf.div(tf.matMul(queries, documents, false, true), options.temperature), textMask);
+      const text = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.range(0, batch.length, 1, 'int32'), batch.length), textLogits);
+      return tf.add(behaviour, tf.mul(text, options.textWeight)) as tf.Scalar;
     }, true, [encoder.pieces, encoder.projection]);
+    textMask?.dispose();
     recent += cost!.dataSync()[0];
     tf.dispose([cost!, labels, targets, maskBias]);
     if (step % 200 === 0 || step === options.steps) {
@@ -128,6 +141,15 @@ function sampledTargets(itemVectors: Float32Array, dim: number, batch: readonly 
     });
   });
   return { targets: tf.tensor2d(vectors, [columns.length, dim]), maskBias: tf.tensor2d(mask, [batch.length, columns.length]) };
+}
+
+/** A mask [N, N] that hides column j from row i when both hold the same item (i ≠ j). */
+function repeatMask(batch: readonly number[]): tf.Tensor2D {
+  const mask = new Float32Array(batch.length * batch.length);
+  batch.forEach((a, i) => batch.forEach((b, j) => {
+    if (a === b && i !== j) mask[i * batch.length + j] = -1e9;
+  }));
+  return tf.tensor2d(mask, [batch.length, batch.length]);
 }
 
 /** Words found in more than this share of the items (e.g. the category root) are not query words. */

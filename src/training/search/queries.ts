@@ -31,20 +31,28 @@ export const QUERY_SETS = ['clean', 'typo', 'close'] as const;
 export type QuerySetName = (typeof QUERY_SETS)[number];
 
 /**
- * Builds up to `count` queries for users whose test item is held out and has at least two query
- * words (`wordLists` from queryWordLists). Queries whose words have no typo position or no close
+ * Builds up to `count` queries for users whose `target` item (the test item by default, or the
+ * validation item for tuning queries) is held out and has at least two query words (`wordLists`
+ * from queryWordLists). Queries whose words have no typo position or no close
  * term are skipped, so the three sets stay aligned.
  */
-export function buildSearchQueries(users: readonly LeaveOneOutUser[], wordLists: readonly string[][], heldOut: ReadonlySet<number>, count: number, seed: number): SearchQuerySets {
+export function buildSearchQueries(
+  users: readonly LeaveOneOutUser[],
+  wordLists: readonly string[][],
+  heldOut: ReadonlySet<number>,
+  count: number,
+  seed: number,
+  target: 'test' | 'valid' = 'test',
+): SearchQuerySets {
   const random = createRandom(seed);
   const closeTerms = new CloseTerms(wordLists);
   const sets: SearchQuerySets = { clean: [], typo: [], close: [] };
   const order = random.shuffle(users.map((_, i) => i));
   for (const user of order) {
     if (sets.clean.length >= count) break;
-    const target = users[user].test;
-    const words = wordLists[target];
-    if (!heldOut.has(target) || words.length < 2) continue;
+    const item = users[user][target];
+    const words = wordLists[item];
+    if (!heldOut.has(item) || words.length < 2) continue;
 
     const size = Math.min(words.length, 2 + random.int(3));
     const chosen = random.shuffle(words.map((_, i) => i)).slice(0, size).sort((a, b) => a - b).map((i) => words[i]);
@@ -58,9 +66,9 @@ export function buildSearchQueries(users: readonly LeaveOneOutUser[], wordLists:
 
     const typo = chosen.map((word, i) => (i === typoAt ? addTypo(word, random) : word));
     const close = chosen.map((word, i) => (i === closeAt ? (closeTerms.closest(word, own) as string) : word));
-    sets.clean.push({ text: chosen.join(' '), target, user });
-    sets.typo.push({ text: typo.join(' '), target, user });
-    sets.close.push({ text: close.join(' '), target, user });
+    sets.clean.push({ text: chosen.join(' '), target: item, user });
+    sets.typo.push({ text: typo.join(' '), target: item, user });
+    sets.close.push({ text: close.join(' '), target: item, user });
   }
   return sets;
 }

@@ -17,7 +17,7 @@ import { buildSearchQueries } from './queries.js';
 /** Seeds of the evaluated query sets and of the tuning queries for weighted fusion. */
 export const SEARCH_QUERY_SEED = 7;
 export const TUNING_QUERY_SEED = 8;
-/** Tuning queries, from users other than those of the evaluated queries. */
+/** Tuning queries for the weighted fusion's weights. */
 export const TUNING_QUERIES = 300;
 
 /** The search report of one dataset. */
@@ -71,8 +71,9 @@ export async function evaluateSearchTask(options: SearchRunOptions): Promise<Sea
     if (sets.clean.length === 0) {
       throw new AisleError('AISLE_DATA_INVALID', `aisle eval --task search: no test item of ${dataset.name} is held out with two or more words of text, so there is nothing to ask for; use a dataset with item text.`);
     }
-    const evaluated = new Set(sets.clean.map((query) => query.user));
-    const tuning = buildSearchQueries(users, words, heldOut, options.queries + TUNING_QUERIES, TUNING_QUERY_SEED).clean.filter((query) => !evaluated.has(query.user)).slice(0, TUNING_QUERIES);
+    // Tuning queries ask for validation items that no evaluated query asks for.
+    const evaluated = new Set(sets.clean.map((query) => query.target));
+    const tuning = buildSearchQueries(users, words, heldOut, 3 * TUNING_QUERIES, TUNING_QUERY_SEED, 'valid').clean.filter((query) => !evaluated.has(query.target)).slice(0, TUNING_QUERIES);
     options.log(`search: ${sets.clean.length} queries per set, ${tuning.length} tuning queries, ${heldOut.size} items held out from the query encoder`);
 
     const { rows, weights } = await evaluateSearch(users, sets, tuning, { ...models, ranker: models.studentInt8, queryEncoder, usesAges: models.manifest.usesAges }, options.log);

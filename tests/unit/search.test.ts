@@ -1,0 +1,164 @@
+import * as ort from 'onnxruntime-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createRandom } from '../../src/core/random.js';
+import { reciprocalRankFusion, weightedFusion } from '../../src/server/fusion.js';
+import { leaveOneOut } from '../../src/training/data/split.js';
+import { addTypo, encodeTextsWithWeights, queryWordLists, sampleQuery, trainQueryEncoder } from '../../src/training/models/query-encoder.js';
+import { exportQueryEncoder } from '../../src/training/models/query-encoder-onnx.js';
+import { initTensorflow } from '../../src/training/models/tf.js';
+import { CloseTerms } from '../../src/training/search/close-terms.js';
+import { encodeQueryTexts, searchMetrics } from '../../src/training/search/evaluate-search.js';
+import { isSearchHeldOut, searchHeldOutItems } from '../../src/training/search/holdout.js';
+import { buildSearchQueries } from '../../src/training/search/queries.js';
+
+describe('weightedFusion', () => {
+  it('sums min-max normalized scores with the weights', () => {
+    const bm25 = [{ index: 1, score: 10 }, { index: 2, score: 6 }, { index: 3, score: 2 }];
+    const vector = [{ index: 3, score: 0.9 }, { index: 4, score: 0.5 }];
+    const fused = weightedFusion([{ hits: bm25, weight: 0.3 }, { hits: vector, weight: 0.7 }], 10);
+    // 1: 0.3·1; 2: 0.3·0.5; 3: 0.3·0 + 0.7·1; 4: 0.7·0.
+    expect(fused.map((hit) => hit.index)).toEqual([3, 1, 2, 4]);
+    expect(fused.map((hit) => hit.score)).toEqual([0.7, 0.3, 0.15, 0]);
+  });
+
+  it('gives every hit of a list of equal scores the full weight', () => {
+    expect(weightedFusion([{ hits: [{ index: 5, score: 2 }, { index: 6, score: 2 }], weight: 0.5 }], 10)).toEqual([{ index: 5, score: 0.5 }, { index: 6, score: 0.5 }]);
+  });
+
+  it('keeps k and ignores empty lists', () => {
+    expect(weightedFusion([{ hits: [], weight: 1 }, { hits: [{ index: 1, score: 1 }, { index: 2, score: 0 }], weight: 1 }], 1)).toEqual([{ index: 1, score: 1 }]);
+  });
+
+  it('differs from RRF when one match is far stronger', () => {
+    const bm25 = [{ index: 1, score: 100 }, { index: 2, score: 1.1 }, { index: 3, score: 1 }];
+    const vector = [{ index: 2, score: 0.9 }, { index: 3, score: 0.89 }, { index: 1, score: 0.1 }];
+    expect(weightedFusion([{ hits: bm25, weight: 0.6 }, { hits: vector, weight: 0.4 }], 1)[0].index).toBe(1);
+    expect(reciprocalRankFusion([bm25.map((hit) => hit.index), vector.map((hit) => hit.index)], 1)[0].index).toBe(2);
+  });
+});
+
+describe('search query sets', () => {
+  const texts = [
+    'gorilla glue waterproof bond ounce',
+    'epoxy adhesive waterproof bond ounce',
+    'gorilla tape waterproof duct',
+    'super glue bond ounce gel',
+    'adhesive spray bond ounce',
+    'sanding roll grit abrasive',
+    'sanding disc grit abrasive',
+    'grinding wheel abrasive metal',
+  ];
+
+  it('drops words found in more than a fifth of the items', () => {
+    const lists = queryWordLists([...texts, ...Array.from({ length: 12 }, (_, i) => `common item${i}`)]);
+    expect(lists[0]).toEqual(['gorilla', 'glue', 'waterproof', 'bond', 'ounce']);
+    expect(lists[8]).toEqual(['item0']);
+  });
+
+  it('proposes a close term that shares contexts', () => {
+    const close = new CloseTerms(texts.map((text) => text.split(' ')), 2);
+    // "glue" and "adhesive" never share an item but share "waterproof", "bond" and "ounce".
+    expect(close.closest('glue', new Set(['gorilla', 'glue', 'waterproof', 'bond', 'ounce']))).toBe('adhesive');
+    expect(close.closest('unknown', new Set())).toBeUndefined();
+  });
+
+  it('adds exactly one edit to a word', () => {
+    const random = createRandom(3);
+    for (let i = 0; i < 200; i++) {
+      const typo = addTypo('waterproof', random);
+      expect(typo).not.toBe('waterproof');
+      expect(Math.abs(typo.length - 'waterproof'.length)).toBeLessThanOrEqual(1);
+      expect(typo[0]).toBe('w');
+    }
+  });
+
+  it('samples two to four distinct words in text order', () => {
+    const random = createRandom(5);
+    const words = ['gorilla', 'glue', 'waterproof', 'bond', 'ounce'];
+    for (let i = 0; i < 100; i++) {
+      const query = sampleQuery(words, random, 0).split(' ');
+      expect(query.length).toBeGreaterThanOrEqual(2);
+      expect(query.length).toBeLessThanOrEqual(4);
+      const positions = query.map((word) => words.indexOf(word));
+      expect(positions.every((position, j) => position >= 0 && (j === 0 || position > positions[j - 1]))).toBe(true);
+    }
+  });
+
+  it('builds aligned clean, typo and close queries for held-out targets only', () => {
+    const ids = Array.from({ length: 400 }, (_, i) => `item-${i}`);
+    const corpus = [...texts, 'wooden chair oak', 'steel bolt nut', 'cotton towel bath', 'glass vase flower'];
+    const itemText = ids.map((_, i) => corpus[i % corpus.length]);
+    const held = searchHeldOutItems(ids);
+    expect(held.size).toBeGreaterThan(20);
+    expect([...held].every((index) => isSearchHeldOut(ids[index]))).toBe(true);
+    const users = leaveOneOut({
+      name: 'tiny',
+      items: ids.map((id) => ({ id })),
+      itemText,
+      sequences: Array.from({ length: 300 }, (_, u) => ({ user: `u${u}`, items: Int32Array.from([u % 400, (u * 7) % 400, (u * 13 + 1) % 400]) })),
+      hasTimestamps: false,
+      orderNote: '',
+    });
+    const sets = buildSearchQueries(users, queryWordLists(itemText), held, 50, 1);
+    expect(sets.clean.length).toBeGreaterThan(0);
+    sets.clean.forEach((query, i) => {
+      expect(held.has(query.target)).toBe(true);
+      expect(users[query.user].test).toBe(query.target);
+      expect(sets.typo[i]).toMatchObject({ target: query.target, user: query.user });
+      expect(sets.close[i].target).toBe(query.target);
+      expect(sets.typo[i].text).not.toBe(query.text);
+      expect(sets.close[i].text).not.toBe(query.text);
+      expect(sets.typo[i].text.split(' ').length).toBe(query.text.split(' ').length);
+    });
+    expect(buildSearchQueries(users, queryWordLists(itemText), held, 50, 1)).toEqual(sets);
+  });
+
+  it('computes Recall@10 and NDCG@10 against one target', () => {
+    const queries = [{ text: 'a', target: 5, user: 0 }, { text: 'b', target: 9, user: 0 }, { text: 'c', target: 1, user: 0 }];
+    const metrics = searchMetrics([[5, 1], [1, 2, 9], [7]], queries);
+    expect(metrics['Recall@10']).toBeCloseTo(2 / 3, 12);
+    expect(metrics['NDCG@10']).toBeCloseTo((1 + 1 / Math.log2(4)) / 3, 12);
+  });
+});
+
+describe('query encoder', () => {
+  const dim = 8;
+  const itemText = ['red lipstick matte', 'blue denim jacket', 'green garden hose', 'black leather boots', 'white cotton shirt', 'yellow rain coat'];
+  let itemVectors: Float32Array;
+
+  beforeAll(async () => {
+    await initTensorflow();
+    const random = createRandom(1);
+    itemVectors = new Float32Array(itemText.length * dim);
+    for (let i = 0; i < itemText.length; i++) {
+      let norm = 0;
+      for (let d = 0; d < dim; d++) norm += (itemVectors[i * dim + d] = random.normal()) ** 2;
+      for (let d = 0; d < dim; d++) itemVectors[i * dim + d] /= Math.sqrt(norm);
+    }
+  });
+
+  it('learns to find an item from its words and exports the same vectors as ONNX int8', async () => {
+    const weights = trainQueryEncoder({ itemVectors, dim, itemText, excluded: new Set(), steps: 150, batchSize: 16, negatives: 4, textWeight: 1, learningRate: 0.05, temperature: 0.1, typoRate: 0.3, seed: 2 });
+    const queries = ['denim jacket', 'garden hose', 'leather boots', 'rain coat'];
+    const targets = [1, 2, 3, 5];
+    const trained = encodeTextsWithWeights(weights, queries);
+    const top = (vectors: Float32Array, q: number): number => {
+      let best = -1;
+      let bestScore = -Infinity;
+      for (let i = 0; i < itemText.length; i++) {
+        let score = 0;
+        for (let d = 0; d < dim; d++) score += vectors[q * dim + d] * itemVectors[i * dim + d];
+        if (score > bestScore) [best, bestScore] = [i, score];
+      }
+      return best;
+    };
+    queries.forEach((_, q) => expect(top(trained, q), queries[q]).toBe(targets[q]));
+
+    const session = await ort.InferenceSession.create(exportQueryEncoder(weights));
+    const exported = await encodeQueryTexts(session, queries);
+    for (let i = 0; i < exported.length; i++) expect(Math.abs(exported[i] - trained[i])).toBeLessThan(0.02);
+    const empty = await encodeQueryTexts(session, ['', '!!!']);
+    expect(empty.every((value) => value === 0)).toBe(true);
+    await session.release();
+  });
+});
