@@ -1,7 +1,9 @@
 /**
  * Coalescing of concurrent rank() calls: rounds of CONCURRENT_CALLS calls sent in one go, each
- * over RANKED_ITEMS candidates, with `coalesce` on and off (two engines, one after the other).
- * Throughput is calls per second over all rounds; the engine's counters give the model runs.
+ * over RANKED_ITEMS candidates, with `coalesce` on and off, for the ONNX Runtime ranker (where
+ * runs are joined) and the JavaScript ranker (which runs every call at once). One engine per
+ * setting, one after the other. Throughput is calls per second over all rounds, and the engine's
+ * counters give the model runs.
  */
 import type { BrowserBenchEnv, Log } from './browser-environment.js';
 import { newBenchContext, openEngine, trackViews, waitForOrt } from './browser-environment.js';
@@ -15,6 +17,7 @@ export const RANKED_ITEMS = 200;
 /** Throughput and model runs with coalescing on or off. */
 export interface BatchingRun {
   coalesce: boolean;
+  ranker: 'ort' | 'js';
   callsPerSecond: number;
   /** Median milliseconds until every call of a round returned. */
   roundMs: number;
@@ -25,13 +28,21 @@ export interface BatchingRun {
   sameAsSequential: boolean;
 }
 
-/** Runs `rounds` rounds with coalescing on, then off. */
+/** The four settings: each ranker runtime with coalescing on and off. */
+const SETTINGS = [
+  { ranker: 'ort', coalesce: true },
+  { ranker: 'ort', coalesce: false },
+  { ranker: 'js', coalesce: true },
+  { ranker: 'js', coalesce: false },
+] as const;
+
+/** Runs `rounds` rounds for each setting. */
 export async function measureBatching(env: BrowserBenchEnv, rounds: number, log: Log): Promise<BatchingRun[]> {
   const results: BatchingRun[] = [];
-  for (const coalesce of [true, false]) {
+  for (const { ranker, coalesce } of SETTINGS) {
     const context = await newBenchContext(env.browser);
     try {
-      const page = await openEngine(context, env, { dbName: `aisle-bench-batching-${coalesce}`, coalesce });
+      const page = await openEngine(context, env, { dbName: `aisle-bench-batching-${ranker}-${coalesce}`, coalesce, ranker });
       await page.evaluate(() => window.aisle.forget());
       const ids = shuffledIds(env);
       await trackViews(page, ids.slice(0, 10));
@@ -63,6 +74,7 @@ export async function measureBatching(env: BrowserBenchEnv, rounds: number, log:
       const sorted = [...outcome.roundTimes].sort((a, b) => a - b);
       const run: BatchingRun = {
         coalesce,
+        ranker,
         callsPerSecond: (rounds * CONCURRENT_CALLS) / (outcome.elapsed / 1000),
         roundMs: sorted[Math.floor(sorted.length / 2)],
         requests: outcome.requests,
@@ -70,7 +82,7 @@ export async function measureBatching(env: BrowserBenchEnv, rounds: number, log:
         runtime: outcome.runtime,
         sameAsSequential: outcome.same,
       };
-      log(`browser: ${CONCURRENT_CALLS} concurrent rank(${RANKED_ITEMS}), coalesce ${coalesce}: ${run.callsPerSecond.toFixed(0)} calls/s, ${run.runs} model runs for ${run.requests} requests (${run.runtime} ranker)`);
+      log(`browser: ${CONCURRENT_CALLS} concurrent rank(${RANKED_ITEMS}), ${ranker} ranker, coalesce ${coalesce}: ${run.callsPerSecond.toFixed(0)} calls/s, round ${run.roundMs.toFixed(1)} ms, ${run.runs} model runs for ${run.requests} requests, results ${run.sameAsSequential ? 'equal to' : 'DIFFERENT from'} sequential calls`);
       results.push(run);
     } finally {
       await context.close();

@@ -74,8 +74,13 @@ export interface BrowserBenchResult {
   first_visit_gzip_bytes: number;
   worker_memory_bytes: number;
   renderer_memory_growth_bytes: number;
+  /** Calls per second of rounds of 10 concurrent rank(200) with the ONNX Runtime ranker. */
   batch_calls_per_s_coalesced: number;
   batch_calls_per_s_separate: number;
+  /** Model runs per 10 concurrent calls with coalescing on (1 when all joined). */
+  batch_runs_per_10_calls: number;
+  /** Calls per second of the same rounds with the JavaScript ranker, which never joins runs. */
+  batch_calls_per_s_js: number;
   cache_hit_speedup: number;
   ranker_flops_per_candidate: number;
   /** Ranker FLOPs for 200 candidates over the rate of the runtime that scores them. */
@@ -172,8 +177,9 @@ function assemble(parts: Parts): BrowserBenchResult {
   const jsFloorMs200 = flops200 / (floor.jsGflops * 1e6);
   const rankerRuntime = latency.info.ranker.runtime ?? 'none';
   const floorMs = rankerRuntime === 'ort' ? ortFloorMs200 : jsFloorMs200;
-  const coalesced = batching.find((run) => run.coalesce);
-  const separate = batching.find((run) => !run.coalesce);
+  const coalesced = batching.find((run) => run.ranker === 'ort' && run.coalesce);
+  const separate = batching.find((run) => run.ranker === 'ort' && !run.coalesce);
+  const jsRun = batching.find((run) => run.ranker === 'js' && run.coalesce);
   const ortReady = coldStart.cached.map((visit) => visit.loadTimes.ort).filter((ms): ms is number => ms !== undefined);
 
   const figures = {
@@ -199,6 +205,8 @@ function assemble(parts: Parts): BrowserBenchResult {
     renderer_memory_growth_bytes: memory.rendererGrowthBytes,
     batch_calls_per_s_coalesced: round(coalesced?.callsPerSecond ?? Number.NaN, 1),
     batch_calls_per_s_separate: round(separate?.callsPerSecond ?? Number.NaN, 1),
+    batch_runs_per_10_calls: round(coalesced ? (10 * coalesced.runs) / coalesced.requests : Number.NaN, 2),
+    batch_calls_per_s_js: round(jsRun?.callsPerSecond ?? Number.NaN, 1),
     cache_hit_speedup: round(cache.speedup, 2),
     ranker_flops_per_candidate: floor.flopsPerCandidate,
     rank200_floor_ms: round(floorMs, 5),

@@ -58,8 +58,10 @@ export function resolveOptions(options: AisleOptions): ResolvedOptions {
   if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > 100_000) throw invalidOption('maxEvents', maxEvents, 'an integer from 1 to 100000');
   const coalesce = options.coalesce ?? true;
   if (typeof coalesce !== 'boolean') throw invalidOption('coalesce', coalesce, 'true or false');
+  const ranker = options.ranker ?? 'auto';
+  if (!['auto', 'js', 'ort'].includes(ranker)) throw invalidOption('ranker', ranker, "'auto', 'js' or 'ort'");
   const models = options.models === undefined ? `${endpoint}/models/manifest.json` : new URL(options.models, globalThis.location?.href).href;
-  return { endpoint, models, storage, timeoutMs, backend, dbName: options.dbName ?? 'aisle', maxEvents, coalesce };
+  return { endpoint, models, storage, timeoutMs, backend, dbName: options.dbName ?? 'aisle', maxEvents, coalesce, ranker };
 }
 
 /**

@@ -36,11 +36,22 @@ export interface AisleOptions {
   /** Maximum number of events kept on the device; default 1000. */
   maxEvents?: number;
   /**
-   * Join the ranker runs of calls that reach the worker together into one model run, such as
-   * several rank() calls sent in one go. Each call still gets its own scores. Default true.
+   * Join the ONNX Runtime ranker runs of calls that reach the worker together into one model run,
+   * such as several rank() calls sent in one go. Each call still gets its own scores. The
+   * JavaScript ranker runs every call at once, because a run of it has no fixed cost to share.
+   * Default true.
    */
   coalesce?: boolean;
+  /**
+   * Code that scores candidates: 'auto' (default) times the JavaScript ranker against ONNX
+   * Runtime once both are ready and keeps the faster, 'ort' always uses ONNX Runtime (calls then
+   * wait for it after a page load), 'js' keeps the JavaScript ranker when the graph compiles.
+   */
+  ranker?: RankerRequest;
 }
+
+/** Ranker runtime requested by the page. */
+export type RankerRequest = 'auto' | 'js' | 'ort';
 
 /** Exact-match metadata filters for retrieval. */
 export interface ItemFilter {
@@ -145,6 +156,8 @@ export interface ResolvedOptions {
   maxEvents: number;
   /** Absent means true, so options built before this field existed keep coalescing. */
   coalesce?: boolean;
+  /** Absent means 'auto'. */
+  ranker?: RankerRequest;
 }
 
 /** An error as plain data. */

@@ -68,7 +68,7 @@ export class Engine {
     this.catalog = new ItemCatalog(this.companion);
     this.retriever = new CandidateRetriever(this.companion, deps.store, this.now);
     this.state = new ShopperState(this.now());
-    this.models = new ModelSet({ manifestUrl: options.models, fetch: deps.fetch, store: deps.store, timeoutMs: options.timeoutMs, createRunner: deps.createRunner, coalesce: options.coalesce !== false });
+    this.models = new ModelSet({ manifestUrl: options.models, fetch: deps.fetch, store: deps.store, timeoutMs: options.timeoutMs, createRunner: deps.createRunner, coalesce: options.coalesce !== false, ranker: options.ranker ?? 'auto' });
     this.ready = this.models.ready.then(() => this.afterModelsLoaded());
     deps.channel?.subscribe((message) => void this.serialize(() => this.onTabMessage(message)));
   }

@@ -9,6 +9,7 @@
  * When the JavaScript compile fails (a ranker graph outside its subset), calls wait for stage 2,
  * as they did before stage 1 existed. When stage 2 fails, the JavaScript ranker keeps scoring.
  */
+import type { RankerRequest } from '../client/protocol.js';
 import type { Degraded, Manifest } from '../core/types.js';
 import { FEATURE_COUNT } from '../core/features.js';
 import { createRandom } from '../core/random.js';
@@ -61,8 +62,10 @@ export interface ModelSetOptions {
   store: EventStore;
   timeoutMs: number;
   createRunner: RunnerFactory;
-  /** Join the ranker runs of concurrent calls into one run. */
+  /** Join the ONNX Runtime ranker runs of concurrent calls into one run. */
   coalesce: boolean;
+  /** Ranker runtime to use: 'auto' picks by timing, 'js' and 'ort' pin one. */
+  ranker: RankerRequest;
   /** Clock in milliseconds for the load times; defaults to performance.now(). */
   now?: () => number;
 }
@@ -95,7 +98,9 @@ export class ModelSet {
 
   constructor(private readonly options: ModelSetOptions) {
     this.scheduler = options.coalesce ? createTaskScheduler() : undefined;
-    this.batcher = new RankerBatcher((features, rows, featureCount) => this.runRanker(features, rows, featureCount), this.scheduler);
+    // Only an ORT run has a fixed cost (a message to the ORT worker, a session run) to share.
+    const joinRuns = () => this.rankerRuntime() === 'ort';
+    this.batcher = new RankerBatcher((features, rows, featureCount) => this.runRanker(features, rows, featureCount), this.scheduler, joinRuns);
     let markRankerReady!: () => void;
     this.rankerReady = new Promise<void>((resolve) => (markRankerReady = resolve));
     this.ready = this.load(markRankerReady);
@@ -141,7 +146,7 @@ export class ModelSet {
     try {
       const { manifest, bytes } = await loadModelFiles({ ...this.options, onManifest: (loaded) => (this.manifest = loaded) });
       this.loadTimes.files = now() - start;
-      this.jsRanker = compileRanker(bytes.ranker);
+      this.jsRanker = this.options.ranker === 'ort' ? undefined : compileRanker(bytes.ranker);
       if (this.jsRanker) this.loadTimes.jsRanker = now() - start;
       markRankerReady();
       // Without a JavaScript ranker every call waits for ORT, so it starts at once.
@@ -188,7 +193,8 @@ export class ModelSet {
   /**
    * Compares and times both rankers on the same matrix (features in [-1, 1)), and keeps the
    * faster unless their scores differ by more than RANKER_AGREEMENT_TOLERANCE, when ONNX Runtime
-   * stays the reference. A failed ONNX Runtime run keeps the JavaScript ranker.
+   * stays the reference. A failed ONNX Runtime run keeps the JavaScript ranker, and so does a
+   * 'js' request, for which the comparison is only reported.
    */
   private async chooseRanker(js: JsRanker, runner: ModelRunner, now: () => number): Promise<void> {
     const random = createRandom(TIMING_ROWS);
@@ -198,7 +204,7 @@ export class ModelSet {
       const ort = await medianMs(() => runner.runRanker(features, TIMING_ROWS, FEATURE_COUNT), now);
       const jsMs = await medianMs(async () => js.run(features, TIMING_ROWS, FEATURE_COUNT), now);
       this.rankerTimings = { js: jsMs, ort };
-      this.useJs = jsMs <= ort && this.rankerDifference <= RANKER_AGREEMENT_TOLERANCE;
+      this.useJs = this.options.ranker === 'js' || (jsMs <= ort && this.rankerDifference <= RANKER_AGREEMENT_TOLERANCE);
     } catch {
       this.useJs = true;
     }

@@ -47,12 +47,14 @@ export class RankerBatcher {
   constructor(
     private readonly run: RankerRun,
     private readonly scheduler: TaskScheduler | undefined,
+    /** Whether requests join now; when it returns false each request runs at once. */
+    private readonly joinRuns: () => boolean = () => true,
   ) {}
 
   /** Returns the scores of `rows` rows; with a scheduler, the run may be shared with other requests. */
   rank(features: Float32Array, rows: number, featureCount: number): Promise<Float32Array> {
     this.stats.requests++;
-    if (!this.scheduler) {
+    if (!this.scheduler || !this.joinRuns()) {
       this.stats.runs++;
       return this.run(features, rows, featureCount);
     }

@@ -74,9 +74,9 @@ test('first and later results agree', async ({ page }) => {
   later.items.forEach((item, i) => expect(Math.abs(item.score - first.items[i].score)).toBeLessThanOrEqual(AGREEMENT * Math.max(1, Math.abs(item.score))));
 });
 
-test('concurrent rank calls share model runs', async ({ page }) => {
+test('concurrent ORT rank calls share model runs', async ({ page }) => {
   await openPage(page);
-  await createEngine(page);
+  await createEngine(page, { ranker: 'ort' });
   const lists = Array.from({ length: 10 }, (_, i) => itemIds.slice(i * 20, i * 20 + 60));
   const outcome = await page.evaluate(async (given) => {
     await window.aisle.track({ type: 'view', itemId: given[0][0] });
@@ -99,7 +99,7 @@ test('concurrent rank calls share model runs', async ({ page }) => {
 
 test('coalesce false runs each call alone', async ({ page }) => {
   await openPage(page);
-  await createEngine(page, { coalesce: false });
+  await createEngine(page, { coalesce: false, ranker: 'ort' });
   const outcome = await page.evaluate(async (given) => {
     const before = (await window.aisle.info()).ranker;
     await Promise.all(given.map((list) => window.aisle.rank(list)));

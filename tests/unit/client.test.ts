@@ -14,6 +14,7 @@ describe('resolveOptions', () => {
       dbName: 'aisle',
       maxEvents: 1000,
       coalesce: true,
+      ranker: 'auto',
     });
   });
 
@@ -28,6 +29,7 @@ describe('resolveOptions', () => {
     ['storage', { endpoint: 'https://a.example', storage: 'localStorage' }],
     ['maxEvents', { endpoint: 'https://a.example', maxEvents: 1.5 }],
     ['coalesce', { endpoint: 'https://a.example', coalesce: 'yes' }],
+    ['ranker', { endpoint: 'https://a.example', ranker: 'wasm' }],
   ])('rejects a bad %s', (name, options) => {
     expect(() => resolveOptions(options as never)).toThrowError(expect.objectContaining({ code: 'AISLE_INVALID_ARGUMENT', message: expect.stringContaining(`option ${name}`) }));
   });

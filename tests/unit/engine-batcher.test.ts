@@ -105,6 +105,20 @@ describe('RankerBatcher', () => {
     expect(ranker.batches).toEqual([1, 2]);
   });
 
+  it('runs at once while joining is off', async () => {
+    const scheduler = manualScheduler();
+    const ranker = summingRanker();
+    let join = false;
+    const batcher = new RankerBatcher(ranker.run, scheduler, () => join);
+    await Promise.all([batcher.rank(matrix(1, 2, 0), 1, 2), batcher.rank(matrix(1, 2, 0), 1, 2)]);
+    expect(ranker.batches).toEqual([1, 1]);
+    join = true;
+    const joined = [batcher.rank(matrix(1, 2, 0), 1, 2), batcher.rank(matrix(1, 2, 0), 1, 2)];
+    scheduler.flush();
+    await Promise.all(joined);
+    expect(ranker.batches).toEqual([1, 1, 2]);
+  });
+
   it('runs at once without a scheduler', async () => {
     const ranker = summingRanker();
     const batcher = new RankerBatcher(ranker.run, undefined);

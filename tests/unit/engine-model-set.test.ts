@@ -18,7 +18,7 @@ function countingModelSet() {
     const loadOrt = async () => ({ ort: ortNode as unknown as OrtModule, providers: { wasm: ['cpu'] } });
     return selectBackend({ request: 'wasm', loadOrt, bytes, manifest });
   };
-  const models = new ModelSet({ manifestUrl: 'http://companion.test/models/manifest.json', fetch: companion.fetch, store: new MemoryStore(), timeoutMs: 5000, createRunner, coalesce: false });
+  const models = new ModelSet({ manifestUrl: 'http://companion.test/models/manifest.json', fetch: companion.fetch, store: new MemoryStore(), timeoutMs: 5000, createRunner, coalesce: false, ranker: 'auto' });
   return { models, starts: () => starts };
 }
 

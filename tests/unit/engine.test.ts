@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as ortNode from 'onnxruntime-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ResolvedOptions } from '../../src/client/protocol.js';
+import type { RankerRequest, ResolvedOptions } from '../../src/client/protocol.js';
 import { buildFeatureMatrix, FEATURE_COUNT } from '../../src/core/features.js';
 import { AisleError } from '../../src/core/errors.js';
 import { RANKER_IO } from '../../src/core/model-dir.js';
@@ -61,6 +61,7 @@ interface HarnessOptions {
   fetchOverride?: typeof fetch;
   channel?: TabChannel;
   coalesce?: boolean;
+  ranker?: RankerRequest;
   /** Replaces the onnxruntime-node runner factory, such as one that never finishes. */
   createRunner?: RunnerFactory;
   /** Resolve createHarness before the models load (default: after). */
@@ -95,7 +96,7 @@ async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
 
   let ids = 0;
   const engine = await Engine.create(
-    { ...OPTIONS, timeoutMs: options.timeoutMs ?? OPTIONS.timeoutMs, coalesce: options.coalesce ?? true },
+    { ...OPTIONS, timeoutMs: options.timeoutMs ?? OPTIONS.timeoutMs, coalesce: options.coalesce ?? true, ranker: options.ranker ?? 'auto' },
     { fetch: (options.fetchOverride as never) ?? companion.fetch, store, createRunner: options.createRunner ?? createRunner, channel: options.channel, now: () => (clock += 1000), makeId: () => `generated-${++ids}` },
   );
   engines.push(engine);
@@ -519,6 +520,21 @@ describe('Engine before ONNX Runtime is ready', () => {
     expect(info.loadTimes.ort).toBeGreaterThanOrEqual(info.loadTimes.jsRanker!);
   });
 
+  it('pins the ranker runtime on request', async () => {
+    const ort = await createHarness({ ranker: 'ort' });
+    const ortInfo = await ort.engine.info();
+    expect(ortInfo.ranker.runtime).toBe('ort');
+    expect(ortInfo.loadTimes.jsRanker).toBeUndefined();
+    const js = await createHarness({ ranker: 'js' });
+    const jsInfo = await js.engine.info();
+    expect(jsInfo.ranker.runtime).toBe('js');
+    expect(jsInfo.ranker.timings.ort).toBeGreaterThanOrEqual(0);
+    const given = ['item-4', 'item-9', 'item-1'];
+    const [byOrt, byJs] = [await ort.engine.rank(given), await js.engine.rank(given)];
+    expect(byJs.items.map((item) => item.id)).toEqual(byOrt.items.map((item) => item.id));
+    byJs.items.forEach((item, i) => expect(item.score).toBeCloseTo(byOrt.items[i].score, 5));
+  });
+
   it('keeps ONNX Runtime when the rankers disagree', async () => {
     const reference = await createHarness();
     const createRunner: RunnerFactory = async (bytes, manifest) => {
@@ -577,8 +593,8 @@ describe('Engine after an ONNX Runtime failure', () => {
 describe('Engine coalescing', () => {
   const lists = Array.from({ length: 10 }, (_, i) => Array.from({ length: 6 }, (_, j) => `item-${(i * 3 + j * 5) % 30}`));
 
-  it('joins concurrent rank calls into one run', async () => {
-    const { engine, rankerRuns } = await createHarness();
+  it('joins concurrent ORT rank calls into one run', async () => {
+    const { engine, rankerRuns } = await createHarness({ ranker: 'ort' });
     await engine.track({ type: 'view', itemId: 'item-10' });
     const sequential: RankResult[] = [];
     for (const list of lists) sequential.push(await engine.rank(list));
@@ -594,7 +610,15 @@ describe('Engine coalescing', () => {
   });
 
   it('runs each call alone when coalesce is off', async () => {
-    const { engine, rankerRuns } = await createHarness({ coalesce: false });
+    const { engine, rankerRuns } = await createHarness({ coalesce: false, ranker: 'ort' });
+    const before = await rankerRuns();
+    await Promise.all(lists.map((list) => engine.rank(list)));
+    expect((await rankerRuns()) - before).toBe(10);
+  });
+
+  it('runs JavaScript ranker calls at once', async () => {
+    const { engine, rankerRuns } = await createHarness({ ranker: 'js' });
+    expect((await engine.info()).ranker.runtime).toBe('js');
     const before = await rankerRuns();
     await Promise.all(lists.map((list) => engine.rank(list)));
     expect((await rankerRuns()) - before).toBe(10);
