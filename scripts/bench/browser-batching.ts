@@ -1,9 +1,9 @@
 /**
  * Coalescing of concurrent rank() calls: rounds of CONCURRENT_CALLS calls sent in one go, each
- * over RANKED_ITEMS candidates, with `coalesce` on and off, for the ONNX Runtime ranker (where
- * runs are joined) and the JavaScript ranker (which runs every call at once). One engine per
- * setting, one after the other. Throughput is calls per second over all rounds, and the engine's
- * counters give the model runs.
+ * over RANKED_ITEMS candidates, with `coalesce` on and off. It runs for the ONNX Runtime ranker,
+ * whose runs are joined, and for the JavaScript ranker, which runs every call at once. Each
+ * setting gets its own engine, one after the other. Throughput is calls per second over all
+ * rounds, and the engine's counters give the model runs.
  */
 import type { BrowserBenchEnv, Log } from './browser-environment.js';
 import { newBenchContext, openEngine, trackViews, waitForOrt } from './browser-environment.js';

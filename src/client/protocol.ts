@@ -43,9 +43,9 @@ export interface AisleOptions {
    */
   coalesce?: boolean;
   /**
-   * Code that scores candidates: 'auto' (default) times the JavaScript ranker against ONNX
-   * Runtime once both are ready and keeps the faster, 'ort' always uses ONNX Runtime (calls then
-   * wait for it after a page load), 'js' keeps the JavaScript ranker when the graph compiles.
+   * Code that scores candidates. 'auto' (default) times the JavaScript ranker against ONNX
+   * Runtime once both are ready and keeps the faster. 'ort' always uses ONNX Runtime, so calls
+   * wait for it after a page load. 'js' keeps the JavaScript ranker when the graph compiles.
    */
   ranker?: RankerRequest;
 }

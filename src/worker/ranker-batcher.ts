@@ -25,7 +25,7 @@ interface PendingRequest {
 /**
  * Extra task hops a batch may wait while requests keep arriving. The page's messages reach the
  * worker one by one from another thread, so a burst can still be arriving when the first hop
- * ends; a batch that grew during a hop waits one more, up to this many times.
+ * ends. A batch that grew during a hop waits one more, up to this many times.
  */
 export const MAX_EXTRA_HOPS = 3;
 
