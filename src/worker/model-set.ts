@@ -45,7 +45,11 @@ export type RankerTimings = Partial<Record<RankerRuntime, number>>;
  */
 export const RANKER_AGREEMENT_TOLERANCE = 1e-4;
 
-const TIMING_REPEATS = 5;
+/**
+ * Timed runs per ranker, after one warm-up run. A run takes about a millisecond, and a busy
+ * machine adds pauses of tens of milliseconds to single runs, so the median of 9 is taken.
+ */
+const TIMING_REPEATS = 9;
 
 /**
  * Maximum time ONNX Runtime waits to start once the JavaScript ranker is ready, unless the engine

@@ -561,17 +561,17 @@ describe('Engine before ONNX Runtime is ready', () => {
 
 describe('Engine after an ONNX Runtime failure', () => {
   it('moves scoring to JavaScript', async () => {
-    let rankerCalls = 0;
+    let crashed = false;
     const createRunner: RunnerFactory = async (bytes, manifest) => {
       const loadOrt = async () => ({ ort: ortNode as unknown as OrtModule, providers: { wasm: ['cpu'] } });
       const { runner, selection } = await selectBackend({ request: 'wasm', loadOrt, bytes, manifest });
-      // Scores off by 0.5 keep ONNX Runtime as the ranker when both are compared; then it fails,
-      // as a crashed ORT worker would.
+      // Scores off by 0.5 keep ONNX Runtime as the ranker when both are compared. Then the test
+      // makes it fail, as a crashed ORT worker would.
       const failing: ModelRunner = {
         backend: 'wasm',
         runTower: (input, seqLen, dim) => runner.runTower(input, seqLen, dim),
         runRanker: async (features, rows, count) => {
-          if (++rankerCalls > 7) throw new AisleError('AISLE_WORKER_FAILED', 'The ONNX Runtime worker failed: crashed.');
+          if (crashed) throw new AisleError('AISLE_WORKER_FAILED', 'The ONNX Runtime worker failed: crashed.');
           return (await runner.runRanker(features, rows, count)).map((score) => score + 0.5);
         },
         dispose: () => runner.dispose(),
@@ -581,6 +581,7 @@ describe('Engine after an ONNX Runtime failure', () => {
     const { engine } = await createHarness({ createRunner });
     expect((await engine.info()).ranker.runtime).toBe('ort');
 
+    crashed = true;
     const result = await engine.rank(['item-3', 'item-1', 'item-2']);
     expect(result.degraded).toBeUndefined();
     expect(result.items).toHaveLength(3);
