@@ -94,7 +94,7 @@ describe('evaluateSampled', () => {
     expect(second).toEqual(first);
   });
 
-  it('draws the same negatives for every scorer with one seed', async () => {
+  it('shares negatives across scorers', async () => {
     const data = users([[0, 1, 4], [2, 3, 5], [6, 7, 1]]);
     const sampled = { negatives: 3, seed: 4 };
     const drawn: number[][] = [];
@@ -136,7 +136,7 @@ describe('report formats', () => {
 });
 
 describe('distillationLoss', () => {
-  it('gives the relative loss and its paired standard error', () => {
+  it('gives loss and paired error', () => {
     // Teacher ranks 0, 0 (NDCG 1, 1); student 0, 2 (NDCG 1, 0.5): means 1 and 0.75, loss 25%.
     // Differences 0 and 0.5: sample sd 0.3536, standard error 0.25, relative to the teacher 25%.
     const loss = distillationLoss([0, 0], [0, 2]);
@@ -146,13 +146,13 @@ describe('distillationLoss', () => {
     expect(loss.standardError).toBeCloseTo(0.25, 12);
   });
 
-  it('is zero with zero error for equal ranks', () => {
+  it('is zero for equal ranks', () => {
     expect(distillationLoss([0, 3, -1], [0, 3, -1])).toMatchObject({ relativeLoss: 0, standardError: 0 });
   });
 });
 
 describe('coldTargets', () => {
-  it('keeps users whose test item is rare in all test histories', () => {
+  it('keeps rare test items', () => {
     // Test histories: [0, 1, 2], [0, 1, 3], [0, 4, 5]. Item 0 occurs 3 times, item 6 never.
     const data = users([[0, 1, 2, 0], [0, 1, 3, 6], [0, 4, 5, 1]]);
     expect(coldTargets(data, N_ITEMS)).toEqual([0, 1, 2]);

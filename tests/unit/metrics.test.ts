@@ -120,7 +120,7 @@ describe('ndcgCurve', () => {
     expect(curve[2]).toBeCloseTo(0.375, 12);
   });
 
-  it('equals the per-cutoff definition at every k', () => {
+  it('matches NDCG at every k', () => {
     const random = createRandom(5);
     const ranks = Array.from({ length: 300 }, () => random.int(80) - 1);
     const curve = ndcgCurve(ranks, 50);

@@ -12,7 +12,7 @@ import { isSearchHeldOut, searchHeldOutItems } from '../../src/training/search/h
 import { buildSearchQueries } from '../../src/training/search/queries.js';
 
 describe('weightedFusion', () => {
-  it('sums min-max normalized scores with the weights', () => {
+  it('sums weighted normalized scores', () => {
     const bm25 = [{ index: 1, score: 10 }, { index: 2, score: 6 }, { index: 3, score: 2 }];
     const vector = [{ index: 3, score: 0.9 }, { index: 4, score: 0.5 }];
     const fused = weightedFusion([{ hits: bm25, weight: 0.3 }, { hits: vector, weight: 0.7 }], 10);
@@ -21,15 +21,15 @@ describe('weightedFusion', () => {
     expect(fused.map((hit) => hit.score)).toEqual([0.7, 0.3, 0.15, 0]);
   });
 
-  it('gives every hit of a list of equal scores the full weight', () => {
+  it('gives equal scores full weight', () => {
     expect(weightedFusion([{ hits: [{ index: 5, score: 2 }, { index: 6, score: 2 }], weight: 0.5 }], 10)).toEqual([{ index: 5, score: 0.5 }, { index: 6, score: 0.5 }]);
   });
 
-  it('keeps k and ignores empty lists', () => {
+  it('keeps k, skips empty lists', () => {
     expect(weightedFusion([{ hits: [], weight: 1 }, { hits: [{ index: 1, score: 1 }, { index: 2, score: 0 }], weight: 1 }], 1)).toEqual([{ index: 1, score: 1 }]);
   });
 
-  it('differs from RRF when one match is far stronger', () => {
+  it('favours one strong match over RRF', () => {
     const bm25 = [{ index: 1, score: 100 }, { index: 2, score: 1.1 }, { index: 3, score: 1 }];
     const vector = [{ index: 2, score: 0.9 }, { index: 3, score: 0.89 }, { index: 1, score: 0.1 }];
     expect(weightedFusion([{ hits: bm25, weight: 0.6 }, { hits: vector, weight: 0.4 }], 1)[0].index).toBe(1);
@@ -49,20 +49,20 @@ describe('search query sets', () => {
     'grinding wheel abrasive metal',
   ];
 
-  it('drops words found in more than a fifth of the items', () => {
+  it('drops words in most items', () => {
     const lists = queryWordLists([...texts, ...Array.from({ length: 12 }, (_, i) => `common item${i}`)]);
     expect(lists[0]).toEqual(['gorilla', 'glue', 'waterproof', 'bond', 'ounce']);
     expect(lists[8]).toEqual(['item0']);
   });
 
-  it('proposes a close term that shares contexts', () => {
+  it('finds a close term by context', () => {
     const close = new CloseTerms(texts.map((text) => text.split(' ')), 2);
     // "glue" and "adhesive" never share an item but share "waterproof", "bond" and "ounce".
     expect(close.closest('glue', new Set(['gorilla', 'glue', 'waterproof', 'bond', 'ounce']))).toBe('adhesive');
     expect(close.closest('unknown', new Set())).toBeUndefined();
   });
 
-  it('adds exactly one edit to a word', () => {
+  it('adds one edit per typo', () => {
     const random = createRandom(3);
     for (let i = 0; i < 200; i++) {
       const typo = addTypo('waterproof', random);
@@ -72,7 +72,7 @@ describe('search query sets', () => {
     }
   });
 
-  it('samples two to four distinct words in text order', () => {
+  it('samples two to four words', () => {
     const random = createRandom(5);
     const words = ['gorilla', 'glue', 'waterproof', 'bond', 'ounce'];
     for (let i = 0; i < 100; i++) {
@@ -84,7 +84,7 @@ describe('search query sets', () => {
     }
   });
 
-  it('builds aligned clean, typo and close queries for held-out targets only', () => {
+  it('aligns the three query sets', () => {
     const ids = Array.from({ length: 400 }, (_, i) => `item-${i}`);
     const corpus = [...texts, 'wooden chair oak', 'steel bolt nut', 'cotton towel bath', 'glass vase flower'];
     const itemText = ids.map((_, i) => corpus[i % corpus.length]);
@@ -113,7 +113,7 @@ describe('search query sets', () => {
     expect(buildSearchQueries(users, queryWordLists(itemText), held, 50, 1)).toEqual(sets);
   });
 
-  it('computes Recall@10 and NDCG@10 against one target', () => {
+  it('scores one target per query', () => {
     const queries = [{ text: 'a', target: 5, user: 0 }, { text: 'b', target: 9, user: 0 }, { text: 'c', target: 1, user: 0 }];
     const metrics = searchMetrics([[5, 1], [1, 2, 9], [7]], queries);
     expect(metrics['Recall@10']).toBeCloseTo(2 / 3, 12);
@@ -137,7 +137,7 @@ describe('query encoder', () => {
     }
   });
 
-  it('learns to find an item from its words and exports the same vectors as ONNX int8', async () => {
+  it('finds items and exports to int8', async () => {
     const weights = trainQueryEncoder({ itemVectors, dim, itemText, excluded: new Set(), steps: 150, batchSize: 16, negatives: 4, textWeight: 1, learningRate: 0.05, temperature: 0.1, typoRate: 0.3, seed: 2 });
     const queries = ['denim jacket', 'garden hose', 'leather boots', 'rain coat'];
     const targets = [1, 2, 3, 5];

@@ -7,12 +7,12 @@ describe('text pieces', () => {
     expect(textWords('Crème brûlée')).toEqual(textWords('creme BRULEE'));
   });
 
-  it('splits any script into words and keeps emoji as words', () => {
+  it('splits any script and emoji', () => {
     expect(textWords('東京タワー 🔥glue😀 naïve-café 4-1/2')).toEqual(['東京タワー', '🔥', 'glue', '😀', 'naive', 'cafe', '4', '1', '2']);
     expect(textWords('Привет, мир')).toEqual(['привет', 'мир']);
   });
 
-  it('gives a whole-word piece and boundary trigrams per word', () => {
+  it('gives words and trigrams', () => {
     expect(textPieces('Glue')).toEqual(['w:glue', '<gl', 'glu', 'lue', 'ue>']);
     // A one-character word still gets one trigram with both boundary marks.
     expect(textPieces('x')).toEqual(['w:x', '<x>']);
@@ -20,13 +20,13 @@ describe('text pieces', () => {
     expect(textPieces('😀')).toEqual(['w:😀', '<😀>']);
   });
 
-  it('shares most pieces between a word and its typo', () => {
+  it('shares pieces with a typo', () => {
     const clean = new Set(textPieces('adhesive'));
     const typo = textPieces('adhesvie');
     expect(typo.filter((piece) => clean.has(piece)).length).toBeGreaterThanOrEqual(4);
   });
 
-  it('encodes distinct hashed pieces with weights summing to one', () => {
+  it('encodes distinct weighted pieces', () => {
     const encoded = encodeText('glue glue tape');
     const distinct = new Set(textPieces('glue glue tape').map((piece) => hashPiece(piece, TEXT_PIECES.buckets)));
     expect(encoded.count).toBe(distinct.size);
@@ -35,7 +35,7 @@ describe('text pieces', () => {
     expect(encoded.ids.length).toBe(TEXT_PIECES.maxPieces);
   });
 
-  it('encodes empty and symbol-only text as nothing', () => {
+  it('encodes symbols as nothing', () => {
     for (const text of ['', '   ', '!!! ... ---']) {
       const encoded = encodeText(text);
       expect(encoded.count, JSON.stringify(text)).toBe(0);
@@ -43,12 +43,12 @@ describe('text pieces', () => {
     }
   });
 
-  it('keeps at most maxPieces pieces of a long text', () => {
+  it('caps pieces of long text', () => {
     const long = Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ');
     expect(encodeText(long).count).toBe(TEXT_PIECES.maxPieces);
   });
 
-  it('lays several texts out row by row', () => {
+  it('lays texts out by row', () => {
     const { ids, weights } = encodeTexts(['glue', '', 'tape']);
     const width = TEXT_PIECES.maxPieces;
     expect(ids.length).toBe(3 * width);
@@ -57,7 +57,7 @@ describe('text pieces', () => {
     expect([...ids.subarray(2 * width)]).toEqual([...encodeText('tape').ids]);
   });
 
-  it('hashes with FNV-1a into the bucket range', () => {
+  it('hashes with FNV-1a', () => {
     // FNV-1a of "a" is 0xe40c292c.
     expect(hashPiece('a', 2 ** 32)).toBe(0xe40c292c);
     for (const piece of ['w:glue', '<gl', '東京']) expect(hashPiece(piece, 97)).toBeLessThan(97);

@@ -90,7 +90,7 @@ describe('aisle train on a demo subset', () => {
     }
   });
 
-  it('reports sampled rows, NDCG@k curves that agree with the rows, and the distillation loss', () => {
+  it('reports sampled rows, curves, distillation', () => {
     const { results } = result;
     expect(results.sampled?.rows.map((row) => row.model)).toEqual(results.rows.map((row) => row.model));
     expect(results.ndcgAtK?.k).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
@@ -110,7 +110,7 @@ describe('aisle train on a demo subset', () => {
     expect(results.cold?.rows.map((row) => row.model)).toEqual(results.rows.map((row) => row.model));
   });
 
-  it('aisle eval reuses the models directory and writes the report', async () => {
+  it('reuses models and writes report', async () => {
     const reportDir = join(dir, 'report');
     const report = await evaluateDataset({ data: 'demo', models: dir, modelsRoot: dir, retrain: false, maxUsers: 250, seed: 7, command: 'aisle eval --data demo', log: () => {} });
     expect(report.results.rows).toEqual(result.results.rows);
@@ -125,7 +125,7 @@ describe('aisle train on a demo subset', () => {
     expect(await readFile(files.html, 'utf8')).toContain('<svg');
   });
 
-  it('serves the query encoder: the companion encodes text queries and fuses as asked', async () => {
+  it('serves text queries with the encoder', async () => {
     const manifest = JSON.parse(await readFile(join(dir, MODEL_FILES.manifest), 'utf8')) as Manifest;
     expect(manifest.models.queryEncoder?.file).toBe(MODEL_FILES.queryEncoder);
     const app = await createServer({ modelsDir: dir, textSearch: 'inline' });
