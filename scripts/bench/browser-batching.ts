@@ -27,6 +27,8 @@ export interface BatchingRun {
   runtime: string | null;
   /** Whether every call got the same ids and scores as the same call made alone. */
   sameAsSequential: boolean;
+  /** Calls per second of each block, in the order the blocks ran. */
+  blockCallsPerSecond: number[];
 }
 
 /** The four settings: each ranker runtime with coalescing on and off. */
@@ -62,13 +64,14 @@ export async function measureBatching(env: BrowserBenchEnv, rounds: number, log:
       pages.push(page);
     }
 
-    const totals = SETTINGS.map(() => ({ elapsed: 0, roundTimes: [] as number[], same: true, requests: 0, runs: 0, runtime: null as string | null }));
+    const totals = SETTINGS.map(() => ({ elapsed: 0, roundTimes: [] as number[], blocks: [] as number[], same: true, requests: 0, runs: 0, runtime: null as string | null }));
     for (let done = 0; done < rounds; done += BLOCK_ROUNDS) {
       const block = Math.min(BLOCK_ROUNDS, rounds - done);
       for (const [index, page] of pages.entries()) {
         const outcome = await runRounds(page, lists, block);
         const total = totals[index];
         total.elapsed += outcome.elapsed;
+        total.blocks.push((block * CONCURRENT_CALLS) / (outcome.elapsed / 1000));
         total.roundTimes.push(...outcome.roundTimes);
         total.same &&= outcome.same;
         total.requests += outcome.requests;
@@ -89,6 +92,7 @@ export async function measureBatching(env: BrowserBenchEnv, rounds: number, log:
         runs: total.runs,
         runtime: total.runtime,
         sameAsSequential: total.same,
+        blockCallsPerSecond: total.blocks,
       };
       log(`browser: ${CONCURRENT_CALLS} concurrent rank(${RANKED_ITEMS}), ${ranker} ranker, coalesce ${coalesce}: ${run.callsPerSecond.toFixed(0)} calls/s, round ${run.roundMs.toFixed(1)} ms, ${run.runs} model runs for ${run.requests} requests, results ${run.sameAsSequential ? 'equal to' : 'DIFFERENT from'} sequential calls`);
       return run;
