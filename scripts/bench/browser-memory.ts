@@ -6,6 +6,7 @@
  * wasm memory, which the heap figures do not.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CDPSession } from 'playwright-core';
 import type { BrowserBenchEnv, Log } from './browser-environment.js';
 import { newBenchContext, openEngine, waitForOrt } from './browser-environment.js';
@@ -31,6 +32,11 @@ export interface MemoryResult {
   workerHeapBytes: number;
   /** Growth of the renderers' resident memory, engine and both workers included. */
   rendererGrowthBytes: number;
+  /**
+   * The same growth for a page whose only worker imports ORT-web and creates sessions for the
+   * same two models: what ONNX Runtime alone costs (wasm memory and compiled code).
+   */
+  ortOnlyGrowthBytes: number;
 }
 
 /** Tracks EVENTS events in a new engine and reads its memory. */
@@ -62,18 +68,48 @@ export async function measureMemory(env: BrowserBenchEnv, log: Log): Promise<Mem
     const after = await rendererResidentBytes(cdp);
     await page.evaluate(() => window.aisle.destroy());
 
+    await page.close();
     const result: MemoryResult = {
       events: stored,
       workers,
       workerHeapBytes: workers.reduce((sum, worker) => sum + worker.usedBytes + worker.backingStoreBytes, 0),
       rendererGrowthBytes: after - before,
+      ortOnlyGrowthBytes: await ortOnlyGrowth(env, cdp),
     };
     const heaps = workers.map((worker) => `${worker.name} ${(worker.usedBytes / 1e6).toFixed(1)} MB heap + ${(worker.backingStoreBytes / 1e6).toFixed(1)} MB buffers`).join(', ');
-    log(`browser: after ${stored} stored events: ${heaps}; renderer memory grew ${(result.rendererGrowthBytes / 1e6).toFixed(1)} MB`);
+    log(`browser: after ${stored} stored events: ${heaps}; renderer memory grew ${(result.rendererGrowthBytes / 1e6).toFixed(1)} MB (a worker with only ORT-web and the two sessions: ${(result.ortOnlyGrowthBytes / 1e6).toFixed(1)} MB)`);
     return result;
   } finally {
     await context.close();
     await cdp.detach();
+  }
+}
+
+/** Measures the renderer growth of a page whose only worker loads ORT-web and both models. */
+async function ortOnlyGrowth(env: BrowserBenchEnv, cdp: CDPSession): Promise<number> {
+  const context = await newBenchContext(env.browser);
+  try {
+    const page = await context.newPage();
+    await page.goto(`${env.site.url}/blank.html`);
+    const before = await rendererResidentBytes(cdp);
+    const models = [env.manifest.models.userTower.file, env.manifest.models.ranker.file].map((file) => Array.from(readFileSync(join(env.modelsDir, file))));
+    await page.evaluate(async (bytes) => {
+      const source = `const ort = await import(${JSON.stringify(`${location.origin}/ort-dist/ort.wasm.min.mjs`)});
+        ort.env.wasm.numThreads = 1;
+        self.onmessage = async (event) => {
+          for (const model of event.data) await ort.InferenceSession.create(new Uint8Array(model));
+          postMessage('created');
+        };
+        postMessage('loaded');`;
+      const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), { type: 'module' });
+      await new Promise((resolve) => (worker.onmessage = resolve));
+      worker.postMessage(bytes);
+      await new Promise((resolve) => (worker.onmessage = resolve));
+      (window as unknown as { ortWorker: Worker }).ortWorker = worker;
+    }, models);
+    return (await rendererResidentBytes(cdp)) - before;
+  } finally {
+    await context.close();
   }
 }
 

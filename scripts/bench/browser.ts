@@ -74,6 +74,8 @@ export interface BrowserBenchResult {
   first_visit_gzip_bytes: number;
   worker_memory_bytes: number;
   renderer_memory_growth_bytes: number;
+  /** Renderer growth of a worker with only ORT-web and the two sessions. */
+  ort_only_memory_growth_bytes: number;
   /** Calls per second of rounds of 10 concurrent rank(200) with the ONNX Runtime ranker. */
   batch_calls_per_s_coalesced: number;
   batch_calls_per_s_separate: number;
@@ -208,6 +210,7 @@ function assemble(parts: Parts): BrowserBenchResult {
     first_visit_gzip_bytes: sizes.firstVisitGzipBytes,
     worker_memory_bytes: memory.workerHeapBytes,
     renderer_memory_growth_bytes: memory.rendererGrowthBytes,
+    ort_only_memory_growth_bytes: memory.ortOnlyGrowthBytes,
     batch_calls_per_s_coalesced: round(coalesced?.callsPerSecond ?? Number.NaN, 1),
     batch_calls_per_s_separate: round(separate?.callsPerSecond ?? Number.NaN, 1),
     batch_runs_per_10_calls: round(coalesced ? (10 * coalesced.runs) / coalesced.requests : Number.NaN, 2),
