@@ -92,7 +92,7 @@ export const MIN_USABLE_USERS = 10;
 export const MIN_ITEMS = 2;
 /** Query encoder training steps when `queryEncoderSteps` is not given. */
 export const QUERY_ENCODER_STEPS = 1500;
-/** The query encoder is trained only when at least this share of items has two or more query words. */
+/** The query encoder is trained only when at least this share of items has a title with two or more query words. */
 export const MIN_TEXT_ITEM_SHARE = 0.2;
 
 /** Evaluation protocol, as written to eval.json. */
@@ -186,12 +186,14 @@ function buildTrainingCatalog(dataset: Dataset, users: readonly LeaveOneOutUser[
 /**
  * Trains the query encoder on the item text (search-held-out items excluded) towards the trained
  * item vectors and writes it; returns undefined, training nothing, when `steps` is 0 or too few
- * items have text to search.
+ * items have a title to search.
  */
 async function trainQueryEncoderFile(dir: string, dataset: Dataset, catalog: Catalog, steps: number, seed: number, log: (line: string) => void): Promise<ModelFileEntry | undefined> {
-  const withText = queryWordLists(dataset.itemText).filter((words) => words.length >= 2).length;
-  if (steps === 0 || withText < MIN_TEXT_ITEM_SHARE * dataset.items.length) {
-    log(`query encoder: not trained (${steps === 0 ? 'steps 0' : `only ${withText} of ${dataset.items.length} items have two or more words of text`}); search uses BM25 alone`);
+  // Shoppers type words of titles; attribute ids or category codes alone are nothing to search.
+  const words = queryWordLists(dataset.itemText);
+  const searchable = dataset.items.filter((item, index) => item.title && words[index].length >= 2).length;
+  if (steps === 0 || searchable < MIN_TEXT_ITEM_SHARE * dataset.items.length) {
+    log(`query encoder: not trained (${steps === 0 ? 'steps 0' : `only ${searchable} of ${dataset.items.length} items have a title with two or more query words`}); search uses BM25 alone`);
     return undefined;
   }
   const weights = trainQueryEncoder({
