@@ -34,8 +34,8 @@ export interface ServerOptions {
   limits?: ServerLimits;
   /** efSearch (HNSW) and nprobe (IVF) used for every ANN search, and the batching and result cache switches. */
   ann?: AnnOptions;
-  /** Item JSON texts kept for responses; 0 turns the cache off. Default 65536. */
-  itemJsonEntries?: number;
+  /** Keep each served item's JSON bytes for later responses (ItemJsonCache). Default true. */
+  itemJsonCache?: boolean;
   /** Thread that runs BM25 search. 'worker' (the default) keeps slow queries off the main thread. */
   textSearch?: TextSearchMode;
 }
@@ -93,7 +93,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
 
   let state: ServerState;
   try {
-    state = await loadServerState(options.modelsDir, { ann: options.ann, itemJsonEntries: options.itemJsonEntries, textSearch: options.textSearch, log: app.log });
+    state = await loadServerState(options.modelsDir, { ann: options.ann, itemJsonCache: options.itemJsonCache, textSearch: options.textSearch, log: app.log });
   } catch (error) {
     await app.close();
     throw error;

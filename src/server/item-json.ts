@@ -2,25 +2,32 @@
  * Serialized items for the routes' responses. Building an item's wire object and stringifying it
  * costs far more than the ANN search of a /v1/candidates request: encoding 200 candidates and the
  * popular list of a trained catalog took milliseconds per request that way. Each item's JSON is
- * built once and kept as UTF-8 bytes in a bounded LRU. A response body is then one Buffer copied
- * together from those bytes (JsonBody), which Fastify sends without serializing or re-encoding.
+ * built on first use and kept as UTF-8 bytes. A response body is then one Buffer copied together
+ * from those bytes (JsonBody), which Fastify sends without serializing or re-encoding.
  *
  * The cached bytes include the item's stats, so they are valid while the catalog is read-only,
  * which it is for the life of a server.
  */
-import { AisleError } from '../core/errors.js';
 import { type Catalog, encodeVectorBase64 } from './catalog.js';
 
-/** Default number of items kept; a trained catalog's item JSON is about 0.5 to 1.5 KB. */
-export const DEFAULT_ITEM_JSON_ENTRIES = 65_536;
+/** Options of ItemJsonCache. */
+export interface ItemJsonCacheOptions {
+  /** Store bytes for later calls. With false, every call serializes the item again. Default true. */
+  enabled?: boolean;
+  /** Size of one storage Buffer; an item larger than this gets a Buffer of its own. Default 32 MiB. */
+  segmentBytes?: number;
+}
 
 /** Counters of an ItemJsonCache. */
 export interface ItemJsonCacheStats {
   hits: number;
   misses: number;
-  evictions: number;
-  entries: number;
-  maxEntries: number;
+  /** Items whose bytes are stored. */
+  items: number;
+  /** Bytes of those items. */
+  bytes: number;
+  /** Storage Buffers allocated. */
+  segments: number;
 }
 
 /**
@@ -66,50 +73,75 @@ export class JsonBody {
   }
 }
 
-/** JSON bytes of `catalog.toWire(index)`, kept in a bounded LRU by catalog index. */
+/**
+ * JSON bytes of `catalog.toWire(index)` for every item served so far. Bytes are appended to large
+ * Buffers and never evicted, so memory grows up to the JSON size of the whole catalog (about 0.5 to
+ * 1.5 KB per item). An LRU would bound memory, but its evictions create a steady stream of
+ * objects that outlive the young generation. With an LRU of per-item Buffers at 1M items, the
+ * old-generation collections this caused took over a third of the main thread under load.
+ */
 export class ItemJsonCache {
-  readonly maxEntries: number;
   private readonly catalog: Catalog;
-  // Map iteration follows insertion order: re-inserting on a hit keeps the least recently used key first.
-  private readonly entries = new Map<number, Buffer>();
-  private readonly counters = { hits: 0, misses: 0, evictions: 0 };
+  private readonly enabled: boolean;
+  private readonly segmentBytes: number;
+  // Per catalog index: segment number (-1 while not stored), start offset and byte length.
+  private readonly segmentOf: Int32Array;
+  private readonly start: Uint32Array;
+  private readonly length: Uint32Array;
+  private readonly segments: Buffer[] = [];
+  private used = 0;
+  private readonly counters = { hits: 0, misses: 0, items: 0, bytes: 0 };
 
-  /** maxEntries 0 turns the cache off: every call serializes the item again. */
-  constructor(catalog: Catalog, maxEntries = DEFAULT_ITEM_JSON_ENTRIES) {
-    if (!Number.isInteger(maxEntries) || maxEntries < 0) {
-      throw new AisleError('AISLE_INVALID_ARGUMENT', `ItemJsonCache: maxEntries must be an integer ≥ 0 (0 turns the cache off), got ${String(maxEntries)}.`);
-    }
+  constructor(catalog: Catalog, options: ItemJsonCacheOptions = {}) {
+    const enabled = options.enabled ?? true;
     this.catalog = catalog;
-    this.maxEntries = maxEntries;
+    this.enabled = enabled;
+    this.segmentBytes = options.segmentBytes ?? 32 * 1024 * 1024;
+    this.segmentOf = new Int32Array(enabled ? catalog.size : 0).fill(-1);
+    this.start = new Uint32Array(enabled ? catalog.size : 0);
+    this.length = new Uint32Array(enabled ? catalog.size : 0);
   }
 
   /** A copy of the counters. */
   get stats(): ItemJsonCacheStats {
-    return { ...this.counters, entries: this.entries.size, maxEntries: this.maxEntries };
+    return { ...this.counters, segments: this.segments.length };
   }
 
   /**
    * Returns the UTF-8 JSON of the item at a catalog index: the same JSON value as
-   * `catalog.toWire(index)`, with the vector as the first key. Callers must not modify the bytes.
+   * `catalog.toWire(index)`, with the vector as the first key. The bytes are a view into shared
+   * storage, so callers must not modify them.
    */
   bytes(index: number): Buffer {
-    const cached = this.entries.get(index);
-    if (cached !== undefined) {
+    const segment = this.enabled ? this.segmentOf[index] : -1;
+    if (segment >= 0) {
       this.counters.hits += 1;
-      this.entries.delete(index);
-      this.entries.set(index, cached);
-      return cached;
+      return this.segments[segment].subarray(this.start[index], this.start[index] + this.length[index]);
     }
 
     this.counters.misses += 1;
-    const bytes = Buffer.from(this.serialize(index));
-    if (this.maxEntries === 0) return bytes;
-    this.entries.set(index, bytes);
-    if (this.entries.size > this.maxEntries) {
-      this.entries.delete(this.entries.keys().next().value as number);
-      this.counters.evictions += 1;
+    const text = this.serialize(index);
+    return this.enabled ? this.store(index, text) : Buffer.from(text);
+  }
+
+  private store(index: number, text: string): Buffer {
+    // A UTF-16 code unit takes at most 3 UTF-8 bytes, so maxBytes always fits the text.
+    const maxBytes = 3 * text.length;
+    let segment = this.segments[this.segments.length - 1];
+    if (segment === undefined || this.used + maxBytes > segment.length) {
+      segment = Buffer.allocUnsafeSlow(Math.max(this.segmentBytes, maxBytes));
+      this.segments.push(segment);
+      this.used = 0;
     }
-    return bytes;
+
+    const written = segment.write(text, this.used);
+    this.segmentOf[index] = this.segments.length - 1;
+    this.start[index] = this.used;
+    this.length[index] = written;
+    this.used += written;
+    this.counters.items += 1;
+    this.counters.bytes += written;
+    return segment.subarray(this.start[index], this.used);
   }
 
   /**

@@ -31,8 +31,8 @@ export type TextSearchMode = 'worker' | 'inline';
 /** Options of loadServerState. */
 export interface LoadOptions {
   ann?: AnnOptions;
-  /** Item JSON texts kept for responses; 0 turns the cache off. Default DEFAULT_ITEM_JSON_ENTRIES. */
-  itemJsonEntries?: number;
+  /** Keep each served item's JSON bytes for later responses. Default true. */
+  itemJsonCache?: boolean;
   textSearch?: TextSearchMode;
   /** Logger for failures after start-up, such as a crashed text search worker. */
   log?: FastifyBaseLogger;
@@ -123,7 +123,7 @@ export async function loadServerState(modelsDir: string, options: LoadOptions = 
   for (const entry of modelEntries(manifest)) await checkModelFile(modelsDir, entry);
 
   const catalog = await loadCatalog(modelsDir, manifest);
-  const itemJson = new ItemJsonCache(catalog, options.itemJsonEntries);
+  const itemJson = new ItemJsonCache(catalog, { enabled: options.itemJsonCache });
   const ann = await AnnSource.load(join(modelsDir, manifest.catalog.indexFile), { dim: manifest.dim, items: catalog.size, type: manifest.catalog.indexType }, options.ann);
   let text: TextSearcher;
   try {

@@ -114,7 +114,7 @@ let state: ServerState;
 beforeAll(async () => {
   dir = await buildModelsDir();
   cached = await start({});
-  uncached = await start({ ann: { batching: false, cacheEntries: 0 }, itemJsonEntries: 0 });
+  uncached = await start({ ann: { batching: false, cacheEntries: 0 }, itemJsonCache: false });
   state = await loadServerState(dir, { textSearch: 'inline', ann: { cacheEntries: 0 } });
 });
 
@@ -168,7 +168,7 @@ describe('POST /v1/candidates bodies', () => {
     const stats = companionStats(uncached.app);
     expect(stats?.ann).toMatchObject({ batching: false, cache: null });
     expect(stats?.ann.directSearches).toBeGreaterThanOrEqual(12);
-    expect(stats?.itemJson.entries).toBe(0);
+    expect(stats?.itemJson.items).toBe(0);
   });
 });
 
@@ -186,24 +186,36 @@ describe('GET /v1/items and /v1/trending bodies', () => {
 });
 
 describe('ItemJsonCache', () => {
-  it('stays within its size', () => {
-    const cache = new ItemJsonCache(state.catalog, 10);
-    for (let i = 0; i < 25; i++) cache.bytes(i);
-    cache.bytes(24);
+  it('serializes each item once', () => {
+    const cache = new ItemJsonCache(state.catalog);
+    const first = Array.from({ length: 25 }, (_, i) => cache.bytes(i).toString());
+    const again = Array.from({ length: 25 }, (_, i) => cache.bytes(i).toString());
 
-    expect(cache.stats).toEqual({ hits: 1, misses: 25, evictions: 15, entries: 10, maxEntries: 10 });
+    expect(again).toEqual(first);
+    expect(cache.stats).toEqual({ hits: 25, misses: 25, items: 25, bytes: first.reduce((sum, text) => sum + Buffer.byteLength(text), 0), segments: 1 });
+  });
+
+  it('keeps earlier bytes when storage grows', () => {
+    const cache = new ItemJsonCache(state.catalog, { segmentBytes: 2048 });
+    const views = Array.from({ length: ITEMS }, (_, i) => cache.bytes(i));
+
+    expect(cache.stats.segments).toBeGreaterThan(10);
+    views.forEach((view, i) => expect(JSON.parse(view.toString())).toEqual(JSON.parse(JSON.stringify(state.catalog.toWire(i)))));
+    expect(JSON.parse(cache.bytes(0).toString())).toEqual(JSON.parse(views[0].toString()));
+  });
+
+  it('stores nothing when disabled', () => {
+    const cache = new ItemJsonCache(state.catalog, { enabled: false });
+    expect(cache.bytes(3).toString()).toBe(cache.bytes(3).toString());
+    expect(cache.stats).toEqual({ hits: 0, misses: 2, items: 0, bytes: 0, segments: 0 });
   });
 
   it('appends a field to the item JSON', () => {
-    const cache = new ItemJsonCache(state.catalog, 4);
+    const cache = new ItemJsonCache(state.catalog);
     const body = new JsonBody().array([7, 8], (part, index) => cache.appendWith(part, index, 'annScore', -0.25));
     const wire = (index: number) => ({ ...JSON.parse(JSON.stringify(state.catalog.toWire(index))), annScore: -0.25 });
 
     expect(JSON.parse(body.toBuffer().toString())).toEqual([wire(7), wire(8)]);
-  });
-
-  it('rejects a negative size', () => {
-    expect(() => new ItemJsonCache(state.catalog, -1)).toThrow(/maxEntries must be an integer ≥ 0/);
   });
 
   it('replaces a stored vector key', () => {
