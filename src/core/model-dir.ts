@@ -33,6 +33,12 @@ export const MODEL_FILES = {
 /** ONNX input and output names of the serving models. */
 export const TOWER_IO = { itemVectors: 'item_vectors', eventTypes: 'event_types', ages: 'ages', mask: 'mask', output: 'user_vector' } as const;
 export const RANKER_IO = { input: 'features', output: 'scores' } as const;
+/**
+ * ONNX Runtime graph optimization level for the int8 ranker, offline and in the worker. Above
+ * 'basic', onnxruntime 1.30 fuses DequantizeLinear and MatMul into a kernel that quantizes the
+ * activations with one scale per batch, so a candidate's score would depend on the others.
+ */
+export const RANKER_OPTIMIZATION_LEVEL = 'basic';
 export const QUERY_ENCODER_IO = { ids: 'piece_ids', weights: 'piece_weights', output: 'query_vector' } as const;
 
 /** One entry of items.json. */

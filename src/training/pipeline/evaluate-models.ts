@@ -9,7 +9,7 @@
  * served ranker), all three over the same candidate lists.
  */
 import * as ort from 'onnxruntime-node';
-import { RANKER_IO } from '../../core/model-dir.js';
+import { RANKER_IO, RANKER_OPTIMIZATION_LEVEL } from '../../core/model-dir.js';
 import { FEATURE_COUNT } from '../../core/features.js';
 import { itemKnnScorer } from '../baselines/item-knn.js';
 import { popularityScorer } from '../baselines/popularity.js';
@@ -98,9 +98,10 @@ export function coldTargets(users: readonly LeaveOneOutUser[], itemCount: number
 /** Builds every test user's candidate list and scores it with each ranker, `chunk` users at a time. */
 async function scoreTestLists(users: readonly LeaveOneOutUser[], models: EvaluationModels, log: (line: string) => void, chunk = 1024): Promise<Map<string, ScoredList>> {
   const sessions = new Map<string, ort.InferenceSession>();
-  if (models.teacher) sessions.set('teacher', await ort.InferenceSession.create(models.teacher));
-  sessions.set('student', await ort.InferenceSession.create(models.student));
-  sessions.set('student-int8', await ort.InferenceSession.create(models.studentInt8));
+  const options = { graphOptimizationLevel: RANKER_OPTIMIZATION_LEVEL } as const;
+  if (models.teacher) sessions.set('teacher', await ort.InferenceSession.create(models.teacher, options));
+  sessions.set('student', await ort.InferenceSession.create(models.student, options));
+  sessions.set('student-int8', await ort.InferenceSession.create(models.studentInt8, options));
   const out = new Map<string, ScoredList>();
   try {
     for (let start = 0; start < users.length; start += chunk) {

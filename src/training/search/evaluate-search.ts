@@ -12,7 +12,7 @@
 import * as ort from 'onnxruntime-node';
 import { FEATURE_COUNT, buildFeatureMatrix } from '../../core/features.js';
 import { ndcg } from '../../core/metrics.js';
-import { QUERY_ENCODER_IO, RANKER_IO } from '../../core/model-dir.js';
+import { QUERY_ENCODER_IO, RANKER_IO, RANKER_OPTIMIZATION_LEVEL } from '../../core/model-dir.js';
 import type { Candidate } from '../../core/types.js';
 import { encodeTexts, TEXT_PIECES } from '../../core/text-pieces.js';
 import type { FaissIndex } from '../../server/ann/faiss.js';
@@ -75,7 +75,7 @@ export async function evaluateSearch(
 ): Promise<{ rows: SearchRow[]; weights: { bm25: number; vector: number } }> {
   const text = new TextSearch(models.catalog.records);
   const querySession = await ort.InferenceSession.create(models.queryEncoder);
-  const rankerSession = await ort.InferenceSession.create(models.ranker);
+  const rankerSession = await ort.InferenceSession.create(models.ranker, { graphOptimizationLevel: RANKER_OPTIMIZATION_LEVEL });
   try {
     const retrieve = (queries: readonly SearchQuery[]) => retrieveAll(queries, text, querySession, models.index, models.catalog.dim);
     const tuned = tuneWeights(tuning, await retrieve(tuning));
