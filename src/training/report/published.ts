@@ -21,7 +21,7 @@ export const PUBLISHED: Readonly<Record<string, readonly PublishedRow[]>> = {
     { model: 'S3-Rec', source: "S3-Rec authors' full-ranking table", 'HR@10': 0.0647, 'NDCG@10': 0.0327 },
     { model: 'SASRec, sampled softmax', source: 'eSASRec benchmark, recomputed', 'HR@10': 0.0921, 'NDCG@10': 0.0531 },
   ],
-  'amazon-scientific': [{ model: 'VQ-Rec', source: 'VQ-Rec authors (Recall@10)', 'HR@10': 0.1211, 'NDCG@10': 0.0643 }],
+  'amazon-scientific': [{ model: 'VQ-Rec', source: 'VQ-Rec authors, Recall@10', 'HR@10': 0.1211, 'NDCG@10': 0.0643 }],
 };
 
 /** Targets of the served pipeline (`student-int8`) by dataset directory name. */
