@@ -7,7 +7,9 @@ import { addTypo, encodeTextsWithWeights, queryWordLists, sampleQuery, trainQuer
 import { exportQueryEncoder } from '../../src/training/models/query-encoder-onnx.js';
 import { initTensorflow } from '../../src/training/models/tf.js';
 import { CloseTerms } from '../../src/training/search/close-terms.js';
-import { encodeQueryTexts, searchMetrics } from '../../src/training/search/evaluate-search.js';
+import { encodeQueryTexts, searchMetrics, type SearchMethod } from '../../src/training/search/evaluate-search.js';
+import { hybridGains, renderSearchMarkdown, searchChart } from '../../src/training/report/search-report.js';
+import type { SearchReport } from '../../src/training/search/run.js';
 import { isSearchHeldOut, searchHeldOutItems } from '../../src/training/search/holdout.js';
 import { buildSearchQueries } from '../../src/training/search/queries.js';
 
@@ -160,5 +162,31 @@ describe('query encoder', () => {
     const empty = await encodeQueryTexts(session, ['', '!!!']);
     expect(empty.every((value) => value === 0)).toBe(true);
     await session.release();
+  });
+});
+
+describe('search report', () => {
+  const row = (method: SearchMethod, queries: 'clean' | 'typo' | 'close', ndcgAt10: number) => ({ method, queries, count: 10, 'Recall@10': ndcgAt10, 'NDCG@10': ndcgAt10, msPerQuery: 1 });
+  const report: SearchReport = {
+    dataset: 'shop',
+    rows: (['clean', 'typo', 'close'] as const).flatMap((set) => [row('bm25', set, 0.5), row('vector', set, 0.4), row('rrf', set, 0.6), row('weighted', set, 0.55), row('rrf+personal', set, 0.58)]),
+    weights: { bm25: 0.3, vector: 0.7 },
+    examples: [{ clean: 'red glue', typo: 'red gleu', close: 'red adhesive' }],
+    command: 'aisle eval --task search --data shop',
+    date: '2026-12-05T00:00:00Z',
+  };
+
+  it('gives the fusion gain per set', () => {
+    const gains = hybridGains(report);
+    expect(gains.map((gain) => gain.queries)).toEqual(['clean', 'typo', 'close']);
+    expect(gains[0]).toMatchObject({ best: 'bm25', hybrid: 'rrf' });
+    expect(gains[0].gain).toBeCloseTo(0.2, 12);
+  });
+
+  it('draws one bar per method and set', () => {
+    const svg = searchChart(report);
+    // 15 bars, plus the background, the plot frame and 5 legend swatches.
+    expect(svg.match(/<rect /g)).toHaveLength(15 + 2 + 5);
+    expect(renderSearchMarkdown(report, 'chart.svg')).toContain('| clean (10) | rrf | 0.6000 | 0.6000 | 1.00 |');
   });
 });

@@ -1,7 +1,7 @@
 /**
  * A dependency-free SVG grouped bar chart for reports: one group per category, one bar per series.
  */
-import { escapeXml } from './line-chart.js';
+import { chartHeader, escapeXml, MARGIN, PALETTE } from './line-chart.js';
 
 /** What to draw: `values[s][c]` is series s in category c. */
 export interface BarChart {
@@ -13,10 +13,7 @@ export interface BarChart {
   height?: number;
 }
 
-const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#f0e442', '#000000'];
-const MARGIN = { top: 36, right: 170, bottom: 40, left: 64 };
-
-/** Renders the chart as an SVG document string, each bar labelled with its value. */
+/** Renders the chart as an SVG document string. */
 export function renderBarChart(chart: BarChart): string {
   const width = chart.width ?? 720;
   const height = chart.height ?? 400;
@@ -28,11 +25,7 @@ export function renderBarChart(chart: BarChart): string {
   const barWidth = (groupWidth * 0.8) / Math.max(1, chart.series.length);
   const py = (y: number): number => MARGIN.top + plotHeight - (y / yMax) * plotHeight;
 
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${MARGIN.left}" y="20" font-size="14" font-weight="600">${escapeXml(chart.title)}</text>`,
-  ];
+  const parts = chartHeader(width, height, chart.title);
   for (let i = 0; i <= 5; i++) {
     const value = (yMax * i) / 5;
     const y = py(value).toFixed(1);

@@ -22,8 +22,18 @@ export interface LineChart {
 }
 
 /** Colour-blind-safe palette (Okabe–Ito order), cycled when there are more series. */
-const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#f0e442', '#000000'];
-const MARGIN = { top: 36, right: 170, bottom: 48, left: 64 };
+export const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#f0e442', '#000000'];
+/** Space around the plot area: the title above, the legend on the right, axis labels below and left. */
+export const MARGIN = { top: 36, right: 170, bottom: 48, left: 64 };
+
+/** The opening elements of a chart: the svg tag, a white background and the title. */
+export function chartHeader(width: number, height: number, title: string): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${MARGIN.left}" y="20" font-size="14" font-weight="600">${escapeXml(title)}</text>`,
+  ];
+}
 
 /** Renders the chart as an SVG document string. */
 export function renderLineChart(chart: LineChart): string {
@@ -37,11 +47,7 @@ export function renderLineChart(chart: LineChart): string {
   const px = (x: number): number => MARGIN.left + (xMax === xMin ? 0 : ((x - xMin) / (xMax - xMin)) * plotWidth);
   const py = (y: number): number => MARGIN.top + plotHeight - (y / yMax) * plotHeight;
 
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${MARGIN.left}" y="20" font-size="14" font-weight="600">${escapeXml(chart.title)}</text>`,
-  ];
+  const parts = chartHeader(width, height, chart.title);
   for (const tick of ticks(0, yMax, 5)) {
     const y = py(tick).toFixed(1);
     parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`);
