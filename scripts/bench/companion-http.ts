@@ -114,7 +114,7 @@ async function measureServer(label: string, server: CompanionProcess, bodies: st
   const { log, connections, durationSec } = options;
   const path = '/v1/candidates';
   log(`  ${label}: started in ${(server.startMs / 1000).toFixed(1)} s, RSS ${(server.rssBytes / 1e6).toFixed(0)} MB`);
-  // One pass over every body first, so the runs below measure a server whose item JSON cache holds
+  // One pass over every body first, so the runs below measure a server whose item JSON cache contains
   // the items these queries return, as a long-running server's would.
   await runLoad({ port: server.port, path, bodies, connections, durationSec: 600, amount: bodies.length });
 
@@ -126,7 +126,7 @@ async function measureServer(label: string, server: CompanionProcess, bodies: st
   const serverCpuUs = (after.cpuMicros - before.cpuMicros) / Math.max(1, max.ok);
   log(`${describeRun('max throughput', max)}; CPU per request: companion ${serverCpuUs.toFixed(0)} µs, load generator ${max.clientCpuUs.toFixed(0)} µs`);
   // Three runs, because one transient stall (such as a large collection in another thread of the
-  // companion) decides a p99 on its own; the run with the median p99 is reported, and all three p99s.
+  // companion) decides a p99 on its own. The run with the median p99 is reported, with all three p99s.
   const halves: LoadResult[] = [];
   for (let i = 0; i < 3; i++) {
     halves.push(await runPaced({ port: server.port, path, bodies, connections, durationSec, rate: Math.max(1, Math.floor(max.throughput / 2)) }));
