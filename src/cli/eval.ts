@@ -13,9 +13,9 @@ import { evaluateSearchTask } from '../training/search/run.js';
 import { writeReport, type DatasetReport } from '../training/report/report.js';
 import { isUsageError, parseCommandLine, parseIntegerOption, usageError, type CommandOptions } from './args.js';
 
-/** Where the datasets are when neither --data-root nor AISLE_DATA_DIR says otherwise. */
+/** Folder of the datasets when neither --data-root nor AISLE_DATA_DIR is given. */
 const DEFAULT_DATA_ROOT = '../shared/data';
-/** Where models trained by `aisle eval` are kept. */
+/** Parent folder of the models that `aisle eval` trains. */
 const DEFAULT_MODELS_ROOT = '.cache/models';
 /** Queries per query set of `--task search` when --queries is not given. */
 const DEFAULT_SEARCH_QUERIES = 1000;
@@ -166,13 +166,13 @@ async function runSearch(args: EvalArgs, log: (line: string) => void): Promise<n
   return 0;
 }
 
-/** The search rows as an aligned text table. */
+/** Formats the search rows as an aligned text table. */
 function formatSearchTable(rows: readonly SearchRow[]): string {
   const lines = rows.map((row) => `${row.queries.padEnd(6)} ${row.method.padEnd(13)} ${row['Recall@10'].toFixed(4).padStart(9)} ${row['NDCG@10'].toFixed(4).padStart(8)} ${row.msPerQuery.toFixed(2).padStart(8)}`);
   return [`${'set'.padEnd(6)} ${'method'.padEnd(13)} Recall@10  NDCG@10 ms/query`, ...lines].join('\n');
 }
 
-/** The options that reproduce one dataset's rows, for the report. */
+/** Returns the options that reproduce one dataset's rows, for the report. */
 function commandFor(args: EvalArgs, data: string): string[] {
   const parts = ['--data', data];
   if (args.models) parts.push('--models', args.models);

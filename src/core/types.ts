@@ -195,7 +195,7 @@ export interface SearchRequest {
    * the query text itself when its models have a query encoder.
    */
   vector?: string;
-  /** How BM25 and vector hits are fused: 'rrf' (reciprocal rank fusion, the default) or 'weighted'. */
+  /** Fusion of BM25 and vector hits: 'rrf' (reciprocal rank fusion, the default) or 'weighted'. */
   fusion?: SearchFusion;
   /** Weights of the 'weighted' fusion; default DEFAULT_FUSION_WEIGHTS in server/fusion.ts. */
   weights?: FusionWeights;
@@ -212,7 +212,7 @@ export interface FusionWeights {
 
 export interface SearchResponse {
   items: Array<ItemWire & { searchScore: number }>;
-  /** How the answer was made. */
+  /** Which path produced the items. */
   debug: SearchDebug;
 }
 
@@ -220,7 +220,7 @@ export interface SearchResponse {
 export interface SearchDebug {
   /** 'bm25' or 'vector' when only one list had hits (or there was no vector), else the fusion used. */
   method: 'bm25' | 'vector' | SearchFusion;
-  /** Where the query vector came from. */
+  /** Source of the query vector. */
   vector: 'client' | 'companion' | 'none';
   /** Weights used, for the 'weighted' fusion. */
   weights?: FusionWeights;

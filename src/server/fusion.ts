@@ -51,9 +51,9 @@ export interface WeightedList {
 }
 
 /**
- * Weighted sum of min-max normalized scores: within each list the best score maps to 1 and the
- * worst to 0 (all 1 when they are equal), an item missing from a list gets 0 from it, and the
- * fused score is the weighted sum. Unlike reciprocal rank fusion it keeps how far apart the
+ * Fuses scored lists by a weighted sum of min-max normalized scores. Within each list the best
+ * score maps to 1 and the worst to 0 (all 1 when they are equal). An item missing from a list
+ * gets 0 from it. Unlike reciprocal rank fusion it keeps how far apart the
  * scores are, so one very strong match can outrank agreement between weak ones.
  */
 export function weightedFusion(lists: readonly WeightedList[], k: number): FusedHit[] {

@@ -117,7 +117,7 @@ export function parseManifest(raw: unknown, path: string): Manifest {
   };
 }
 
-/** Every model file entry of a manifest, optional ones only when present. */
+/** Lists every model file entry of a manifest, optional ones only when present. */
 export function modelEntries(manifest: Manifest): ModelFileEntry[] {
   const { userTower, ranker, rankerFp32, queryEncoder } = manifest.models;
   return [userTower, ranker, rankerFp32, queryEncoder].filter((entry): entry is ModelFileEntry => entry !== undefined);

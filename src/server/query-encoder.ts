@@ -15,7 +15,7 @@ export class QueryEncoder {
     return new QueryEncoder(await ort.InferenceSession.create(bytes));
   }
 
-  /** The query's unit vector, or null when the text has no words to encode. */
+  /** Returns the query's unit vector, or null when the text has no words to encode. */
   async encode(text: string): Promise<Float32Array | null> {
     const { ids, weights, count } = encodeText(text);
     if (count === 0) return null;

@@ -1,7 +1,7 @@
 /**
- * What `aisle eval` runs for one dataset: evaluate a trained models directory, or train one first
- * when none is given, and return the results with how they were produced. `findDatasets` lists
- * the dataset directories under a root for `aisle eval --all`.
+ * The steps of `aisle eval` for one dataset: evaluate a trained models directory, or train one
+ * first when none is given, and return the results with the command that produced them.
+ * `findDatasets` lists the dataset directories under a root for `aisle eval --all`.
  */
 import { access, readdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -22,9 +22,9 @@ export interface EvalRunOptions {
   data: string;
   /** A trained models directory; when absent, `<modelsRoot>/<dataset>` is used or trained. */
   models?: string;
-  /** Where models directories are kept when `models` is absent. */
+  /** Parent folder of the models directories used when `models` is absent. */
   modelsRoot: string;
-  /** Train again even when `<modelsRoot>/<dataset>` holds models. */
+  /** Train again even when `<modelsRoot>/<dataset>` contains models. */
   retrain: boolean;
   maxUsers?: number;
   seed: number;
@@ -58,7 +58,7 @@ export async function evaluateDataset(options: EvalRunOptions): Promise<DatasetR
   }
 }
 
-/** Returns the models directory for `options`, training it first unless it already holds models (and --retrain is off). */
+/** Returns the models directory for `options`, training it first unless it already contains models and --retrain is off. */
 export async function ensureModels(options: EvalRunOptions): Promise<string> {
   const { dir, reuse } = await modelsPlan(options);
   if (reuse) return dir;
@@ -66,7 +66,7 @@ export async function ensureModels(options: EvalRunOptions): Promise<string> {
   return dir;
 }
 
-/** The models directory of a run and whether it is reused as is; logs why it is trained otherwise. */
+/** Decides the models directory of a run and whether to reuse it, and logs why it is trained otherwise. */
 async function modelsPlan(options: EvalRunOptions): Promise<{ dir: string; reuse: boolean }> {
   const dir = options.models ?? join(options.modelsRoot, datasetDirName(options.data));
   const reuse = options.models !== undefined || (!options.retrain && (await exists(join(dir, MODEL_FILES.manifest))));
@@ -80,7 +80,7 @@ export async function findDatasets(root: string): Promise<string[]> {
   try {
     entries = await readdir(resolve(root), { withFileTypes: true });
   } catch (error) {
-    throw new AisleError('AISLE_NOT_FOUND', `aisle eval --all: cannot read the data root ${resolve(root)} (${(error as Error).message}); pass --data-root with the folder that holds the datasets.`, { cause: error });
+    throw new AisleError('AISLE_NOT_FOUND', `aisle eval --all: reading the data root ${resolve(root)} failed (${(error as Error).message}); pass --data-root with the folder that contains the datasets.`, { cause: error });
   }
   const found: string[] = [];
   for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -88,12 +88,12 @@ export async function findDatasets(root: string): Promise<string[]> {
     if (detectFormat(await listDirectory(dir)) !== undefined) found.push(dir);
   }
   if (found.length === 0) {
-    throw new AisleError('AISLE_NOT_FOUND', `aisle eval --all: no dataset directory of a known format under ${resolve(root)}; pass --data-root with the folder that holds the datasets.`);
+    throw new AisleError('AISLE_NOT_FOUND', `aisle eval --all: no dataset directory of a known format found under ${resolve(root)}; pass --data-root with the folder that contains the datasets.`);
   }
   return found;
 }
 
-/** The models directory name for a dataset: its directory's base name, or 'demo'. */
+/** Returns the models directory name for a dataset: its directory's base name, or 'demo'. */
 function datasetDirName(data: string): string {
   return data === 'demo' ? 'demo' : basename(resolve(data));
 }

@@ -126,7 +126,7 @@ export interface NdcgCurve {
   ndcg: number[];
 }
 
-/** What one evaluation of several models produced: full-ranking rows, sampled rows and curves. */
+/** Results of one evaluation of several models: full-ranking rows, sampled rows and curves. */
 export interface ModelEvaluation {
   rows: ResultRow[];
   /** The same models against sampled negatives (secondary figure); empty when not measured. */
@@ -207,7 +207,7 @@ export function toResultsJson(dataset: string, protocol: string, evaluation: rea
   return json;
 }
 
-/** The row with its keys in report order. */
+/** Returns the row with its keys in report order. */
 function orderedRow(row: ResultRow): ResultRow {
   return { model: row.model, ...Object.fromEntries(METRIC_NAMES.map((name) => [name, row[name]])) } as ResultRow;
 }

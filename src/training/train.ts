@@ -185,7 +185,7 @@ function buildTrainingCatalog(dataset: Dataset, users: readonly LeaveOneOutUser[
 
 /**
  * Trains the query encoder on the item text (search-held-out items excluded) towards the trained
- * item vectors and writes it; returns undefined, training nothing, when `steps` is 0 or too few
+ * item vectors and writes it. Returns undefined and trains nothing when `steps` is 0 or too few
  * items have a title to search.
  */
 async function trainQueryEncoderFile(dir: string, dataset: Dataset, catalog: Catalog, steps: number, seed: number, log: (line: string) => void): Promise<ModelFileEntry | undefined> {

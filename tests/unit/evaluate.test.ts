@@ -98,8 +98,7 @@ describe('evaluateSampled', () => {
     const data = users([[0, 1, 4], [2, 3, 5], [6, 7, 1]]);
     const sampled = { negatives: 3, seed: 4 };
     const drawn: number[][] = [];
-    // A scorer that puts only the target on top reveals nothing; one that scores every item by a
-    // value unique to it lets the rank identify which items were drawn.
+    // Each item scores a value unique to it, so the target's rank shows which items were drawn.
     for (const flip of [1, -1]) {
       const scorer = (): Float32Array => Float32Array.from({ length: N_ITEMS }, (_, i) => flip * i);
       drawn.push((await evaluateRanks(data, N_ITEMS, scorer, { split: 'test', sampled })).sampled!);

@@ -12,7 +12,7 @@ import type { ServerState } from '../state.js';
  * Registers POST /v1/search. The query vector is the client's `vector`, or else the companion's
  * own encoding of the query text (when the models have a query encoder). With both lists, the
  * BM25 and ANN hits (FUSION_DEPTH each, or k when larger) are fused by `fusion`: 'rrf' (default)
- * or 'weighted' with `weights`; `searchScore` is the fused score. With one list, its own scores.
+ * or 'weighted' with `weights`. `searchScore` is the fused score, or with one list its own score.
  * `debug` says which path answered and with which weights.
  */
 export function registerSearchRoute(app: FastifyInstance, state: ServerState): void {
@@ -23,7 +23,9 @@ export function registerSearchRoute(app: FastifyInstance, state: ServerState): v
     const depth = Math.max(k, FUSION_DEPTH);
     const clientVector = request.body.vector === undefined ? undefined : decodeQueryVector(request.body.vector, manifest.dim, 'vector');
     const vector = clientVector ?? (queryEncoder ? await queryEncoder.encode(query) : null);
-    const source: SearchDebug['vector'] = clientVector ? 'client' : vector ? 'companion' : 'none';
+    let source: SearchDebug['vector'] = 'none';
+    if (clientVector) source = 'client';
+    else if (vector) source = 'companion';
 
     const textHits = await text.search(query, depth);
     const annHits = vector ? await ann.search(vector, depth) : [];

@@ -13,8 +13,8 @@
  * lands near the encoding of the text it came from.
  *
  * NOTE: on amazon-scientific, searching the behavioural item vectors with this encoder finds the
- * exact item far less often than BM25 does (NDCG@10 0.07 against 0.70 with `aisle eval --task
- * search`, words taken from the item's text), so fusion does not yet beat BM25 there.
+ * exact item far less often than BM25 does: NDCG@10 0.07 against 0.70 with `aisle eval --task
+ * search` on words taken from the item's text. So fusion does not yet beat BM25 there.
  */
 import { createRandom, type Random } from '../../core/random.js';
 import { encodeTexts, TEXT_PIECES, textWords } from '../../core/text-pieces.js';
@@ -135,7 +135,7 @@ export function trainQueryEncoder(options: QueryEncoderTraining): QueryEncoderWe
 
 /**
  * The item vectors of the softmax columns [M, D], and a mask [N, M] that hides every column other
- * than row i's own that holds row i's item (a repeat in the batch or among the random items).
+ * than row i's own that contains row i's item (a repeat in the batch or among the random items).
  */
 function sampledTargets(itemVectors: Float32Array, dim: number, batch: readonly number[], columns: Int32Array): { targets: tf.Tensor2D; maskBias: tf.Tensor2D } {
   const vectors = new Float32Array(columns.length * dim);
@@ -149,7 +149,7 @@ function sampledTargets(itemVectors: Float32Array, dim: number, batch: readonly 
   return { targets: tf.tensor2d(vectors, [columns.length, dim]), maskBias: tf.tensor2d(mask, [batch.length, columns.length]) };
 }
 
-/** A mask [N, N] that hides column j from row i when both hold the same item (i ≠ j). */
+/** Builds a mask [N, N] that hides column j from row i when both contain the same item (i ≠ j). */
 function repeatMask(batch: readonly number[]): tf.Tensor2D {
   const mask = new Float32Array(batch.length * batch.length);
   batch.forEach((a, i) => batch.forEach((b, j) => {
@@ -162,7 +162,7 @@ function repeatMask(batch: readonly number[]): tf.Tensor2D {
 export const MAX_QUERY_WORD_SHARE = 0.2;
 
 /**
- * The words of each item's text that a shopper might type: two or more characters with a letter,
+ * Returns the words of each item's text that a shopper might type: two or more characters with a letter,
  * found in at most MAX_QUERY_WORD_SHARE of the items, distinct, in text order.
  */
 export function queryWordLists(itemText: readonly string[]): string[][] {
@@ -190,7 +190,7 @@ export function sampleQuery(words: readonly string[], random: Random, typoRate: 
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 
-/** One random edit of a word: a deleted, replaced, inserted or swapped character. */
+/** Applies one random edit to a word: a deleted, replaced, inserted or swapped character. */
 export function addTypo(word: string, random: Random): string {
   const chars = Array.from(word);
   const at = 1 + random.int(Math.max(1, chars.length - 2));

@@ -3,7 +3,7 @@
  */
 import { chartHeader, escapeXml, MARGIN, PALETTE } from './line-chart.js';
 
-/** What to draw: `values[s][c]` is series s in category c. */
+/** Chart description; `values[s][c]` is series s in category c. */
 export interface BarChart {
   title: string;
   yLabel: string;

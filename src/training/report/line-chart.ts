@@ -10,7 +10,7 @@ export interface Series {
   values: readonly number[];
 }
 
-/** What to draw. */
+/** Chart description: title, axis labels, x values and series. */
 export interface LineChart {
   title: string;
   xLabel: string;
@@ -26,7 +26,7 @@ export const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '
 /** Space around the plot area: the title above, the legend on the right, axis labels below and left. */
 export const MARGIN = { top: 36, right: 170, bottom: 48, left: 64 };
 
-/** The opening elements of a chart: the svg tag, a white background and the title. */
+/** Returns the opening elements of a chart: the svg tag, a white background and the title. */
 export function chartHeader(width: number, height: number, title: string): string[] {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
@@ -83,7 +83,7 @@ export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
-/** The smallest of 1, 2, 2.5, 5 × 10^n that is ≥ value. */
+/** Returns the smallest of 1, 2, 2.5, 5 × 10^n that is ≥ value. */
 function niceCeiling(value: number): number {
   const power = 10 ** Math.floor(Math.log10(value));
   for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return step * power;

@@ -53,7 +53,7 @@ export function chartFileName(dataset: string): string {
   return `ndcg-at-k-${dataset.replace(/[^A-Za-z0-9._-]/g, '_')}.svg`;
 }
 
-/** The NDCG@k chart of one dataset, or undefined when the results carry no curves. */
+/** Renders the NDCG@k chart of one dataset, or returns undefined when the results have no curves. */
 export function ndcgChart(results: ResultsJson): string | undefined {
   if (!results.ndcgAtK) return undefined;
   return renderLineChart({
@@ -65,7 +65,7 @@ export function ndcgChart(results: ResultsJson): string | undefined {
   });
 }
 
-/** The distillation line of a dataset, or undefined when the teacher was not evaluated. */
+/** Formats the distillation line of a dataset, or returns undefined when the teacher was not evaluated. */
 export function distillationLine(results: ResultsJson): string | undefined {
   const loss = results.distillation;
   if (!loss) return undefined;
@@ -106,8 +106,9 @@ export function renderMarkdown(reports: readonly DatasetReport[]): string {
     out.push('');
     const distillation = distillationLine(results);
     if (distillation) out.push(distillation, '');
-    for (const line of targetLines(results)) out.push(`- ${line}`);
-    if (targetLines(results).length > 0) out.push('');
+    const targets = targetLines(results);
+    for (const line of targets) out.push(`- ${line}`);
+    if (targets.length > 0) out.push('');
     if (results.sampled) {
       out.push(`Secondary figure, ${results.sampled.protocol}:`, '');
       out.push('| model | HR@10 | NDCG@10 |', '|---|---|---|');

@@ -2,7 +2,7 @@
  * Close terms from the catalog's own text, for the "close" query set: a word is replaced by the
  * word whose contexts are most alike (second-order co-occurrence). Each word's context vector
  * counts the words it shares an item text with, weighted by positive pointwise mutual
- * information; the close term is the other word of highest cosine. Words such as "glue" and
+ * information. The close term is the other word of highest cosine. Words such as "glue" and
  * "adhesive" rarely share a title but share "waterproof", "bond" and "ounce". Only text is used,
  * never a model, so the query set does not favour any method under test.
  */
@@ -24,7 +24,6 @@ export class CloseTerms {
     for (const list of lists) for (const word of new Set(list)) frequency.set(word, (frequency.get(word) ?? 0) + 1);
     const kept = (word: string): boolean => (frequency.get(word) ?? 0) >= minItems;
     const pairs = new Map<string, Map<string, number>>();
-    let total = 0;
     for (const list of lists) {
       const words = [...new Set(list)].filter(kept);
       for (const a of words) {
@@ -32,8 +31,8 @@ export class CloseTerms {
         if (!row) pairs.set(a, (row = new Map()));
         for (const b of words) if (a !== b) row.set(b, (row.get(b) ?? 0) + 1);
       }
-      total += 1;
     }
+    const total = lists.length;
     for (const [word, row] of pairs) {
       const vector = new Map<string, number>();
       for (const [context, count] of row) {
@@ -51,7 +50,7 @@ export class CloseTerms {
     }
   }
 
-  /** The closest other word to `word` outside `avoid`, or undefined when it has no vector. */
+  /** Returns the closest other word to `word` outside `avoid`, or undefined when it has no vector. */
   closest(word: string, avoid: ReadonlySet<string>): string | undefined {
     return this.ranked(word).find((other) => !avoid.has(other));
   }

@@ -1,6 +1,6 @@
 /**
  * The search evaluation (`aisle eval --task search`): each query of the three query sets
- * (queries.ts) asks for one item. The methods:
+ * (queries.ts) targets one item. The methods:
  * - bm25: the companion's BM25 text search (server/text-search.ts);
  * - vector: the int8 ONNX query encoder, searched in the FAISS index the companion serves;
  * - rrf: reciprocal rank fusion of the two lists;
@@ -32,7 +32,7 @@ export type SearchMethod = (typeof SEARCH_METHODS)[number];
 
 /** Depth of each retrieval list before fusion. */
 export const SEARCH_LIST_DEPTH = 100;
-/** Hits the worker asks the companion for and reranks, for k = 10: max(3k, 50). */
+/** Hits the worker requests from the companion and reranks, for k = 10: max(3k, 50). */
 export const SEARCH_RERANK_DEPTH = 50;
 /** bm25 weights tried for weighted fusion (the vector weight is 1 - w). */
 export const WEIGHT_GRID = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
@@ -48,7 +48,7 @@ export interface SearchRow {
   msPerQuery: number;
 }
 
-/** What the search evaluation needs from a models directory. */
+/** Models and catalog that the search evaluation runs. */
 export interface SearchModels {
   catalog: Catalog;
   encoder: UserEncoder;
@@ -177,7 +177,7 @@ function tuneWeights(queries: readonly SearchQuery[], lists: readonly QueryLists
   return best;
 }
 
-/** The worker's personal rerank of the top SEARCH_RERANK_DEPTH fused hits for one user. */
+/** Reranks the top SEARCH_RERANK_DEPTH fused hits for one user as the worker does. */
 async function personalRerank(user: LeaveOneOutUser, fused: readonly FusedHit[], models: SearchModels, session: ort.InferenceSession): Promise<number[]> {
   const top = fused.slice(0, SEARCH_RERANK_DEPTH);
   if (top.length === 0) return [];

@@ -1,5 +1,5 @@
 /**
- * Items whose text the query encoder never trains on, so the search evaluation asks for items the
+ * Items whose text the query encoder never trains on, so the search evaluation targets items the
  * encoder has not seen as a whole. The choice is a hash of the item id: the same in `aisle train`
  * and `aisle eval`, with no file to keep in step.
  */

@@ -1,5 +1,5 @@
 /**
- * The search evaluation's query sets. Each query asks for one item the query encoder never
+ * The search evaluation's query sets. Each query targets one item the query encoder never
  * trained on (holdout.ts): the test item of a user, so the personal rerank can use that user's
  * history. Three variants of the same queries:
  * - clean: two to four distinct words of the item's text, in text order;
@@ -11,7 +11,7 @@ import type { LeaveOneOutUser } from '../data/dataset.js';
 import { addTypo } from '../models/query-encoder.js';
 import { CloseTerms } from './close-terms.js';
 
-/** One query: its text, the item it asks for, and the user whose history the personal rerank reads. */
+/** One query: its text, its target item, and the user whose history the personal rerank reads. */
 export interface SearchQuery {
   text: string;
   target: number;
@@ -19,7 +19,7 @@ export interface SearchQuery {
   user: number;
 }
 
-/** The three query sets, aligned: entry i of each asks for the same item for the same user. */
+/** The three query sets, aligned: entry i of each targets the same item for the same user. */
 export interface SearchQuerySets {
   clean: SearchQuery[];
   typo: SearchQuery[];

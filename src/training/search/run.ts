@@ -1,5 +1,5 @@
 /**
- * What `aisle eval --task search` runs for one dataset: load (or train) the models, build the
+ * The steps of `aisle eval --task search` for one dataset: load (or train) the models, build the
  * query sets, evaluate every method and return the report entry.
  */
 import { readFile } from 'node:fs/promises';
@@ -71,7 +71,7 @@ export async function evaluateSearchTask(options: SearchRunOptions): Promise<Sea
     if (sets.clean.length === 0) {
       throw new AisleError('AISLE_DATA_INVALID', `aisle eval --task search: no test item of ${dataset.name} is held out with two or more words of text, so there is nothing to ask for; use a dataset with item text.`);
     }
-    // Tuning queries ask for validation items that no evaluated query asks for.
+    // Tuning queries target validation items that no evaluated query targets.
     const evaluated = new Set(sets.clean.map((query) => query.target));
     const tuning = buildSearchQueries(users, words, heldOut, 3 * TUNING_QUERIES, TUNING_QUERY_SEED, 'valid').clean.filter((query) => !evaluated.has(query.target)).slice(0, TUNING_QUERIES);
     options.log(`search: ${sets.clean.length} queries per set, ${tuning.length} tuning queries, ${heldOut.size} items held out from the query encoder`);
