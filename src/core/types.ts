@@ -113,6 +113,11 @@ export interface ScoredItem {
   id: string;
   score: number;
   item?: ItemMeta;
+  /**
+   * search() only: how many places the shopper's behaviour moved the item up from the companion's
+   * text order (0 when it kept or lost its place).
+   */
+  lifted?: number;
 }
 
 export interface RankResult {
@@ -151,6 +156,11 @@ export interface Manifest {
     rankerFp32?: ModelFileEntry;
     /** Text to query vector for semantic search (absent in models trained before it existed). */
     queryEncoder?: ModelFileEntry;
+    /**
+     * The item tower's content path: an item vector from content alone, for items added after
+     * training (POST /v1/items). Companion only; the worker never downloads it.
+     */
+    itemContent?: ModelFileEntry;
   };
   /** Files the companion loads: item catalog, vectors and the FAISS index. */
   catalog: {
@@ -195,7 +205,7 @@ export interface SearchRequest {
    * the query text itself when its models have a query encoder.
    */
   vector?: string;
-  /** Fusion of BM25 and vector hits: 'rrf' (reciprocal rank fusion, the default) or 'weighted'. */
+  /** Fusion of BM25 and vector hits: 'rrf' (reciprocal rank fusion) or 'weighted' (the default). */
   fusion?: SearchFusion;
   /** Weights of the 'weighted' fusion; default DEFAULT_FUSION_WEIGHTS in server/fusion.ts. */
   weights?: FusionWeights;
@@ -222,6 +232,8 @@ export interface SearchDebug {
   method: 'bm25' | 'vector' | SearchFusion;
   /** Source of the query vector. */
   vector: 'client' | 'companion' | 'none';
+  /** Vectors the query vector was searched among: the items' text vectors, or their behavioural vectors. */
+  space: 'text' | 'behaviour';
   /** Weights used, for the 'weighted' fusion. */
   weights?: FusionWeights;
   /** Hits of each list before fusion. */

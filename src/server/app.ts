@@ -11,6 +11,7 @@ import { handleClientError, handleFrameworkError, installErrorHandlers } from '.
 import { installJsonBodyParser } from './json-body.js';
 import { registerCandidatesRoute } from './routes/candidates.js';
 import { registerHealthRoute } from './routes/health.js';
+import { registerAddItemsRoute } from './routes/add-items.js';
 import { registerItemRoutes } from './routes/items.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerSearchRoute } from './routes/search.js';
@@ -38,6 +39,8 @@ export interface ServerOptions {
   itemJsonCache?: boolean;
   /** Thread that runs BM25 search. 'worker' (the default) keeps slow queries off the main thread. */
   textSearch?: TextSearchMode;
+  /** Token that catalog writes (POST /v1/items) must send as `Authorization: Bearer <token>`; without it they are refused. */
+  adminToken?: string;
 }
 
 /** Options of startServer: createServer's plus where to listen. */
@@ -53,7 +56,7 @@ async function registerCors(app: FastifyInstance, origins: CorsOrigins): Promise
   await app.register(cors, {
     origin: origins === '*' ? '*' : origins,
     methods: ['GET', 'HEAD', 'POST'],
-    allowedHeaders: ['Content-Type'],
+    allowedHeaders: ['Content-Type', 'Authorization'],
     exposedHeaders: ['ETag', 'X-Request-Id'],
     maxAge: 600,
   });
@@ -62,10 +65,11 @@ async function registerCors(app: FastifyInstance, origins: CorsOrigins): Promise
 // State of each app built here, so startServer can log what it serves.
 const STATES = new WeakMap<FastifyInstance, ServerState>();
 
-function registerRoutes(app: FastifyInstance, state: ServerState): void {
+function registerRoutes(app: FastifyInstance, state: ServerState, options: ServerOptions): void {
   registerCandidatesRoute(app, state);
   registerSearchRoute(app, state);
   registerItemRoutes(app, state);
+  registerAddItemsRoute(app, state, options.adminToken);
   registerModelRoutes(app, state);
   registerHealthRoute(app, state);
 }
@@ -106,13 +110,15 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     app.addHook('onSend', async (request, reply) => {
       void reply.header('X-Request-Id', request.id);
     });
-    registerRoutes(app, state);
+    registerRoutes(app, state, options);
 
     // onClose hooks run after the HTTP server has stopped and in-flight requests have finished,
     // so no search can still use the index when it is freed.
     app.addHook('onClose', async (instance) => {
       await state.text.close();
       await state.queryEncoder?.close();
+      state.textVectors?.dispose();
+      await state.itemContent?.close();
       state.ann.dispose();
       instance.log.info('companion stopped, FAISS index and text search worker freed');
     });
@@ -120,6 +126,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   } catch (error) {
     await state.text.close();
     await state.queryEncoder?.close();
+    state.textVectors?.dispose();
+    await state.itemContent?.close();
     state.ann.dispose();
     throw error;
   }

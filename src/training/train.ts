@@ -10,8 +10,9 @@ import { writeFile } from 'node:fs/promises';
 import { AisleError } from '../core/errors.js';
 import { FEATURE_COUNT } from '../core/features.js';
 import { MODEL_FILES } from '../core/model-dir.js';
+import { itemText } from '../core/text-pieces.js';
 import type { Manifest, ModelFileEntry } from '../core/types.js';
-import { exportQueryEncoder } from './models/query-encoder-onnx.js';
+import { exportItemContent, exportQueryEncoder } from './models/query-encoder-onnx.js';
 import { queryWordLists, trainQueryEncoder } from './models/query-encoder.js';
 import { searchHeldOutItems } from './search/holdout.js';
 import { RETRIEVAL } from '../core/candidates.js';
@@ -126,6 +127,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const catalog = buildTrainingCatalog(dataset, users, towers, dim);
   const towerBytes = exportUserTower(towers.towers.user, towers.towers.config);
   const userTower = await writeModelFile(options.out, MODEL_FILES.userTower, towerBytes);
+  const itemContent = await writeModelFile(options.out, MODEL_FILES.itemContent, exportItemContent(towers.towers.item));
   const catalogFiles = await writeCatalogFiles(options.out, catalogEntries(catalog), catalog.vectors);
   const queryEncoder = await trainQueryEncoderFile(options.out, dataset, catalog, options.queryEncoderSteps ?? QUERY_ENCODER_STEPS, seed, log);
   const { index, description } = await buildIndex(catalog.vectors, dim, options.index ?? DEFAULT_INDEX, 'ip');
@@ -143,7 +145,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     const indexFile = await describeFile(options.out, MODEL_FILES.index);
     const fields = { dataset: dataset.name, dim, seqLen, usesAges: dataset.hasTimestamps, items: dataset.items.length, indexType: description };
-    const manifest = await writeManifest(options.out, fields, { userTower, ranker, rankerFp32, queryEncoder }, [...catalogFiles, indexFile]);
+    const manifest = await writeManifest(options.out, fields, { userTower, ranker, rankerFp32, queryEncoder, itemContent }, [...catalogFiles, indexFile]);
 
     const evaluationStarted = Date.now();
     const rows = await evaluateModels(users, { catalog, encoder, index, student: rankers.fp32, studentInt8: rankers.int8, teacher: rankers.teacher, usesAges: dataset.hasTimestamps }, log);
@@ -197,7 +199,7 @@ async function trainQueryEncoderFile(dir: string, dataset: Dataset, catalog: Cat
     return undefined;
   }
   const weights = trainQueryEncoder({
-    itemVectors: catalog.vectors, dim: catalog.dim, itemText: dataset.itemText, excluded: searchHeldOutItems(dataset.items.map((item) => item.id)),
+    itemVectors: catalog.vectors, dim: catalog.dim, itemText: dataset.itemText, documents: dataset.items.map(itemText), excluded: searchHeldOutItems(dataset.items.map((item) => item.id)),
     steps, batchSize: 256, negatives: 1024, textWeight: 1, learningRate: 0.005, temperature: 0.05, typoRate: 0.3, seed, onProgress: log,
   });
   const bytes = exportQueryEncoder(weights);

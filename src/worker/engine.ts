@@ -179,7 +179,7 @@ export class Engine {
     this.catalog.remember(hits.map((hit) => hit.item));
     const candidates: Candidate[] = hits.map((hit) => ({ item: hit.item, sources: ['search'] }));
     const scored = await this.score(candidates, state);
-    return this.result(rankSearchHits(candidates, scored, k), started, scored.degraded);
+    return this.result(rankSearchHits(candidates, hits.map((hit) => hit.score), scored, k), started, scored.degraded);
   }
 
   /** Returns copies of everything stored about the shopper. */

@@ -438,7 +438,7 @@ describe('service routes', () => {
     const cases: Array<[string, string, string]> = [
       ['GET', '/v1/candidates', 'POST'],
       ['DELETE', '/v1/search', 'POST'],
-      ['POST', '/v1/items', 'GET, HEAD'],
+      ['PUT', '/v1/items', 'GET, HEAD, POST'],
       ['PUT', '/models/manifest.json', 'GET, HEAD'],
     ];
     for (const [method, path, allow] of cases) {
