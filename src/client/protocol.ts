@@ -127,6 +127,12 @@ export interface AisleInfo {
   /** Model set version and dims from manifest.json, or null before the manifest loaded. */
   models: { version: string; dim: number; seqLen: number; userTowerSha256: string; rankerSha256: string } | null;
   storage: { mode: 'indexeddb' | 'memory'; fallbackReason?: string };
+  /**
+   * The query encoder in the worker: 'none' until the first search (or when the models have
+   * none), then 'loading', 'ready' (searches send a query vector) or 'failed' with the reason
+   * (searches send their text and the companion encodes it).
+   */
+  queryEncoder: { state: 'none' | 'loading' | 'ready' | 'failed'; error?: string };
   /** Every reason why results are not fully personalized right now. */
   degraded: Degraded[];
   endpoint: string;

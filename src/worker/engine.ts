@@ -20,6 +20,8 @@ import { CompanionClient } from './companion.js';
 import { ItemCatalog } from './item-catalog.js';
 import { ModelSet } from './model-set.js';
 import type { RunnerFactory } from './models.js';
+import { QueryVectors } from './query-vectors.js';
+import { encodeVector } from '../core/vector.js';
 import { CandidateRetriever } from './retrieval.js';
 import { noneInCatalog, rankGiven, rankSearchHits, rankUnknown } from './reranking.js';
 import { degradedFrom, scoreCandidates, topK } from './scoring.js';
@@ -49,6 +51,7 @@ export class Engine {
   private state: ShopperState;
 
   private readonly models: ModelSet;
+  private readonly queryVectors: QueryVectors;
   private storageIssue?: Degraded;
   private companionIssue?: Degraded;
   private destroyed = false;
@@ -69,6 +72,7 @@ export class Engine {
     this.retriever = new CandidateRetriever(this.companion, deps.store, this.now);
     this.state = new ShopperState(this.now());
     this.models = new ModelSet({ manifestUrl: options.models, fetch: deps.fetch, store: deps.store, timeoutMs: options.timeoutMs, createRunner: deps.createRunner, coalesce: options.coalesce !== false, ranker: options.ranker ?? 'auto' });
+    this.queryVectors = new QueryVectors({ manifestUrl: options.models, fetch: deps.fetch, store: deps.store, timeoutMs: options.timeoutMs });
     this.ready = this.models.ready.then(() => this.afterModelsLoaded());
     deps.channel?.subscribe((message) => void this.serialize(() => this.onTabMessage(message)));
   }
@@ -169,7 +173,9 @@ export class Engine {
 
     let hits;
     try {
-      hits = await this.companion.search({ query: text, k: Math.min(1000, Math.max(3 * k, 50)) });
+      // The device encodes the query once its encoder is in; until then the companion does.
+      const vector = this.queryVectors.encode(this.models.manifest, text);
+      hits = await this.companion.search({ query: text, k: Math.min(1000, Math.max(3 * k, 50)), ...(vector ? { vector: encodeVector(vector) } : {}) });
       this.noteCompanion(undefined);
     } catch (error) {
       const degraded = degradedFrom(error, 'AISLE_COMPANION_UNREACHABLE');
@@ -197,6 +203,7 @@ export class Engine {
     await this.serialize(async () => {
       this.state = new ShopperState(this.now());
       this.retriever.clear();
+      this.queryVectors.clear();
       try {
         await this.deps.store.clear();
       } catch (error) {
@@ -237,6 +244,7 @@ export class Engine {
       loadTimes: { ...this.models.loadTimes },
       models: manifest ? { version: manifest.version, dim: manifest.dim, seqLen: manifest.seqLen, userTowerSha256: manifest.models.userTower.sha256, rankerSha256: manifest.models.ranker.sha256 } : null,
       storage: { mode: this.deps.store.mode, ...(this.deps.store.fallbackReason ? { fallbackReason: this.deps.store.fallbackReason } : {}) },
+      queryEncoder: { state: this.queryVectors.state, ...(this.queryVectors.error === undefined ? {} : { error: this.queryVectors.error }) },
       degraded,
       endpoint: this.options.endpoint,
     };
