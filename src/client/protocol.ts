@@ -80,6 +80,8 @@ export interface RecommendOptions {
 export interface SearchOptions {
   /** Number of results, 1 to MAX_K; default 10. */
   k?: number;
+  /** Only items carrying every one of these tags, given or predicted (a selection of `facets`). */
+  tags?: string[];
 }
 
 /** Result of `track`. */

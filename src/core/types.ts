@@ -53,6 +53,11 @@ export interface ItemMeta {
   price?: number;
   /** Attribute or tag ids/names (category path entries, brand, learned tags). */
   tags?: string[];
+  /**
+   * Tags a model predicted from the item's text and vector (`aisle train`), each with its
+   * confidence in (0, 1], best first.
+   */
+  predictedTags?: Array<[tag: string, confidence: number]>;
   image?: string;
   url?: string;
 }
@@ -122,6 +127,8 @@ export interface ScoredItem {
 
 export interface RankResult {
   items: ScoredItem[];
+  /** search() only: tags of the matching items with their counts, most common first (for facets). */
+  facets?: Array<[tag: string, count: number]>;
   degraded?: Degraded;
   /** Milliseconds spent inside the worker. */
   tookMs: number;
@@ -209,6 +216,8 @@ export interface SearchRequest {
   fusion?: SearchFusion;
   /** Weights of the 'weighted' fusion; default DEFAULT_FUSION_WEIGHTS in server/fusion.ts. */
   weights?: FusionWeights;
+  /** Only items that carry every one of these tags, given or predicted (a facet selection). */
+  tags?: string[];
 }
 
 /** Fusion of BM25 and vector hits in POST /v1/search. */
@@ -222,6 +231,11 @@ export interface FusionWeights {
 
 export interface SearchResponse {
   items: Array<ItemWire & { searchScore: number }>;
+  /**
+   * Tags of the matching items (the fused list before it is cut to k), given or predicted, with
+   * how many items carry each; most common first, at most SEARCH_FACETS.
+   */
+  facets: Array<[tag: string, count: number]>;
   /** Which path produced the items. */
   debug: SearchDebug;
 }

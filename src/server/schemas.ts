@@ -82,6 +82,7 @@ export function searchBodySchema(dim: number) {
       k: kSchema,
       vector: vectorSchema(dim),
       fusion: { type: 'string', enum: ['rrf', 'weighted'] },
+      tags: { type: 'array', maxItems: LIMITS.maxTags, items: { type: 'string', minLength: 1, maxLength: LIMITS.maxFilterLength } },
       weights: {
         type: 'object',
         required: ['bm25', 'vector'],

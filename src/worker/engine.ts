@@ -15,7 +15,7 @@ import { buildTowerInput } from '../core/sequence.js';
 import type { AisleEvent, AisleEventInput, Candidate, Degraded, ItemRecord, RankResult, SequenceEventType } from '../core/types.js';
 import type { FetchLike } from '../runtime/fetch.js';
 import type { EventStore } from '../store/types.js';
-import { checkFilter, checkItemIds, checkK, checkQuery, matchesFilter, MAX_RANK_ITEMS } from './arguments.js';
+import { checkFilter, checkItemIds, checkK, checkTags, checkQuery, matchesFilter, MAX_RANK_ITEMS } from './arguments.js';
 import { CompanionClient } from './companion.js';
 import { ItemCatalog } from './item-catalog.js';
 import { ModelSet } from './model-set.js';
@@ -168,14 +168,16 @@ export class Engine {
     const started = this.now();
     const text = checkQuery(query);
     const k = checkK('search', options.k ?? 10);
+    const tags = checkTags(options.tags);
     await this.settled();
     const state = this.state;
 
     let hits;
+    let facets: Array<[string, number]>;
     try {
       // The device encodes the query once its encoder is in; until then the companion does.
       const vector = this.queryVectors.encode(this.models.manifest, text);
-      hits = await this.companion.search({ query: text, k: Math.min(1000, Math.max(3 * k, 50)), ...(vector ? { vector: encodeVector(vector) } : {}) });
+      ({ hits, facets } = await this.companion.search({ query: text, k: Math.min(1000, Math.max(3 * k, 50)), ...(vector ? { vector: encodeVector(vector) } : {}), ...(tags ? { tags } : {}) }));
       this.noteCompanion(undefined);
     } catch (error) {
       const degraded = degradedFrom(error, 'AISLE_COMPANION_UNREACHABLE');
@@ -185,7 +187,7 @@ export class Engine {
     this.catalog.remember(hits.map((hit) => hit.item));
     const candidates: Candidate[] = hits.map((hit) => ({ item: hit.item, sources: ['search'] }));
     const scored = await this.score(candidates, state);
-    return this.result(rankSearchHits(candidates, hits.map((hit) => hit.score), scored, k), started, scored.degraded);
+    return { ...this.result(rankSearchHits(candidates, hits.map((hit) => hit.score), scored, k), started, scored.degraded), facets };
   }
 
   /** Returns copies of everything stored about the shopper. */

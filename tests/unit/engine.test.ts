@@ -321,6 +321,16 @@ describe('Engine with tiny ONNX models', () => {
     expect(log.searches[2].vector).toBeUndefined();
   });
 
+  it('search forwards tag filters and returns the facets, and rejects bad tags', async () => {
+    const { engine, log } = await createHarness();
+    const result = await engine.search('lipstick', { k: 3, tags: ['even', 'even'] });
+    expect(log.searches[0].tags).toEqual(['even']);
+    expect(result.facets).toEqual([]);
+    for (const tags of ['even', [''], [3], Array.from({ length: 65 }, (_, i) => `t${i}`)]) {
+      await expect(engine.search('lipstick', { tags: tags as never })).rejects.toMatchObject({ code: 'AISLE_INVALID_ARGUMENT' });
+    }
+  });
+
   it('search says how far personalization lifted each hit', async () => {
     const { engine } = await createHarness();
     const result = await engine.search('lipstick', { k: 10 });

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SearchDebug, SearchRequest, SearchResponse } from '../../core/types.js';
 import { dot } from '../../core/vector.js';
 import { DEFAULT_FUSION, DEFAULT_FUSION_WEIGHTS, FUSION_DEPTH, reciprocalRankFusion, weightedFusion, type FusedHit } from '../fusion.js';
+import { countFacets, hasTags } from '../facets.js';
 import { decodeQueryVector } from '../query-vector.js';
 import { searchBodySchema } from '../schemas.js';
 import type { ServerState } from '../state.js';
@@ -15,8 +16,9 @@ import type { ServerState } from '../state.js';
  * item text vectors when the models have a query encoder (server/text-vectors.ts), else among the
  * behavioural item vectors. With both lists, the BM25 and vector hits (FUSION_DEPTH each, or k when
  * larger) are fused by `fusion` (default DEFAULT_FUSION): 'rrf' or 'weighted' with `weights`.
- * `searchScore` is the fused score, or with one list its own score. `debug` says which path
- * answered and with which weights.
+ * `searchScore` is the fused score, or with one list its own score. `tags` keeps the items that
+ * carry every tag (given or predicted, server/facets.ts); `facets` counts the tags of the matching
+ * items. `debug` says which path answered and with which weights.
  */
 export function registerSearchRoute(app: FastifyInstance, state: ServerState): void {
   const { catalog, ann, text, manifest, queryEncoder, textVectors } = state;
@@ -50,6 +52,9 @@ export function registerSearchRoute(app: FastifyInstance, state: ServerState): v
       hits = reciprocalRankFusion([textHits.map((hit) => hit.index), vectorHits.map((hit) => hit.index)], depth);
       debug.method = 'rrf';
     }
-    return { items: hits.slice(0, k).map((hit) => ({ ...catalog.toWire(hit.index), searchScore: hit.score })), debug };
+    const required = request.body.tags ?? [];
+    const matching = required.length === 0 ? hits : hits.filter((hit) => hasTags(catalog.items[hit.index], required));
+    const facets = countFacets(matching.map((hit) => catalog.items[hit.index]));
+    return { items: matching.slice(0, k).map((hit) => ({ ...catalog.toWire(hit.index), searchScore: hit.score })), facets, debug };
   });
 }
