@@ -6,7 +6,7 @@
  * targets.
  */
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { AisleError } from '../core/errors.js';
 import { FEATURE_COUNT } from '../core/features.js';
 import { MODEL_FILES } from '../core/model-dir.js';
@@ -35,6 +35,7 @@ import { buildCandidateLists } from './pipeline/candidate-lists.js';
 import { buildCatalog, catalogEntries, type Catalog } from './pipeline/catalog.js';
 import { evaluateModels } from './pipeline/evaluate-models.js';
 import { describeFile, writeCatalogFiles, writeManifest, writeModelFile } from './pipeline/model-files.js';
+import { checkSameCatalog, loadModels } from './pipeline/load-models.js';
 import { UserEncoder } from './pipeline/user-encoder.js';
 import type { FaissIndex } from '../server/ann/faiss.js';
 
@@ -183,6 +184,49 @@ function buildTrainingCatalog(dataset: Dataset, users: readonly LeaveOneOutUser[
   const itemCount = dataset.items.length;
   const vectors = allItemVectors(towers.towers.item, towers.towers.content, itemCount);
   return buildCatalog(dataset, vectors, dim, popularity(train, itemCount), buildCovisitation(train, itemCount, { window: 3, backward: 1, topM: 20 }));
+}
+
+/** Options of `addQueryEncoder`. */
+export interface AddQueryEncoderOptions {
+  data: string;
+  /** A models directory written by `aisle train` from the same dataset. */
+  out: string;
+  queryEncoderSteps?: number;
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * Trains a query encoder for a models directory that has none (written before it existed) and
+ * adds it, without training the towers or rankers again: it reads the trained item vectors,
+ * writes query_encoder.onnx and a new manifest.json (new version, so devices fetch it).
+ */
+export async function addQueryEncoder(options: AddQueryEncoderOptions): Promise<Manifest> {
+  const log = options.log ?? (() => {});
+  await initTensorflow();
+  const manifestPath = join(options.out, MODEL_FILES.manifest);
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest;
+  } catch (error) {
+    throw new AisleError('AISLE_MANIFEST_INVALID', `aisle train --only query-encoder: reading ${manifestPath} failed (${(error as Error).message}); pass --out a models directory written by \`aisle train\`.`, { cause: error });
+  }
+  const dataset = await loadTrainingData(options.data, undefined, options.seed ?? 42);
+  const models = await loadModels(options.out);
+  try {
+    checkSameCatalog(dataset, models.catalog);
+  } finally {
+    await models.dispose();
+  }
+  const queryEncoder = await trainQueryEncoderFile(options.out, dataset, models.catalog, options.queryEncoderSteps ?? QUERY_ENCODER_STEPS, options.seed ?? 42, log);
+  if (!queryEncoder) throw new AisleError('AISLE_DATA_INVALID', `aisle train --only query-encoder: ${dataset.name} has too little item text for a query encoder, so nothing was added.`);
+  const others = await Promise.all([manifest.catalog.itemsFile, manifest.catalog.vectorsFile, manifest.catalog.indexFile].map((file) => describeFile(options.out, file)));
+  const fields = { dataset: manifest.dataset, dim: manifest.dim, seqLen: manifest.seqLen, usesAges: manifest.usesAges, items: manifest.catalog.items, indexType: manifest.catalog.indexType };
+  const { userTower, ranker, rankerFp32, itemContent } = manifest.models;
+  if (!rankerFp32) throw new AisleError('AISLE_MANIFEST_INVALID', `aisle train --only query-encoder: ${manifestPath} has no models.rankerFp32; retrain with \`aisle train\`.`);
+  const written = await writeManifest(options.out, fields, { userTower, ranker, rankerFp32, queryEncoder, itemContent }, others);
+  log(`query encoder added to ${options.out} (version ${written.version})`);
+  return written;
 }
 
 /**

@@ -19,6 +19,7 @@ import type { CatalogFileEntry } from '../../core/model-dir.js';
 import { itemText } from '../../core/text-pieces.js';
 import type { ItemMeta, ItemWire } from '../../core/types.js';
 import { addItemsBodySchema } from '../schemas.js';
+import type { QueryEncoder } from '../query-encoder.js';
 import type { ServerState } from '../state.js';
 
 /** Body of POST /v1/items. */
@@ -29,6 +30,12 @@ export interface AddItemsRequest {
 /** Answer of POST /v1/items: the added items as the other routes serve them. */
 export interface AddItemsResponse {
   items: ItemWire[];
+  /**
+   * Model that gave the item vectors: the item tower's content path, or, for models trained
+   * before it was exported, the query encoder over the item text (it maps text into the same
+   * item space, less precisely).
+   */
+  vectorsFrom: 'item-content' | 'query-encoder';
 }
 
 function checkToken(request: FastifyRequest, adminToken: string | undefined): void {
@@ -66,18 +73,27 @@ export function registerAddItemsRoute(app: FastifyInstance, state: ServerState, 
 
   app.post<{ Body: AddItemsRequest }>('/v1/items', { schema: { body: addItemsBodySchema } }, async (request): Promise<AddItemsResponse> => {
     checkToken(request, adminToken);
-    const { itemContent } = state;
-    if (!itemContent) {
-      throw new AisleError('AISLE_INVALID_REQUEST', `The models in ${state.modelsDir} have no item content model (item_content.onnx), so new items get no vector; retrain with this version of \`aisle train\`.`);
+    const { itemContent, queryEncoder } = state;
+    if (!itemContent && !queryEncoder) {
+      throw new AisleError('AISLE_INVALID_REQUEST', `The models in ${state.modelsDir} have neither an item content model (item_content.onnx) nor a query encoder, so new items get no vector; retrain with this version of \`aisle train\`.`);
     }
     const run = queue.then(async () => {
       const items = request.body.items;
       checkNewIds(items, state);
-      const width = ITEM_CONTENT.tokensPerItem;
-      const ids = new Int32Array(items.length * width);
-      const weights = new Float32Array(items.length * width);
-      items.forEach((item, row) => writeContentTokens(item, itemText(item), ids, weights, row * width));
-      const vectors = await itemContent.run(ids, weights, items.length, width);
+      let vectors: Float32Array;
+      if (itemContent) {
+        const width = ITEM_CONTENT.tokensPerItem;
+        const ids = new Int32Array(items.length * width);
+        const weights = new Float32Array(items.length * width);
+        items.forEach((item, row) => writeContentTokens(item, itemText(item), ids, weights, row * width));
+        vectors = await itemContent.run(ids, weights, items.length, width);
+      } else {
+        vectors = await (queryEncoder as QueryEncoder).encodeMany(items.map((item) => [itemText(item), ...(item.tags ?? [])].join(' ')));
+      }
+      const zero = items.filter((_, row) => vectors.subarray(row * state.manifest.dim, (row + 1) * state.manifest.dim).every((value) => value === 0));
+      if (zero.length > 0) {
+        throw new AisleError('AISLE_INVALID_REQUEST', `Invalid request: items ${JSON.stringify(zero.map((item) => item.id))} have no words the models can place; send a title.`, { details: { ids: zero.map((item) => item.id) } });
+      }
 
       const entries: CatalogFileEntry[] = items.map((item) => ({ ...item, stats: { popularity: 0, trending: 0 } }));
       const first = state.catalog.size;
@@ -87,7 +103,7 @@ export function registerAddItemsRoute(app: FastifyInstance, state: ServerState, 
       await state.text.add(items);
       await state.textVectors?.append(first, items);
       request.log.info({ added: items.length, first }, 'items added to the catalog');
-      return { items: entries.map((_, offset) => state.catalog.toWire(first + offset)) };
+      return { items: entries.map((_, offset) => state.catalog.toWire(first + offset)), vectorsFrom: itemContent ? ('item-content' as const) : ('query-encoder' as const) };
     });
     queue = run.catch(() => undefined);
     return run;
