@@ -36,6 +36,9 @@ export const ERROR_CATALOG = {
   AISLE_INTERNAL: { status: 500, kind: 'internal', summary: 'An unexpected internal error.' },
   // Training and data.
   AISLE_DATA_INVALID: { status: 500, kind: 'data', summary: 'A dataset file is missing or malformed.' },
+  // Companion administration.
+  AISLE_UNAUTHORIZED: { status: 401, kind: 'input', summary: 'An admin route was called without the admin token the server was started with.' },
+  AISLE_RELOAD_REJECTED: { status: 409, kind: 'index', summary: 'A reload was refused because the new models directory cannot replace the served one (another dim); the old one keeps serving.' },
 } as const;
 
 export type AisleErrorCode = keyof typeof ERROR_CATALOG;

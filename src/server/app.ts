@@ -13,9 +13,12 @@ import { registerCandidatesRoute } from './routes/candidates.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerItemRoutes } from './routes/items.js';
 import { registerModelRoutes } from './routes/models.js';
+import { checkAdminToken, registerAdminRoutes } from './routes/admin.js';
+import { Reloader, type ReloadResult } from './reload.js';
+import { ServingState } from './serving-state.js';
 import { registerSearchRoute } from './routes/search.js';
 import { LIMITS, type ServerLimits } from './schemas.js';
-import { loadServerState, type ServerState, type TextSearchMode } from './state.js';
+import { loadServerState, type LoadOptions, type ServerState, type TextSearchMode } from './state.js';
 
 /**
  * Origins allowed to call the companion from a browser: '*' for any origin (the default, because
@@ -38,6 +41,11 @@ export interface ServerOptions {
   itemJsonCache?: boolean;
   /** Thread that runs BM25 search. 'worker' (the default) keeps slow queries off the main thread. */
   textSearch?: TextSearchMode;
+  /**
+   * Secret that enables POST /admin/reload, sent as `Authorization: Bearer <token>`; at least 16
+   * characters. Without it the route does not exist, and reloads come only from reloadServer().
+   */
+  adminToken?: string;
 }
 
 /** Options of startServer: createServer's plus where to listen. */
@@ -59,15 +67,16 @@ async function registerCors(app: FastifyInstance, origins: CorsOrigins): Promise
   });
 }
 
-// State of each app built here, so startServer can log what it serves.
-const STATES = new WeakMap<FastifyInstance, ServerState>();
+// Served state and reloader of each app built here, for startServer's log, stats and reloads.
+const STATES = new WeakMap<FastifyInstance, ServingState>();
+const RELOADERS = new WeakMap<FastifyInstance, Reloader>();
 
-function registerRoutes(app: FastifyInstance, state: ServerState): void {
-  registerCandidatesRoute(app, state);
-  registerSearchRoute(app, state);
-  registerItemRoutes(app, state);
-  registerModelRoutes(app, state);
-  registerHealthRoute(app, state);
+function registerRoutes(app: FastifyInstance, states: ServingState): void {
+  registerCandidatesRoute(app, states);
+  registerSearchRoute(app, states);
+  registerItemRoutes(app, states);
+  registerModelRoutes(app, states);
+  registerHealthRoute(app, states);
 }
 
 /**
@@ -77,6 +86,7 @@ function registerRoutes(app: FastifyInstance, state: ServerState): void {
  * AISLE_NATIVE_UNAVAILABLE). Closing the app frees the FAISS index.
  */
 export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
+  if (options.adminToken !== undefined) checkAdminToken(options.adminToken);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.limits?.bodyLimit ?? LIMITS.bodyLimit,
@@ -91,13 +101,16 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     // (return503OnClosing), not an ErrorBody, because Fastify writes it before any hook runs.
   });
 
+  const loadOptions: LoadOptions = { ann: options.ann, itemJsonCache: options.itemJsonCache, textSearch: options.textSearch, log: app.log };
   let state: ServerState;
   try {
-    state = await loadServerState(options.modelsDir, { ann: options.ann, itemJsonCache: options.itemJsonCache, textSearch: options.textSearch, log: app.log });
+    state = await loadServerState(options.modelsDir, loadOptions);
   } catch (error) {
     await app.close();
     throw error;
   }
+  const states = new ServingState(state, (error) => app.log.error({ err: error }, 'freeing a replaced models directory failed'));
+  const reloader = new Reloader(states, options.modelsDir, loadOptions, app.log);
 
   try {
     installErrorHandlers(app);
@@ -106,25 +119,23 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     app.addHook('onSend', async (request, reply) => {
       void reply.header('X-Request-Id', request.id);
     });
-    registerRoutes(app, state);
+    registerRoutes(app, states);
+    if (options.adminToken !== undefined) registerAdminRoutes(app, reloader, options.adminToken);
 
     // onClose hooks run after the HTTP server has stopped and in-flight requests have finished,
     // so no search can still use the index when it is freed.
     app.addHook('onClose', async (instance) => {
-      await state.text.close();
-      await state.queryEncoder?.close();
-      state.ann.dispose();
+      await states.close();
       instance.log.info('companion stopped, FAISS index and text search worker freed');
     });
     await app.ready();
   } catch (error) {
-    await state.text.close();
-    await state.queryEncoder?.close();
-    state.ann.dispose();
+    await states.close();
     throw error;
   }
 
-  STATES.set(app, state);
+  STATES.set(app, states);
+  RELOADERS.set(app, reloader);
   return app;
 }
 
@@ -152,8 +163,20 @@ export interface CompanionStats {
 
 /** Returns the counters of an app built by createServer, or undefined for another Fastify app. */
 export function companionStats(app: FastifyInstance): CompanionStats | undefined {
-  const state = STATES.get(app);
+  const state = STATES.get(app)?.state;
   return state && { ann: state.ann.stats, itemJson: state.itemJson.stats };
+}
+
+/**
+ * Reloads the models directory of an app built by createServer (or `modelsDir` instead, which
+ * later reloads then reuse) and swaps it in atomically: requests in flight finish on the old
+ * index, later ones use the new one, and none fails. Rejects with the load's coded error, or
+ * AISLE_RELOAD_REJECTED when the dim differs, and then the old directory keeps serving.
+ */
+export async function reloadServer(app: FastifyInstance, modelsDir?: string): Promise<ReloadResult> {
+  const reloader = RELOADERS.get(app);
+  if (reloader === undefined) throw new AisleError('AISLE_INVALID_ARGUMENT', 'reloadServer: the app was not built by createServer. Pass the app that createServer returned.');
+  return reloader.reload(modelsDir);
 }
 
 /** Creates the companion and listens on host:port; returns the listening app. */
@@ -170,7 +193,7 @@ export async function startServer(options: StartOptions): Promise<FastifyInstanc
 
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-  const state = STATES.get(app);
+  const state = STATES.get(app)?.state;
   app.log.info(
     { host, port: boundPort, modelsDir: options.modelsDir, items: state?.catalog.size, dim: state?.manifest.dim, indexType: state?.ann.type, version: state?.manifest.version },
     'companion started',

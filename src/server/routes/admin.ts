@@ -1,0 +1,43 @@
+/**
+ * POST /admin/reload: reloads the models directory while the server keeps answering. The route
+ * exists only when the server was started with an admin token, and it requires the header
+ * `Authorization: Bearer <token>`. Browsers cannot send that header cross-origin, because the
+ * CORS preflight allows only Content-Type.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { AisleError } from '../../core/errors.js';
+import type { ReloadResult, Reloader } from '../reload.js';
+
+/** Shortest admin token accepted, so a token cannot be guessed by trying. */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
+
+/** Throws AISLE_INVALID_ARGUMENT unless the token is long enough and has no whitespace. */
+export function checkAdminToken(token: string): void {
+  if (token.length >= MIN_ADMIN_TOKEN_LENGTH && !/\s/.test(token)) return;
+  throw new AisleError(
+    'AISLE_INVALID_ARGUMENT',
+    `The admin token must have at least ${MIN_ADMIN_TOKEN_LENGTH} characters and no whitespace, got ${token.length} characters. Generate one with \`openssl rand -hex 24\`.`,
+  );
+}
+
+// Compares digests, so the time taken does not depend on how much of the token matched.
+function sameToken(presented: string, expected: Buffer): boolean {
+  return timingSafeEqual(createHash('sha256').update(presented).digest(), expected);
+}
+
+/** Registers POST /admin/reload, guarded by `token`. */
+export function registerAdminRoutes(app: FastifyInstance, reloader: Reloader, token: string): void {
+  checkAdminToken(token);
+  const expected = createHash('sha256').update(token).digest();
+
+  app.post('/admin/reload', async (request): Promise<ReloadResult> => {
+    const header = request.headers.authorization ?? '';
+    const presented = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+    if (!sameToken(presented, expected)) {
+      request.log.warn({ ip: request.ip }, 'admin request rejected: missing or wrong token');
+      throw new AisleError('AISLE_UNAUTHORIZED', 'POST /admin/reload needs the header `Authorization: Bearer <token>` with the admin token the server was started with.');
+    }
+    return reloader.reload();
+  });
+}
