@@ -32,8 +32,8 @@ export function registerAdminRoutes(app: FastifyInstance, reloader: Reloader, to
   const expected = createHash('sha256').update(token).digest();
 
   app.post('/admin/reload', async (request): Promise<ReloadResult> => {
-    const header = request.headers.authorization ?? '';
-    const presented = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+    // The scheme name is case-insensitive (RFC 9110, section 11.1).
+    const presented = /^Bearer +(\S+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
     if (!sameToken(presented, expected)) {
       request.log.warn({ ip: request.ip }, 'admin request rejected: missing or wrong token');
       throw new AisleError('AISLE_UNAUTHORIZED', 'POST /admin/reload needs the header `Authorization: Bearer <token>` with the admin token the server was started with.');
