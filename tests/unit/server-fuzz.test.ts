@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CATALOG, isErrorCode } from '../../src/core/errors.js';
+import { ERROR_CATALOG, isErrorCode, type AisleErrorCode } from '../../src/core/errors.js';
 import type { ErrorBody, ItemWire } from '../../src/core/types.js';
 import { encodeVector } from '../../src/core/vector.js';
 import { createServer } from '../../src/server/app.js';
@@ -157,7 +157,7 @@ function checkAnswer(answer: Answer, label: string): unknown {
   const body = JSON.parse(answer.text) as ErrorBody;
   expect(isErrorCode(body.error?.code), `${label}: ${answer.text.slice(0, 300)}`).toBe(true);
   expect(typeof body.error.message, label).toBe('string');
-  expect(ERROR_CATALOG[body.error.code].status, `${label}: ${body.error.code}`).toBe(answer.status);
+  expect(ERROR_CATALOG[body.error.code as AisleErrorCode].status, `${label}: ${body.error.code}`).toBe(answer.status);
   return body;
 }
 
