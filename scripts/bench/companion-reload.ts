@@ -3,9 +3,9 @@
  * It writes two seeded models directories (A and B, same dim, different item ids), starts
  * `aisle serve` as a child process on 127.0.0.1 over a symlink to A, and sends POST /v1/candidates
  * from concurrent clients. Meanwhile it points the symlink at the other directory and calls
- * POST /admin/reload, over and over. Every answer is checked: status 200, and all items from the
- * directory that the answer's `index.version` names. The run fails (exit 1) on any failed, lost or
- * mixed answer or any failed reload.
+ * POST /admin/reload, over and over. Every response is checked: status 200, and all items from the
+ * directory that the response's `index.version` names. The run fails (exit 1) on any failed, lost or
+ * mixed response or any failed reload.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +18,7 @@ import { unitVector, writeModelsDir } from '../../tests/support/companion-models
 const HELP = `Usage: npm run bench:reload -- [options]
 
 Load-tests POST /v1/candidates of a real \`aisle serve\` on 127.0.0.1 while its models directory is
-reloaded again and again, and reports lost, failed or mixed answers (all must be 0).
+reloaded again and again, and reports lost, failed or mixed responses (all must be 0).
 
 Options:
   --items N          items per models directory (default 50000)
@@ -58,7 +58,7 @@ interface ReloadBenchResult {
   reloadsFailed: number;
   reloadMs: { median: number; max: number };
   latencyMs: { p50: number; p99: number; max: number };
-  answersByVersion: Record<string, number>;
+  responsesByVersion: Record<string, number>;
 }
 
 function parseOptions(argv: string[]): (ReloadBenchOptions & { json: boolean }) | null {
@@ -152,7 +152,7 @@ export async function runReloadBench(options: ReloadBenchOptions, log: (line: st
   let ok = 0;
   let failed = 0;
   let mixed = 0;
-  const answersByVersion: Record<string, number> = {};
+  const responsesByVersion: Record<string, number> = {};
   const latencies: number[] = [];
 
   const reloadTimes: number[] = [];
@@ -176,7 +176,7 @@ export async function runReloadBench(options: ReloadBenchOptions, log: (line: st
     }
   })();
 
-  // A closed loop per connection: each client awaits its answer before sending the next
+  // A closed loop per connection: each client awaits its response before sending the next
   // request, so the time and count bounds never cut a request off in flight.
   let sent = 0;
   let lost = 0;
@@ -206,7 +206,7 @@ export async function runReloadBench(options: ReloadBenchOptions, log: (line: st
       latencies.push(performance.now() - requestStarted);
       const parsed = JSON.parse(text) as { items: Array<{ id: string }>; index: { version: string } };
       const version = parsed.index.version;
-      answersByVersion[version] = (answersByVersion[version] ?? 0) + 1;
+      responsesByVersion[version] = (responsesByVersion[version] ?? 0) + 1;
       if (parsed.items.length !== K || !parsed.items.every((item) => item.id.startsWith(`${version}-`))) mixed += 1;
     }
   };
@@ -233,7 +233,7 @@ export async function runReloadBench(options: ReloadBenchOptions, log: (line: st
     reloadsFailed,
     reloadMs: { median: percentile(reloadTimes, 0.5), max: reloadTimes.at(-1) ?? Number.NaN },
     latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) ?? Number.NaN },
-    answersByVersion,
+    responsesByVersion,
   };
 }
 
@@ -255,7 +255,7 @@ async function main(): Promise<number> {
         `requests sent ${result.sent}, ok ${result.ok}, failed ${result.failed}, lost ${result.lost}, mixed ${result.mixed}`,
         `reloads ${result.reloads} (failed ${result.reloadsFailed}), reload median ${reloadMs.median.toFixed(0)} ms, max ${reloadMs.max.toFixed(0)} ms`,
         `latency p50 ${latencyMs.p50.toFixed(1)} ms, p99 ${latencyMs.p99.toFixed(1)} ms, max ${latencyMs.max.toFixed(1)} ms`,
-        `answers by models directory: ${JSON.stringify(result.answersByVersion)}`,
+        `responses by models directory: ${JSON.stringify(result.responsesByVersion)}`,
         '',
       ].join('\n'),
     );

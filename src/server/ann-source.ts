@@ -114,8 +114,8 @@ export class AnnSource {
       const label = Number(labels[i]);
       const score = distances[i];
       if (label < 0 || label >= this.index.ntotal || !Number.isFinite(score)) continue;
-      // Query and item vectors have unit norm, so the score is a cosine; clamping removes the
-      // float32 rounding (and the 1e-3 norm tolerance of the catalog) that can push it past ±1.
+      // Query and item vectors have unit norm, so the score is a cosine. Float32 rounding and the
+      // catalog's norm tolerance of 1e-3 can push it past ±1, which the clamp removes.
       hits.push({ index: label, score: Math.min(1, Math.max(-1, score)) });
     }
     return hits;

@@ -42,8 +42,9 @@ export interface ServerOptions {
   /** Thread that runs BM25 search. 'worker' (the default) keeps slow queries off the main thread. */
   textSearch?: TextSearchMode;
   /**
-   * Secret that enables POST /admin/reload, sent as `Authorization: Bearer <token>`; at least 16
-   * characters. Without it the route does not exist, and reloads come only from reloadServer().
+   * Secret that enables POST /admin/reload, sent as `Authorization: Bearer <token>`, of at least 16
+   * characters. Without it the route does not exist, and reloads come only from reloadServer()
+   * (and SIGHUP in `aisle serve`).
    */
   adminToken?: string;
 }

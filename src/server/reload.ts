@@ -10,7 +10,7 @@ import { AisleError } from '../core/errors.js';
 import type { ServingState } from './serving-state.js';
 import { loadServerState, type LoadOptions } from './state.js';
 
-/** What a reload swapped in, as logged and returned by POST /admin/reload. */
+/** Summary of the directory a reload swapped in, as logged and returned by POST /admin/reload. */
 export interface ReloadResult {
   status: 'reloaded';
   modelsDir: string;

@@ -24,7 +24,7 @@ interface Snapshot {
   resolveDisposed?: () => void;
 }
 
-/** A state borrowed by one request; call `release()` exactly once when the request is done. */
+/** A state borrowed by one request. Call `release()` when the request is done; later calls do nothing. */
 export interface StateLease {
   readonly state: ServerState;
   release(): void;

@@ -1,10 +1,10 @@
 /**
  * Property-based fuzzing of every HTTP route of the companion on 127.0.0.1 with fast-check:
  * random and hostile JSON, strings, vectors, query strings, paths, headers and raw bytes. Every
- * answer must be below 500, an error must be a JSON ErrorBody whose code has that status in the
+ * response must have a status below 500, an error must be a JSON ErrorBody whose code has that status in the
  * catalog, and a success must hold only catalog items with finite scores in [-1, 1]. After the
- * fuzzing, a fixed set of valid requests must get byte-identical answers, so no input corrupted
- * the server's state. Set FUZZ_SEED to replay a failure; FUZZ_RUNS scales the run count.
+ * fuzzing, a fixed set of valid requests must get byte-identical responses, so no input corrupted
+ * the server's state. Set FUZZ_SEED to replay a failure; FUZZ_RUNS_SCALE scales the run count.
  */
 import { connect } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -138,26 +138,26 @@ const rawQueryPart = fc.oneof(hostileString.map(percentEncode), fc.constantFrom(
 // ---------------------------------------------------------------------------------------------
 // Checks
 
-interface Answer {
+interface Reply {
   status: number;
   text: string;
   contentType: string | null;
 }
 
-async function send(path: string, init: RequestInit = {}): Promise<Answer> {
+async function send(path: string, init: RequestInit = {}): Promise<Reply> {
   const response = await fetch(`${base}${path}`, init);
   return { status: response.status, text: await response.text(), contentType: response.headers.get('content-type') };
 }
 
-function checkAnswer(answer: Answer, label: string): unknown {
-  expect(answer.status, `${label}: ${answer.text.slice(0, 300)}`).toBeLessThan(500);
-  if (answer.status < 400) return answer.contentType?.startsWith('application/json') ? JSON.parse(answer.text) : answer.text;
+function checkReply(reply: Reply, label: string): unknown {
+  expect(reply.status, `${label}: ${reply.text.slice(0, 300)}`).toBeLessThan(500);
+  if (reply.status < 400) return reply.contentType?.startsWith('application/json') ? JSON.parse(reply.text) : reply.text;
 
-  expect(answer.contentType, label).toMatch(/^application\/json/);
-  const body = JSON.parse(answer.text) as ErrorBody;
-  expect(isErrorCode(body.error?.code), `${label}: ${answer.text.slice(0, 300)}`).toBe(true);
+  expect(reply.contentType, label).toMatch(/^application\/json/);
+  const body = JSON.parse(reply.text) as ErrorBody;
+  expect(isErrorCode(body.error?.code), `${label}: ${reply.text.slice(0, 300)}`).toBe(true);
   expect(typeof body.error.message, label).toBe('string');
-  expect(ERROR_CATALOG[body.error.code as AisleErrorCode].status, `${label}: ${body.error.code}`).toBe(answer.status);
+  expect(ERROR_CATALOG[body.error.code as AisleErrorCode].status, `${label}: ${body.error.code}`).toBe(reply.status);
   return body;
 }
 
@@ -170,11 +170,11 @@ function checkItems(items: ItemWire[], scoreField: 'annScore' | 'searchScore', l
   }
 }
 
-function post(path: string, body: string, type: string | undefined): Promise<Answer> {
+function post(path: string, body: string, type: string | undefined): Promise<Reply> {
   return send(path, { method: 'POST', body, headers: type === undefined ? {} : { 'content-type': type } });
 }
 
-// Valid requests whose answers must not change, so fuzzing left the state intact.
+// Valid requests whose responses must not change, which shows that fuzzing left the state intact.
 const GOLDEN: Array<{ path: string; init?: RequestInit }> = [
   { path: '/v1/candidates', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ vector: encodeVector(unitVector(DIM, 2)), k: 10 }) } },
   { path: '/v1/candidates', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ vector: encodeVector(unitVector(DIM, 3)), k: 5, exclude: ['fuzz-item-1'], filter: { category: 'Serum' } }) } },
@@ -187,28 +187,28 @@ const GOLDEN: Array<{ path: string; init?: RequestInit }> = [
   { path: '/healthz' },
 ];
 
-async function goldenAnswers(): Promise<Answer[]> {
-  const answers: Answer[] = [];
-  for (const { path, init } of GOLDEN) answers.push(await send(path, init));
-  return answers;
+async function goldenReplies(): Promise<Reply[]> {
+  const replies: Reply[] = [];
+  for (const { path, init } of GOLDEN) replies.push(await send(path, init));
+  return replies;
 }
 
 // ---------------------------------------------------------------------------------------------
 
 describe('companion fuzzing', () => {
-  let before: Answer[];
+  let before: Reply[];
 
   beforeAll(async () => {
-    before = await goldenAnswers();
-    for (const answer of before) expect(answer.status).toBe(200);
+    before = await goldenReplies();
+    for (const reply of before) expect(reply.status).toBe(200);
   });
 
   it('POST /v1/candidates survives hostile bodies', async () => {
     await fc.assert(
       fc.asyncProperty(bodyText(candidatesBody), contentType, async (body, type) => {
-        const answer = await post('/v1/candidates', body, type);
-        const parsed = checkAnswer(answer, 'candidates') as { items?: ItemWire[]; popular?: ItemWire[] };
-        if (answer.status === 200) {
+        const reply = await post('/v1/candidates', body, type);
+        const parsed = checkReply(reply, 'candidates') as { items?: ItemWire[]; popular?: ItemWire[] };
+        if (reply.status === 200) {
           const k = (JSON.parse(body) as { k: number }).k;
           expect(parsed.items!.length).toBeLessThanOrEqual(k);
           checkItems(parsed.items!, 'annScore', 'candidates');
@@ -221,9 +221,9 @@ describe('companion fuzzing', () => {
   it('POST /v1/search survives hostile bodies', async () => {
     await fc.assert(
       fc.asyncProperty(bodyText(searchBody), contentType, async (body, type) => {
-        const answer = await post('/v1/search', body, type);
-        const parsed = checkAnswer(answer, 'search') as { items?: ItemWire[] };
-        if (answer.status === 200) checkItems(parsed.items!, 'searchScore', 'search');
+        const reply = await post('/v1/search', body, type);
+        const parsed = checkReply(reply, 'search') as { items?: ItemWire[] };
+        if (reply.status === 200) checkItems(parsed.items!, 'searchScore', 'search');
       }),
       { numRuns: RUNS * 2, seed: SEED },
     );
@@ -240,9 +240,9 @@ describe('companion fuzzing', () => {
     );
     await fc.assert(
       fc.asyncProperty(query, async (path) => {
-        const answer = await send(path);
-        const parsed = checkAnswer(answer, path) as { items?: ItemWire[] };
-        if (answer.status === 200) for (const item of parsed.items!) expect(ids.has(item.id)).toBe(true);
+        const reply = await send(path);
+        const parsed = checkReply(reply, path) as { items?: ItemWire[] };
+        if (reply.status === 200) for (const item of parsed.items!) expect(ids.has(item.id)).toBe(true);
       }),
       { numRuns: RUNS, seed: SEED },
     );
@@ -252,10 +252,10 @@ describe('companion fuzzing', () => {
     const name = fc.oneof(hostileString.map(percentEncode), rawQueryPart, fc.constantFrom('items.json', 'item_vectors.f32', 'items.faiss', '..%2Fitems.json', '.%2Fmanifest.json', 'ranker.onnx%00', 'RANKER.ONNX'));
     await fc.assert(
       fc.asyncProperty(name, fc.constantFrom('GET', 'HEAD'), async (file, method) => {
-        const answer = await send(`/models/${file}`, { method, headers: { 'if-none-match': '"x", W/"y", *' } });
-        expect(answer.status, file).toBeLessThan(500);
-        if (method === 'GET') checkAnswer(answer, file);
-        if (answer.status < 400) expect(['manifest.json', 'ranker.onnx', 'user_tower.onnx']).toContain(decodeURIComponent(file));
+        const reply = await send(`/models/${file}`, { method, headers: { 'if-none-match': '"x", W/"y", *' } });
+        expect(reply.status, file).toBeLessThan(500);
+        if (method === 'GET') checkReply(reply, file);
+        if (reply.status < 400) expect(['manifest.json', 'ranker.onnx', 'user_tower.onnx']).toContain(decodeURIComponent(file));
       }),
       { numRuns: RUNS, seed: SEED },
     );
@@ -265,16 +265,16 @@ describe('companion fuzzing', () => {
     const header = fc.oneof(hostileString.filter((text) => /^[\x20-\x7e]*$/.test(text)).map((text) => `Bearer ${text}`), fc.constantFrom('Bearer', 'Bearer ', `Bearer ${TOKEN}x`, `Bearer ${TOKEN} ${TOKEN}`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`, TOKEN));
     await fc.assert(
       fc.asyncProperty(header, async (authorization) => {
-        const answer = await send('/admin/reload', { method: 'POST', headers: { authorization } });
-        const body = checkAnswer(answer, authorization) as ErrorBody;
-        expect(answer.status).toBe(401);
+        const reply = await send('/admin/reload', { method: 'POST', headers: { authorization } });
+        const body = checkReply(reply, authorization) as ErrorBody;
+        expect(reply.status).toBe(401);
         expect(body.error.code).toBe('AISLE_UNAUTHORIZED');
       }),
       { numRuns: RUNS, seed: SEED },
     );
   });
 
-  it('unknown routes and methods answer 404 or 405', async () => {
+  it('unknown routes and methods reply 404 or 405', async () => {
     const method = fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS');
     const path = fc.oneof(
       fc.array(rawQueryPart, { minLength: 1, maxLength: 4 }).map((parts) => `/${parts.join('/')}`),
@@ -282,11 +282,11 @@ describe('companion fuzzing', () => {
     );
     await fc.assert(
       fc.asyncProperty(method, path, async (verb, url) => {
-        const answer = await send(url, { method: verb, headers: { origin: 'https://shop.example' } });
-        expect(answer.status, `${verb} ${url}`).toBeLessThan(500);
+        const reply = await send(url, { method: verb, headers: { origin: 'https://shop.example' } });
+        expect(reply.status, `${verb} ${url}`).toBeLessThan(500);
         // An OPTIONS request without Access-Control-Request-Method is an invalid CORS preflight,
         // which @fastify/cors rejects with a plain-text 400 before any Aisle handler runs.
-        if (answer.status >= 400 && verb !== 'OPTIONS') checkAnswer(answer, `${verb} ${url}`);
+        if (reply.status >= 400 && verb !== 'OPTIONS') checkReply(reply, `${verb} ${url}`);
       }),
       { numRuns: RUNS, seed: SEED },
     );
@@ -305,11 +305,11 @@ describe('companion fuzzing', () => {
     expect((await send('/healthz')).status).toBe(200);
   });
 
-  it('answers the same after fuzzing', async () => {
-    const after = await goldenAnswers();
-    after.forEach((answer, i) => {
-      expect(answer.status, GOLDEN[i].path).toBe(before[i].status);
-      expect(answer.text, GOLDEN[i].path).toBe(before[i].text);
+  it('responds the same after fuzzing', async () => {
+    const after = await goldenReplies();
+    after.forEach((reply, i) => {
+      expect(reply.status, GOLDEN[i].path).toBe(before[i].status);
+      expect(reply.text, GOLDEN[i].path).toBe(before[i].text);
     });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });

@@ -165,7 +165,7 @@ describe('reloadServer', () => {
           failures.push(`status ${response.status}: ${JSON.stringify(body.error)}`);
           continue;
         }
-        // Every item of one answer comes from the directory its index block names.
+        // Every item of one response comes from the directory that its `index.version` names.
         const prefix = `${body.index?.version}-`;
         if (body.items.length !== 10 || !body.items.every((item) => item.id.startsWith(prefix))) {
           failures.push(`mixed answer: index ${body.index?.version}, items ${body.items.map((item) => item.id).join(',')}`);

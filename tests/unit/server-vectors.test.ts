@@ -1,7 +1,7 @@
 /**
- * Vector hygiene of the companion: bad request vectors and bad catalog vectors are rejected with
- * their reason (and item id), FAISS's -1 padding never reaches a client, k above the index size
- * returns what exists, scores stay cosines in [-1, 1], and IVF falls back to Flat when trained on
+ * Vector checks of the companion. Bad request vectors and bad catalog vectors are rejected with
+ * their reason (and item id). FAISS's -1 padding never reaches a client, and k above the index
+ * size returns what exists. Scores stay cosines in [-1, 1]. IVF falls back to Flat when trained on
  * too few vectors.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 /**
- * POST /admin/reload: reloads the models directory while the server keeps answering. The route
+ * POST /admin/reload: reloads the models directory while the server keeps serving requests. The route
  * exists only when the server was started with an admin token, and it requires the header
  * `Authorization: Bearer <token>`. Browsers cannot send that header cross-origin, because the
  * CORS preflight allows only Content-Type.

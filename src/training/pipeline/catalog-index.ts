@@ -1,6 +1,6 @@
 /**
  * The FAISS index of a trained catalog. IVF needs enough training vectors per list, so for a small
- * catalog buildIndex builds exact 'Flat' instead, and the warning goes to the training log; the
+ * catalog buildIndex builds exact 'Flat' instead and the warning goes to the training log. The
  * manifest then records the description actually built.
  */
 import { buildIndex, type BuiltIndex } from '../../server/ann/build-index.js';
