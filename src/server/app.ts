@@ -162,7 +162,10 @@ export interface CompanionStats {
   itemJson: ServerState['itemJson']['stats'];
 }
 
-/** Returns the counters of an app built by createServer, or undefined for another Fastify app. */
+/**
+ * Returns the counters of an app built by createServer, or undefined for another Fastify app. The
+ * counters belong to the served models directory, so they restart at zero after a reload.
+ */
 export function companionStats(app: FastifyInstance): CompanionStats | undefined {
   const state = STATES.get(app)?.state;
   return state && { ann: state.ann.stats, itemJson: state.itemJson.stats };
