@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CandidatesResponse, ErrorBody } from '../../src/core/types.js';
+import type { CandidatesResponse, ErrorBody, SearchResponse } from '../../src/core/types.js';
 import { encodeVector } from '../../src/core/vector.js';
 import { createServer, reloadServer } from '../../src/server/app.js';
 import { ServingState } from '../../src/server/serving-state.js';
@@ -157,8 +157,29 @@ describe('reloadServer', () => {
     let answered = 0;
     let done = false;
 
+    // Search requests use the text search worker and the query vector path of the old state.
+    const search = async (seed: number) => {
+      const response = await fetch(`${base}/v1/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'matte velvet', k: 10, vector: encodeVector(unitVector(DIM, seed)) }),
+      });
+      const body = (await response.json()) as SearchResponse & ErrorBody;
+      if (response.status !== 200) {
+        failures.push(`search status ${response.status}: ${JSON.stringify(body.error)}`);
+        return;
+      }
+      const prefixes = new Set(body.items.map((item) => item.id.split('-')[0]));
+      if (body.items.length !== 10 || prefixes.size !== 1) failures.push(`mixed search: ${body.items.map((item) => item.id).join(',')}`);
+      answered += 1;
+    };
+
     const client = async (id: number) => {
       for (let i = 0; i < requestsPerClient; i++) {
+        if (i % 3 === 2) {
+          await search(id * 1000 + i);
+          continue;
+        }
         const response = await candidates(base, id * 1000 + i, 10);
         const body = (await response.json()) as CandidatesResponse & ErrorBody;
         if (response.status !== 200) {
@@ -243,7 +264,32 @@ describe('POST /admin/reload', () => {
   });
 });
 
-describe('aisle serve SIGHUP', () => {
+// Runs `aisle serve` to its exit and returns the exit code and stderr.
+async function runServe(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['bin/aisle.mjs', 'serve', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stderr };
+}
+
+describe('aisle serve process', () => {
+  it('exits 1 on a truncated index', async () => {
+    const broken = await writeModelsDir(join(root, 'broken-cli'), { items: 50, dim: DIM, seed: 12, version: 'broken' });
+    await truncate(join(broken.dir, 'items.faiss'), 64);
+    const { code, stderr } = await runServe(['--models', broken.dir, '--port', '0', '--log-level', 'silent']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('AISLE_INDEX_LOAD_FAILED');
+    expect(stderr).toContain(join(broken.dir, 'items.faiss'));
+  });
+
+  it('exits 1 on a short admin token', async () => {
+    const { code, stderr } = await runServe(['--models', first.dir, '--port', '0', '--log-level', 'silent'], { AISLE_ADMIN_TOKEN: 'tok3n-xyz' });
+    expect(code).toBe(1);
+    expect(stderr).toContain('AISLE_INVALID_ARGUMENT');
+    expect(stderr).not.toContain('tok3n-xyz');
+  });
+
   it('reloads the directory behind a symlink', async () => {
     const link = join(root, 'current');
     await symlink(first.dir, link);
