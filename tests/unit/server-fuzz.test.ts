@@ -274,7 +274,7 @@ describe('companion fuzzing', () => {
     );
   });
 
-  it('unknown routes and methods reply 404 or 405', async () => {
+  it('unknown routes and methods get 404 or 405', async () => {
     const method = fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS');
     const path = fc.oneof(
       fc.array(rawQueryPart, { minLength: 1, maxLength: 4 }).map((parts) => `/${parts.join('/')}`),
