@@ -1,9 +1,10 @@
 /**
  * `aisle serve`: runs the companion service over a models directory until SIGINT or SIGTERM.
+ * SIGHUP reloads the models directory without dropping a request.
  */
 import { parseArgs } from 'node:util';
 import { AisleError } from '../core/errors.js';
-import { startServer, type CorsOrigins } from '../server/app.js';
+import { reloadServer, startServer, type CorsOrigins } from '../server/app.js';
 
 const HELP = `Usage: aisle serve --models DIR [options]
 
@@ -21,9 +22,11 @@ Options:
   --log-level LEVEL  pino level: fatal, error, warn, info, debug, trace or silent (default info)
   -h, --help         print this help
 
-Environment:
-  AISLE_ADMIN_TOKEN  token that catalog writes (POST /v1/items, new items) must send as
-                     \`Authorization: Bearer <token>\`; unset, catalog writes are refused
+Reloading: send SIGHUP (kill -HUP PID) to load the models directory again and swap it in while
+requests keep being answered; a directory that fails its checks is logged and the old one stays.
+With the environment variable AISLE_ADMIN_TOKEN set (at least 16 characters), POST /admin/reload
+with the header 'Authorization: Bearer TOKEN' does the same over HTTP.
+POST /v1/items (adding new products) needs the same token; without it catalog writes are refused.
 `;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -101,17 +104,25 @@ export async function run(argv: string[]): Promise<number> {
   const level = values['log-level'] ?? 'info';
   if (!LOG_LEVELS.includes(level)) throw invalidOption('log-level', level, LOG_LEVELS.join(', '));
 
+  const adminToken = process.env.AISLE_ADMIN_TOKEN === undefined || process.env.AISLE_ADMIN_TOKEN === '' ? undefined : process.env.AISLE_ADMIN_TOKEN;
   const app = await startServer({
+    adminToken,
     modelsDir: values.models,
     port: parseInteger('port', values.port, 0, 65535) ?? 8787,
     host: values.host ?? '127.0.0.1',
     cors: parseCors(values.cors),
     logger: { level },
-    adminToken: process.env.AISLE_ADMIN_TOKEN || undefined,
     ann: { efSearch: parseInteger('ef-search', values['ef-search'], 1, 100_000), nprobe: parseInteger('nprobe', values.nprobe, 1, 1_000_000) },
   });
 
+  // Reloader logs both outcomes, so a failed reload needs no handling here.
+  const onHangUp = () => {
+    app.log.info('SIGHUP received, reloading the models directory');
+    reloadServer(app).catch(() => {});
+  };
+  process.on('SIGHUP', onHangUp);
   const signal = await waitForStopSignal();
+  process.off('SIGHUP', onHangUp);
   app.log.info({ signal }, 'stopping the companion');
   await app.close();
   return 0;

@@ -36,8 +36,9 @@ export const ERROR_CATALOG = {
   AISLE_INTERNAL: { status: 500, kind: 'internal', summary: 'An unexpected internal error.' },
   // Training and data.
   AISLE_DATA_INVALID: { status: 500, kind: 'data', summary: 'A dataset file is missing or malformed.' },
-  // Catalog writes on the companion.
-  AISLE_UNAUTHORIZED: { status: 401, kind: 'input', summary: 'A catalog write came without the admin token, or the companion has none set.' },
+  // Companion administration and catalog writes.
+  AISLE_UNAUTHORIZED: { status: 401, kind: 'input', summary: 'An admin route or catalog write came without the admin token the server was started with.' },
+  AISLE_RELOAD_REJECTED: { status: 409, kind: 'index', summary: 'A reload was refused because the new models directory cannot replace the served one (another dim); the old one keeps serving.' },
   AISLE_CONFLICT: { status: 409, kind: 'input', summary: 'An item to add has an id the catalog already has.' },
 } as const;
 

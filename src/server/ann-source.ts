@@ -101,7 +101,7 @@ export class AnnSource {
     return this.searcher.stats;
   }
 
-  /** Searches the k nearest items by inner product, best first; k is capped at ntotal. */
+  /** Searches the k nearest items by inner product, best first; k is capped at ntotal and scores at [-1, 1]. */
   async search(query: Float32Array, k: number): Promise<AnnHit[]> {
     const capped = Math.min(k, this.index.ntotal);
     if (capped <= 0) return [];
@@ -114,7 +114,9 @@ export class AnnSource {
       const label = Number(labels[i]);
       const score = distances[i];
       if (label < 0 || label >= this.index.ntotal || !Number.isFinite(score)) continue;
-      hits.push({ index: label, score });
+      // Query and item vectors have unit norm, so the score is a cosine. Float32 rounding and the
+      // catalog's norm tolerance of 1e-3 can push it past ±1, which the clamp removes.
+      hits.push({ index: label, score: Math.min(1, Math.max(-1, score)) });
     }
     return hits;
   }

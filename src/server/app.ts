@@ -14,9 +14,12 @@ import { registerHealthRoute } from './routes/health.js';
 import { registerAddItemsRoute } from './routes/add-items.js';
 import { registerItemRoutes } from './routes/items.js';
 import { registerModelRoutes } from './routes/models.js';
+import { checkAdminToken, registerAdminRoutes } from './routes/admin.js';
+import { Reloader, type ReloadResult } from './reload.js';
+import { ServingState } from './serving-state.js';
 import { registerSearchRoute } from './routes/search.js';
 import { LIMITS, type ServerLimits } from './schemas.js';
-import { loadServerState, type ServerState, type TextSearchMode } from './state.js';
+import { loadServerState, type LoadOptions, type ServerState, type TextSearchMode } from './state.js';
 
 /**
  * Origins allowed to call the companion from a browser: '*' for any origin (the default, because
@@ -39,7 +42,12 @@ export interface ServerOptions {
   itemJsonCache?: boolean;
   /** Thread that runs BM25 search. 'worker' (the default) keeps slow queries off the main thread. */
   textSearch?: TextSearchMode;
-  /** Token that catalog writes (POST /v1/items) must send as `Authorization: Bearer <token>`; without it they are refused. */
+  /**
+   * Secret of at least 16 characters that enables POST /admin/reload and catalog writes
+   * (POST /v1/items), sent as `Authorization: Bearer <token>`. Without it the reload route does not
+   * exist and catalog writes are refused; reloads come only from reloadServer() (and SIGHUP in
+   * `aisle serve`).
+   */
   adminToken?: string;
 }
 
@@ -62,16 +70,17 @@ async function registerCors(app: FastifyInstance, origins: CorsOrigins): Promise
   });
 }
 
-// State of each app built here, so startServer can log what it serves.
-const STATES = new WeakMap<FastifyInstance, ServerState>();
+// Served state and reloader of each app built here, for startServer's log, stats and reloads.
+const STATES = new WeakMap<FastifyInstance, ServingState>();
+const RELOADERS = new WeakMap<FastifyInstance, Reloader>();
 
-function registerRoutes(app: FastifyInstance, state: ServerState, options: ServerOptions): void {
-  registerCandidatesRoute(app, state);
-  registerSearchRoute(app, state);
-  registerItemRoutes(app, state);
-  registerAddItemsRoute(app, state, options.adminToken);
-  registerModelRoutes(app, state);
-  registerHealthRoute(app, state);
+function registerRoutes(app: FastifyInstance, states: ServingState, options: ServerOptions): void {
+  registerCandidatesRoute(app, states);
+  registerSearchRoute(app, states);
+  registerItemRoutes(app, states);
+  registerAddItemsRoute(app, states, options.adminToken);
+  registerModelRoutes(app, states);
+  registerHealthRoute(app, states);
 }
 
 /**
@@ -81,6 +90,7 @@ function registerRoutes(app: FastifyInstance, state: ServerState, options: Serve
  * AISLE_NATIVE_UNAVAILABLE). Closing the app frees the FAISS index.
  */
 export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
+  if (options.adminToken !== undefined) checkAdminToken(options.adminToken);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.limits?.bodyLimit ?? LIMITS.bodyLimit,
@@ -95,13 +105,16 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     // (return503OnClosing), not an ErrorBody, because Fastify writes it before any hook runs.
   });
 
+  const loadOptions: LoadOptions = { ann: options.ann, itemJsonCache: options.itemJsonCache, textSearch: options.textSearch, log: app.log };
   let state: ServerState;
   try {
-    state = await loadServerState(options.modelsDir, { ann: options.ann, itemJsonCache: options.itemJsonCache, textSearch: options.textSearch, log: app.log });
+    state = await loadServerState(options.modelsDir, loadOptions);
   } catch (error) {
     await app.close();
     throw error;
   }
+  const states = new ServingState(state, (error) => app.log.error({ err: error }, 'freeing a replaced models directory failed'));
+  const reloader = new Reloader(states, options.modelsDir, loadOptions, app.log);
 
   try {
     installErrorHandlers(app);
@@ -110,29 +123,23 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     app.addHook('onSend', async (request, reply) => {
       void reply.header('X-Request-Id', request.id);
     });
-    registerRoutes(app, state, options);
+    registerRoutes(app, states, options);
+    if (options.adminToken !== undefined) registerAdminRoutes(app, reloader, options.adminToken);
 
     // onClose hooks run after the HTTP server has stopped and in-flight requests have finished,
     // so no search can still use the index when it is freed.
     app.addHook('onClose', async (instance) => {
-      await state.text.close();
-      await state.queryEncoder?.close();
-      state.textVectors?.dispose();
-      await state.itemContent?.close();
-      state.ann.dispose();
+      await states.close();
       instance.log.info('companion stopped, FAISS index and text search worker freed');
     });
     await app.ready();
   } catch (error) {
-    await state.text.close();
-    await state.queryEncoder?.close();
-    state.textVectors?.dispose();
-    await state.itemContent?.close();
-    state.ann.dispose();
+    await states.close();
     throw error;
   }
 
-  STATES.set(app, state);
+  STATES.set(app, states);
+  RELOADERS.set(app, reloader);
   return app;
 }
 
@@ -158,10 +165,25 @@ export interface CompanionStats {
   itemJson: ServerState['itemJson']['stats'];
 }
 
-/** Returns the counters of an app built by createServer, or undefined for another Fastify app. */
+/**
+ * Returns the counters of an app built by createServer, or undefined for another Fastify app. The
+ * counters belong to the served models directory, so they restart at zero after a reload.
+ */
 export function companionStats(app: FastifyInstance): CompanionStats | undefined {
-  const state = STATES.get(app);
+  const state = STATES.get(app)?.state;
   return state && { ann: state.ann.stats, itemJson: state.itemJson.stats };
+}
+
+/**
+ * Reloads the models directory of an app built by createServer (or `modelsDir` instead, which
+ * later reloads then reuse) and swaps it in atomically: requests in flight finish on the old
+ * index, later ones use the new one, and none fails. Rejects with the load's coded error, or
+ * AISLE_RELOAD_REJECTED when the dim differs, and then the old directory keeps serving.
+ */
+export async function reloadServer(app: FastifyInstance, modelsDir?: string): Promise<ReloadResult> {
+  const reloader = RELOADERS.get(app);
+  if (reloader === undefined) throw new AisleError('AISLE_INVALID_ARGUMENT', 'reloadServer: the app was not built by createServer. Pass the app that createServer returned.');
+  return reloader.reload(modelsDir);
 }
 
 /** Creates the companion and listens on host:port; returns the listening app. */
@@ -178,7 +200,7 @@ export async function startServer(options: StartOptions): Promise<FastifyInstanc
 
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-  const state = STATES.get(app);
+  const state = STATES.get(app)?.state;
   app.log.info(
     { host, port: boundPort, modelsDir: options.modelsDir, items: state?.catalog.size, dim: state?.manifest.dim, indexType: state?.ann.type, version: state?.manifest.version },
     'companion started',

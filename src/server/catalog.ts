@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { AisleError } from '../core/errors.js';
 import type { CatalogFileEntry } from '../core/model-dir.js';
 import type { ItemWire, Manifest } from '../core/types.js';
-import { encodeVector, isFiniteVector } from '../core/vector.js';
+import { encodeVector } from '../core/vector.js';
+import { describeInvalidItemVectors, findInvalidItemVectors } from './catalog-vectors.js';
 
 const IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -167,7 +168,8 @@ async function readItems(path: string, expected: number): Promise<CatalogFileEnt
   return raw.map((entry, position) => checkEntry(entry, position, seen, path));
 }
 
-async function readVectors(path: string, items: number, dim: number): Promise<Float32Array> {
+async function readVectors(path: string, ids: readonly string[], dim: number): Promise<Float32Array> {
+  const items = ids.length;
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -184,13 +186,17 @@ async function readVectors(path: string, items: number, dim: number): Promise<Fl
   // the host is.
   const vectors = new Float32Array(items * dim);
   for (let i = 0; i < vectors.length; i++) vectors[i] = bytes.readFloatLE(i * 4);
-  if (!isFiniteVector(vectors)) throw invalidFile(path, 'it contains NaN or infinite values');
+  const invalid = findInvalidItemVectors(vectors, dim, ids);
+  if (invalid.length > 0) {
+    const error = invalidFile(path, `${invalid.length} item vectors are not finite vectors of L2 norm 1: ${describeInvalidItemVectors(invalid)}`);
+    throw new AisleError(error.code, error.message, { details: { file: path, invalid } });
+  }
   return vectors;
 }
 
 /** Loads and checks items.json and item_vectors.f32 named by the manifest. */
 export async function loadCatalog(modelsDir: string, manifest: Manifest): Promise<Catalog> {
   const items = await readItems(join(modelsDir, manifest.catalog.itemsFile), manifest.catalog.items);
-  const vectors = await readVectors(join(modelsDir, manifest.catalog.vectorsFile), items.length, manifest.dim);
+  const vectors = await readVectors(join(modelsDir, manifest.catalog.vectorsFile), items.map((item) => item.id), manifest.dim);
   return new Catalog(items, vectors, manifest.dim);
 }

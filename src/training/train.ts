@@ -16,7 +16,6 @@ import { exportItemContent, exportQueryEncoder } from './models/query-encoder-on
 import { queryWordLists, trainQueryEncoder } from './models/query-encoder.js';
 import { searchHeldOutItems } from './search/holdout.js';
 import { RETRIEVAL } from '../core/candidates.js';
-import { buildIndex } from '../server/ann/build-index.js';
 import { buildCovisitation, popularity } from './data/covisit.js';
 import type { Dataset, LeaveOneOutUser } from './data/dataset.js';
 import { loadDataset } from './data/index.js';
@@ -33,6 +32,7 @@ import { trainTowers, type TrainedTowers } from './models/train-towers.js';
 import { exportUserTower } from './models/user-tower-onnx.js';
 import { buildCandidateLists } from './pipeline/candidate-lists.js';
 import { buildCatalog, catalogEntries, type Catalog } from './pipeline/catalog.js';
+import { buildCatalogIndex } from './pipeline/catalog-index.js';
 import { evaluateModels } from './pipeline/evaluate-models.js';
 import { describeFile, writeCatalogFiles, writeManifest, writeModelFile } from './pipeline/model-files.js';
 import { checkSameCatalog, loadModels } from './pipeline/load-models.js';
@@ -131,7 +131,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const itemContent = await writeModelFile(options.out, MODEL_FILES.itemContent, exportItemContent(towers.towers.item));
   const catalogFiles = await writeCatalogFiles(options.out, catalogEntries(catalog), catalog.vectors);
   const queryEncoder = await trainQueryEncoderFile(options.out, dataset, catalog, options.queryEncoderSteps ?? QUERY_ENCODER_STEPS, seed, log);
-  const { index, description } = await buildIndex(catalog.vectors, dim, options.index ?? DEFAULT_INDEX, 'ip');
+  const { index, description } = await buildCatalogIndex(catalog.vectors, dim, options.index ?? DEFAULT_INDEX, log);
   const encoder = await UserEncoder.create(towerBytes, seqLen, dim, dataset.hasTimestamps);
   try {
     // Stored in the file, so the companion retrieves with the same efSearch as the evaluation below.

@@ -8,8 +8,9 @@
  * from the AISLE_ADMIN_TOKEN environment variable) as `Authorization: Bearer <token>`. Without a
  * token configured the route refuses every request.
  *
- * NOTE: added items live in memory until the companion stops or reloads its models directory;
- * add them again after a restart, or retrain to make them part of the models.
+ * NOTE: added items live in memory until the companion stops or reloads its models directory
+ * (a reload swaps in the state of the directory); add them again after a restart or reload, or
+ * retrain to make them part of the models.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -21,6 +22,7 @@ import type { ItemMeta, ItemWire } from '../../core/types.js';
 import { addItemsBodySchema } from '../schemas.js';
 import type { QueryEncoder } from '../query-encoder.js';
 import type { ServerState } from '../state.js';
+import type { ServingState } from '../serving-state.js';
 
 /** Body of POST /v1/items. */
 export interface AddItemsRequest {
@@ -67,17 +69,17 @@ function checkNewIds(items: readonly ItemMeta[], state: ServerState): void {
 }
 
 /** Registers POST /v1/items; `adminToken` guards it. */
-export function registerAddItemsRoute(app: FastifyInstance, state: ServerState, adminToken: string | undefined): void {
+export function registerAddItemsRoute(app: FastifyInstance, states: ServingState, adminToken: string | undefined): void {
   // One add at a time, so catalog indices, FAISS labels and BM25 ids stay in step.
   let queue: Promise<unknown> = Promise.resolve();
 
   app.post<{ Body: AddItemsRequest }>('/v1/items', { schema: { body: addItemsBodySchema } }, async (request): Promise<AddItemsResponse> => {
     checkToken(request, adminToken);
-    const { itemContent, queryEncoder } = state;
-    if (!itemContent && !queryEncoder) {
-      throw new AisleError('AISLE_INVALID_REQUEST', `The models in ${state.modelsDir} have neither an item content model (item_content.onnx) nor a query encoder, so new items get no vector; retrain with this version of \`aisle train\`.`);
-    }
-    const run = queue.then(async () => {
+    const run = queue.then(() => states.use(async (state) => {
+      const { itemContent, queryEncoder } = state;
+      if (!itemContent && !queryEncoder) {
+        throw new AisleError('AISLE_INVALID_REQUEST', `The models in ${state.modelsDir} have neither an item content model (item_content.onnx) nor a query encoder, so new items get no vector; retrain with this version of \`aisle train\`.`);
+      }
       const items = request.body.items;
       checkNewIds(items, state);
       let vectors: Float32Array;
@@ -104,7 +106,7 @@ export function registerAddItemsRoute(app: FastifyInstance, state: ServerState, 
       await state.textVectors?.append(first, items);
       request.log.info({ added: items.length, first }, 'items added to the catalog');
       return { items: entries.map((_, offset) => state.catalog.toWire(first + offset)), vectorsFrom: itemContent ? ('item-content' as const) : ('query-encoder' as const) };
-    });
+    }));
     queue = run.catch(() => undefined);
     return run;
   });

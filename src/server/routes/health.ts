@@ -2,7 +2,7 @@
  * GET /healthz: liveness and what the server has loaded.
  */
 import type { FastifyInstance } from 'fastify';
-import type { ServerState } from '../state.js';
+import type { ServingState } from '../serving-state.js';
 
 /** Body of GET /healthz. */
 export interface HealthResponse {
@@ -14,12 +14,15 @@ export interface HealthResponse {
 }
 
 /** Registers GET /healthz. */
-export function registerHealthRoute(app: FastifyInstance, state: ServerState): void {
-  app.get('/healthz', async (): Promise<HealthResponse> => ({
-    status: 'ok',
-    items: state.catalog.size,
-    dim: state.manifest.dim,
-    index: { type: state.ann.type, ntotal: state.ann.ntotal },
-    version: state.manifest.version,
-  }));
+export function registerHealthRoute(app: FastifyInstance, states: ServingState): void {
+  app.get('/healthz', async (): Promise<HealthResponse> => {
+    const { state } = states;
+    return {
+      status: 'ok',
+      items: state.catalog.size,
+      dim: state.manifest.dim,
+      index: { type: state.ann.type, ntotal: state.ann.ntotal },
+      version: state.manifest.version,
+    };
+  });
 }

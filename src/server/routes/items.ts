@@ -7,7 +7,7 @@ import type { ItemWire } from '../../core/types.js';
 import { POPULAR_LIST_SIZE } from '../catalog.js';
 import { JsonBody } from '../item-json.js';
 import { itemsQuerySchema, LIMITS, trendingQuerySchema } from '../schemas.js';
-import type { ServerState } from '../state.js';
+import type { ServingState } from '../serving-state.js';
 
 /** Body of GET /v1/trending: items best first. */
 export interface TrendingResponse {
@@ -50,10 +50,10 @@ function parseTrendingK(param: string | undefined): number {
  * Registers GET /v1/items and GET /v1/trending. Bodies are an ItemsResponse and a
  * TrendingResponse, assembled from the cached JSON bytes of each item.
  */
-export function registerItemRoutes(app: FastifyInstance, state: ServerState): void {
-  const { catalog, itemJson, popular } = state;
-
+export function registerItemRoutes(app: FastifyInstance, states: ServingState): void {
+  // These routes read only JavaScript data, which stays valid after a reload, so they need no lease.
   app.get<{ Querystring: { ids: string } }>('/v1/items', { schema: { querystring: itemsQuerySchema } }, async (request, reply): Promise<Buffer> => {
+    const { catalog, itemJson } = states.state;
     const found: number[] = [];
     const missing: string[] = [];
     for (const id of parseIds(request.query.ids)) {
@@ -69,6 +69,7 @@ export function registerItemRoutes(app: FastifyInstance, state: ServerState): vo
   // NOTE: until live event counters exist, trending is the popularity of the training data.
   app.get<{ Querystring: { k?: string } }>('/v1/trending', { schema: { querystring: trendingQuerySchema } }, async (request, reply): Promise<Buffer> => {
     const k = parseTrendingK(request.query.k);
+    const { popular } = states.state;
     void reply.type('application/json; charset=utf-8');
     return new JsonBody().text('{"items":').bytes(popular.bytes(k)).text('}').toBuffer();
   });

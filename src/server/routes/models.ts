@@ -11,7 +11,7 @@ import { MODEL_FILES } from '../../core/model-dir.js';
 import { errorBody } from '../http-errors.js';
 import { modelEntries } from '../manifest.js';
 import { modelFileParamsSchema } from '../schemas.js';
-import type { ServerState } from '../state.js';
+import type { ServingState } from '../serving-state.js';
 
 // The manifest pins each model file by sha256 and a new training run writes new files, so browsers
 // may keep model bytes for a year. The manifest itself must be revalidated on every load.
@@ -32,12 +32,11 @@ function matchesETag(header: string | undefined, etag: string): boolean {
 }
 
 /** Registers GET /models/:file (HEAD is registered by Fastify along with GET). */
-export function registerModelRoutes(app: FastifyInstance, state: ServerState): void {
-  const { manifestFile, modelFiles, manifest } = state;
-  const shaByFile = new Map(modelEntries(manifest).map((entry) => [entry.file, entry.sha256]));
-
+export function registerModelRoutes(app: FastifyInstance, states: ServingState): void {
   app.get<{ Params: { file: string } }>('/models/:file', { schema: { params: modelFileParamsSchema } }, async (request, reply) => {
     const { file } = request.params;
+    const state = states.state;
+    const { manifestFile, modelFiles, manifest } = state;
 
     if (file === MODEL_FILES.manifest) {
       void reply.header('Cache-Control', 'no-cache').header('ETag', manifestFile.etag);
@@ -48,7 +47,7 @@ export function registerModelRoutes(app: FastifyInstance, state: ServerState): v
     if (!modelFiles.has(file)) return notFound(reply, file);
 
     const path = join(state.modelsDir, file);
-    const etag = `"${shaByFile.get(file)}"`;
+    const etag = `"${modelEntries(manifest).find((entry) => entry.file === file)?.sha256}"`;
     void reply.header('Cache-Control', IMMUTABLE).header('ETag', etag);
     if (matchesETag(request.headers['if-none-match'], etag)) return reply.status(304).send();
 

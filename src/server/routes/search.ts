@@ -8,7 +8,7 @@ import { DEFAULT_FUSION, DEFAULT_FUSION_WEIGHTS, FUSION_DEPTH, reciprocalRankFus
 import { countFacets, hasTags } from '../facets.js';
 import { decodeQueryVector } from '../query-vector.js';
 import { searchBodySchema } from '../schemas.js';
-import type { ServerState } from '../state.js';
+import type { ServingState } from '../serving-state.js';
 
 /**
  * Registers POST /v1/search. The query vector is the client's `vector`, or else the companion's
@@ -20,41 +20,43 @@ import type { ServerState } from '../state.js';
  * carry every tag (given or predicted, server/facets.ts); `facets` counts the tags of the matching
  * items. `debug` says which path answered and with which weights.
  */
-export function registerSearchRoute(app: FastifyInstance, state: ServerState): void {
-  const { catalog, ann, text, manifest, queryEncoder, textVectors } = state;
+export function registerSearchRoute(app: FastifyInstance, states: ServingState): void {
+  const { dim } = states.state.manifest;
 
-  app.post<{ Body: SearchRequest }>('/v1/search', { schema: { body: searchBodySchema(manifest.dim) } }, async (request): Promise<SearchResponse> => {
-    const { query, k } = request.body;
-    const depth = Math.max(k, FUSION_DEPTH);
-    const clientVector = request.body.vector === undefined ? undefined : decodeQueryVector(request.body.vector, manifest.dim, 'vector');
-    const vector = clientVector ?? (queryEncoder ? await queryEncoder.encode(query) : null);
-    let source: SearchDebug['vector'] = 'none';
-    if (clientVector) source = 'client';
-    else if (vector) source = 'companion';
+  app.post<{ Body: SearchRequest }>('/v1/search', { schema: { body: searchBodySchema(dim) } }, (request): Promise<SearchResponse> =>
+    states.use(async ({ catalog, ann, text, manifest, queryEncoder, textVectors }) => {
+      const { query, k } = request.body;
+      const depth = Math.max(k, FUSION_DEPTH);
+      const clientVector = request.body.vector === undefined ? undefined : decodeQueryVector(request.body.vector, manifest.dim, 'vector');
+      const vector = clientVector ?? (queryEncoder ? await queryEncoder.encode(query) : null);
+      let source: SearchDebug['vector'] = 'none';
+      if (clientVector) source = 'client';
+      else if (vector) source = 'companion';
 
-    const textHits = await text.search(query, depth);
-    let vectorHits: FusedHit[] = [];
-    if (vector) vectorHits = textVectors ? await textVectors.search(vector, depth) : await ann.search(vector, depth);
-    const debug: SearchDebug = { method: 'bm25', vector: source, space: textVectors ? 'text' : 'behaviour', bm25Hits: textHits.length, vectorHits: vectorHits.length };
-    let hits: readonly FusedHit[];
-    const fusion = request.body.fusion ?? DEFAULT_FUSION;
-    if (!vector || vectorHits.length === 0) {
-      hits = textHits;
-    } else if (textHits.length === 0) {
-      hits = vectorHits;
-      debug.method = 'vector';
-    } else if (fusion === 'weighted') {
-      const weights = request.body.weights ?? DEFAULT_FUSION_WEIGHTS;
-      const cosine = textVectors ? (index: number) => textVectors.score(vector, index) : (index: number) => dot(vector, catalog.vector(index));
-      hits = weightedFusion(textHits, vectorHits, cosine, weights, depth);
-      Object.assign(debug, { method: 'weighted', weights });
-    } else {
-      hits = reciprocalRankFusion([textHits.map((hit) => hit.index), vectorHits.map((hit) => hit.index)], depth);
-      debug.method = 'rrf';
-    }
-    const required = request.body.tags ?? [];
-    const matching = required.length === 0 ? hits : hits.filter((hit) => hasTags(catalog.items[hit.index], required));
-    const facets = countFacets(matching.map((hit) => catalog.items[hit.index]));
-    return { items: matching.slice(0, k).map((hit) => ({ ...catalog.toWire(hit.index), searchScore: hit.score })), facets, debug };
-  });
+      const textHits = await text.search(query, depth);
+      let vectorHits: FusedHit[] = [];
+      if (vector) vectorHits = textVectors ? await textVectors.search(vector, depth) : await ann.search(vector, depth);
+      const debug: SearchDebug = { method: 'bm25', vector: source, space: textVectors ? 'text' : 'behaviour', bm25Hits: textHits.length, vectorHits: vectorHits.length };
+      let hits: readonly FusedHit[];
+      const fusion = request.body.fusion ?? DEFAULT_FUSION;
+      if (!vector || vectorHits.length === 0) {
+        hits = textHits;
+      } else if (textHits.length === 0) {
+        hits = vectorHits;
+        debug.method = 'vector';
+      } else if (fusion === 'weighted') {
+        const weights = request.body.weights ?? DEFAULT_FUSION_WEIGHTS;
+        const cosine = textVectors ? (index: number) => textVectors.score(vector, index) : (index: number) => dot(vector, catalog.vector(index));
+        hits = weightedFusion(textHits, vectorHits, cosine, weights, depth);
+        Object.assign(debug, { method: 'weighted', weights });
+      } else {
+        hits = reciprocalRankFusion([textHits.map((hit) => hit.index), vectorHits.map((hit) => hit.index)], depth);
+        debug.method = 'rrf';
+      }
+      const required = request.body.tags ?? [];
+      const matching = required.length === 0 ? hits : hits.filter((hit) => hasTags(catalog.items[hit.index], required));
+      const facets = countFacets(matching.map((hit) => catalog.items[hit.index]));
+      return { items: matching.slice(0, k).map((hit) => ({ ...catalog.toWire(hit.index), searchScore: hit.score })), facets, debug };
+    }),
+  );
 }
