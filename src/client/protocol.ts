@@ -126,7 +126,11 @@ export interface AisleInfo {
   loadTimes: { files?: number; jsRanker?: number; ort?: number };
   /** Model set version and dims from manifest.json, or null before the manifest loaded. */
   models: { version: string; dim: number; seqLen: number; userTowerSha256: string; rankerSha256: string } | null;
-  storage: { mode: 'indexeddb' | 'memory'; fallbackReason?: string };
+  /**
+   * Storage in use. `fallbackReason` says why memory replaced IndexedDB; `notice` names the last
+   * problem the store recovered from, such as a QuotaExceededError that evicted the oldest events.
+   */
+  storage: { mode: 'indexeddb' | 'memory'; fallbackReason?: string; notice?: string };
   /** Every reason why results are not fully personalized right now. */
   degraded: Degraded[];
   endpoint: string;

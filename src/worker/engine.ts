@@ -14,7 +14,7 @@ import { validateEvent } from '../core/events.js';
 import { buildTowerInput } from '../core/sequence.js';
 import type { AisleEvent, AisleEventInput, Candidate, Degraded, ItemRecord, RankResult, SequenceEventType } from '../core/types.js';
 import type { FetchLike } from '../runtime/fetch.js';
-import type { EventStore } from '../store/types.js';
+import type { EventStore, StoredProfile } from '../store/types.js';
 import { checkFilter, checkItemIds, checkK, checkQuery, matchesFilter, MAX_RANK_ITEMS } from './arguments.js';
 import { CompanionClient } from './companion.js';
 import { ItemCatalog } from './item-catalog.js';
@@ -92,16 +92,19 @@ export class Engine {
     return this.serialize(async () => {
       let degraded: Degraded | undefined;
       let stored = true;
+      let counted: StoredProfile | undefined;
       try {
-        stored = await this.deps.store.addEvent(event);
+        // The count is written in the event's transaction, on top of the stored counts, so an
+        // event is never stored without being counted, even when another tab wrote in between.
+        stored = await this.deps.store.addEvent(event, (saved) => (counted = countEvent(saved ?? this.state.profile, event.type)));
       } catch (error) {
         // The event still counts for this session; it is only not kept on the device.
         degraded = this.noteStorageFailure(error);
+        counted = countEvent(this.state.profile, event.type);
       }
       if (!stored) return { eventId: event.eventId, stored: false };
 
-      const counts = this.state.profile.counts;
-      counts[event.type] = (counts[event.type] ?? 0) + 1;
+      if (counted) this.state.profile = { ...this.state.profile, counts: counted.counts };
       if (isSequenceEvent(event)) this.state.seen.add(event.itemId);
       if (isSequenceEvent(event)) degraded = (await this.extendHistory(event)) ?? degraded;
       degraded = (await this.saveProfile()) ?? degraded;
@@ -236,7 +239,7 @@ export class Engine {
       ranker: { runtime: this.models.rankerRuntime(), timings: { ...this.models.rankerTimings }, ...(this.models.rankerDifference === undefined ? {} : { difference: this.models.rankerDifference }), requests, runs },
       loadTimes: { ...this.models.loadTimes },
       models: manifest ? { version: manifest.version, dim: manifest.dim, seqLen: manifest.seqLen, userTowerSha256: manifest.models.userTower.sha256, rankerSha256: manifest.models.ranker.sha256 } : null,
-      storage: { mode: this.deps.store.mode, ...(this.deps.store.fallbackReason ? { fallbackReason: this.deps.store.fallbackReason } : {}) },
+      storage: { mode: this.deps.store.mode, ...(this.deps.store.fallbackReason ? { fallbackReason: this.deps.store.fallbackReason } : {}), ...(this.deps.store.notice ? { notice: this.deps.store.notice } : {}) },
       degraded,
       endpoint: this.options.endpoint,
     };
@@ -407,4 +410,9 @@ export class Engine {
   private checkAlive(): void {
     if (this.destroyed) throw new AisleError('AISLE_DESTROYED', 'The Aisle engine was destroyed; create a new one with createAisle().');
   }
+}
+
+/** Returns a copy of `profile` with one more event of `type` counted. */
+function countEvent(profile: StoredProfile, type: string): StoredProfile {
+  return { ...profile, counts: { ...profile.counts, [type]: (profile.counts[type] ?? 0) + 1 } };
 }
