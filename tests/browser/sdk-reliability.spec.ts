@@ -1,0 +1,136 @@
+/**
+ * Failure modes of the built SDK in Chromium: ONNX Runtime's files behind an SPA fallback, a
+ * companion that never answers, and destroy() with calls in flight.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import type { AisleInfo, AisleOptions } from '../../src/client/index.js';
+import { ensureDemoBuild } from '../../demo/node/build.js';
+import { ensureSdkBuild, ensureTrainedModels, REPO_ROOT, startCompanion, type Running } from './fixtures/sdk-environment.js';
+import { startSpaSite } from './fixtures/spa-site.js';
+
+let companion: Running;
+let sdkSite: Running;
+let demoSite: Running;
+let silent: Running;
+
+/** Starts a server that accepts every request and never answers it. */
+async function startSilentServer(): Promise<Running> {
+  const server: Server = createServer(() => undefined);
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
+
+test.beforeAll(async () => {
+  // The first run trains the models and builds the demo; later runs reuse them.
+  test.setTimeout(900_000);
+  ensureSdkBuild();
+  companion = await startCompanion(ensureTrainedModels());
+  const esmPage = readFileSync(join(REPO_ROOT, 'tests', 'browser', 'fixtures', 'pages', 'esm.html'), 'utf8');
+  // The SDK is deployed without its ort/ folder, so those URLs get the page's HTML.
+  sdkSite = await startSpaSite({ folders: { '/sdk/': join(REPO_ROOT, 'dist', 'sdk') }, indexHtml: esmPage, hide: ['/sdk/ort/'] });
+  const demoRoot = await ensureDemoBuild((line) => console.log(`[reliability tests] ${line}`));
+  demoSite = await startSpaSite({ folders: { '/': demoRoot }, indexHtml: readFileSync(join(demoRoot, 'index.html'), 'utf8'), json: { '/config.json': { endpoint: companion.url, dataset: 'demo catalog' } } });
+  silent = await startSilentServer();
+});
+
+test.afterAll(async () => {
+  await companion?.close();
+  await sdkSite?.close();
+  await demoSite?.close();
+  await silent?.close();
+});
+
+/** Opens `path` of the SDK site (any path gets the ESM test page) and creates window.aisle. */
+async function openAisle(page: Page, path: string, options: AisleOptions): Promise<void> {
+  await page.goto(`${sdkSite.url}${path}`);
+  await page.waitForFunction(() => window.AisleSdk !== undefined);
+  await page.evaluate(async (opts) => {
+    window.aisle = await window.AisleSdk.createAisle(opts);
+  }, options);
+}
+
+test('Vite-built page finds ORT wasm behind an SPA fallback', async ({ page }) => {
+  const wasmResponses: Array<{ url: string; status: number; type: string; magic: number[] }> = [];
+  page.context().on('response', async (response) => {
+    if (!response.url().endsWith('.wasm')) return;
+    const body = await response.body().catch(() => Buffer.alloc(0));
+    wasmResponses.push({ url: response.url(), status: response.status(), type: response.headers()['content-type'] ?? '', magic: [...body.subarray(0, 4)] });
+  });
+  await page.goto(`${demoSite.url}/`);
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+
+  // ORT loads after the first recommendation row; the panel then names the backend.
+  await expect(page.locator('[data-testid=aisle-panel]')).toContainText('wasm', { timeout: 30_000 });
+  expect(wasmResponses.length).toBeGreaterThan(0);
+  for (const response of wasmResponses) {
+    expect(response.status, response.url).toBe(200);
+    expect(response.type, response.url).toBe('application/wasm');
+    expect(response.magic, response.url).toEqual([0x00, 0x61, 0x73, 0x6d]);
+  }
+});
+
+test('wrong ORT path degrades to the JS ranker', async ({ page }) => {
+  await openAisle(page, '/shop/cart', { endpoint: companion.url, timeoutMs: 20_000, storage: 'memory' });
+  const first = await page.evaluate(() => window.aisle.recommend({ k: 5 }));
+  expect(first.items).toHaveLength(5);
+
+  // ORT starts after the first result and fails on the HTML it gets for its module.
+  await expect
+    .poll(async () => {
+      const state: AisleInfo = await page.evaluate(() => window.aisle.info());
+      return state.degraded.find((issue) => issue.code === 'AISLE_MODEL_LOAD_FAILED')?.reason ?? '';
+    }, { timeout: 30_000 })
+    .toContain(`${sdkSite.url}/sdk/ort/ort-wasm-simd-threaded.mjs returned HTTP 200 with content type text/html; charset=utf-8`);
+
+  const state: AisleInfo = await page.evaluate(() => window.aisle.info());
+  expect(state.backend).toBeNull();
+  expect(state.ranker.runtime).toBe('js');
+  const second = await page.evaluate(() => window.aisle.recommend({ k: 5 }));
+  expect(second.items).toHaveLength(5);
+  const scores = second.items.map((item) => item.score);
+  for (const score of scores) expect(Number.isFinite(score)).toBe(true);
+  expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+});
+
+test('silent companion answers every call degraded', async ({ page }) => {
+  await openAisle(page, '/', { endpoint: silent.url, timeoutMs: 1_500, storage: 'memory' });
+  const outcome = await page.evaluate(async () => {
+    const [recommended, ranked, searched, tracked] = await Promise.all([
+      window.aisle.recommend({ k: 3 }),
+      window.aisle.rank(['c', 'a', 'b']),
+      window.aisle.search('mug', { k: 3 }),
+      window.aisle.track({ type: 'view', itemId: 'sku-1', eventId: 'e-1' }),
+    ]);
+    return { recommended, ranked, searched, tracked };
+  });
+
+  expect(outcome.recommended.items).toEqual([]);
+  expect(outcome.recommended.degraded?.code).toBe('AISLE_TIMEOUT');
+  expect(outcome.ranked.items.map((item) => item.id)).toEqual(['c', 'a', 'b']);
+  expect(outcome.ranked.degraded?.code).toBe('AISLE_TIMEOUT');
+  expect(outcome.searched.items).toEqual([]);
+  expect(outcome.searched.degraded?.code).toBe('AISLE_TIMEOUT');
+  expect(outcome.tracked.eventId).toBe('e-1');
+});
+
+test('destroy settles every call in flight', async ({ page }) => {
+  await openAisle(page, '/', { endpoint: silent.url, timeoutMs: 60_000, storage: 'memory' });
+  const codes = await page.evaluate(async () => {
+    const codeOf = (call: Promise<unknown>) => call.then(() => 'resolved', (error: { code?: string }) => error.code ?? 'no code');
+    const calls = [window.aisle.recommend({ k: 3 }), window.aisle.rank(['a', 'b']), window.aisle.search('mug'), window.aisle.track({ type: 'view', itemId: 'sku-1' }), window.aisle.profile(), window.aisle.info()].map(codeOf);
+    await window.aisle.destroy();
+    return Promise.all(calls);
+  });
+  expect(codes).toEqual(Array(6).fill('AISLE_DESTROYED'));
+});
