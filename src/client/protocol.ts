@@ -127,7 +127,7 @@ export interface AisleInfo {
   /** Model set version and dims from manifest.json, or null before the manifest loaded. */
   models: { version: string; dim: number; seqLen: number; userTowerSha256: string; rankerSha256: string } | null;
   /**
-   * Storage in use. `fallbackReason` says why memory replaced IndexedDB; `notice` names the last
+   * Storage in use. `fallbackReason` is why memory replaced IndexedDB, and `notice` names the last
    * problem the store recovered from, such as a QuotaExceededError that evicted the oldest events.
    */
   storage: { mode: 'indexeddb' | 'memory'; fallbackReason?: string; notice?: string };

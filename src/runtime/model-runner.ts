@@ -82,7 +82,7 @@ export class OrtModelRunner implements ModelRunner {
 
   async runRanker(features: Float32Array, rows: number, featureCount: number): Promise<Float32Array> {
     if (rows === 0) return new Float32Array(0);
-    // A WebGPU kernel that reads zeroed or stale buffers returns one value for every row; a
+    // A WebGPU kernel that reads zeroed or stale buffers returns one value for every row. A
     // ranker gives differing rows the same score only by chance, so that result is not trusted.
     const flat = (scores: Float32Array) => rows > 1 && allEqual(scores) && !rowsEqual(features, rows, featureCount);
     return this.runChecked('ranker', (pair) => runRankerOn(this.loaded, pair.ranker, features, rows, featureCount), flat);

@@ -1,6 +1,6 @@
 /**
  * Explains a failed ONNX Runtime load by checking the files ORT-web fetches. A page served with
- * an SPA fallback answers an unknown path with index.html and HTTP 200, and ORT-web then fails
+ * an SPA fallback returns index.html with HTTP 200 for an unknown path, and ORT-web then fails
  * with a bare CompileError or a MIME type error that names neither the URL nor the response.
  */
 import { AisleError } from '../core/errors.js';

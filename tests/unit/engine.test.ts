@@ -661,3 +661,45 @@ describe('Engine candidate cache', () => {
     expect(requests()).toBe(2);
   });
 });
+
+describe('Engine event order and length', () => {
+  const hourAgo = T0 - 3_600_000;
+  // Event i views one of the 30 catalog items, i seconds after `start`.
+  const timed = (i: number, start = hourAgo) => ({ type: 'view' as const, itemId: `item-${(i * 7) % 30}`, eventId: `e-${i}`, timestamp: start + i * 1000 });
+
+  it('gives out-of-order events the features of sorted ones', async () => {
+    const sorted = await createHarness();
+    const shuffled = await createHarness();
+    const events = Array.from({ length: 12 }, (_, i) => timed(i));
+    for (const event of events) await sorted.engine.track(event);
+    for (const event of [...events].reverse()) await shuffled.engine.track(event);
+
+    const [profileA, profileB] = [await sorted.engine.profile(), await shuffled.engine.profile()];
+    expect(profileB.events.map((event) => event.eventId)).toEqual(events.map((event) => event.eventId));
+    expect(profileB.userVector).toEqual(profileA.userVector);
+    const [resultA, resultB] = [await sorted.engine.recommend({ k: 5 }), await shuffled.engine.recommend({ k: 5 })];
+    expect(resultB.items.map((item) => item.id)).toEqual(resultA.items.map((item) => item.id));
+    resultB.items.forEach((item, i) => expect(item.score).toBeCloseTo(resultA.items[i].score, 6));
+  });
+
+  it('builds the user vector from the last seqLen of 5,000 events', async () => {
+    const long = new MemoryStore({ cap: 10_000 });
+    const short = new MemoryStore({ cap: 10_000 });
+    const start = hourAgo - 5_000_000;
+    for (let i = 0; i < 5000; i++) await long.addEvent(timed(i, start));
+    for (let i = 5000 - (SEQ_LEN - 1); i < 5000; i++) await short.addEvent(timed(i, start));
+
+    const withLong = await createHarness({ store: long });
+    const withShort = await createHarness({ store: short });
+    const latest = { type: 'view' as const, itemId: 'item-3', eventId: 'latest' };
+    await withLong.engine.track(latest);
+    await withShort.engine.track(latest);
+
+    const vector = (await withLong.engine.profile()).userVector;
+    expect(vector).not.toBeNull();
+    expect(vector).toEqual((await withShort.engine.profile()).userVector);
+    // Only the history window's item records were fetched, not 5,000.
+    const itemRequests = withLong.log.paths.filter((path) => path.startsWith('/v1/items'));
+    expect(itemRequests.length).toBeLessThanOrEqual(3);
+  });
+});

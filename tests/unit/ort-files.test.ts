@@ -8,7 +8,7 @@ const WASM_BYTES = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00])
 let server: Server;
 let base: string;
 
-// /good/ serves the ORT files, /spa/ answers every path with index.html like an SPA fallback,
+// /good/ serves the ORT files, /spa/ returns index.html for every path like an SPA fallback,
 // /typeless/ serves wasm bytes as application/octet-stream, and other paths are 404.
 beforeAll(async () => {
   server = createServer((request, response) => {

@@ -24,8 +24,8 @@ afterEach(() => {
 });
 
 /**
- * Simulates a disk that holds `capacity` events of the `events` object store, `used` of them
- * taken: a put beyond it throws the DOMException a browser raises for a full quota, and a
+ * Simulates a disk with room for `capacity` events of the `events` object store, `used` of
+ * them taken. A put beyond it throws the DOMException a browser raises for a full quota, and a
  * deleted event frees a slot. Returns the count of rejected puts.
  */
 function limitEventSlots(capacity: number, used: number): { failures: number } {
