@@ -118,7 +118,7 @@ export class IdbStore implements EventStore {
   /**
    * Writes the event and its profile update in one transaction. When the write exceeds the
    * storage quota, the oldest QUOTA_EVICTION_SHARE of the events are evicted and the write is
-   * retried once; a second failure rejects with AISLE_STORAGE_FAILED.
+   * retried once. A second failure rejects with AISLE_STORAGE_FAILED.
    */
   async addEvent(event: AisleEvent, updateProfile?: ProfileUpdate): Promise<boolean> {
     return this.guard('addEvent', async () => {
@@ -134,9 +134,9 @@ export class IdbStore implements EventStore {
   }
 
   /**
-   * Every await in here is on a request of `tx`, never on other work: IndexedDB commits a
-   * transaction as soon as it has no pending request at the end of a task, so an await on
-   * anything else would split the event and its profile update into two commits.
+   * Every await in here is on a request of `tx`, never on other work. IndexedDB commits a
+   * transaction once it has no pending request at the end of a task, so an await on anything
+   * else would split the event and its profile update into two commits.
    */
   private async writeEvent(event: AisleEvent, updateProfile?: ProfileUpdate): Promise<boolean> {
     const tx = this.db.transaction(['events', 'profile'], 'readwrite');
@@ -172,8 +172,8 @@ export class IdbStore implements EventStore {
       await tx.done;
       return true;
     } catch (error) {
-      // A request that throws (rather than fails) leaves the transaction active, and it would
-      // commit the writes before it; aborting keeps the event and the profile all or nothing.
+      // A request that throws (rather than fails) leaves the transaction active, so it would
+      // commit the writes before it. Aborting keeps the event and the profile all or nothing.
       abortQuietly(tx);
       throw error;
     }

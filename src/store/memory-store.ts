@@ -30,7 +30,8 @@ export class MemoryStore implements EventStore {
   async addEvent(event: AisleEvent, updateProfile?: ProfileUpdate): Promise<boolean> {
     if (this.ids.has(event.eventId)) return false;
     // Computed before any change, so a throwing update leaves both the events and the profile as they were.
-    const profile = updateProfile ? copyProfile(updateProfile(this.profile ? copyProfile(this.profile) : undefined)) : this.profile;
+    let profile = this.profile;
+    if (updateProfile) profile = copyProfile(updateProfile(this.profile ? copyProfile(this.profile) : undefined));
     const slot = { event: { ...event }, seq: this.nextSeq++ };
 
     // Keep slots sorted by (timestamp, seq): find the insertion point from the end, because

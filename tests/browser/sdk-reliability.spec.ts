@@ -1,6 +1,6 @@
 /**
  * Failure modes of the built SDK in Chromium: ONNX Runtime's files behind an SPA fallback, a
- * companion that never answers, and destroy() with calls in flight.
+ * companion that never responds, and destroy() with calls in flight.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -17,7 +17,7 @@ let sdkSite: Running;
 let demoSite: Running;
 let silent: Running;
 
-/** Starts a server that accepts every request and never answers it. */
+/** Starts a server that accepts every request and never responds to it. */
 async function startSilentServer(): Promise<Running> {
   const server: Server = createServer(() => undefined);
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
