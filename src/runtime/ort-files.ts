@@ -55,12 +55,15 @@ export async function checkOrtFiles(folder: string, backend: Backend, fetchFile:
 }
 
 /**
- * Returns `error` as an AISLE_MODEL_LOAD_FAILED error whose message names the bad ORT file, or
- * `error` unchanged when the files look right or their folder is unknown.
+ * Returns `error` as an AISLE_MODEL_LOAD_FAILED error whose message names the first bad ORT file
+ * of `backends`, or `error` unchanged when the files look right or their folder is unknown.
  */
-export async function explainOrtFailure(error: unknown, folder: string | undefined, backend: Backend, fetchFile: FetchLike): Promise<unknown> {
+export async function explainOrtFailure(error: unknown, folder: string | undefined, backends: readonly Backend[], fetchFile: FetchLike): Promise<unknown> {
   if (folder === undefined) return error;
-  const problem = await checkOrtFiles(folder, backend, fetchFile).catch(() => undefined);
+  let problem: string | undefined;
+  for (const backend of backends) {
+    problem ??= await checkOrtFiles(folder, backend, fetchFile).catch(() => undefined);
+  }
   if (problem === undefined) return error;
   const original = error instanceof Error ? error.message : String(error);
   return new AisleError('AISLE_MODEL_LOAD_FAILED', `Loading ONNX Runtime failed because ${problem}. The JavaScript ranker keeps scoring, but the user vector is not updated. ONNX Runtime reported: ${original}`, { cause: error });

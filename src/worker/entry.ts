@@ -93,7 +93,8 @@ async function createRunner(request: BackendRequest, bytes: ModelBytes, manifest
   try {
     return await selectBackend({ request, loadOrt: loadOrtWeb, bytes, manifest });
   } catch (error) {
-    throw await explainOrtFailure(error, ortFilesFolder(), request === 'webgpu' ? 'webgpu' : 'wasm', (url) => globalThis.fetch(url));
+    // Without an adapter a 'webgpu' or 'auto' request loads the wasm build, so its files come first.
+    throw await explainOrtFailure(error, ortFilesFolder(), request === 'wasm' ? ['wasm'] : ['wasm', 'webgpu'], (url) => globalThis.fetch(url));
   }
 }
 

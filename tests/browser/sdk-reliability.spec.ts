@@ -14,6 +14,7 @@ import { startSpaSite } from './fixtures/spa-site.js';
 
 let companion: Running;
 let sdkSite: Running;
+let fullSite: Running;
 let demoSite: Running;
 let silent: Running;
 
@@ -39,6 +40,7 @@ test.beforeAll(async () => {
   const esmPage = readFileSync(join(REPO_ROOT, 'tests', 'browser', 'fixtures', 'pages', 'esm.html'), 'utf8');
   // The SDK is deployed without its ort/ folder, so those URLs get the page's HTML.
   sdkSite = await startSpaSite({ folders: { '/sdk/': join(REPO_ROOT, 'dist', 'sdk') }, indexHtml: esmPage, hide: ['/sdk/ort/'] });
+  fullSite = await startSpaSite({ folders: { '/sdk/': join(REPO_ROOT, 'dist', 'sdk') }, indexHtml: esmPage });
   const demoRoot = await ensureDemoBuild((line) => console.log(`[reliability tests] ${line}`));
   demoSite = await startSpaSite({ folders: { '/': demoRoot }, indexHtml: readFileSync(join(demoRoot, 'index.html'), 'utf8'), json: { '/config.json': { endpoint: companion.url, dataset: 'demo catalog' } } });
   silent = await startSilentServer();
@@ -47,13 +49,17 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await companion?.close();
   await sdkSite?.close();
+  await fullSite?.close();
   await demoSite?.close();
   await silent?.close();
 });
 
-/** Opens `path` of the SDK site (any path gets the ESM test page) and creates window.aisle. */
-async function openAisle(page: Page, path: string, options: AisleOptions): Promise<void> {
-  await page.goto(`${sdkSite.url}${path}`);
+/**
+ * Opens `path` of an SDK site (any path gets the ESM test page) and creates window.aisle. The
+ * default site lacks the ORT files; `fullSite` serves them.
+ */
+async function openAisle(page: Page, path: string, options: AisleOptions, on: Running = sdkSite): Promise<void> {
+  await page.goto(`${on.url}${path}`);
   await page.waitForFunction(() => window.AisleSdk !== undefined);
   await page.evaluate(async (opts) => {
     window.aisle = await window.AisleSdk.createAisle(opts);
@@ -70,14 +76,17 @@ test('Vite-built page finds ORT wasm behind an SPA fallback', async ({ page }) =
   await page.goto(`${demoSite.url}/`);
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
 
-  // ORT loads after the first recommendation row; the panel then names the backend.
-  await expect(page.locator('[data-testid=aisle-panel]')).toContainText('wasm', { timeout: 30_000 });
-  expect(wasmResponses.length).toBeGreaterThan(0);
+  // ORT loads after the first recommendation row, from the ORT host worker.
+  await expect.poll(() => wasmResponses.length, { timeout: 30_000 }).toBeGreaterThan(0);
   for (const response of wasmResponses) {
     expect(response.status, response.url).toBe(200);
     expect(response.type, response.url).toBe('application/wasm');
     expect(response.magic, response.url).toEqual([0x00, 0x61, 0x73, 0x6d]);
   }
+
+  // The panel shows the state of the last call, so a click makes a call that reports the backend.
+  await page.locator('[data-testid=listing] [data-testid=product-card]').first().click();
+  await expect(page.locator('[data-testid=aisle-panel]')).toContainText('wasm', { timeout: 30_000 });
 });
 
 test('wrong ORT path degrades to the JS ranker', async ({ page }) => {
@@ -133,4 +142,60 @@ test('destroy settles every call in flight', async ({ page }) => {
     return Promise.all(calls);
   });
   expect(codes).toEqual(Array(6).fill('AISLE_DESTROYED'));
+});
+
+test('webgpu request without adapter runs wasm', async ({ page }) => {
+  // This project starts Chromium without --enable-unsafe-webgpu, so no adapter exists.
+  await openAisle(page, '/', { endpoint: companion.url, timeoutMs: 20_000, storage: 'memory', backend: 'webgpu' }, fullSite);
+  const result = await page.evaluate(() => window.aisle.recommend({ k: 5 }));
+  expect(result.items).toHaveLength(5);
+
+  await expect.poll(async () => (await page.evaluate(() => window.aisle.info())).backend, { timeout: 30_000 }).toBe('wasm');
+  const state: AisleInfo = await page.evaluate(() => window.aisle.info());
+  expect(state.requestedBackend).toBe('webgpu');
+  expect(state.webgpu.adapter).toBe(false);
+  expect(state.degraded).toContainEqual({ code: 'AISLE_MODEL_LOAD_FAILED', reason: 'WebGPU was requested but navigator.gpu gave no adapter, so the models run on wasm.' });
+});
+
+test('newer schema in another tab closes this one', async ({ page }) => {
+  await openAisle(page, '/', { endpoint: companion.url, timeoutMs: 20_000, dbName: 'aisle-upgrade' }, fullSite);
+  await page.evaluate(() => window.aisle.track({ type: 'view', itemId: 'sku-1', eventId: 'before-upgrade' }));
+
+  // A newer version of the SDK in another tab opens the database at a higher version. The open
+  // would stay blocked if the worker kept its connection.
+  const version = await page.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const request = indexedDB.open('aisle-upgrade', 99);
+        request.onsuccess = () => {
+          resolve(request.result.version);
+          request.result.close();
+        };
+        request.onerror = () => reject(request.error);
+      }),
+  );
+  expect(version).toBe(99);
+
+  // The worker's error reaches the page as an AisleError with its code, message and cause.
+  const failure = await page.evaluate(async () => {
+    try {
+      await window.aisle.forget();
+      return null;
+    } catch (caught) {
+      const error = caught as InstanceType<typeof window.AisleSdk.AisleError>;
+      return { isAisleError: caught instanceof window.AisleSdk.AisleError, name: error.name, code: error.code, message: error.message, cause: String(error.cause) };
+    }
+  });
+  expect(failure?.isAisleError).toBe(true);
+  expect(failure?.name).toBe('AisleError');
+  expect(failure?.code).toBe('AISLE_STORAGE_FAILED');
+  expect(failure?.message).toMatch(/^forget\(\) could not erase the device storage: /);
+  expect(failure?.cause).toContain('was closed because another tab opened a newer schema version; reload the page');
+
+  // Tracking goes on in memory, and info() says why.
+  const tracked = await page.evaluate(() => window.aisle.track({ type: 'view', itemId: 'sku-2', eventId: 'after-upgrade' }));
+  expect(tracked.stored).toBe(true);
+  const state: AisleInfo = await page.evaluate(() => window.aisle.info());
+  expect(state.storage.mode).toBe('memory');
+  expect(state.storage.fallbackReason).toContain('another tab opened a newer schema version');
 });

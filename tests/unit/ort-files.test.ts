@@ -58,7 +58,7 @@ describe('checkOrtFiles', () => {
 describe('explainOrtFailure', () => {
   it('wraps the ORT error with the bad file', async () => {
     const original = new Error('no available backend found');
-    const explained = await explainOrtFailure(original, `${base}/spa/`, 'wasm', fetchFile);
+    const explained = await explainOrtFailure(original, `${base}/spa/`, ['wasm', 'webgpu'], fetchFile);
     expect(explained).toBeInstanceOf(AisleError);
     expect(explained).toMatchObject({ code: 'AISLE_MODEL_LOAD_FAILED', cause: original });
     expect((explained as AisleError).message).toMatch(/^Loading ONNX Runtime failed because ONNX Runtime's module http:\/\/127\.0\.0\.1:\d+\/spa\/ort-wasm-simd-threaded\.mjs returned HTTP 200 with content type text\/html/);
@@ -67,7 +67,7 @@ describe('explainOrtFailure', () => {
 
   it('keeps the error when the files are fine', async () => {
     const original = new Error('session failed');
-    expect(await explainOrtFailure(original, `${base}/good/`, 'wasm', fetchFile)).toBe(original);
-    expect(await explainOrtFailure(original, undefined, 'wasm', fetchFile)).toBe(original);
+    expect(await explainOrtFailure(original, `${base}/good/`, ['wasm', 'webgpu'], fetchFile)).toBe(original);
+    expect(await explainOrtFailure(original, undefined, ['wasm'], fetchFile)).toBe(original);
   });
 });
