@@ -47,6 +47,10 @@ export class FallbackStore implements EventStore {
     await this.write((store) => store.putProfile(profile));
   }
 
+  updateProfile(update: ProfileUpdate): Promise<StoredProfile> {
+    return this.write((store) => store.updateProfile(update));
+  }
+
   // Caches and model bytes are optional copies, so their failures do not move the store.
   getCache<T>(key: string): Promise<CacheEntry<T> | undefined> {
     return this.current.getCache<T>(key);

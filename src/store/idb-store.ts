@@ -213,6 +213,23 @@ export class IdbStore implements EventStore {
     await this.guard('putProfile', () => this.db.put('profile', copyProfile(profile), 'profile'));
   }
 
+  async updateProfile(update: ProfileUpdate): Promise<StoredProfile> {
+    return this.guard('updateProfile', async () => {
+      const tx = this.db.transaction('profile', 'readwrite');
+      tx.done.catch(() => undefined);
+      try {
+        const stored = await tx.store.get('profile');
+        const next = copyProfile(update(typeof stored === 'object' && stored !== null ? copyProfile(stored) : undefined));
+        await tx.store.put(next, 'profile');
+        await tx.done;
+        return copyProfile(next);
+      } catch (error) {
+        abortQuietly(tx);
+        throw error;
+      }
+    });
+  }
+
   async getCache<T>(key: string): Promise<CacheEntry<T> | undefined> {
     return this.guard('getCache', async () => (await this.db.get('cache', key)) as CacheEntry<T> | undefined);
   }

@@ -61,6 +61,11 @@ export class MemoryStore implements EventStore {
     this.profile = copyProfile(profile);
   }
 
+  async updateProfile(update: ProfileUpdate): Promise<StoredProfile> {
+    this.profile = copyProfile(update(this.profile ? copyProfile(this.profile) : undefined));
+    return copyProfile(this.profile);
+  }
+
   async getCache<T>(key: string): Promise<CacheEntry<T> | undefined> {
     const entry = this.cache.get(key);
     return entry ? (structuredClone(entry) as CacheEntry<T>) : undefined;

@@ -57,6 +57,12 @@ export interface EventStore {
 
   getProfile(): Promise<StoredProfile | undefined>;
   putProfile(profile: StoredProfile): Promise<void>;
+  /**
+   * Replaces the stored profile with what `update` computes from it, in one read-modify-write
+   * transaction, so a change of one field never undoes another tab's change of another field.
+   * Returns the profile written.
+   */
+  updateProfile(update: ProfileUpdate): Promise<StoredProfile>;
 
   getCache<T>(key: string): Promise<CacheEntry<T> | undefined>;
   putCache<T>(entry: CacheEntry<T>): Promise<void>;

@@ -346,9 +346,16 @@ export class Engine {
     }
   }
 
+  /**
+   * Stores the user vector. The counts come from the stored profile, because another tab may
+   * have counted events since this one read them.
+   */
   private async saveProfile(): Promise<Degraded | undefined> {
+    const state = this.state;
+    const { userVector, vectorVersion } = state.profile;
     try {
-      await this.deps.store.putProfile({ ...this.state.profile, updatedAt: this.now() });
+      const written = await this.deps.store.updateProfile((saved) => ({ ...(saved ?? state.profile), userVector, vectorVersion, updatedAt: this.now() }));
+      state.profile = { ...state.profile, counts: written.counts };
       return undefined;
     } catch (error) {
       return this.noteStorageFailure(error);

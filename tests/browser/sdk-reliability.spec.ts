@@ -192,10 +192,89 @@ test('newer schema in another tab closes this one', async ({ page }) => {
   expect(failure?.message).toMatch(/^forget\(\) could not erase the device storage: /);
   expect(failure?.cause).toContain('was closed because another tab opened a newer schema version; reload the page');
 
-  // Tracking goes on in memory, and info() says why.
+  // Tracking goes on in memory, and info() gives the reason.
   const tracked = await page.evaluate(() => window.aisle.track({ type: 'view', itemId: 'sku-2', eventId: 'after-upgrade' }));
   expect(tracked.stored).toBe(true);
   const state: AisleInfo = await page.evaluate(() => window.aisle.info());
   expect(state.storage.mode).toBe('memory');
   expect(state.storage.fallbackReason).toContain('another tab opened a newer schema version');
+});
+
+test('version 1 database keeps its events', async ({ page }) => {
+  await page.goto(`${fullSite.url}/`);
+  await page.waitForFunction(() => window.AisleSdk !== undefined);
+  // The schema of version 1: events by eventId with a byTime index, and the profile store.
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const request = indexedDB.open('aisle-v1', 1);
+        request.onupgradeneeded = () => {
+          const events = request.result.createObjectStore('events', { keyPath: 'eventId' });
+          events.createIndex('byTime', ['timestamp', 'seq']);
+          request.result.createObjectStore('profile');
+        };
+        request.onsuccess = () => {
+          const db = request.result;
+          const tx = db.transaction(['events', 'profile'], 'readwrite');
+          const hourAgo = Date.now() - 3_600_000;
+          tx.objectStore('events').put({ type: 'view', itemId: 'old-1', eventId: 'v1-a', timestamp: hourAgo, seq: 0 });
+          tx.objectStore('events').put({ type: 'click', itemId: 'old-2', eventId: 'v1-b', timestamp: hourAgo + 1000, seq: 1 });
+          tx.objectStore('profile').put(2, 'nextSeq');
+          tx.oncomplete = () => {
+            db.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+        request.onerror = () => reject(request.error);
+      }),
+  );
+
+  await page.evaluate(async (endpoint) => {
+    window.aisle = await window.AisleSdk.createAisle({ endpoint, timeoutMs: 20_000, dbName: 'aisle-v1' });
+  }, companion.url);
+  const stored = await page.evaluate(() => window.aisle.profile());
+  expect(stored.storage).toBe('indexeddb');
+  expect(stored.events.map((event) => event.eventId)).toEqual(['v1-a', 'v1-b']);
+  const tracked = await page.evaluate(() => window.aisle.track({ type: 'view', itemId: 'new-1', eventId: 'v2-a' }));
+  expect(tracked.stored).toBe(true);
+  expect((await page.evaluate(() => window.aisle.profile())).events.map((event) => event.eventId)).toEqual(['v1-a', 'v1-b', 'v2-a']);
+  const state: AisleInfo = await page.evaluate(() => window.aisle.info());
+  expect(state.storage).toEqual({ mode: 'indexeddb' });
+});
+
+test('two tabs tracking at once lose no event', async ({ context }) => {
+  const tabs = [await context.newPage(), await context.newPage()];
+  for (const tab of tabs) await openAisle(tab, '/', { endpoint: companion.url, timeoutMs: 20_000, dbName: 'aisle-race' }, fullSite);
+
+  // Both tabs track 15 events at the same time, into one database.
+  await Promise.all(
+    tabs.map((tab, t) =>
+      tab.evaluate(async (prefix) => {
+        const hourAgo = Date.now() - 3_600_000;
+        await Promise.all(Array.from({ length: 15 }, (_, i) => window.aisle.track({ type: 'view', itemId: `sku-${i}`, eventId: `${prefix}-${i}`, timestamp: hourAgo + i })));
+      }, `tab${t}`),
+    ),
+  );
+
+  const expected = [...Array.from({ length: 15 }, (_, i) => `tab0-${i}`), ...Array.from({ length: 15 }, (_, i) => `tab1-${i}`)].sort();
+  for (const tab of tabs) {
+    await expect.poll(async () => (await tab.evaluate(() => window.aisle.profile())).events.map((event) => event.eventId).sort()).toEqual(expected);
+  }
+  // Each count is written in its event's transaction on top of the stored counts.
+  const stored = await tabs[0].evaluate(
+    () =>
+      new Promise<unknown>((resolve, reject) => {
+        const request = indexedDB.open('aisle-race');
+        request.onsuccess = () => {
+          const read = request.result.transaction('profile').objectStore('profile').get('profile');
+          read.onsuccess = () => {
+            request.result.close();
+            resolve(read.result);
+          };
+        };
+        request.onerror = () => reject(request.error);
+      }),
+  );
+  expect((stored as { counts: Record<string, number> }).counts).toEqual({ view: 30 });
 });

@@ -129,6 +129,37 @@ describe.each<[string, () => Promise<EventStore>]>([
   });
 });
 
+describe.each<[string, () => Promise<EventStore>]>([
+  ['IdbStore', () => IdbStore.open({ dbName: freshName() })],
+  ['MemoryStore', async () => new MemoryStore()],
+])('%s updateProfile', (_label, create) => {
+  it('changes the vector and keeps stored counts', async () => {
+    const store = await create();
+    await store.addEvent(event('a', 0), countView);
+    await store.addEvent(event('b', 1), countView);
+    const written = await store.updateProfile((saved) => ({ ...saved!, userVector: new Float32Array([0.6, 0.8]), vectorVersion: 4 }));
+
+    expect(written.counts).toEqual({ view: 2 });
+    const stored = await store.getProfile();
+    expect(stored?.counts).toEqual({ view: 2 });
+    expect(stored?.vectorVersion).toBe(4);
+    expect(Array.from(stored!.userVector!)).toEqual([Math.fround(0.6), Math.fround(0.8)]);
+    store.close();
+  });
+
+  it('starts from undefined without a profile', async () => {
+    const store = await create();
+    const seen: Array<StoredProfile | undefined> = [];
+    await store.updateProfile((saved) => {
+      seen.push(saved);
+      return countView(saved);
+    });
+    expect(seen).toEqual([undefined]);
+    expect((await store.getProfile())?.counts).toEqual({ view: 1 });
+    store.close();
+  });
+});
+
 describe('IdbStore schema upgrade in another tab', () => {
   it('closes on versionchange so a newer version opens', async () => {
     const name = freshName();
