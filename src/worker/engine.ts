@@ -200,6 +200,7 @@ export class Engine {
     await this.serialize(async () => {
       this.state = new ShopperState(this.now());
       this.retriever.clear();
+      this.catalog.clear();
       try {
         await this.deps.store.clear();
       } catch (error) {

@@ -303,6 +303,20 @@ describe('Engine with tiny ONNX models', () => {
     expect(result.items.map((item) => item.id)).toContain('item-4');
   });
 
+  it('forget drops cached item records', async () => {
+    const { engine, log } = await createHarness();
+    await engine.track({ type: 'view', itemId: 'item-4' });
+    await engine.rank(['item-4', 'item-5']);
+    const lookups = () => log.paths.filter((path) => path.startsWith('/v1/items')).length;
+    const before = lookups();
+    await engine.rank(['item-4', 'item-5']);
+    expect(lookups()).toBe(before);
+
+    await engine.forget();
+    await engine.rank(['item-4', 'item-5']);
+    expect(lookups()).toBe(before + 1);
+  });
+
   it('restores the profile in a new engine', async () => {
     const store = new MemoryStore();
     const first = await createHarness({ store });
@@ -701,5 +715,23 @@ describe('Engine event order and length', () => {
     // Only the history window's item records were fetched, not 5,000.
     const itemRequests = withLong.log.paths.filter((path) => path.startsWith('/v1/items'));
     expect(itemRequests.length).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('Engine unknown items', () => {
+  it('never gives an unknown item a vector', async () => {
+    const withUnknown = await createHarness();
+    const knownOnly = await createHarness();
+    const unknown = await withUnknown.engine.track({ type: 'view', itemId: 'not-in-catalog' });
+    expect(unknown.stored).toBe(true);
+    expect((await withUnknown.engine.profile()).userVector).toBeNull();
+
+    await withUnknown.engine.track({ type: 'view', itemId: 'item-4' });
+    await knownOnly.engine.track({ type: 'view', itemId: 'item-4' });
+    expect((await withUnknown.engine.profile()).userVector).toEqual((await knownOnly.engine.profile()).userVector);
+
+    const ranked = await withUnknown.engine.rank(['not-in-catalog', 'item-5', 'item-6']);
+    expect(ranked.items.at(-1)).toEqual({ id: 'not-in-catalog', score: Number.NEGATIVE_INFINITY });
+    expect(ranked.items.slice(0, 2).every((item) => Number.isFinite(item.score))).toBe(true);
   });
 });
