@@ -287,6 +287,7 @@ export class Engine {
   private async onTabMessage(message: TabMessage): Promise<void> {
     const next = new ShopperState(this.now());
     this.retriever.clear();
+    if (message.type === 'forgotten') this.catalog.clear();
     if (message.type === 'tracked') {
       await this.restore(next);
       await this.completeHistory(next);
