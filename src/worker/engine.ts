@@ -9,7 +9,7 @@
  */
 import type { AisleInfo, ProfileView, RequestContext, ResolvedOptions, SearchOptions, TrackResult, RecommendOptions } from '../client/protocol.js';
 import { covisitIds, mergeCandidates } from '../core/candidates.js';
-import { AisleError } from '../core/errors.js';
+import { AisleError, isAisleError } from '../core/errors.js';
 import { validateEvent } from '../core/events.js';
 import { buildTowerInput } from '../core/sequence.js';
 import type { AisleEvent, AisleEventInput, Candidate, Degraded, ItemRecord, RankResult, SequenceEventType } from '../core/types.js';
@@ -17,6 +17,7 @@ import type { FetchLike } from '../runtime/fetch.js';
 import type { EventStore, StoredProfile } from '../store/types.js';
 import { checkFilter, checkItemIds, checkK, checkQuery, matchesFilter, MAX_RANK_ITEMS } from './arguments.js';
 import { CompanionClient } from './companion.js';
+import { withDeadline } from './deadline.js';
 import { ItemCatalog } from './item-catalog.js';
 import { ModelSet } from './model-set.js';
 import type { RunnerFactory } from './models.js';
@@ -50,6 +51,8 @@ export class Engine {
 
   private readonly models: ModelSet;
   private storageIssue?: Degraded;
+  /** Set when a user tower run did not settle in time; later runs would queue behind it. */
+  private towerStalled?: Degraded;
   private companionIssue?: Degraded;
   private destroyed = false;
   /** Settles when the model set is loaded (ONNX Runtime included) or failed to load; never rejects. */
@@ -229,7 +232,7 @@ export class Engine {
     const { manifest, runner, selection } = this.models;
     // The store can move to memory after a failed write, so its reason is read on every call.
     const fallback = this.deps.store.fallbackReason ? { code: 'AISLE_STORAGE_UNAVAILABLE', reason: this.deps.store.fallbackReason } : undefined;
-    const degraded = [this.models.issue, fallback ?? this.storageIssue, this.companionIssue].filter((issue): issue is Degraded => issue !== undefined);
+    const degraded = [this.models.issue, fallback ?? this.storageIssue, this.companionIssue, this.towerStalled].filter((issue): issue is Degraded => issue !== undefined);
     if (runner?.fallbackReason) degraded.push({ code: 'AISLE_MODEL_RUN_FAILED', reason: runner.fallbackReason });
     const { requests, runs } = this.models.rankerStats();
     return {
@@ -337,14 +340,18 @@ export class Engine {
       return this.models.issue ?? { code: 'AISLE_TIMEOUT', reason: 'The models are still loading, so the user vector is updated once they are ready.' };
     }
     if (state.history.length === 0) return undefined;
+    // Runs of one session are queued, so after a run that never settled every later one would wait too.
+    if (this.towerStalled) return this.towerStalled;
     try {
       const input = buildTowerInput(state.history, manifest.seqLen, manifest.dim, this.now(), manifest.usesAges);
-      const vector = await runner.runTower(input, manifest.seqLen, manifest.dim);
+      const vector = await withDeadline(runner.runTower(input, manifest.seqLen, manifest.dim), this.options.timeoutMs, `The ${runner.backend} user tower run`);
       state.setUserVector(vector, this.now());
       state.vectorStale = false;
       return undefined;
     } catch (error) {
-      return degradedFrom(error, 'AISLE_MODEL_RUN_FAILED');
+      const degraded = degradedFrom(error, 'AISLE_MODEL_RUN_FAILED');
+      if (isAisleError(error) && error.code === 'AISLE_TIMEOUT') this.towerStalled = { code: 'AISLE_TIMEOUT', reason: `${degraded.reason} The user vector stays as it was until the page reloads.` };
+      return this.towerStalled ?? degraded;
     }
   }
 

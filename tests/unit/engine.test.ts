@@ -735,3 +735,33 @@ describe('Engine unknown items', () => {
     expect(ranked.items.slice(0, 2).every((item) => Number.isFinite(item.score))).toBe(true);
   });
 });
+
+describe('Engine with model runs that never settle', () => {
+  const stalled: RunnerFactory = async () => ({
+    runner: {
+      backend: 'wasm',
+      runTower: () => new Promise<Float32Array>(() => undefined),
+      runRanker: () => new Promise<Float32Array>(() => undefined),
+      dispose: async () => undefined,
+    },
+  });
+
+  it('answers within the budget, degraded', async () => {
+    const { engine } = await createHarness({ createRunner: stalled, ranker: 'ort', timeoutMs: 300 });
+
+    const first = await engine.track({ type: 'view', itemId: 'item-3' });
+    expect(first.stored).toBe(true);
+    expect(first.degraded?.code).toBe('AISLE_TIMEOUT');
+    expect(first.degraded?.reason).toContain('The wasm user tower run did not finish within timeoutMs = 300 ms.');
+    // The stuck run would hold every later run of the session, so the tower is not tried again.
+    const second = await engine.track({ type: 'view', itemId: 'item-4' });
+    expect(second.degraded).toEqual(first.degraded);
+
+    const ranked = await engine.rank(['item-1', 'item-2', 'item-5']);
+    expect(ranked.items.map((item) => item.id)).toEqual(['item-1', 'item-2', 'item-5']);
+    expect(ranked.degraded?.code).toBe('AISLE_TIMEOUT');
+    expect(ranked.degraded?.reason).toBe('The wasm ranker run did not finish within timeoutMs = 300 ms.');
+    const info = await engine.info();
+    expect(info.degraded).toContainEqual(first.degraded);
+  });
+});
