@@ -51,7 +51,7 @@ export class Engine {
 
   private readonly models: ModelSet;
   private storageIssue?: Degraded;
-  /** Set when a user tower run did not settle in time; later runs would queue behind it. */
+  /** Set while a user tower run that missed its deadline is pending; later runs would queue behind it. */
   private towerStalled?: Degraded;
   private companionIssue?: Degraded;
   private destroyed = false;
@@ -342,16 +342,24 @@ export class Engine {
     if (state.history.length === 0) return undefined;
     // Runs of one session are queued, so after a run that never settled every later one would wait too.
     if (this.towerStalled) return this.towerStalled;
+    let run: Promise<Float32Array> | undefined;
     try {
       const input = buildTowerInput(state.history, manifest.seqLen, manifest.dim, this.now(), manifest.usesAges);
-      const vector = await withDeadline(runner.runTower(input, manifest.seqLen, manifest.dim), this.options.timeoutMs, `The ${runner.backend} user tower run`);
+      run = runner.runTower(input, manifest.seqLen, manifest.dim);
+      const vector = await withDeadline(run, this.options.timeoutMs, `The ${runner.backend} user tower run`);
       state.setUserVector(vector, this.now());
       state.vectorStale = false;
       return undefined;
     } catch (error) {
       const degraded = degradedFrom(error, 'AISLE_MODEL_RUN_FAILED');
-      if (isAisleError(error) && error.code === 'AISLE_TIMEOUT') this.towerStalled = { code: 'AISLE_TIMEOUT', reason: `${degraded.reason} The user vector stays as it was until the page reloads.` };
-      return this.towerStalled ?? degraded;
+      if (!run || !isAisleError(error) || error.code !== 'AISLE_TIMEOUT') return degraded;
+      const stalled = { code: 'AISLE_TIMEOUT', reason: `${degraded.reason} The user vector stays as it was until that run settles.` };
+      this.towerStalled = stalled;
+      const settle = () => {
+        if (this.towerStalled === stalled) this.towerStalled = undefined;
+      };
+      run.then(settle, settle);
+      return stalled;
     }
   }
 

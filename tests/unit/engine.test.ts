@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as ortNode from 'onnxruntime-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RankerRequest, ResolvedOptions } from '../../src/client/protocol.js';
 import { buildFeatureMatrix, FEATURE_COUNT } from '../../src/core/features.js';
 import { AisleError } from '../../src/core/errors.js';
@@ -744,6 +744,37 @@ describe('Engine with model runs that never settle', () => {
       runRanker: () => new Promise<Float32Array>(() => undefined),
       dispose: async () => undefined,
     },
+  });
+
+  it('runs the tower again once a late run settles', async () => {
+    let release!: () => void;
+    let runs = 0;
+    const late: RunnerFactory = async (bytes, manifest) => {
+      const { runner } = await selectBackend({ request: 'wasm', loadOrt: async () => ({ ort: ortNode as unknown as OrtModule, providers: { wasm: ['cpu'] } }), bytes, manifest });
+      return {
+        runner: {
+          backend: 'wasm',
+          // The first run finishes only when the test releases it, long after the deadline.
+          runTower: async (input, seqLen, dim) => {
+            if (++runs === 1) await new Promise<void>((resolve) => (release = resolve));
+            return runner.runTower(input, seqLen, dim);
+          },
+          runRanker: (features, rows, count) => runner.runRanker(features, rows, count),
+          dispose: () => runner.dispose(),
+        },
+      };
+    };
+    const { engine } = await createHarness({ createRunner: late, timeoutMs: 300 });
+
+    const first = await engine.track({ type: 'view', itemId: 'item-3' });
+    expect(first.degraded?.code).toBe('AISLE_TIMEOUT');
+    release();
+    // The late run settles after its ORT run, a few milliseconds later.
+    await vi.waitFor(async () => expect((await engine.info()).degraded.map((issue) => issue.code)).not.toContain('AISLE_TIMEOUT'));
+    const second = await engine.track({ type: 'view', itemId: 'item-4' });
+    expect(second.degraded).toBeUndefined();
+    expect(runs).toBe(2);
+    expect((await engine.profile()).userVector).not.toBeNull();
   });
 
   it('answers within the budget, degraded', async () => {
