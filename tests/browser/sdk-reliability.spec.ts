@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page, type Worker } from '@playwright/test';
 import type { AisleInfo, AisleOptions } from '../../src/client/index.js';
 import { ensureDemoBuild } from '../../demo/node/build.js';
 import { ensureSdkBuild, ensureTrainedModels, REPO_ROOT, startCompanion, type Running } from './fixtures/sdk-environment.js';
@@ -64,6 +64,15 @@ async function openAisle(page: Page, path: string, options: AisleOptions, on: Ru
   await page.evaluate(async (opts) => {
     window.aisle = await window.AisleSdk.createAisle(opts);
   }, options);
+}
+
+/** Returns the page's worker named `name`, waiting up to 5 s for it to start. */
+async function findWorker(page: Page, name: string): Promise<Worker> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    for (const worker of page.workers()) if ((await worker.evaluate(() => self.name)) === name) return worker;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`The page has no worker named ${name}.`);
 }
 
 test('Vite-built page finds ORT wasm behind an SPA fallback', async ({ page }) => {
@@ -277,4 +286,56 @@ test('two tabs tracking at once lose no event', async ({ context }) => {
       }),
   );
   expect((stored as { counts: Record<string, number> }).counts).toEqual({ view: 30 });
+});
+
+test('quota error evicts and retries in Chromium', async ({ page }) => {
+  await openAisle(page, '/', { endpoint: companion.url, timeoutMs: 20_000, dbName: 'aisle-quota', maxEvents: 100_000 }, fullSite);
+  await page.evaluate(async () => {
+    const hourAgo = Date.now() - 3_600_000;
+    for (let i = 0; i < 20; i++) await window.aisle.track({ type: 'view', itemId: `sku-${i}`, eventId: `q${i}`, timestamp: hourAgo + i * 1000 });
+  });
+
+  // Lowering Chromium's quota did not make its IndexedDB reject writes, so the engine's worker
+  // gets a disk with room for the 20 stored events: one more put on `events` throws the
+  // DOMException a full quota raises, and each deleted event frees a slot.
+  const engineWorker = await findWorker(page, 'aisle');
+  await engineWorker.evaluate(() => {
+    const state = { used: 20, capacity: 20 };
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if (this.name === 'events') {
+        if (state.used >= state.capacity) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        state.used++;
+      }
+      return put.apply(this, args);
+    };
+    const remove = IDBCursor.prototype.delete;
+    IDBCursor.prototype.delete = function (this: IDBCursor) {
+      state.used--;
+      return remove.call(this);
+    };
+  });
+
+  const tracked = await page.evaluate(() => window.aisle.track({ type: 'view', itemId: 'sku-new', eventId: 'newest' }));
+  expect(tracked.stored).toBe(true);
+  const state: AisleInfo = await page.evaluate(() => window.aisle.info());
+  expect(state.storage.mode).toBe('indexeddb');
+  expect(state.storage.notice).toBe('IndexedDB addEvent failed with QuotaExceededError: The quota has been exceeded.; the 2 oldest events were evicted and the write was retried.');
+
+  // What IndexedDB holds, read from the page: the two oldest events are gone, the newest is in.
+  const storedIds = await page.evaluate(
+    () =>
+      new Promise<string[]>((resolve, reject) => {
+        const request = indexedDB.open('aisle-quota');
+        request.onsuccess = () => {
+          const read = request.result.transaction('events').objectStore('events').index('byTime').getAll();
+          read.onsuccess = () => {
+            request.result.close();
+            resolve((read.result as Array<{ eventId: string }>).map((event) => event.eventId));
+          };
+        };
+        request.onerror = () => reject(request.error);
+      }),
+  );
+  expect(storedIds).toEqual([...Array.from({ length: 18 }, (_, i) => `q${i + 2}`), 'newest']);
 });
