@@ -295,9 +295,9 @@ test('quota error evicts and retries in Chromium', async ({ page }) => {
     for (let i = 0; i < 20; i++) await window.aisle.track({ type: 'view', itemId: `sku-${i}`, eventId: `q${i}`, timestamp: hourAgo + i * 1000 });
   });
 
-  // Lowering Chromium's quota did not make its IndexedDB reject writes, so the engine's worker
-  // gets a disk with room for the 20 stored events: one more put on `events` throws the
-  // DOMException a full quota raises, and each deleted event frees a slot.
+  // Lowering Chromium's quota did not make its IndexedDB reject writes. So the engine's worker
+  // gets a simulated disk with room for the 20 stored events. One more put on `events` throws
+  // the DOMException of a full quota, and each deleted event frees a slot.
   const engineWorker = await findWorker(page, 'aisle');
   await engineWorker.evaluate(() => {
     const state = { used: 20, capacity: 20 };
