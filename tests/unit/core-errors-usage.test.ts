@@ -21,7 +21,7 @@ function quotedCodes(): Array<{ code: string; file: string }> {
 describe('error codes in the source', () => {
   const used = quotedCodes();
 
-  // Degraded answers carry their code as a plain string, so the compiler does not check it.
+  // A degraded result carries its code as a plain string, so the compiler does not check it.
   it('uses only catalog codes', () => {
     for (const { code, file } of used) expect(isErrorCode(code), `${code} in src/${file}`).toBe(true);
   });
