@@ -341,3 +341,36 @@ test('quota error evicts and retries in Chromium', async ({ page }) => {
   );
   expect(storedIds).toEqual([...Array.from({ length: 18 }, (_, i) => `q${i + 2}`), 'newest']);
 });
+
+test('failed IndexedDB open still personalizes', async ({ page }) => {
+  // A database at a higher version than the SDK's makes its open fail with a VersionError.
+  await page.goto(`${fullSite.url}/`);
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const request = indexedDB.open('aisle-newer', 50);
+        request.onsuccess = () => {
+          request.result.close();
+          resolve();
+        };
+        request.onerror = () => reject(request.error);
+      }),
+  );
+  await openAisle(page, '/', { endpoint: companion.url, timeoutMs: 20_000, dbName: 'aisle-newer' }, fullSite);
+  const state: AisleInfo = await page.evaluate(() => window.aisle.info());
+  expect(state.storage.mode).toBe('memory');
+  expect(state.storage.fallbackReason).toMatch(/^Opening IndexedDB database "aisle-newer" failed: VersionError: /);
+
+  const trending = ((await (await fetch(`${companion.url}/v1/trending?k=10`)).json()) as { items: Array<{ id: string }> }).items.map((item) => item.id);
+  const seen = trending.slice(0, 3);
+  await page.evaluate(async (ids) => {
+    for (const itemId of ids) await window.aisle.track({ type: 'view', itemId });
+  }, seen);
+  const profile = await page.evaluate(() => window.aisle.profile());
+  expect(profile.storage).toBe('memory');
+  expect(profile.userVector?.length).toBeGreaterThan(0);
+  const result = await page.evaluate(() => window.aisle.recommend({ k: 5 }));
+  expect(result.degraded).toBeUndefined();
+  expect(result.items).toHaveLength(5);
+  for (const item of result.items) expect(seen).not.toContain(item.id);
+});
