@@ -154,6 +154,8 @@ class AisleClient implements Aisle {
   }
 
   forget(): Promise<void> {
+    // The last recommendation is a copy of personalized results kept on the page for timeouts.
+    this.lastRecommendation = [];
     return this.call((api) => api.forget());
   }
 

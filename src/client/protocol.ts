@@ -128,7 +128,11 @@ export interface AisleInfo {
   loadTimes: { files?: number; jsRanker?: number; ort?: number };
   /** Model set version and dims from manifest.json, or null before the manifest loaded. */
   models: { version: string; dim: number; seqLen: number; userTowerSha256: string; rankerSha256: string } | null;
-  storage: { mode: 'indexeddb' | 'memory'; fallbackReason?: string };
+  /**
+   * Storage in use. `fallbackReason` is why memory replaced IndexedDB, and `notice` names the last
+   * problem the store recovered from, such as a QuotaExceededError that evicted the oldest events.
+   */
+  storage: { mode: 'indexeddb' | 'memory'; fallbackReason?: string; notice?: string };
   /**
    * The query encoder in the worker: 'none' until the first search (or when the models have
    * none), then 'loading', 'ready' (searches send a query vector) or 'failed' with the reason

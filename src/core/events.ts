@@ -45,10 +45,12 @@ export function validateEvent(input: unknown, now: number, makeId: () => string)
 
   if (eventType === 'search') {
     const query = raw.query;
-    if (typeof query !== 'string' || query.trim().length === 0 || query.length > MAX_QUERY_LENGTH) {
-      invalid(`event.query must be non-empty text of at most ${MAX_QUERY_LENGTH} characters for a search event; got ${describe(query)}.`, query);
+    // The limit applies after NFKC, which can expand a character into many (U+FDFA into 18).
+    const normalized = typeof query === 'string' ? query.normalize('NFKC') : undefined;
+    if (normalized === undefined || normalized.trim().length === 0 || normalized.length > MAX_QUERY_LENGTH) {
+      invalid(`event.query must be non-empty text of at most ${MAX_QUERY_LENGTH} characters (after NFKC normalization) for a search event; got ${describe(query)}.`, query);
     }
-    event.query = query.normalize('NFKC');
+    event.query = normalized;
   }
 
   event.eventId = raw.eventId === undefined ? makeId() : checkId('eventId', raw.eventId);

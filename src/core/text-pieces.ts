@@ -2,7 +2,7 @@
  * Text to hashed pieces, shared by the query encoder's training (Node), the worker and the
  * companion, so a query gives the same model input everywhere.
  *
- * Normalization: NFKC (full-width forms, ligatures), lower case, and combining marks removed
+ * Normalization: NFKC (full-width forms, ligatures), lower case, and combining diacritics removed
  * after canonical decomposition, so "Crème" and "creme" meet. Words are runs of letters and digits
  * in any script; an emoji is a word of its own. Each word gives a whole-word piece and the
  * character trigrams of the word with boundary marks, so a typo or an unseen inflection still
@@ -43,10 +43,13 @@ export interface EncodedText {
   count: number;
 }
 
-const WORD = /[\p{L}\p{N}]+|\p{Extended_Pictographic}/gu;
-const MARKS = /\p{M}+/gu;
+// A word starts with a letter or digit and keeps the marks inside it (Thai, Devanagari vowel signs).
+const WORD = /[\p{L}\p{N}][\p{L}\p{M}\p{N}]*|\p{Extended_Pictographic}/gu;
+// The combining diacritical mark blocks that Latin, Greek and Cyrillic accents decompose into.
+// Marks of other scripts (Thai and Devanagari vowel signs) are letters' parts and stay.
+const MARKS = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+/gu;
 
-/** NFKC, lower case, combining marks removed (after NFD), recomposed. */
+/** NFKC, lower case, diacritics removed (after NFD), recomposed. */
 export function normalizeText(text: string): string {
   return text.normalize('NFKC').toLowerCase().normalize('NFD').replace(MARKS, '').normalize('NFC');
 }

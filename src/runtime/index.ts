@@ -5,5 +5,6 @@ export * from './manifest.js';
 export * from './model-bytes.js';
 export * from './model-runner.js';
 export * from './ort.js';
+export * from './ort-files.js';
 export * from './session.js';
 export * from './sha256.js';

@@ -1,6 +1,7 @@
 /**
  * The two serving models (user tower and ranker) on one backend, behind the `ModelRunner`
- * interface the engine uses. A WebGPU result with NaN or Inf switches the runner to wasm for good.
+ * interface the engine uses. A WebGPU result with NaN or Inf, or one score for every row of a
+ * ranker input whose rows differ, switches the runner to wasm for good.
  */
 import { AisleError } from '../core/errors.js';
 import { RANKER_IO, TOWER_IO } from '../core/model-dir.js';
@@ -81,7 +82,10 @@ export class OrtModelRunner implements ModelRunner {
 
   async runRanker(features: Float32Array, rows: number, featureCount: number): Promise<Float32Array> {
     if (rows === 0) return new Float32Array(0);
-    return this.runChecked('ranker', (pair) => runRankerOn(this.loaded, pair.ranker, features, rows, featureCount));
+    // A WebGPU kernel that reads zeroed or stale buffers returns one value for every row. A
+    // ranker gives differing rows the same score only by chance, so that result is not trusted.
+    const flat = (scores: Float32Array) => rows > 1 && allEqual(scores) && !rowsEqual(features, rows, featureCount);
+    return this.runChecked('ranker', (pair) => runRankerOn(this.loaded, pair.ranker, features, rows, featureCount), flat);
   }
 
   async dispose(): Promise<void> {
@@ -93,22 +97,39 @@ export class OrtModelRunner implements ModelRunner {
     }
   }
 
-  /** Runs on the current pair; a non-finite WebGPU result moves to wasm and runs again there. */
-  private async runChecked(name: string, run: (pair: SessionPair) => Promise<Float32Array>): Promise<Float32Array> {
+  /**
+   * Runs on the current pair. A non-finite WebGPU result, or one that `implausible` flags, moves
+   * to wasm and runs again there; wasm results are only checked for NaN and Inf.
+   */
+  private async runChecked(name: string, run: (pair: SessionPair) => Promise<Float32Array>, implausible?: (output: Float32Array) => boolean): Promise<Float32Array> {
     const output = await run(this.pair);
-    if (isFiniteVector(output)) return output;
+    const finite = isFiniteVector(output);
+    if (finite && (this.pair.backend !== 'webgpu' || !implausible?.(output))) return output;
     if (this.pair.backend !== 'webgpu') {
       throw new AisleError('AISLE_MODEL_RUN_FAILED', `The ${name} returned NaN or Inf on wasm; the model file is broken, so retrain it.`);
     }
 
-    this.fallbackReason = `The ${name} returned NaN or Inf on webgpu, so the models run on wasm.`;
+    this.fallbackReason = finite ? `The ${name} returned the same score for every row of differing inputs on webgpu, so the models run on wasm.` : `The ${name} returned NaN or Inf on webgpu, so the models run on wasm.`;
     this.fallback ??= createSessionPair(this.loaded, 'wasm', this.bytes);
     const gpuPair = this.pair;
     this.pair = await this.fallback;
     await gpuPair.ranker.dispose();
     await gpuPair.tower.dispose();
-    return this.runChecked(name, run);
+    return this.runChecked(name, run, implausible);
   }
+}
+
+/** Returns whether every value equals the first. */
+function allEqual(values: Float32Array): boolean {
+  return values.every((value) => value === values[0]);
+}
+
+/** Returns whether every row of a row-major [rows × width] matrix equals the first row. */
+function rowsEqual(matrix: Float32Array, rows: number, width: number): boolean {
+  for (let row = 1; row < rows; row++) {
+    for (let column = 0; column < width; column++) if (matrix[row * width + column] !== matrix[column]) return false;
+  }
+  return true;
 }
 
 /** Runs the user tower once and returns the user vector [dim]. */

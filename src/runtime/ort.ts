@@ -28,10 +28,19 @@ export type OrtLoader = (backend: Backend) => Promise<LoadedOrt>;
 declare const __AISLE_ORT_DIR__: string | undefined;
 const ORT_DIR = typeof __AISLE_ORT_DIR__ === 'string' ? __AISLE_ORT_DIR__ : undefined;
 
+/**
+ * Returns the absolute URL of the folder ORT-web loads its .mjs and .wasm files from in the SDK
+ * build, or undefined where ORT-web finds them next to its own module (tests, Vite dev).
+ */
+export function ortFilesFolder(): string | undefined {
+  return ORT_DIR === undefined ? undefined : new URL(ORT_DIR, import.meta.url).href;
+}
+
 /** Loads ORT-web in a browser or worker: the CPU-only build for wasm, the WebGPU build otherwise. */
 export const loadOrtWeb: OrtLoader = async (backend) => {
   const ort = backend === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
-  if (ORT_DIR !== undefined) ort.env.wasm.wasmPaths = new URL(ORT_DIR, import.meta.url).href;
+  const folder = ortFilesFolder();
+  if (folder !== undefined) ort.env.wasm.wasmPaths = folder;
   configureWasm(ort);
   // The WebGPU build also contains the CPU kernels, so one module can time both backends.
   return backend === 'webgpu' ? { ort, providers: { webgpu: ['webgpu'], wasm: ['wasm'] } } : { ort, providers: { wasm: ['wasm'] } };

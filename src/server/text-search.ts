@@ -1,9 +1,12 @@
 /**
  * BM25 full-text search over the catalog text (title, category, brand, tags) with MiniSearch.
- * Item text and queries are NFKC-normalized and lowercased, so full-width letters, ligatures and
- * case differences match. Terms without a letter or digit (emoji, punctuation) are dropped.
+ * Item text and queries are normalized as the query encoder's text is (NFKC, lower case, accents
+ * removed), so full-width letters, ligatures, case and accents match. Words follow the Unicode
+ * word boundaries of Intl.Segmenter, which splits scripts written without spaces (Chinese,
+ * Thai) into dictionary words. Terms without a letter or digit (emoji, punctuation) are dropped.
  */
 import MiniSearch from 'minisearch';
+import { normalizeText } from '../core/text-pieces.js';
 import type { ItemMeta } from '../core/types.js';
 
 /** The item fields that text search indexes. */
@@ -23,7 +26,8 @@ interface TextDocument {
   tags: string;
 }
 
-const WORD_SEPARATOR = /[^\p{L}\p{N}]+/u;
+// Marks count as word characters, so a Thai or Devanagari vowel sign does not split its word.
+const WORD_SEPARATOR = /[^\p{L}\p{M}\p{N}]+/u;
 
 /**
  * Largest number of query words searched; the rest are ignored. Each word costs a prefix and a
@@ -34,13 +38,16 @@ export const MAX_QUERY_WORDS = 32;
 /** Number of recent queries whose results are kept, by normalized words and k. */
 export const RESULT_CACHE_SIZE = 1024;
 
-/** Splits text into lowercase NFKC words of letters and digits. */
+// Node and browsers built without ICU data have no Intl.Segmenter; words then split only at
+// characters that are not letters or digits.
+const SEGMENTER = typeof Intl.Segmenter === 'function' ? new Intl.Segmenter('und', { granularity: 'word' }) : undefined;
+
+/** Splits text into normalized words of letters and digits, by Unicode word boundaries. */
 export function tokenize(text: string): string[] {
-  return text
-    .normalize('NFKC')
-    .toLowerCase()
-    .split(WORD_SEPARATOR)
-    .filter((word) => word.length > 0);
+  const normalized = normalizeText(text);
+  const segments = SEGMENTER ? Array.from(SEGMENTER.segment(normalized), (part) => part.segment) : [normalized];
+  // A segment such as "don't" or "3.5mm" splits further, as words did before segmentation.
+  return segments.flatMap((segment) => segment.split(WORD_SEPARATOR)).filter((word) => word.length > 0);
 }
 
 // Edit distance allowed for a query term: short words would match too many others with a typo.

@@ -6,7 +6,7 @@
 import { AisleError } from '../core/errors.js';
 import type { AisleEvent } from '../core/types.js';
 import { MemoryStore } from './memory-store.js';
-import type { CacheEntry, EventStore, StorageMode, StoredProfile } from './types.js';
+import type { CacheEntry, EventStore, ProfileUpdate, StorageMode, StoredProfile } from './types.js';
 
 /** EventStore that wraps a primary store and falls back to a MemoryStore on a failed write. */
 export class FallbackStore implements EventStore {
@@ -27,8 +27,12 @@ export class FallbackStore implements EventStore {
     return this.current.fallbackReason;
   }
 
-  async addEvent(event: AisleEvent): Promise<boolean> {
-    return this.write((store) => store.addEvent(event));
+  get notice(): string | undefined {
+    return this.current.notice ?? this.primary.notice;
+  }
+
+  async addEvent(event: AisleEvent, updateProfile?: ProfileUpdate): Promise<boolean> {
+    return this.write((store) => store.addEvent(event, updateProfile));
   }
 
   listEvents(): Promise<AisleEvent[]> {
@@ -41,6 +45,10 @@ export class FallbackStore implements EventStore {
 
   async putProfile(profile: StoredProfile): Promise<void> {
     await this.write((store) => store.putProfile(profile));
+  }
+
+  updateProfile(update: ProfileUpdate): Promise<StoredProfile> {
+    return this.write((store) => store.updateProfile(update));
   }
 
   // Caches and model bytes are optional copies, so their failures do not move the store.

@@ -10,12 +10,14 @@
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import { AisleError } from '../core/errors.js';
 import type { AisleEvent } from '../core/types.js';
-import { copyProfile, DEFAULT_EVENT_CAP, type CacheEntry, type EventStore, type StoredProfile } from './types.js';
+import { copyProfile, DEFAULT_EVENT_CAP, type CacheEntry, type EventStore, type ProfileUpdate, type StoredProfile } from './types.js';
 
 /** Current schema version of the Aisle database. */
 export const SCHEMA_VERSION = 2;
 /** Default database name. */
 export const DEFAULT_DB_NAME = 'aisle';
+/** Share of the stored events evicted (oldest first) when a write exceeds the storage quota. */
+export const QUOTA_EVICTION_SHARE = 0.1;
 
 type StoredEvent = AisleEvent & { seq: number };
 
@@ -58,6 +60,7 @@ export interface IdbStoreOptions {
 export class IdbStore implements EventStore {
   readonly mode = 'indexeddb' as const;
   readonly fallbackReason = undefined;
+  notice?: string;
   private closedReason?: string;
 
   private constructor(
@@ -112,9 +115,34 @@ export class IdbStore implements EventStore {
     }
   }
 
-  async addEvent(event: AisleEvent): Promise<boolean> {
+  /**
+   * Writes the event and its profile update in one transaction. When the write exceeds the
+   * storage quota, the oldest QUOTA_EVICTION_SHARE of the events are evicted and the write is
+   * retried once. A second failure rejects with AISLE_STORAGE_FAILED.
+   */
+  async addEvent(event: AisleEvent, updateProfile?: ProfileUpdate): Promise<boolean> {
     return this.guard('addEvent', async () => {
-      const tx = this.db.transaction(['events', 'profile'], 'readwrite');
+      try {
+        return await this.writeEvent(event, updateProfile);
+      } catch (error) {
+        if (!isQuotaError(error)) throw error;
+        const evicted = await this.evictOldest();
+        this.notice = `IndexedDB addEvent failed with ${messageOf(error)}; the ${evicted} oldest events were evicted and the write was retried.`;
+        return await this.writeEvent(event, updateProfile);
+      }
+    });
+  }
+
+  /**
+   * Every await in here is on a request of `tx`, never on other work. IndexedDB commits a
+   * transaction once it has no pending request at the end of a task, so an await on anything
+   * else would split the event and its profile update into two commits.
+   */
+  private async writeEvent(event: AisleEvent, updateProfile?: ProfileUpdate): Promise<boolean> {
+    const tx = this.db.transaction(['events', 'profile'], 'readwrite');
+    // The failing request below reports the error, so the rejection of tx.done is only awaited on success.
+    tx.done.catch(() => undefined);
+    try {
       const events = tx.objectStore('events');
       const profile = tx.objectStore('profile');
 
@@ -127,6 +155,11 @@ export class IdbStore implements EventStore {
       const seq = ((await profile.get('nextSeq')) as number | undefined) ?? 0;
       await profile.put(seq + 1, 'nextSeq');
       await events.put({ ...event, seq });
+      if (updateProfile) {
+        const stored = await profile.get('profile');
+        const next = updateProfile(typeof stored === 'object' && stored !== null ? copyProfile(stored) : undefined);
+        await profile.put(copyProfile(next), 'profile');
+      }
 
       const excess = (await events.count()) - this.cap;
       if (excess > 0) {
@@ -138,7 +171,28 @@ export class IdbStore implements EventStore {
       }
       await tx.done;
       return true;
-    });
+    } catch (error) {
+      // A request that throws (rather than fails) leaves the transaction active, so it would
+      // commit the writes before it. Aborting keeps the event and the profile all or nothing.
+      abortQuietly(tx);
+      throw error;
+    }
+  }
+
+  /** Deletes the oldest QUOTA_EVICTION_SHARE of the events (at least one) and returns how many. */
+  private async evictOldest(): Promise<number> {
+    const tx = this.db.transaction('events', 'readwrite');
+    const events = tx.objectStore('events');
+    const target = Math.max(1, Math.ceil((await events.count()) * QUOTA_EVICTION_SHARE));
+    let removed = 0;
+    let cursor = await events.index('byTime').openCursor();
+    while (cursor && removed < target) {
+      await cursor.delete();
+      removed++;
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+    return removed;
   }
 
   async listEvents(): Promise<AisleEvent[]> {
@@ -157,6 +211,23 @@ export class IdbStore implements EventStore {
 
   async putProfile(profile: StoredProfile): Promise<void> {
     await this.guard('putProfile', () => this.db.put('profile', copyProfile(profile), 'profile'));
+  }
+
+  async updateProfile(update: ProfileUpdate): Promise<StoredProfile> {
+    return this.guard('updateProfile', async () => {
+      const tx = this.db.transaction('profile', 'readwrite');
+      tx.done.catch(() => undefined);
+      try {
+        const stored = await tx.store.get('profile');
+        const next = copyProfile(update(typeof stored === 'object' && stored !== null ? copyProfile(stored) : undefined));
+        await tx.store.put(next, 'profile');
+        await tx.done;
+        return copyProfile(next);
+      } catch (error) {
+        abortQuietly(tx);
+        throw error;
+      }
+    });
   }
 
   async getCache<T>(key: string): Promise<CacheEntry<T> | undefined> {
@@ -199,6 +270,20 @@ export class IdbStore implements EventStore {
     } catch (error) {
       throw new AisleError('AISLE_STORAGE_FAILED', `IndexedDB ${operation} failed: ${messageOf(error)}.`, { cause: error });
     }
+  }
+}
+
+/** Returns whether an IndexedDB failure is a full storage quota (a DOMException named QuotaExceededError). */
+function isQuotaError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  return (error as { name?: unknown }).name === 'QuotaExceededError';
+}
+
+function abortQuietly(tx: { abort(): void }): void {
+  try {
+    tx.abort();
+  } catch {
+    // Already committed or aborted: nothing is left to undo.
   }
 }
 

@@ -3,7 +3,7 @@
  * fails to open. Same behaviour as IdbStore, but everything is lost when the worker ends.
  */
 import type { AisleEvent } from '../core/types.js';
-import { copyProfile, DEFAULT_EVENT_CAP, type CacheEntry, type EventStore, type StoredProfile } from './types.js';
+import { copyProfile, DEFAULT_EVENT_CAP, type CacheEntry, type EventStore, type ProfileUpdate, type StoredProfile } from './types.js';
 
 interface Slot {
   event: AisleEvent;
@@ -27,8 +27,11 @@ export class MemoryStore implements EventStore {
     this.fallbackReason = options.fallbackReason;
   }
 
-  async addEvent(event: AisleEvent): Promise<boolean> {
+  async addEvent(event: AisleEvent, updateProfile?: ProfileUpdate): Promise<boolean> {
     if (this.ids.has(event.eventId)) return false;
+    // Computed before any change, so a throwing update leaves both the events and the profile as they were.
+    let profile = this.profile;
+    if (updateProfile) profile = copyProfile(updateProfile(this.profile ? copyProfile(this.profile) : undefined));
     const slot = { event: { ...event }, seq: this.nextSeq++ };
 
     // Keep slots sorted by (timestamp, seq): find the insertion point from the end, because
@@ -42,6 +45,7 @@ export class MemoryStore implements EventStore {
       const evicted = this.slots.shift();
       if (evicted) this.ids.delete(evicted.event.eventId);
     }
+    this.profile = profile;
     return true;
   }
 
@@ -55,6 +59,11 @@ export class MemoryStore implements EventStore {
 
   async putProfile(profile: StoredProfile): Promise<void> {
     this.profile = copyProfile(profile);
+  }
+
+  async updateProfile(update: ProfileUpdate): Promise<StoredProfile> {
+    this.profile = copyProfile(update(this.profile ? copyProfile(this.profile) : undefined));
+    return copyProfile(this.profile);
   }
 
   async getCache<T>(key: string): Promise<CacheEntry<T> | undefined> {

@@ -32,22 +32,37 @@ export interface CacheEntry<T = unknown> {
   vectorVersion: number;
 }
 
+/**
+ * Computes the profile that an event causes from the stored one (undefined before the first
+ * write). It runs inside the event's transaction, so it must be synchronous and must not throw.
+ */
+export type ProfileUpdate = (stored: StoredProfile | undefined) => StoredProfile;
+
 /** Storage of events, profile, caches and model bytes on the device. */
 export interface EventStore {
   readonly mode: StorageMode;
   /** Reason the store runs in memory when IndexedDB was requested; undefined otherwise. */
   readonly fallbackReason?: string;
+  /** Last storage problem that the store recovered from, such as a full quota; for info(). */
+  readonly notice?: string;
 
   /**
-   * Adds an event unless one with the same eventId is stored. Evicts the oldest events (by
-   * timestamp) beyond the cap. Returns false for a duplicate.
+   * Adds an event unless one with the same eventId is stored, together with the profile that
+   * `updateProfile` computes: both are written or neither is. Evicts the oldest events (by
+   * timestamp) beyond the cap. Returns false for a duplicate, which leaves the profile as it was.
    */
-  addEvent(event: AisleEvent): Promise<boolean>;
+  addEvent(event: AisleEvent, updateProfile?: ProfileUpdate): Promise<boolean>;
   /** Returns copies of the stored events, oldest first by timestamp (insertion order breaks ties). */
   listEvents(): Promise<AisleEvent[]>;
 
   getProfile(): Promise<StoredProfile | undefined>;
   putProfile(profile: StoredProfile): Promise<void>;
+  /**
+   * Replaces the stored profile with what `update` computes from it, in one read-modify-write
+   * transaction, so a change of one field never undoes another tab's change of another field.
+   * Returns the profile written.
+   */
+  updateProfile(update: ProfileUpdate): Promise<StoredProfile>;
 
   getCache<T>(key: string): Promise<CacheEntry<T> | undefined>;
   putCache<T>(entry: CacheEntry<T>): Promise<void>;

@@ -9,14 +9,15 @@
  */
 import type { AisleInfo, ProfileView, RequestContext, ResolvedOptions, SearchOptions, TrackResult, RecommendOptions } from '../client/protocol.js';
 import { covisitIds, mergeCandidates } from '../core/candidates.js';
-import { AisleError } from '../core/errors.js';
+import { AisleError, isAisleError } from '../core/errors.js';
 import { validateEvent } from '../core/events.js';
 import { buildTowerInput } from '../core/sequence.js';
 import type { AisleEvent, AisleEventInput, Candidate, Degraded, ItemRecord, RankResult, SequenceEventType } from '../core/types.js';
 import type { FetchLike } from '../runtime/fetch.js';
-import type { EventStore } from '../store/types.js';
+import type { EventStore, StoredProfile } from '../store/types.js';
 import { checkFilter, checkItemIds, checkK, checkTags, checkQuery, matchesFilter, MAX_RANK_ITEMS } from './arguments.js';
 import { CompanionClient } from './companion.js';
+import { withDeadline } from './deadline.js';
 import { ItemCatalog } from './item-catalog.js';
 import { ModelSet } from './model-set.js';
 import type { RunnerFactory } from './models.js';
@@ -53,6 +54,8 @@ export class Engine {
   private readonly models: ModelSet;
   private readonly queryVectors: QueryVectors;
   private storageIssue?: Degraded;
+  /** Set while a user tower run that missed its deadline is pending; later runs would queue behind it. */
+  private towerStalled?: Degraded;
   private companionIssue?: Degraded;
   private destroyed = false;
   /** Settles when the model set is loaded (ONNX Runtime included) or failed to load; never rejects. */
@@ -96,16 +99,19 @@ export class Engine {
     return this.serialize(async () => {
       let degraded: Degraded | undefined;
       let stored = true;
+      let counted: StoredProfile | undefined;
       try {
-        stored = await this.deps.store.addEvent(event);
+        // The count is written in the event's transaction, on top of the stored counts, so an
+        // event is never stored without being counted, even when another tab wrote in between.
+        stored = await this.deps.store.addEvent(event, (saved) => (counted = countEvent(saved ?? this.state.profile, event.type)));
       } catch (error) {
         // The event still counts for this session; it is only not kept on the device.
         degraded = this.noteStorageFailure(error);
+        counted = countEvent(this.state.profile, event.type);
       }
       if (!stored) return { eventId: event.eventId, stored: false };
 
-      const counts = this.state.profile.counts;
-      counts[event.type] = (counts[event.type] ?? 0) + 1;
+      if (counted) this.state.profile = { ...this.state.profile, counts: counted.counts };
       if (isSequenceEvent(event)) this.state.seen.add(event.itemId);
       if (isSequenceEvent(event)) degraded = (await this.extendHistory(event)) ?? degraded;
       degraded = (await this.saveProfile()) ?? degraded;
@@ -206,6 +212,7 @@ export class Engine {
       this.state = new ShopperState(this.now());
       this.retriever.clear();
       this.queryVectors.clear();
+      this.catalog.clear();
       try {
         await this.deps.store.clear();
       } catch (error) {
@@ -234,7 +241,7 @@ export class Engine {
     const { manifest, runner, selection } = this.models;
     // The store can move to memory after a failed write, so its reason is read on every call.
     const fallback = this.deps.store.fallbackReason ? { code: 'AISLE_STORAGE_UNAVAILABLE', reason: this.deps.store.fallbackReason } : undefined;
-    const degraded = [this.models.issue, fallback ?? this.storageIssue, this.companionIssue].filter((issue): issue is Degraded => issue !== undefined);
+    const degraded = [this.models.issue, fallback ?? this.storageIssue, this.companionIssue, this.towerStalled].filter((issue): issue is Degraded => issue !== undefined);
     if (runner?.fallbackReason) degraded.push({ code: 'AISLE_MODEL_RUN_FAILED', reason: runner.fallbackReason });
     const { requests, runs } = this.models.rankerStats();
     return {
@@ -245,7 +252,7 @@ export class Engine {
       ranker: { runtime: this.models.rankerRuntime(), timings: { ...this.models.rankerTimings }, ...(this.models.rankerDifference === undefined ? {} : { difference: this.models.rankerDifference }), requests, runs },
       loadTimes: { ...this.models.loadTimes },
       models: manifest ? { version: manifest.version, dim: manifest.dim, seqLen: manifest.seqLen, userTowerSha256: manifest.models.userTower.sha256, rankerSha256: manifest.models.ranker.sha256 } : null,
-      storage: { mode: this.deps.store.mode, ...(this.deps.store.fallbackReason ? { fallbackReason: this.deps.store.fallbackReason } : {}) },
+      storage: { mode: this.deps.store.mode, ...(this.deps.store.fallbackReason ? { fallbackReason: this.deps.store.fallbackReason } : {}), ...(this.deps.store.notice ? { notice: this.deps.store.notice } : {}) },
       queryEncoder: { state: this.queryVectors.state, ...(this.queryVectors.error === undefined ? {} : { error: this.queryVectors.error }) },
       degraded,
       endpoint: this.options.endpoint,
@@ -293,6 +300,7 @@ export class Engine {
   private async onTabMessage(message: TabMessage): Promise<void> {
     const next = new ShopperState(this.now());
     this.retriever.clear();
+    if (message.type === 'forgotten') this.catalog.clear();
     if (message.type === 'tracked') {
       await this.restore(next);
       await this.completeHistory(next);
@@ -342,20 +350,39 @@ export class Engine {
       return this.models.issue ?? { code: 'AISLE_TIMEOUT', reason: 'The models are still loading, so the user vector is updated once they are ready.' };
     }
     if (state.history.length === 0) return undefined;
+    // Runs of one session are queued, so after a run that never settled every later one would wait too.
+    if (this.towerStalled) return this.towerStalled;
+    let run: Promise<Float32Array> | undefined;
     try {
       const input = buildTowerInput(state.history, manifest.seqLen, manifest.dim, this.now(), manifest.usesAges);
-      const vector = await runner.runTower(input, manifest.seqLen, manifest.dim);
+      run = runner.runTower(input, manifest.seqLen, manifest.dim);
+      const vector = await withDeadline(run, this.options.timeoutMs, `The ${runner.backend} user tower run`);
       state.setUserVector(vector, this.now());
       state.vectorStale = false;
       return undefined;
     } catch (error) {
-      return degradedFrom(error, 'AISLE_MODEL_RUN_FAILED');
+      const degraded = degradedFrom(error, 'AISLE_MODEL_RUN_FAILED');
+      if (!run || !isAisleError(error) || error.code !== 'AISLE_TIMEOUT') return degraded;
+      const stalled = { code: 'AISLE_TIMEOUT', reason: `${degraded.reason} The user vector stays as it was until that run settles.` };
+      this.towerStalled = stalled;
+      const settle = () => {
+        if (this.towerStalled === stalled) this.towerStalled = undefined;
+      };
+      run.then(settle, settle);
+      return stalled;
     }
   }
 
+  /**
+   * Stores the user vector. The counts come from the stored profile, because another tab may
+   * have counted events since this one read them.
+   */
   private async saveProfile(): Promise<Degraded | undefined> {
+    const state = this.state;
+    const { userVector, vectorVersion } = state.profile;
     try {
-      await this.deps.store.putProfile({ ...this.state.profile, updatedAt: this.now() });
+      const written = await this.deps.store.updateProfile((saved) => ({ ...(saved ?? state.profile), userVector, vectorVersion, updatedAt: this.now() }));
+      state.profile = { ...state.profile, counts: written.counts };
       return undefined;
     } catch (error) {
       return this.noteStorageFailure(error);
@@ -417,4 +444,9 @@ export class Engine {
   private checkAlive(): void {
     if (this.destroyed) throw new AisleError('AISLE_DESTROYED', 'The Aisle engine was destroyed; create a new one with createAisle().');
   }
+}
+
+/** Returns a copy of `profile` with one more event of `type` counted. */
+function countEvent(profile: StoredProfile, type: string): StoredProfile {
+  return { ...profile, counts: { ...profile.counts, [type]: (profile.counts[type] ?? 0) + 1 } };
 }

@@ -11,7 +11,8 @@ import { AisleError } from '../core/errors.js';
 import type { AisleEventInput, Manifest } from '../core/types.js';
 import { selectBackend, type BackendRequest } from '../runtime/backend.js';
 import type { ModelBytes } from '../runtime/model-runner.js';
-import { loadOrtWeb } from '../runtime/ort.js';
+import { explainOrtFailure } from '../runtime/ort-files.js';
+import { loadOrtWeb, ortFilesFolder } from '../runtime/ort.js';
 import { openStore } from '../store/open-store.js';
 import { Engine } from './engine.js';
 import { exposeOrtHost, ORT_HOST_NAME } from './ort-host.js';
@@ -89,7 +90,12 @@ async function createRunner(request: BackendRequest, bytes: ModelBytes, manifest
       host.terminate();
     }
   }
-  return selectBackend({ request, loadOrt: loadOrtWeb, bytes, manifest });
+  try {
+    return await selectBackend({ request, loadOrt: loadOrtWeb, bytes, manifest });
+  } catch (error) {
+    // Without an adapter a 'webgpu' or 'auto' request loads the wasm build, so its files come first.
+    throw await explainOrtFailure(error, ortFilesFolder(), request === 'wasm' ? ['wasm'] : ['wasm', 'webgpu'], (url) => globalThis.fetch(url));
+  }
 }
 
 if ((globalThis as { name?: string }).name === ORT_HOST_NAME) exposeOrtHost();

@@ -30,6 +30,12 @@ export class ItemCatalog {
     for (const item of items) this.put(item);
   }
 
+  /** Drops every cached record: which items are cached tells which ones the shopper looked at. */
+  clear(): void {
+    this.records.clear();
+    this.unknown.clear();
+  }
+
   /** Returns the cached record of `id` without fetching. */
   peek(id: string): ItemRecord | undefined {
     return this.records.get(id);

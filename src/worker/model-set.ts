@@ -20,6 +20,7 @@ import type { ModelRunner } from '../runtime/model-runner.js';
 import type { EventStore } from '../store/types.js';
 import { loadModelFiles, type RunnerFactory } from './models.js';
 import { createTaskScheduler, RankerBatcher, type BatcherStats, type TaskScheduler } from './ranker-batcher.js';
+import { withDeadline } from './deadline.js';
 import { degradedFrom } from './scoring.js';
 
 /** Code that scores candidates: ONNX Runtime or the ranker compiled to JavaScript. */
@@ -184,7 +185,8 @@ export class ModelSet {
   private async runRanker(features: Float32Array, rows: number, featureCount: number): Promise<Float32Array> {
     if (this.rankerRuntime() !== 'ort') return this.jsRanker!.run(features, rows, featureCount);
     try {
-      return await this.runner!.runRanker(features, rows, featureCount);
+      // A run that never settles (a lost GPU device, a stuck ORT worker) would hold every later call.
+      return await withDeadline(this.runner!.runRanker(features, rows, featureCount), this.options.timeoutMs, `The ${this.runner!.backend} ranker run`);
     } catch (error) {
       // A failed ORT run (such as a crashed ORT worker) moves scoring to JavaScript for good.
       if (!this.jsRanker) throw error;

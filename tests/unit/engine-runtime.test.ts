@@ -14,16 +14,17 @@ const DIM = 4;
 
 /**
  * onnxruntime-node posing as an ORT build with two backends. Sessions created for the
- * "webgpu" provider return NaN scores, like a GPU kernel that overflowed.
+ * "webgpu" provider return `gpuValue` for every output, NaN by default, like a GPU kernel that
+ * overflowed.
  */
-function twoBackendOrt(): LoadedOrt {
+function twoBackendOrt(gpuValue = Number.NaN): LoadedOrt {
   const ort = ortNode as unknown as OrtModule;
   const create = async (model: Uint8Array, options?: { executionProviders?: unknown[] }): Promise<OrtSession> => {
     const session = await ortNode.InferenceSession.create(model, { executionProviders: ['cpu'] });
     if (!options?.executionProviders?.includes('fake-webgpu')) return session as unknown as OrtSession;
     const run = async (feeds: never) => {
       const outputs = await session.run(feeds);
-      for (const tensor of Object.values(outputs)) (tensor.data as Float32Array).fill(Number.NaN);
+      for (const tensor of Object.values(outputs)) (tensor.data as Float32Array).fill(gpuValue);
       return outputs;
     };
     return Object.assign(Object.create(session), { run }) as OrtSession;
@@ -46,6 +47,40 @@ describe('OrtModelRunner', () => {
     for (let row = 0; row < 3; row++) {
       expect(scores[row]).toBeCloseTo(expectedScore(features.subarray(row * FEATURE_COUNT, (row + 1) * FEATURE_COUNT)), 5);
     }
+    await runner.dispose();
+  });
+
+  it('moves from webgpu to wasm on Inf', async () => {
+    const loaded = twoBackendOrt(Number.POSITIVE_INFINITY);
+    const runner = new OrtModelRunner(loaded, await createSessionPair(loaded, 'webgpu', bytes), bytes);
+    const scores = await runner.runRanker(features, 3, FEATURE_COUNT);
+    expect(runner.backend).toBe('wasm');
+    expect(runner.fallbackReason).toBe('The ranker returned NaN or Inf on webgpu, so the models run on wasm.');
+    expect(scores[0]).toBeCloseTo(expectedScore(features.subarray(0, FEATURE_COUNT)), 5);
+    await runner.dispose();
+  });
+
+  it('moves from webgpu to wasm on one score for differing rows', async () => {
+    const loaded = twoBackendOrt(0.5);
+    const runner = new OrtModelRunner(loaded, await createSessionPair(loaded, 'webgpu', bytes), bytes);
+    const scores = await runner.runRanker(features, 3, FEATURE_COUNT);
+    expect(runner.backend).toBe('wasm');
+    expect(runner.fallbackReason).toBe('The ranker returned the same score for every row of differing inputs on webgpu, so the models run on wasm.');
+    for (let row = 0; row < 3; row++) {
+      expect(scores[row]).toBeCloseTo(expectedScore(features.subarray(row * FEATURE_COUNT, (row + 1) * FEATURE_COUNT)), 5);
+    }
+    expect(new Set(scores).size).toBe(3);
+    await runner.dispose();
+  });
+
+  it('keeps webgpu when equal rows score equal', async () => {
+    const loaded = twoBackendOrt(0.5);
+    const runner = new OrtModelRunner(loaded, await createSessionPair(loaded, 'webgpu', bytes), bytes);
+    const row = features.subarray(0, FEATURE_COUNT);
+    const same = new Float32Array(3 * FEATURE_COUNT).map((_, i) => row[i % FEATURE_COUNT]);
+    expect(Array.from(await runner.runRanker(same, 3, FEATURE_COUNT))).toEqual([0.5, 0.5, 0.5]);
+    expect(runner.backend).toBe('webgpu');
+    expect(runner.fallbackReason).toBeUndefined();
     await runner.dispose();
   });
 

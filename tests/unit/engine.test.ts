@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as ortNode from 'onnxruntime-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RankerRequest, ResolvedOptions } from '../../src/client/protocol.js';
 import { buildFeatureMatrix, FEATURE_COUNT } from '../../src/core/features.js';
 import { AisleError } from '../../src/core/errors.js';
@@ -348,6 +348,20 @@ describe('Engine with tiny ONNX models', () => {
     expect(await store.getProfile()).toBeUndefined();
     const result = await engine.recommend({ k: 5 });
     expect(result.items.map((item) => item.id)).toContain('item-4');
+  });
+
+  it('forget drops cached item records', async () => {
+    const { engine, log } = await createHarness();
+    await engine.track({ type: 'view', itemId: 'item-4' });
+    await engine.rank(['item-4', 'item-5']);
+    const lookups = () => log.paths.filter((path) => path.startsWith('/v1/items')).length;
+    const before = lookups();
+    await engine.rank(['item-4', 'item-5']);
+    expect(lookups()).toBe(before);
+
+    await engine.forget();
+    await engine.rank(['item-4', 'item-5']);
+    expect(lookups()).toBe(before + 1);
   });
 
   it('restores the profile in a new engine', async () => {
@@ -706,5 +720,126 @@ describe('Engine candidate cache', () => {
     expect(cosineDistance(Float32Array.from(far.userVector!), Float32Array.from(first.userVector!))).toBeGreaterThan(CANDIDATE_REUSE_DISTANCE);
     await engine.recommend({ k: 3 });
     expect(requests()).toBe(2);
+  });
+});
+
+describe('Engine event order and length', () => {
+  const hourAgo = T0 - 3_600_000;
+  // Event i views one of the 30 catalog items, i seconds after `start`.
+  const timed = (i: number, start = hourAgo) => ({ type: 'view' as const, itemId: `item-${(i * 7) % 30}`, eventId: `e-${i}`, timestamp: start + i * 1000 });
+
+  it('gives out-of-order events the features of sorted ones', async () => {
+    const sorted = await createHarness();
+    const shuffled = await createHarness();
+    const events = Array.from({ length: 12 }, (_, i) => timed(i));
+    for (const event of events) await sorted.engine.track(event);
+    for (const event of [...events].reverse()) await shuffled.engine.track(event);
+
+    const [profileA, profileB] = [await sorted.engine.profile(), await shuffled.engine.profile()];
+    expect(profileB.events.map((event) => event.eventId)).toEqual(events.map((event) => event.eventId));
+    expect(profileB.userVector).toEqual(profileA.userVector);
+    const [resultA, resultB] = [await sorted.engine.recommend({ k: 5 }), await shuffled.engine.recommend({ k: 5 })];
+    expect(resultB.items.map((item) => item.id)).toEqual(resultA.items.map((item) => item.id));
+    resultB.items.forEach((item, i) => expect(item.score).toBeCloseTo(resultA.items[i].score, 6));
+  });
+
+  it('builds the user vector from the last seqLen of 5,000 events', async () => {
+    const long = new MemoryStore({ cap: 10_000 });
+    const short = new MemoryStore({ cap: 10_000 });
+    const start = hourAgo - 5_000_000;
+    for (let i = 0; i < 5000; i++) await long.addEvent(timed(i, start));
+    for (let i = 5000 - (SEQ_LEN - 1); i < 5000; i++) await short.addEvent(timed(i, start));
+
+    const withLong = await createHarness({ store: long });
+    const withShort = await createHarness({ store: short });
+    const latest = { type: 'view' as const, itemId: 'item-3', eventId: 'latest' };
+    await withLong.engine.track(latest);
+    await withShort.engine.track(latest);
+
+    const vector = (await withLong.engine.profile()).userVector;
+    expect(vector).not.toBeNull();
+    expect(vector).toEqual((await withShort.engine.profile()).userVector);
+    // Only the history window's item records were fetched, not 5,000.
+    const itemRequests = withLong.log.paths.filter((path) => path.startsWith('/v1/items'));
+    expect(itemRequests.length).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('Engine unknown items', () => {
+  it('never gives an unknown item a vector', async () => {
+    const withUnknown = await createHarness();
+    const knownOnly = await createHarness();
+    const unknown = await withUnknown.engine.track({ type: 'view', itemId: 'not-in-catalog' });
+    expect(unknown.stored).toBe(true);
+    expect((await withUnknown.engine.profile()).userVector).toBeNull();
+
+    await withUnknown.engine.track({ type: 'view', itemId: 'item-4' });
+    await knownOnly.engine.track({ type: 'view', itemId: 'item-4' });
+    expect((await withUnknown.engine.profile()).userVector).toEqual((await knownOnly.engine.profile()).userVector);
+
+    const ranked = await withUnknown.engine.rank(['not-in-catalog', 'item-5', 'item-6']);
+    expect(ranked.items.at(-1)).toEqual({ id: 'not-in-catalog', score: Number.NEGATIVE_INFINITY });
+    expect(ranked.items.slice(0, 2).every((item) => Number.isFinite(item.score))).toBe(true);
+  });
+});
+
+describe('Engine with model runs that never settle', () => {
+  const stalled: RunnerFactory = async () => ({
+    runner: {
+      backend: 'wasm',
+      runTower: () => new Promise<Float32Array>(() => undefined),
+      runRanker: () => new Promise<Float32Array>(() => undefined),
+      dispose: async () => undefined,
+    },
+  });
+
+  it('runs the tower again once a late run settles', async () => {
+    let release!: () => void;
+    let runs = 0;
+    const late: RunnerFactory = async (bytes, manifest) => {
+      const { runner } = await selectBackend({ request: 'wasm', loadOrt: async () => ({ ort: ortNode as unknown as OrtModule, providers: { wasm: ['cpu'] } }), bytes, manifest });
+      return {
+        runner: {
+          backend: 'wasm',
+          // The first run finishes only when the test releases it, long after the deadline.
+          runTower: async (input, seqLen, dim) => {
+            if (++runs === 1) await new Promise<void>((resolve) => (release = resolve));
+            return runner.runTower(input, seqLen, dim);
+          },
+          runRanker: (features, rows, count) => runner.runRanker(features, rows, count),
+          dispose: () => runner.dispose(),
+        },
+      };
+    };
+    const { engine } = await createHarness({ createRunner: late, timeoutMs: 300 });
+
+    const first = await engine.track({ type: 'view', itemId: 'item-3' });
+    expect(first.degraded?.code).toBe('AISLE_TIMEOUT');
+    release();
+    // The late run settles after its ORT run, a few milliseconds later.
+    await vi.waitFor(async () => expect((await engine.info()).degraded.map((issue) => issue.code)).not.toContain('AISLE_TIMEOUT'));
+    const second = await engine.track({ type: 'view', itemId: 'item-4' });
+    expect(second.degraded).toBeUndefined();
+    expect(runs).toBe(2);
+    expect((await engine.profile()).userVector).not.toBeNull();
+  });
+
+  it('answers within the budget, degraded', async () => {
+    const { engine } = await createHarness({ createRunner: stalled, ranker: 'ort', timeoutMs: 300 });
+
+    const first = await engine.track({ type: 'view', itemId: 'item-3' });
+    expect(first.stored).toBe(true);
+    expect(first.degraded?.code).toBe('AISLE_TIMEOUT');
+    expect(first.degraded?.reason).toContain('The wasm user tower run did not finish within timeoutMs = 300 ms.');
+    // The stuck run would hold every later run of the session, so the tower is not tried again.
+    const second = await engine.track({ type: 'view', itemId: 'item-4' });
+    expect(second.degraded).toEqual(first.degraded);
+
+    const ranked = await engine.rank(['item-1', 'item-2', 'item-5']);
+    expect(ranked.items.map((item) => item.id)).toEqual(['item-1', 'item-2', 'item-5']);
+    expect(ranked.degraded?.code).toBe('AISLE_TIMEOUT');
+    expect(ranked.degraded?.reason).toBe('The wasm ranker run did not finish within timeoutMs = 300 ms.');
+    const info = await engine.info();
+    expect(info.degraded).toContainEqual(first.degraded);
   });
 });

@@ -26,6 +26,13 @@ describe('tokenize', () => {
     expect(tokenize('ﬁne')).toEqual(['fine']);
   });
 
+  it('splits scripts without spaces', () => {
+    expect(tokenize('红色口红')).toEqual(['红色', '口红']);
+    expect(tokenize('ลิปสติกสีแดง')).toEqual(['ลิปสติก', 'สี', 'แดง']);
+    expect(tokenize('Привет, МИР')).toEqual(['привет', 'мир']);
+    expect(tokenize("Crème don't 3.5mm")).toEqual(['creme', 'don', 't', '3', '5mm']);
+  });
+
   it('drops emoji and punctuation', () => {
     expect(tokenize('💄 lip-stick!!')).toEqual(['lip', 'stick']);
     expect(tokenize('💄✨ ... ')).toEqual([]);
@@ -62,6 +69,14 @@ describe('TextSearch', () => {
   it('returns nothing for queries without words', () => {
     expect(search.search('', 10)).toEqual([]);
     expect(search.search('🙂🙂', 10)).toEqual([]);
+  });
+
+  it('scores emoji-only and empty items zero', () => {
+    const withEmpty = new TextSearch([item('e', '💄✨'), item('f', ''), item('g', '红色口红 Lip tint'), item('h', 'ลิปสติกสีแดง')]);
+    const hits = withEmpty.search('口红 lip ลิปสติก', 10);
+    expect(hits.map((hit) => hit.index).sort()).toEqual([2, 3]);
+    for (const hit of hits) expect(Number.isFinite(hit.score) && hit.score > 0).toBe(true);
+    expect(withEmpty.search('💄', 10)).toEqual([]);
   });
 
   it('caches results without aliasing', () => {

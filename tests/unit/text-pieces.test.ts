@@ -7,6 +7,13 @@ describe('text pieces', () => {
     expect(textWords('Crème brûlée')).toEqual(textWords('creme BRULEE'));
   });
 
+  it('keeps vowel signs of other scripts', () => {
+    expect(normalizeText('ลิปสติก')).toBe('ลิปสติก');
+    expect(normalizeText('हिंदी')).toBe('हिंदी');
+    expect(normalizeText('Tiếng Việt Ωμέγα Йод')).toBe('tieng viet ωμεγα иод');
+    expect(textWords('ลิปสติก हिंदी')).toEqual(['ลิปสติก', 'हिंदी']);
+  });
+
   it('splits any script and emoji', () => {
     expect(textWords('東京タワー 🔥glue😀 naïve-café 4-1/2')).toEqual(['東京タワー', '🔥', 'glue', '😀', 'naive', 'cafe', '4', '1', '2']);
     expect(textWords('Привет, мир')).toEqual(['привет', 'мир']);
