@@ -28,8 +28,8 @@ function unit(values: number[]): Float32Array {
   return Float32Array.from(values, (value) => value / norm);
 }
 
-// Random unit item vectors; each query vector is its target's vector plus noise, as an encoder
-// that maps a title near its item would give.
+// Random unit item vectors. Each query vector is its target's vector plus noise, as from an
+// encoder that maps a title near its item.
 function vectorsFor(count: number, seed: number): { itemVectors: Float32Array; near: (index: number) => Float32Array } {
   const random = createRandom(seed);
   const itemVectors = new Float32Array(count * DIM);
@@ -96,7 +96,7 @@ describe('OramaPeer', () => {
       expect(row['NDCG@10'], row.method).toBe(1);
       expect(Number.isFinite(row.msPerQuery)).toBe(true);
     }
-    // Vector and hybrid rows include the query encoding time; full text does not encode.
+    // Vector and hybrid rows include the query encoding time, because only they encode the query.
     for (const row of rows.slice(1)) expect(row.msPerQuery, row.method).toBeGreaterThanOrEqual(0.5);
   });
 });

@@ -12,9 +12,10 @@
  *   (server/text-search.ts), where Orama's default is no boost;
  * - hybridWeights: Orama's default (text 0.5, vector 0.5) in `orama-hybrid`, and the BM25/vector
  *   weights our weighted fusion chose on the tuning queries in `orama-hybrid-tuned`.
- * Everything else (tokenizer, BM25 parameters, no typo tolerance) is Orama's default. Our BM25
- * also matches prefixes and typos per word. Orama's `tolerance` applies one edit distance to
- * every word of the query, so it stays at its default 0 rather than a guessed setting.
+ * Everything else (tokenizer, BM25 parameters, prefix matching, no typo tolerance) is Orama's
+ * default. Our BM25 also matches typos, with an edit distance that grows with the word's length.
+ * Orama's `tolerance` applies one edit distance to every word of the query, so it stays at its
+ * default 0 rather than a guessed setting.
  *
  * Orama is a devDependency loaded with a dynamic import: without it the evaluation logs one line
  * and reports our methods only.
@@ -53,7 +54,7 @@ export interface QueryVectors {
 }
 
 /**
- * Imports `@orama/orama`; logs one line and returns undefined when the package is not installed.
+ * Imports `@orama/orama`. When the package is not installed, logs one line and returns undefined.
  * Any other import failure is thrown.
  */
 export async function loadOrama(log: (line: string) => void, importOrama: () => Promise<OramaModule> = () => import('@orama/orama')): Promise<OramaModule | undefined> {
@@ -80,7 +81,7 @@ export class OramaPeer {
    */
   static async build(orama: OramaModule, items: readonly ItemMeta[], vectors: Float32Array, dim: number): Promise<OramaPeer> {
     if (vectors.length !== items.length * dim) {
-      throw new RangeError(`OramaPeer.build: vectors has ${vectors.length} values, expected ${items.length} items × dim ${dim} = ${items.length * dim}.`);
+      throw new RangeError(`OramaPeer.build: vectors has ${vectors.length} values, expected ${items.length} items × dim ${dim} = ${items.length * dim}; pass one dim-D text vector per item.`);
     }
     const db = orama.create({
       schema: { title: 'string', category: 'string', brand: 'string', tags: 'string', vector: `vector[${dim}]` as const },
@@ -117,7 +118,7 @@ export class OramaPeer {
     return hitIndices(await this.orama.search(this.db, { mode: 'vector', vector: { value: query, property: 'vector' }, similarity: ORAMA_SIMILARITY, limit }));
   }
 
-  /** Catalog indices of Orama's hybrid hits, best first; `weights` undefined keeps Orama's default. */
+  /** Catalog indices of Orama's hybrid hits, best first. Without `weights`, Orama's default weights apply. */
   async hybrid(term: string, query: Float32Array, limit: number, weights?: HybridWeights): Promise<number[]> {
     this.checkDim(query);
     const params = { mode: 'hybrid', term, boost: ORAMA_BOOST, vector: { value: query, property: 'vector' }, similarity: ORAMA_SIMILARITY, limit } as const;
@@ -163,7 +164,7 @@ export class OramaPeer {
   }
 
   private checkDim(query: Float32Array): void {
-    if (query.length !== this.dim) throw new RangeError(`OramaPeer: the query vector has ${query.length} values, expected dim ${this.dim}.`);
+    if (query.length !== this.dim) throw new RangeError(`OramaPeer: the query vector has ${query.length} values, expected dim ${this.dim}; encode queries with the encoder that built the item vectors.`);
   }
 }
 
