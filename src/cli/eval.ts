@@ -168,8 +168,8 @@ async function runSearch(args: EvalArgs, log: (line: string) => void): Promise<n
 
 /** Formats the search rows as an aligned text table. */
 function formatSearchTable(rows: readonly SearchRow[]): string {
-  const lines = rows.map((row) => `${row.queries.padEnd(6)} ${row.method.padEnd(13)} ${row['Recall@10'].toFixed(4).padStart(9)} ${row['NDCG@10'].toFixed(4).padStart(8)} ${row.msPerQuery.toFixed(2).padStart(8)}`);
-  return [`${'set'.padEnd(6)} ${'method'.padEnd(13)} Recall@10  NDCG@10 ms/query`, ...lines].join('\n');
+  const lines = rows.map((row) => `${row.queries.padEnd(6)} ${row.method.padEnd(18)} ${row['Recall@10'].toFixed(4).padStart(9)} ${row['NDCG@10'].toFixed(4).padStart(8)} ${row.msPerQuery.toFixed(2).padStart(8)}`);
+  return [`${'set'.padEnd(6)} ${'method'.padEnd(18)} Recall@10  NDCG@10 ms/query`, ...lines].join('\n');
 }
 
 /** Returns the options that reproduce one dataset's rows, for the report. */

@@ -10,7 +10,8 @@
  * - rrf+personal and weighted+personal: the fused list reranked for the query's user as the
  *   worker does (reranking.ts: the companion's order fused with the int8 ranker's order over the
  *   top SEARCH_RERANK_DEPTH).
- * Recall@10 and NDCG@10 with one relevant item per query (the target).
+ * Recall@10 and NDCG@10 with one relevant item per query (the target). When `@orama/orama` is
+ * installed, the peer's rows (orama-peer.ts) follow ours in each query set.
  */
 import * as ort from 'onnxruntime-node';
 import { FEATURE_COUNT, buildFeatureMatrix } from '../../core/features.js';
@@ -28,6 +29,7 @@ import { historyFor } from '../data/split.js';
 import { historyEntries } from '../pipeline/candidate-lists.js';
 import type { Catalog } from '../pipeline/catalog.js';
 import type { UserEncoder } from '../pipeline/user-encoder.js';
+import { loadOrama, OramaPeer, type OramaMethod } from './orama-peer.js';
 import { QUERY_SETS, type QuerySetName, type SearchQuery, type SearchQuerySets } from './queries.js';
 
 /** Methods in report order. */
@@ -45,7 +47,7 @@ export const PERSONAL_WEIGHT_GRID = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5];
 
 /** One row of the search report. */
 export interface SearchRow {
-  method: SearchMethod;
+  method: SearchMethod | OramaMethod;
   queries: QuerySetName;
   count: number;
   'Recall@10': number;
@@ -69,7 +71,8 @@ interface QueryLists {
   vector: ScoredHit[];
   /** The query's unit vector. */
   query: Float32Array;
-  ms: { bm25: number; vector: number };
+  /** `vector` includes `encode`, the query's share of the batched query encoding. */
+  ms: { bm25: number; vector: number; encode: number };
 }
 
 /** Runs every method on every query set; `tuning` queries choose the weighted fusion's weights. */
@@ -86,6 +89,8 @@ export async function evaluateSearch(
   const rankerSession = await ort.InferenceSession.create(models.ranker, { graphOptimizationLevel: RANKER_OPTIMIZATION_LEVEL });
   try {
     log(`search: ${textVectors.size} of ${models.catalog.records.length} items have a text vector`);
+    const orama = await loadOrama(log);
+    const peer = orama ? await OramaPeer.encodeAndBuild(orama, models.catalog.records, queryEncoder) : undefined;
     const retrieve = (queries: readonly SearchQuery[]) => retrieveAll(queries, text, queryEncoder, textVectors);
     const tuningLists = await retrieve(tuning);
     const tuned = tuneWeights(tuning, tuningLists, textVectors);
@@ -125,6 +130,10 @@ export async function evaluateSearch(
         const entry = results.get(method) as { ranked: number[][]; ms: number[] };
         rows.push({ method, queries: name, count: queries.length, ...searchMetrics(entry.ranked, queries), msPerQuery: mean(entry.ms) });
       }
+      if (peer) {
+        const vectors = { vectors: lists.map((list) => list.query), encodeMs: lists[0]?.ms.encode ?? 0 };
+        rows.push(...(await peer.evaluate(name, queries, vectors, tuned, SEARCH_LIST_DEPTH, searchMetrics)));
+      }
       log(`search: ${name} queries done (${queries.length})`);
     }
     return { rows, weights: tuned, personalWeight: personal.weight };
@@ -161,7 +170,7 @@ async function retrieveAll(queries: readonly SearchQuery[], text: TextSearch, en
     t = performance.now();
     const vector = vectors.subarray(i * encoder.dim, (i + 1) * encoder.dim);
     const hits = await textVectors.search(vector, SEARCH_LIST_DEPTH);
-    out.push({ bm25, vector: hits, query: vector, ms: { bm25: bm25Ms, vector: performance.now() - t + encodeMs } });
+    out.push({ bm25, vector: hits, query: vector, ms: { bm25: bm25Ms, vector: performance.now() - t + encodeMs, encode: encodeMs } });
   }
   return out;
 }
