@@ -75,7 +75,7 @@ export function resolveOptions(options: AisleOptions): ResolvedOptions {
   if (!['auto', 'js', 'ort'].includes(ranker)) throw invalidOption('ranker', ranker, "'auto', 'js' or 'ort'");
   const models = options.models === undefined ? `${endpoint}/models/manifest.json` : new URL(options.models, globalThis.location?.href).href;
   const adaptation = resolveAdaptation(options.adaptation);
-  return { endpoint, models, storage, timeoutMs, backend, dbName: options.dbName ?? 'aisle', maxEvents, coalesce, ranker, adaptation };
+  return { endpoint, models, storage, timeoutMs, backend, dbName: options.dbName ?? 'aisle', maxEvents, coalesce, ranker, ...(adaptation ? { adaptation } : {}) };
 }
 
 /** Returns the adaptation options with defaults, or null when adaptation is off. */

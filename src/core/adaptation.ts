@@ -32,7 +32,7 @@ export interface AdaptationState {
 
 /** Options of the adaptation, as `createAisle({ adaptation })` resolves them. */
 export interface AdaptationOptions {
-  /** SGD step size of one update; default 0.5. */
+  /** SGD step size of one update; default 2. */
   learningRate: number;
   /** L2 penalty on the weights (not the bias), pulling them back to the shared ranker; default 0.05. */
   l2: number;
@@ -50,7 +50,7 @@ export interface AdaptationOptions {
 
 /** Defaults of AdaptationOptions, chosen with the simulated shoppers of the demo store (docs/benchmarks.md). */
 export const DEFAULT_ADAPTATION: Readonly<AdaptationOptions> = {
-  learningRate: 0.5,
+  learningRate: 2,
   l2: 0.05,
   skipWeight: 0.5,
   skipAfterMs: 30_000,

@@ -219,14 +219,19 @@ describe('Engine explain', () => {
   it('names the most similar recent events', async () => {
     const harness = await createHarness({ adaptation: null });
     for (const id of ['item-1', 'item-2', 'item-7']) await harness.engine.track({ type: 'view', itemId: id });
-    const explanation = await harness.engine.explain('item-9');
-    const similarities = explanation.events.map((event) => event.similarity);
-    expect([...similarities].sort((a, b) => b - a)).toEqual(similarities);
-    for (const event of explanation.events) expect(event.similarity).toBeGreaterThan(0);
-    const history = explanation.reasons.find((reason) => reason.kind === 'recent_event');
-    if (explanation.contributions.find((entry) => entry.factor === 'history')!.contribution > 0) {
-      expect(history?.text).toBe(`Because you viewed ${explanation.events[0].title}`);
-    }
+    // The item the history factor raises most: 2 user_cosine + last_cosine in the tiny ranker.
+    const userVector = (await harness.engine.profile()).userVector!;
+    const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((sum, x, i) => sum + x * b[i], 0);
+    const last = harness.catalog[7].vector;
+    const target = harness.catalog.filter((entry) => !['item-1', 'item-2', 'item-7'].includes(entry.id)).sort((a, b) => 2 * dot(userVector, b.vector) + dot(last, b.vector) - 2 * dot(userVector, a.vector) - dot(last, a.vector))[0];
+
+    const explanation = await harness.engine.explain(target.id);
+    const expectedEvents = harness.catalog.filter((entry) => ['item-1', 'item-2', 'item-7'].includes(entry.id) && dot(entry.vector, target.vector) > 0).sort((a, b) => dot(b.vector, target.vector) - dot(a.vector, target.vector));
+    expect(explanation.events.map((event) => event.itemId)).toEqual(expectedEvents.map((entry) => entry.id));
+    explanation.events.forEach((event, i) => expect(event.similarity).toBeCloseTo(dot(expectedEvents[i].vector, target.vector), 6));
+    const history = explanation.contributions.find((entry) => entry.factor === 'history')!;
+    expect(history.contribution).toBeGreaterThan(0);
+    expect(explanation.reasons.find((reason) => reason.kind === 'recent_event')?.text).toBe(`Because you viewed ${expectedEvents[0].title}`);
   });
 
   it('includes the adaptation contribution', async () => {
