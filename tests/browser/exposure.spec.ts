@@ -51,8 +51,10 @@ async function scrollTo(page: Page, y: number, expectedVisible: string[]): Promi
 
 test('observeExposure records exactly the items seen long enough', async ({ page }) => {
   await page.setViewportSize({ width: 800, height: 600 });
-  await page.clock.install();
+  await page.clock.install({ time: new Date('2026-12-05T00:00:00Z') });
   await openAisle(page, { storage: 'memory' });
+  // The page's clock stands still from here on, and moves only by runFor().
+  await page.clock.pauseAt(new Date('2026-12-05T01:00:00Z'));
   const ids = trending.slice(0, 10);
   await page.evaluate((items) => {
     document.body.style.margin = '0';
@@ -136,7 +138,7 @@ test('observeExposure rejects invalid options', async ({ page }) => {
   expect(errors).toEqual([
     'AISLE_INVALID_ARGUMENT: observeExposure(): threshold must be a number in (0, 1]; got 0.',
     'AISLE_INVALID_ARGUMENT: observeExposure(): minVisibleMs must be milliseconds from 0 to 60000; got -1.',
-    'AISLE_INVALID_ARGUMENT: observeExposure(): container must be a DOM element that contains the list items; got list.',
+    'AISLE_INVALID_ARGUMENT: observeExposure(): container must be a DOM element that contains the list items; got "list".',
   ]);
 });
 
@@ -153,7 +155,8 @@ test('adaptation survives a reload and forget() erases it', async ({ page }) => 
   expect(learned?.clicks).toBe(1);
   expect(learned?.skips).toBe(3);
   expect(learned?.featureWeights.some((weight) => weight !== 0)).toBe(true);
-  expect(learned?.vectorWeights).toHaveLength(64);
+  const manifest = (await (await fetch(`${companion.url}/models/manifest.json`)).json()) as { dim: number };
+  expect(learned?.vectorWeights).toHaveLength(manifest.dim);
 
   await openAisle(page, options);
   expect(await page.evaluate(async () => (await window.aisle.profile()).adaptation)).toEqual(learned);
