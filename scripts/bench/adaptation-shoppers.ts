@@ -1,7 +1,7 @@
 /**
  * Simulated shoppers of the demo store for the adaptation benchmark: each has the hidden tastes of
- * the demo data generator (src/training/data/demo-shoppers.ts) and answers a recommended list
- * with a cascade click model with position bias.
+ * the demo data generator (src/training/data/demo-shoppers.ts) and reacts to a recommended list
+ * by a cascade click model with position bias.
  *
  * The shopper walks down the list. Slot p is examined with probability 1 / (1 + p)^0.8 (slot 0
  * always). An examined item is an impression, and it is clicked with probability
@@ -42,7 +42,7 @@ export function drawShopper(catalog: DemoCatalogIndex, seed: number, pastEvents:
   return { seed, taste, past };
 }
 
-/** What the shopper did with one list: the slots examined (impressions) and the clicked slot. */
+/** Outcome of one list: the slots the shopper examined (impressions) and the clicked slot. */
 export interface ListOutcome {
   examined: number[];
   clicked?: number;
@@ -57,7 +57,7 @@ export interface ClickModel {
 }
 
 /**
- * Answers one recommended list of item indexes at interaction `step`. `skips` counts the earlier
+ * Simulates the shopper's reaction to one recommended list of item indexes at interaction `step`. `skips` counts the earlier
  * skips of each item in this session and is updated with this list's skips.
  */
 export function answerList(catalog: DemoCatalogIndex, shopper: SimulatedShopper, step: number, items: readonly number[], model: ClickModel, skips: Map<number, number>): ListOutcome {
@@ -80,7 +80,7 @@ export function clickProbability(catalog: DemoCatalogIndex, taste: DemoTaste, it
   return 1 - Math.exp(-gamma * utility(catalog, taste, item) * categoryFactor);
 }
 
-/** A float in [0, 1) from four integers (a 32-bit integer hash, the murmur3 finalizer). */
+/** Hashes four integers to a float in [0, 1) (32-bit multiply-xorshift steps, as in the murmur3 finalizer). */
 function uniform(a: number, b: number, c: number, d: number): number {
   let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x632be5ab, 0xc2b2ae35);
   h = Math.imul(h ^ (h >>> 16) ^ Math.imul(c + 0x27d4eb2f, 0x165667b1), 0x85ebca6b);

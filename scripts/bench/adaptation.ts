@@ -4,8 +4,8 @@
  *
  * It serves the demo models (demo/public/models) with the real companion on 127.0.0.1 and runs
  * the worker's Engine in Node: onnxruntime-node for the models, an in-memory store and
- * TensorFlow.js (cpu backend) for the adaptation step. For each shopper, each arm forgets
- * everything, tracks the shopper's past events, then runs `--steps` interactions: recommend({ k })
+ * TensorFlow.js (cpu backend) for the adaptation step. For each shopper, each arm calls
+ * forget(), tracks the shopper's past events, then runs `--steps` interactions: recommend({ k })
  * → the click model's impressions → track() of each impression and of the click. The simulated
  * clock moves 40 s per interaction, so impressions without a click count as skipped before the
  * next list. Arms: `baseline` (adaptation off) and one arm per `--config` (JSON of adaptation
@@ -186,11 +186,17 @@ async function main(): Promise<void> {
       xLabel: 'interaction (mean of the last 5)',
       yLabel: 'CTR',
       x,
-      series: rows.map((row, i) => ({ name: i === 0 ? 'adaptation off' : configs.length > 2 ? row.arm : 'adaptation on', values: smooth(row.ctrPerStep) })),
+      series: rows.map((row, i) => ({ name: seriesName(row.arm, i, configs.length), values: smooth(row.ctrPerStep) })),
     });
     writeFileSync(values.svg, svg);
   }
   if (values.json) process.stdout.write(`${JSON.stringify({ shoppers: shopperCount, steps, k, seed, clickModel: model, rows })}\n`);
+}
+
+/** Returns the legend entry of an arm: 'adaptation off' or 'on', or the configuration when there are several. */
+function seriesName(arm: string, index: number, arms: number): string {
+  if (index === 0) return 'adaptation off';
+  return arms > 2 ? arm : 'adaptation on';
 }
 
 await main();

@@ -6,7 +6,7 @@
  * given scroll root) for `minVisibleMs` without a break, while the page is visible. The defaults,
  * half of the item for one second, are the IAB/MRC display viewability rule. Items are the
  * elements under the container that match `itemSelector` (default `[data-aisle-item]`, whose value
- * is the item id); the slot is `data-aisle-position` when set, else the element's index among
+ * is the item id). The slot is `data-aisle-position` when set, else the element's index among
  * them. Items added to the container later are observed too.
  */
 import { AisleError } from '../core/errors.js';
@@ -22,7 +22,7 @@ export interface ExposureOptions {
   minVisibleMs?: number;
   /** CSS selector of the item elements; default '[data-aisle-item]'. */
   itemSelector?: string;
-  /** Attribute of an item element that holds its item id; default 'data-aisle-item'. */
+  /** Attribute of an item element that contains its item id; default 'data-aisle-item'. */
   itemAttribute?: string;
   /** Scroll container that clips the items; default the viewport. */
   root?: Element | null;
@@ -66,7 +66,7 @@ interface SlotState {
   record?: ExposureRecord;
 }
 
-/** Starts recording which items of `container` the shopper sees. */
+/** Starts recording which items of `container` become visible to the shopper. */
 export function observeExposure(sink: ImpressionSink, container: Element, options: ExposureOptions = {}): ExposureTracker {
   const threshold = options.threshold ?? 0.5;
   if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1)) throw invalid('threshold', threshold, 'a number in (0, 1]');
@@ -96,7 +96,7 @@ export function observeExposure(sink: ImpressionSink, container: Element, option
     if (slot.visibleSince === undefined) return;
     slot.pastVisibleMs += performance.now() - slot.visibleSince;
     slot.visibleSince = undefined;
-    // The rule asks for one unbroken stretch, so a break restarts the count.
+    // The rule requires one unbroken stretch, so a break restarts the count.
     clearTimeout(slot.timer);
     slot.timer = undefined;
   };
@@ -109,8 +109,8 @@ export function observeExposure(sink: ImpressionSink, container: Element, option
     seenKeys.add(key);
     slot.record = { itemId: slot.itemId, listId, position: slot.position, visibleMs: visibleMsOf(slot), seenAt: Date.now() };
     seen.push(slot.record);
-    // track() resolves even when the worker is down; a rejection here is an invalid id, which
-    // the page's markup caused, so it is dropped rather than thrown from a timer.
+    // track() resolves even when the worker is down. A rejection here means an invalid id in
+    // the page's markup, so it is dropped rather than thrown from a timer.
     sink.track({ type: 'impression', itemId: slot.itemId, listId, position: slot.position }).catch(() => undefined);
     options.onImpression?.({ ...slot.record });
   };

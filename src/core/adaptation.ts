@@ -6,8 +6,8 @@
  * that takes the ranker score s as a fixed offset: P(click) = sigmoid(s + c(x, v) + b). A clicked
  * impression is a positive example and a skipped one (seen but not clicked) a negative, so the
  * weights learn only what the shared ranker gets wrong for this shopper. The bias b absorbs the
- * shopper's base click rate; it is the same for every item, so it never changes an order and is
- * left out of `adaptationCorrection`.
+ * shopper's base click rate. It is the same for every item, so it never changes an order, and
+ * `adaptationCorrection` leaves it out.
  *
  * This file holds the state, the options and the scoring; the gradient step runs on TensorFlow.js
  * in the worker (src/worker/adaptation/tf-trainer.ts).
@@ -63,8 +63,8 @@ export const DEFAULT_ADAPTATION: Readonly<AdaptationOptions> = {
 export interface AdaptationExample {
   /**
    * Ranker feature row of the item when it was shown, FEATURE_COUNT values, minus the mean row
-   * of the candidates of that ranking. Every item shown was ranked high, so what the shown items
-   * share says little; the centering makes an update learn how the clicked or skipped item
+   * of the candidates of that ranking. Every item shown was ranked high, so the traits the shown
+   * items share carry little information; the centering makes an update learn how the clicked or skipped item
    * differs from the other candidates. Ranking is unchanged by it, because subtracting the same
    * row from every candidate moves all their corrections alike.
    */

@@ -67,7 +67,7 @@ export interface ExplanationReason {
   query?: string;
 }
 
-/** The answer of `explain(itemId)`. */
+/** Result of `explain(itemId)`. */
 export interface Explanation {
   itemId: string;
   item?: ItemMeta;

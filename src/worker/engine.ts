@@ -67,7 +67,7 @@ export class Engine {
   // track() followed by recommend() always reads the tracked event.
   private mutations: Promise<unknown> = Promise.resolve();
   private readonly adapter?: SessionAdapter;
-  /** Candidates of recent rankings by item id, so explain() sees the sources they were ranked with. */
+  /** Candidates of recent rankings by item id, so explain() uses the sources they were ranked with. */
   private readonly rankedCandidates = new Map<string, Candidate>();
 
   private constructor(
@@ -407,7 +407,11 @@ export class Engine {
     }
   }
 
-  /** Scores an item that no ranking included, for an impression of a list the page built itself. */
+  /**
+   * Scores an item that no ranking included, for an impression of a list the page built itself.
+   * NOTE: a ranking of one item centers its row to zeros, so such an impression teaches only
+   * the bias; pass the page's list through rank() first to learn from it.
+   */
   private async scoreOne(itemId: string) {
     const item = (await this.catalog.get([itemId]).catch(() => new Map<string, ItemRecord>())).get(itemId);
     if (!item) return undefined;

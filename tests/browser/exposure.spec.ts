@@ -53,7 +53,7 @@ test('observeExposure records exactly the items seen long enough', async ({ page
   await page.setViewportSize({ width: 800, height: 600 });
   await page.clock.install({ time: new Date('2026-12-05T00:00:00Z') });
   await openAisle(page, { storage: 'memory' });
-  // The page's clock stands still from here on, and moves only by runFor().
+  // The page's clock is paused from here on and moves only by runFor().
   await page.clock.pauseAt(new Date('2026-12-05T01:00:00Z'));
   const ids = trending.slice(0, 10);
   await page.evaluate((items) => {

@@ -14,7 +14,7 @@ export interface RowContent {
   eventCount: number;
 }
 
-/** Returns the reasons that raised an item, strongest first, or null when the engine cannot say. */
+/** Returns the reasons that raised an item, strongest first, or null when the engine has none. */
 export type ExplainItem = (itemId: string) => Promise<string[] | null>;
 
 /** Reasons shown on hover; more would not fit the card. */

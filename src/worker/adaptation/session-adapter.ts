@@ -16,7 +16,7 @@ import type { AisleEvent, Candidate } from '../../core/types.js';
 /** The gradient step; the engine passes the lazily imported TensorFlow.js one, tests their own. */
 export type AdaptationStep = (state: AdaptationState, examples: readonly AdaptationExample[], options: AdaptationOptions, now: number) => Promise<AdaptationState>;
 
-/** What the ranker saw of an item the last time it scored it, centered as AdaptationExample explains. */
+/** Ranker input and score of an item from its latest ranking, centered as AdaptationExample describes. */
 export interface ScoredRow {
   features: Float32Array;
   vector: Float32Array;

@@ -53,8 +53,8 @@ export async function adaptationStep(state: AdaptationState, examples: readonly 
   const b = tf.variable(tf.scalar(state.bias));
   const optimizer = tf.train.sgd(options.learningRate);
   try {
-    // The gradient in closed form, so no gradient functions need registering (tfjs-core ships
-    // none, and the full @tensorflow/tfjs package that registers them is ten times larger):
+    // The gradient in closed form, so no gradient functions need registering: tfjs-core keeps
+    // them in a separate module, which the full @tensorflow/tfjs package imports.
     //   dL/dw = Xᵀ (c ⊙ (sigmoid(z) - y)) / Σc + l2 · w,   dL/db = Σ c ⊙ (sigmoid(z) - y) / Σc.
     const gradients = tf.tidy(() => {
       const x = tf.tensor2d(inputs, [n, width]);
