@@ -118,6 +118,53 @@ test('observeExposure records exactly the items seen long enough', async ({ page
   expect(await page.evaluate(() => window.tracker.records().length)).toBe(6);
 });
 
+test('observeExposure pauses while the page is hidden', async ({ page }) => {
+  await page.setViewportSize({ width: 800, height: 600 });
+  await page.clock.install({ time: new Date('2026-12-05T00:00:00Z') });
+  await openAisle(page, { storage: 'memory' });
+  await page.clock.pauseAt(new Date('2026-12-05T01:00:00Z'));
+  const ids = trending.slice(0, 2);
+  await page.evaluate((items) => {
+    document.body.style.margin = '0';
+    const list = document.createElement('div');
+    for (const id of items) {
+      const row = document.createElement('div');
+      row.dataset.aisleItem = id;
+      row.style.height = '200px';
+      list.append(row);
+    }
+    document.body.append(list);
+    window.visibleNow = new Set();
+    const probe = new IntersectionObserver((entries) => {
+      for (const entry of entries) if (entry.intersectionRatio >= 0.5) window.visibleNow.add((entry.target as HTMLElement).dataset.aisleItem!);
+    }, { threshold: [0.5] });
+    for (const row of list.children) probe.observe(row);
+    window.tracker = window.aisle.observeExposure(list, { listId: 'hidden-test' });
+  }, ids);
+  await expect.poll(() => page.evaluate(() => window.visibleNow.size)).toBe(2);
+
+  const setHidden = (hidden: boolean) =>
+    page.evaluate((value) => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (value ? 'hidden' : 'visible') });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+  await page.clock.runFor(600);
+  await setHidden(true);
+  await page.clock.runFor(1000);
+  expect(await page.evaluate(() => window.tracker.records())).toEqual([]);
+
+  // Visible again: the one-second stretch starts over.
+  await setHidden(false);
+  await page.clock.runFor(999);
+  expect(await page.evaluate(() => window.tracker.records())).toEqual([]);
+  await page.clock.runFor(1);
+  const records = await page.evaluate(() => window.tracker.records());
+  expect(records.map((record) => [record.itemId, record.listId, record.position, record.visibleMs])).toEqual([
+    [ids[0], 'hidden-test', 0, 1600],
+    [ids[1], 'hidden-test', 1, 1600],
+  ]);
+});
+
 test('observeExposure rejects invalid options', async ({ page }) => {
   await openAisle(page, { storage: 'memory' });
   const errors = await page.evaluate(() => {
