@@ -41,7 +41,7 @@ export class App {
   constructor(private readonly config: DemoConfig, private readonly catalog: Catalog, private readonly engine: Engine) {
     const open = (item: CatalogItem, listId: string, position: number) => this.openProduct(item, listId, position);
     this.header = new StoreHeader((query) => { location.hash = `#/search/${encodeURIComponent(query)}`; }, config.dataset);
-    this.row = new RecommendedRow(open);
+    this.row = new RecommendedRow(open, (itemId) => engine.explain(itemId));
     this.panel = new AislePanel(() => void this.forget());
     engine.onCall((record) => this.panel.showCall(record));
   }

@@ -119,6 +119,13 @@ export class Engine {
     return this.call('info', (aisle) => aisle.info() as Promise<EngineInfo>, false);
   }
 
+  /** Returns the reasons that raised an item for this shopper, strongest first, or null when unavailable. */
+  async explain(itemId: string): Promise<string[] | null> {
+    // Not reported to listeners: hovering a card must not replace the shopper's last call in the panel.
+    const explanation = await this.call('explain', (aisle) => aisle.explain(itemId), false);
+    return explanation ? explanation.reasons.map((reason) => reason.text) : null;
+  }
+
   /** Erases everything the engine stored on this device; returns false when that failed. */
   async forget(): Promise<boolean> {
     const outcome = await this.call('forget', async (aisle) => {

@@ -8,6 +8,7 @@
  * - `wasm`: ORT's CPU wasm;
  * - `webgpu`: the files loaded only when WebGPU is requested or probed;
  * - `iife`: the script-tag entry, an alternative to the ESM entry;
+ * - `adaptation`: the TensorFlow.js chunk, loaded only when `createAisle({ adaptation })` is on;
  * - `models`: the manifest and the two served models.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -36,6 +37,7 @@ export interface SizeReport {
   wasm: SizeGroup;
   webgpu: SizeGroup;
   iife: SizeGroup;
+  adaptation: SizeGroup;
   models: SizeGroup;
   /** sdk + wasm + models, gzip bytes. */
   firstVisitGzipBytes: number;
@@ -45,6 +47,7 @@ export interface SizeReport {
 function groupOf(path: string): keyof Omit<SizeReport, 'models' | 'firstVisitGzipBytes'> | undefined {
   if (path.endsWith('.map')) return undefined;
   if (path === 'aisle.iife.js') return 'iife';
+  if (path.includes('tf-trainer')) return 'adaptation';
   if (path.includes('asyncify') || path.includes('.webgpu.')) return 'webgpu';
   if (path.endsWith('.wasm')) return 'wasm';
   if (path.endsWith('.js') || path.endsWith('.mjs')) return 'sdk';
@@ -62,7 +65,7 @@ function group(files: SizedFile[]): SizeGroup {
 
 /** Measures the current build in dist/sdk and the models of `modelsDir`. */
 export function measureSizes(modelsDir: string): SizeReport {
-  const buckets: Record<string, SizedFile[]> = { sdk: [], wasm: [], webgpu: [], iife: [] };
+  const buckets: Record<string, SizedFile[]> = { sdk: [], wasm: [], webgpu: [], iife: [], adaptation: [] };
   for (const entry of readdirSync(SDK_DIR, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const path = relative(SDK_DIR, join(entry.parentPath, entry.name));
@@ -79,6 +82,7 @@ export function measureSizes(modelsDir: string): SizeReport {
     wasm: group(buckets.wasm),
     webgpu: group(buckets.webgpu),
     iife: group(buckets.iife),
+    adaptation: group(buckets.adaptation),
     models,
     firstVisitGzipBytes: 0,
   };

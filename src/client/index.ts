@@ -8,10 +8,16 @@ import { AisleError } from '../core/errors.js';
 import type { AisleEventInput, Degraded, RankResult } from '../core/types.js';
 import { fromWireError, type AisleInfo, type AisleOptions, type ProfileView, type RecommendOptions, type Reply, type RequestContext, type ResolvedOptions, type SearchOptions, type TrackResult, type WorkerApi } from './protocol.js';
 import { startWorker } from './worker-start.js';
+import { DEFAULT_ADAPTATION, type AdaptationOptions } from '../core/adaptation.js';
+import type { Explanation } from '../core/explanation.js';
+import { observeExposure, type ExposureOptions, type ExposureTracker } from './exposure.js';
 
 export type * from './protocol.js';
 export type { AisleEvent, AisleEventInput, Degraded, EventType, ItemMeta, RankResult, ScoredItem } from '../core/types.js';
 export { AisleError, ERROR_CATALOG, isAisleError, type AisleErrorCode } from '../core/errors.js';
+export { DEFAULT_ADAPTATION, type AdaptationOptions, type AdaptationState } from '../core/adaptation.js';
+export type { Explanation, ExplanationFactor, ExplanationReason, ExplainedEvent, FactorContribution, ReasonKind } from '../core/explanation.js';
+export { observeExposure, type ExposureOptions, type ExposureRecord, type ExposureTracker } from './exposure.js';
 
 /** Default time budget of one call, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 3000;
@@ -34,6 +40,13 @@ export interface Aisle {
   info(): Promise<AisleInfo>;
   /** Stops the worker; pending and later calls reject with AISLE_DESTROYED. */
   destroy(): Promise<void>;
+  /**
+   * Says which features and which of the shopper's recent events and searches raised an item.
+   * Rejects with AISLE_NOT_FOUND for an id the catalog does not contain.
+   */
+  explain(itemId: string): Promise<Explanation>;
+  /** Records which items of `container` the shopper saw and sends them as impressions (see ExposureOptions). */
+  observeExposure(container: Element, options?: ExposureOptions): ExposureTracker;
 }
 
 /** Starts the worker and the engine. Rejects only for invalid options. */
@@ -61,7 +74,25 @@ export function resolveOptions(options: AisleOptions): ResolvedOptions {
   const ranker = options.ranker ?? 'auto';
   if (!['auto', 'js', 'ort'].includes(ranker)) throw invalidOption('ranker', ranker, "'auto', 'js' or 'ort'");
   const models = options.models === undefined ? `${endpoint}/models/manifest.json` : new URL(options.models, globalThis.location?.href).href;
-  return { endpoint, models, storage, timeoutMs, backend, dbName: options.dbName ?? 'aisle', maxEvents, coalesce, ranker };
+  const adaptation = resolveAdaptation(options.adaptation);
+  return { endpoint, models, storage, timeoutMs, backend, dbName: options.dbName ?? 'aisle', maxEvents, coalesce, ranker, ...(adaptation ? { adaptation } : {}) };
+}
+
+/** Returns the adaptation options with defaults, or null when adaptation is off. */
+function resolveAdaptation(value: AisleOptions['adaptation']): AdaptationOptions | null {
+  if (value === undefined || value === false) return null;
+  if (value === true) return { ...DEFAULT_ADAPTATION };
+  if (typeof value !== 'object' || value === null) throw invalidOption('adaptation', value, 'true, false or an object of adaptation options');
+  const resolved = { ...DEFAULT_ADAPTATION, ...value };
+  const ranges: Array<[keyof AdaptationOptions, number, number]> = [['learningRate', 0, 10], ['l2', 0, 10], ['skipWeight', 0, 10], ['skipAfterMs', 0, 86_400_000], ['maxCorrection', 0, 100]];
+  for (const [name, min, max] of ranges) {
+    const option = resolved[name];
+    if (typeof option !== 'number' || !(option >= min && option <= max)) throw invalidOption(`adaptation.${name}`, option, `a number from ${min} to ${max}`);
+  }
+  for (const name of ['rankerFeatures', 'itemVector'] as const) {
+    if (typeof resolved[name] !== 'boolean') throw invalidOption(`adaptation.${name}`, resolved[name], 'true or false');
+  }
+  return resolved;
 }
 
 /**
@@ -161,6 +192,18 @@ class AisleClient implements Aisle {
 
   info(): Promise<AisleInfo> {
     return this.call((api) => api.info(), (degraded) => this.fallbackInfo(degraded));
+  }
+
+  explain(itemId: string): Promise<Explanation> {
+    const id = typeof itemId === 'string' ? itemId : '';
+    return this.call(
+      (api) => api.explain(itemId),
+      (degraded) => ({ itemId: id, score: 0, rankerScore: 0, baselineScore: 0, contributions: [], events: [], reasons: [], degraded }),
+    );
+  }
+
+  observeExposure(container: Element, options?: ExposureOptions): ExposureTracker {
+    return observeExposure(this, container, options);
   }
 
   async destroy(): Promise<void> {

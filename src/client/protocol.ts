@@ -4,7 +4,9 @@
  * boundary as data because structured clone drops the class and the `code` of an AisleError.
  * The page and the worker both import this file; nothing else is shared between them.
  */
+import type { AdaptationOptions, AdaptationState } from '../core/adaptation.js';
 import { AisleError, isErrorCode, type AisleErrorCode } from '../core/errors.js';
+import type { Explanation } from '../core/explanation.js';
 import type { AisleEvent, AisleEventInput, Degraded, RankResult } from '../core/types.js';
 
 /** Execution backend requested by the page. */
@@ -48,6 +50,13 @@ export interface AisleOptions {
    * wait for it after a page load. 'js' keeps the JavaScript ranker when the graph compiles.
    */
   ranker?: RankerRequest;
+  /**
+   * On-device adaptation: a per-shopper linear correction of the ranker score, learned with
+   * TensorFlow.js from impressions that were clicked or skipped (see observeExposure). `true`
+   * turns it on with the defaults of DEFAULT_ADAPTATION; an object changes some of them. Off by
+   * default, and TensorFlow.js is then never downloaded.
+   */
+  adaptation?: boolean | Partial<AdaptationOptions>;
 }
 
 /** Ranker runtime requested by the page. */
@@ -102,6 +111,8 @@ export interface ProfileView {
   /** Stored events per type. */
   counts: Record<string, number>;
   storage: 'indexeddb' | 'memory';
+  /** The learned correction of the ranker, or null when adaptation is off or has not learned yet. */
+  adaptation?: AdaptationState | null;
 }
 
 /** State of the engine, as `info()` reports it. */
@@ -155,6 +166,7 @@ export interface WorkerApi {
   forget(): Promise<Reply<void>>;
   info(): Promise<Reply<AisleInfo>>;
   destroy(): Promise<Reply<void>>;
+  explain(itemId: string): Promise<Reply<Explanation>>;
 }
 
 /** Options after defaults, as the worker receives them. */
@@ -170,6 +182,8 @@ export interface ResolvedOptions {
   coalesce?: boolean;
   /** Absent means 'auto'. */
   ranker?: RankerRequest;
+  /** Absent or null means adaptation is off. */
+  adaptation?: AdaptationOptions | null;
 }
 
 /** An error as plain data. */

@@ -3,6 +3,7 @@
  * through idb, survives reloads) and `MemoryStore` (the fallback when IndexedDB is missing or
  * fails to open). The engine uses only the `EventStore` interface.
  */
+import { copyAdaptation, type AdaptationState } from '../core/adaptation.js';
 import type { AisleEvent } from '../core/types.js';
 
 /** Storage backend in use. */
@@ -21,6 +22,8 @@ export interface StoredProfile {
   counts: Record<string, number>;
   /** Milliseconds since the Unix epoch of the last change. */
   updatedAt: number;
+  /** The shopper's learned correction of the ranker, when adaptation is on and has learned. */
+  adaptation?: AdaptationState;
 }
 
 /** One cached value with its expiry and the user-vector version it was computed for. */
@@ -84,5 +87,6 @@ export function copyProfile(profile: StoredProfile): StoredProfile {
     vectorVersion: profile.vectorVersion,
     counts: { ...profile.counts },
     updatedAt: profile.updatedAt,
+    ...(profile.adaptation ? { adaptation: copyAdaptation(profile.adaptation) } : {}),
   };
 }

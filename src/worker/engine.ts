@@ -28,6 +28,10 @@ import { noneInCatalog, rankGiven, rankSearchHits, rankUnknown } from './reranki
 import { degradedFrom, scoreCandidates, topK } from './scoring.js';
 import { HISTORY_LIMIT, isSequenceEvent, ShopperState } from './shopper.js';
 import type { TabChannel, TabMessage } from './tab-channel.js';
+import { isAdaptationState } from '../core/adaptation.js';
+import type { Explanation } from '../core/explanation.js';
+import { SessionAdapter, type AdaptationStep } from './adaptation/session-adapter.js';
+import { explainItem } from './explain.js';
 
 /** Dependencies of the engine: the worker passes browser implementations, tests their own. */
 export interface EngineDeps {
@@ -38,7 +42,12 @@ export interface EngineDeps {
   channel?: TabChannel;
   now?: () => number;
   makeId?: () => string;
+  /** Gradient step of the adaptation; default: TensorFlow.js, imported on first use. */
+  adaptationStep?: AdaptationStep;
 }
+
+/** Imports TensorFlow.js only when the first update runs, so pages without adaptation never load it. */
+const tensorflowStep: AdaptationStep = async (...args) => (await import('./adaptation/tf-trainer.js')).adaptationStep(...args);
 
 /** The engine behind every SDK call. Create it with `Engine.create`. */
 export class Engine {
@@ -63,6 +72,9 @@ export class Engine {
   // Changes of the shopper state run one after another, and reads wait for them, so
   // track() followed by recommend() always reads the tracked event.
   private mutations: Promise<unknown> = Promise.resolve();
+  private readonly adapter?: SessionAdapter;
+  /** Candidates of recent rankings by item id, so explain() uses the sources they were ranked with. */
+  private readonly rankedCandidates = new Map<string, Candidate>();
 
   private constructor(
     private readonly options: ResolvedOptions,
@@ -77,6 +89,7 @@ export class Engine {
     this.models = new ModelSet({ manifestUrl: options.models, fetch: deps.fetch, store: deps.store, timeoutMs: options.timeoutMs, createRunner: deps.createRunner, coalesce: options.coalesce !== false, ranker: options.ranker ?? 'auto' });
     this.queryVectors = new QueryVectors({ manifestUrl: options.models, fetch: deps.fetch, store: deps.store, timeoutMs: options.timeoutMs });
     this.ready = this.models.ready.then(() => this.afterModelsLoaded());
+    if (options.adaptation) this.adapter = new SessionAdapter(options.adaptation, deps.adaptationStep ?? tensorflowStep);
     deps.channel?.subscribe((message) => void this.serialize(() => this.onTabMessage(message)));
   }
 
@@ -114,6 +127,7 @@ export class Engine {
       if (counted) this.state.profile = { ...this.state.profile, counts: counted.counts };
       if (isSequenceEvent(event)) this.state.seen.add(event.itemId);
       if (isSequenceEvent(event)) degraded = (await this.extendHistory(event)) ?? degraded;
+      if (this.adapter) degraded = (await this.adapt(event)) ?? degraded;
       degraded = (await this.saveProfile()) ?? degraded;
       this.deps.channel?.post({ type: 'tracked' });
       return degraded ? { eventId: event.eventId, stored: true, degraded } : { eventId: event.eventId, stored: true };
@@ -201,8 +215,8 @@ export class Engine {
     this.checkAlive();
     await this.settled();
     const events = await this.deps.store.listEvents().catch(() => []);
-    const { userVector, vectorVersion, counts } = this.state.profile;
-    return { events, userVector: userVector ? Array.from(userVector) : null, vectorVersion, counts: { ...counts }, storage: this.deps.store.mode };
+    const { userVector, vectorVersion, counts, adaptation } = this.state.profile;
+    return { events, userVector: userVector ? Array.from(userVector) : null, vectorVersion, counts: { ...counts }, storage: this.deps.store.mode, adaptation: adaptation ? structuredClone(adaptation) : null };
   }
 
   /** Erases every event, the profile, the caches and the stored models. */
@@ -213,6 +227,8 @@ export class Engine {
       this.retriever.clear();
       this.queryVectors.clear();
       this.catalog.clear();
+      this.adapter?.clear();
+      this.rankedCandidates.clear();
       try {
         await this.deps.store.clear();
       } catch (error) {
@@ -284,6 +300,8 @@ export class Engine {
   private async restore(state: ShopperState = this.state): Promise<void> {
     try {
       const profile = await this.deps.store.getProfile();
+      // A malformed stored adaptation (another version, a broken write) is dropped, not applied.
+      if (profile?.adaptation && !isAdaptationState(profile.adaptation)) delete profile.adaptation;
       if (profile) state.profile = profile;
       const events = await this.deps.store.listEvents();
       for (const event of events) if (isSequenceEvent(event)) state.seen.add(event.itemId);
@@ -391,7 +409,84 @@ export class Engine {
 
   private async score(candidates: Candidate[], state: ShopperState) {
     const runnerIssue = this.models.issue ?? { code: 'AISLE_TIMEOUT', reason: 'The models are still loading, so items keep their retrieval order.' };
-    return scoreCandidates({ runner: this.models.ranker(), runnerIssue, userVector: state.profile.userVector, history: state.history, candidates });
+    const scored = await scoreCandidates({ runner: this.models.ranker(), runnerIssue, userVector: state.profile.userVector, history: state.history, candidates });
+    for (const candidate of candidates) {
+      this.rankedCandidates.delete(candidate.item.id);
+      this.rankedCandidates.set(candidate.item.id, candidate);
+    }
+    for (const id of this.rankedCandidates.keys()) {
+      if (this.rankedCandidates.size <= 2000) break;
+      this.rankedCandidates.delete(id);
+    }
+    if (!this.adapter || !scored.features) return scored;
+    this.adapter.remember(candidates, scored.features, scored.scores);
+    return { ...scored, scores: this.adapter.correct(state.profile.adaptation, candidates, scored.features, scored.scores) };
+  }
+
+  /**
+   * Feeds one stored event to the adaptation: an impression becomes pending, a click resolves
+   * the impressions of its list, and the clock turns old ones into skips. Learns from what resolved.
+   */
+  private async adapt(event: AisleEvent | undefined): Promise<Degraded | undefined> {
+    const adapter = this.adapter!;
+    if (event?.type === 'impression' && event.itemId !== undefined) {
+      const row = adapter.rowOf(event.itemId) ?? (await this.scoreOne(event.itemId));
+      if (row) adapter.addImpression(event, row);
+    }
+    const examples = adapter.resolve(event, this.now());
+    if (examples.length === 0) return undefined;
+    try {
+      const adaptation = await adapter.learn(this.state.profile.adaptation, examples, this.now());
+      if (!adaptation) return undefined;
+      this.state.profile = { ...this.state.profile, adaptation };
+      // Stored with a read-modify-write, so counts another tab wrote in the meantime are kept.
+      await this.deps.store.updateProfile((saved) => ({ ...(saved ?? this.state.profile), adaptation, updatedAt: this.now() }));
+      return undefined;
+    } catch (error) {
+      return degradedFrom(error, 'AISLE_MODEL_RUN_FAILED');
+    }
+  }
+
+  /**
+   * Scores an item that no ranking included, for an impression of a list the page built itself.
+   * NOTE: a ranking of one item centers its row to zeros, so such an impression teaches only
+   * the bias; pass the page's list through rank() first to learn from it.
+   */
+  private async scoreOne(itemId: string) {
+    const item = (await this.catalog.get([itemId]).catch(() => new Map<string, ItemRecord>())).get(itemId);
+    if (!item) return undefined;
+    const candidates: Candidate[] = [{ item, sources: ['given'] }];
+    const scored = await scoreCandidates({ runner: this.models.ranker(), userVector: this.state.profile.userVector, history: this.state.history, candidates });
+    if (!scored.features) return undefined;
+    this.adapter!.remember(candidates, scored.features, scored.scores);
+    return this.adapter!.rowOf(itemId);
+  }
+
+  /** Explains the score of one catalog item for the shopper. Rejects with AISLE_NOT_FOUND for an id the catalog does not contain. */
+  async explain(itemId: string): Promise<Explanation> {
+    this.checkAlive();
+    const [id] = checkItemIds('explain', 'itemId', [itemId]);
+    await this.settled();
+    const state = this.state;
+
+    let records;
+    try {
+      records = await this.catalog.get([id]);
+    } catch (error) {
+      const degraded = degradedFrom(error, 'AISLE_COMPANION_UNREACHABLE');
+      this.noteCompanion(degraded);
+      return { itemId: id, score: 0, rankerScore: 0, baselineScore: 0, contributions: [], events: [], reasons: [], degraded };
+    }
+    const item = records.get(id);
+    if (!item) throw new AisleError('AISLE_NOT_FOUND', `explain(): item ${JSON.stringify(id)} is not in the catalog; pass an id that recommend(), rank() or search() returned.`, { details: { itemId: id } });
+
+    const ranked = this.rankedCandidates.get(id);
+    const candidate: Candidate = ranked ? { ...ranked, item } : { item, sources: ['given'] };
+    const events = await this.deps.store.listEvents().catch(() => []);
+    const queries = events.filter((event) => event.type === 'search' && event.query !== undefined).slice(-5).map((event) => event.query!);
+    const runnerIssue = this.models.issue ?? { code: 'AISLE_TIMEOUT', reason: 'The models are still loading, so no feature attribution is available yet.' };
+    const adaptation = this.adapter ? { state: state.profile.adaptation, options: this.adapter.options } : undefined;
+    return explainItem({ candidate, runner: this.models.ranker(), runnerIssue, userVector: state.profile.userVector, history: state.history, queries, adaptation });
   }
 
   private result(items: RankResult['items'], started: number, degraded: Degraded | undefined): RankResult {
@@ -410,6 +505,12 @@ export class Engine {
   private async settled(): Promise<void> {
     await this.modelsOrBudget(this.models.rankerReady);
     await this.serialize(() => this.completeHistory());
+    // Impressions past their skip time are learned from before this call ranks.
+    if (this.adapter?.pendingCount) {
+      await this.serialize(async () => {
+        if ((await this.adapt(undefined)) === undefined) await this.saveProfile();
+      });
+    }
   }
 
   // NOTE: each companion request gets the full timeoutMs, so one call can run longer than

@@ -8,6 +8,7 @@
 import * as Comlink from 'comlink';
 import { toReply, type AisleInfo, type ProfileView, type RankResultReply, type RecommendOptions, type Reply, type RequestContext, type ResolvedOptions, type SearchOptions, type TrackResult, type WorkerApi } from '../client/protocol.js';
 import { AisleError } from '../core/errors.js';
+import type { Explanation } from '../core/explanation.js';
 import type { AisleEventInput, Manifest } from '../core/types.js';
 import { selectBackend, type BackendRequest } from '../runtime/backend.js';
 import type { ModelBytes } from '../runtime/model-runner.js';
@@ -69,6 +70,10 @@ class WorkerHost implements WorkerApi {
 
   destroy(): Promise<Reply<void>> {
     return toReply(async () => this.engine?.destroy());
+  }
+
+  explain(itemId: string): Promise<Reply<Explanation>> {
+    return toReply(() => this.get().explain(itemId));
   }
 
   private get(): Engine {

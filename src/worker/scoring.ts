@@ -11,6 +11,8 @@ import type { ModelRunner } from '../runtime/model-runner.js';
 export interface Scores {
   scores: Float64Array;
   degraded?: Degraded;
+  /** The feature matrix the ranker scored, row-major [n × FEATURE_COUNT]; absent when it did not run. */
+  features?: Float32Array;
 }
 
 /** Inputs of `scoreCandidates`. */
@@ -35,7 +37,7 @@ export async function scoreCandidates(input: ScoreInput): Promise<Scores> {
   try {
     const features = buildFeatureMatrix({ userVector: input.userVector, history: input.history, candidates: input.candidates });
     const scores = await input.runner.runRanker(features, n, FEATURE_COUNT);
-    return { scores: Float64Array.from(scores) };
+    return { scores: Float64Array.from(scores), features };
   } catch (error) {
     return { scores: retrievalOrderScores(n), degraded: degradedFrom(error, 'AISLE_MODEL_RUN_FAILED') };
   }

@@ -122,6 +122,45 @@ test('three clicks in a category steer the row', async () => {
   expect(inCategory / rowCategories.length, `row categories: ${rowCategories.join(', ')}`).toBeGreaterThanOrEqual(0.5);
 });
 
+test('hovering a recommended card explains it', async () => {
+  // The shopper just clicked three products of one category (the previous test).
+  const clickedTitles = await page.evaluate(async () => {
+    const request = indexedDB.open('aisle');
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const events = await new Promise<Array<{ type: string; itemId?: string }>>((resolve, reject) => {
+      const all = db.transaction('events').objectStore('events').getAll();
+      all.onsuccess = () => resolve(all.result as Array<{ type: string; itemId?: string }>);
+      all.onerror = () => reject(all.error);
+    });
+    db.close();
+    return events.filter((event) => event.type === 'click').map((event) => event.itemId!);
+  });
+  expect(clickedTitles).toHaveLength(3);
+  const titles = await Promise.all(clickedTitles.map(async (id) => ((await (await fetch(`${endpoint}/v1/items?ids=${id}`)).json()) as { items: Array<{ title: string }> }).items[0].title));
+
+  const card = page.locator(ROW_CARDS).first();
+  const category = await card.getAttribute('data-category');
+  await card.hover();
+  const tip = card.locator('[data-testid=explanation]');
+  await expect(tip).toBeVisible();
+  await expect(tip).toHaveAttribute('data-ready', 'true');
+  await expect(tip.locator('strong')).toHaveText('Why this item');
+  const lines = await tip.locator('li').allTextContents();
+  expect(lines.length).toBeGreaterThanOrEqual(1);
+  expect(lines.length).toBeLessThanOrEqual(3);
+  const patterns = [/^Because you (viewed|clicked|added to your cart|bought) (.+)$/, /^Often chosen after (.+)$/, /^(Trending|Popular)( in .+)?$/, /^More (from|in) .+, a (brand|category) you browse$/, /^Shares tags with items you viewed$/, /^Close to the prices you usually look at$/, /^Matches your search “.+”$/, /^Suits what you clicked and skipped recently$/];
+  for (const line of lines) expect(patterns.some((pattern) => pattern.test(line)), `unexpected reason: ${line}`).toBe(true);
+  // At least one reason points at what the shopper did: a clicked product or its category.
+  const personal = lines.filter((line) => titles.some((title) => line.endsWith(title)) || line === `More in ${category}, a category you browse`);
+  expect(personal.length, `reasons: ${lines.join(' | ')}; clicked: ${titles.join(' | ')}`).toBeGreaterThanOrEqual(1);
+
+  await page.mouse.move(0, 0);
+  await expect(tip).toBeHidden();
+});
+
 test('profile survives a reload', async () => {
   await page.locator('[data-testid=profile-link]').click();
   await page.reload();

@@ -14,6 +14,12 @@ export interface RowContent {
   eventCount: number;
 }
 
+/** Returns the reasons that raised an item, strongest first, or null when the engine has none. */
+export type ExplainItem = (itemId: string) => Promise<string[] | null>;
+
+/** Reasons shown on hover; more would not fit the card. */
+const MAX_REASONS = 3;
+
 /** The row element and its update method. */
 export class RecommendedRow {
   readonly element: HTMLElement;
@@ -21,7 +27,10 @@ export class RecommendedRow {
   private readonly notice = h('p', { class: 'notice', data: { testid: 'degraded-notice' } });
   private readonly track = h('div', { class: 'row-track' });
 
-  constructor(private readonly onOpen: OpenProduct) {
+  constructor(
+    private readonly onOpen: OpenProduct,
+    private readonly explain?: ExplainItem,
+  ) {
     this.notice.hidden = true;
     this.element = h(
       'section',
@@ -39,7 +48,31 @@ export class RecommendedRow {
     this.notice.textContent = content.notice ?? '';
     this.element.dataset.state = content.notice === undefined ? 'personalized' : 'fallback';
     this.element.dataset.events = String(content.eventCount);
-    const cards = content.items.map((item, position) => productCard(item, 'recommended', position, this.onOpen));
+    const cards = content.items.map((item, position) => this.withExplanation(productCard(item, 'recommended', position, this.onOpen), item.id));
     replaceChildren(this.track, ...(cards.length > 0 ? cards : [h('p', { class: 'empty', text: 'Nothing to recommend yet.' })]));
+  }
+
+  /** Shows why the engine recommends the card's item while the pointer is over it, asked once per card. */
+  private withExplanation(card: HTMLElement, itemId: string): HTMLElement {
+    const explain = this.explain;
+    if (!explain) return card;
+    const tip = h('div', { class: 'why', data: { testid: 'explanation' }, attrs: { role: 'tooltip' } });
+    tip.hidden = true;
+    card.append(tip);
+    let asked = false;
+    card.addEventListener('mouseenter', () => {
+      tip.hidden = false;
+      if (asked) return;
+      asked = true;
+      tip.textContent = 'Why this item…';
+      void explain(itemId).then((reasons) => {
+        const shown = (reasons ?? []).slice(0, MAX_REASONS);
+        const lines = shown.length > 0 ? shown : ['Recommended for you'];
+        replaceChildren(tip, h('strong', { text: 'Why this item' }), h('ul', {}, ...lines.map((line) => h('li', { text: line }))));
+        tip.dataset.ready = 'true';
+      });
+    });
+    card.addEventListener('mouseleave', () => (tip.hidden = true));
+    return card;
   }
 }

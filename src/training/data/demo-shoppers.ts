@@ -127,7 +127,7 @@ function cachedUtility(catalog: DemoCatalogIndex, taste: DemoTaste, i: number): 
 }
 
 /** Scores how much the shopper likes an item, before any sequential effect. */
-function utility(catalog: DemoCatalogIndex, taste: DemoTaste, i: number): number {
+export function utility(catalog: DemoCatalogIndex, taste: DemoTaste, i: number): number {
   const item = catalog.items[i];
   const brand = taste.brands.has(item.brand) ? 4 : 1;
   const price = Math.exp(-(Math.log(item.priceRatio / taste.priceLevel) ** 2) / (2 * 0.35 ** 2));
