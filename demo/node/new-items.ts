@@ -9,10 +9,10 @@ import type { ItemMeta } from '../../src/core/types.js';
 
 /** The added products; their ids start with 'new-'. */
 export const DEMO_NEW_ITEMS: ItemMeta[] = [
-  { id: 'new-ja-trail', title: 'トレイルランニングシューズ 軽量', category: 'Running shoes', brand: 'Trailborn', price: 120, tags: ['Running shoes', 'Trailborn'] },
-  { id: 'new-ru-socks', title: 'Носки для бега компрессионные', category: 'Running socks', brand: 'Northpeak', price: 16, tags: ['Running socks', 'Northpeak'] },
-  { id: 'new-el-mat', title: 'Στρώμα γιόγκα από φελλό', category: 'Yoga mats', brand: 'Sprig', price: 52, tags: ['Yoga mats', 'Sprig'] },
-  { id: 'new-fr-creme', title: 'Café crème torréfié, grains entiers', category: 'Coffee', brand: 'Moonbrew', price: 17, tags: ['Coffee', 'Moonbrew'] },
+  { id: 'new-ja-trail', title: 'トレイルランニングシューズ 軽量', category: 'Running shoes', brand: 'Trailborn', price: 120, tags: ['running-shoes', 'trailborn', 'trail-runner'] },
+  { id: 'new-ru-socks', title: 'Носки для бега компрессионные', category: 'Running socks', brand: 'Northpeak', price: 16, tags: ['running-socks', 'northpeak', 'compression-socks'] },
+  { id: 'new-el-mat', title: 'Στρώμα γιόγκα από φελλό', category: 'Yoga mats', brand: 'Sprig', price: 52, tags: ['yoga-mats', 'sprig', 'cork-mat'] },
+  { id: 'new-fr-creme', title: 'Café crème torréfié, grains entiers', category: 'Coffee', brand: 'Moonbrew', price: 17, tags: ['coffee', 'moonbrew', 'whole-beans'] },
 ];
 
 /** A random admin token for a companion started by the demo or its tests; never printed. */

@@ -64,7 +64,7 @@ async function registerCors(app: FastifyInstance, origins: CorsOrigins): Promise
   await app.register(cors, {
     origin: origins === '*' ? '*' : origins,
     methods: ['GET', 'HEAD', 'POST'],
-    allowedHeaders: ['Content-Type', 'Authorization'],
+    allowedHeaders: ['Content-Type'],
     exposedHeaders: ['ETag', 'X-Request-Id'],
     maxAge: 600,
   });

@@ -39,7 +39,7 @@ export function reciprocalRankFusion(lists: ReadonlyArray<readonly number[]>, k:
  * Default weights of the weighted fusion: chosen on tuning queries of amazon-scientific by
  * `aisle eval --task search` (docs/benchmarks.md).
  */
-export const DEFAULT_FUSION_WEIGHTS: FusionWeights = { bm25: 0.5, vector: 0.5 };
+export const DEFAULT_FUSION_WEIGHTS: FusionWeights = { bm25: 0.4, vector: 0.6 };
 
 /** Fusion used when a search request names none. */
 export const DEFAULT_FUSION: SearchFusion = 'weighted';

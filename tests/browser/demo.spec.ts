@@ -242,6 +242,44 @@ test('a long search is capped and its heading stays inside the page', async () =
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
 });
 
+test('search finds typos and other scripts, narrows by facets and marks lifted results', async () => {
+  const input = page.locator('[data-testid=search-input]');
+  const listing = page.locator('[data-testid=listing][data-list-id=search]');
+  const cards = listing.locator('[data-testid=product-card]');
+  const searchFor = async (query: string) => {
+    await input.fill(query);
+    await input.press('Enter');
+    await expect(listing.locator('h1')).toHaveText(`Results for “${query}”`);
+    await expect(cards.first()).toBeVisible();
+  };
+
+  // A typo still finds yoga mats first.
+  await searchFor('yoga mta');
+  const typoCategories = (await categoriesOf(cards)).slice(0, 12);
+  expect(typoCategories.filter((category) => category === 'Yoga mats').length / typoCategories.length, typoCategories.join(', ')).toBeGreaterThanOrEqual(0.5);
+
+  // Products added after training (demo/node/new-items.ts), found in their own scripts, without accents.
+  for (const [query, id] of [['носки для бега', 'new-ru-socks'], ['トレイルランニングシューズ', 'new-ja-trail'], ['γιογκα', 'new-el-mat'], ['cafe creme', 'new-fr-creme']]) {
+    await searchFor(query);
+    expect((await idsOf(cards)).slice(0, 3), query).toContain(id);
+  }
+
+  // Facets narrow the results to one tag; a second click clears it.
+  await searchFor('yoga mat');
+  const chip = listing.locator('[data-testid=facet-chip][data-tag="yoga-mats"]');
+  await expect(chip).toHaveAttribute('aria-pressed', 'false');
+  await chip.click();
+  await expect(listing.locator('[data-testid=facet-chip][data-tag="yoga-mats"]')).toHaveAttribute('aria-pressed', 'true');
+  expect(new Set(await categoriesOf(cards))).toEqual(new Set(['Yoga mats']));
+  await listing.locator('[data-testid=facet-chip][data-tag="yoga-mats"]').click();
+  await expect(listing.locator('[data-testid=facet-chip][data-tag="yoga-mats"]')).toHaveAttribute('aria-pressed', 'false');
+
+  // Every card says how far the shopper's behaviour lifted it, and the badge marks exactly those moved up.
+  const lifted = await cards.evaluateAll((elements) => elements.map((element) => Number((element as HTMLElement).dataset.lifted)));
+  expect(lifted.every((value) => Number.isInteger(value) && value >= 0)).toBe(true);
+  await expect(listing.locator('[data-testid=lifted-badge]')).toHaveCount(lifted.filter((value) => value > 0).length);
+});
+
 test('store works when models fail to load', async () => {
   const degradedContext = await browser.newContext();
   try {
