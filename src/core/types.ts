@@ -7,6 +7,7 @@
  * Item vectors are L2-normalized, so an inner product is a cosine. On the wire a vector is a
  * base64 string of little-endian float32 values (see `vector-codec.ts`).
  */
+import type { LiveSignals } from './live-events.js';
 
 /** Kinds of shopper behaviour that `track()` accepts. */
 export const EVENT_TYPES = ['view', 'click', 'add_to_cart', 'purchase', 'search', 'impression'] as const;
@@ -72,6 +73,8 @@ export interface ItemRecord extends ItemMeta {
   stats: ItemStats;
   /** Items most often seen right after this one (co-visitation), best first, with scores in (0, 1]. */
   neighbors?: Array<[itemId: string, score: number]>;
+  /** Live counters of the companion; not a ranker feature, so models trained without them still fit. */
+  live?: LiveSignals;
 }
 
 /** Wire form of ItemRecord in companion responses (vector as base64 float32 LE). */
@@ -79,6 +82,8 @@ export interface ItemWire extends ItemMeta {
   vector: string;
   stats: ItemStats;
   neighbors?: Array<[string, number]>;
+  /** Live counters; every companion response sets it. */
+  live?: LiveSignals;
 }
 
 /** Retrieval source that proposed a candidate. */

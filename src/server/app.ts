@@ -11,6 +11,8 @@ import { handleClientError, handleFrameworkError, installErrorHandlers } from '.
 import { installJsonBodyParser } from './json-body.js';
 import { registerCandidatesRoute } from './routes/candidates.js';
 import { registerHealthRoute } from './routes/health.js';
+import { registerLiveRoutes } from './routes/live.js';
+import type { LiveOptions } from './live/live-state.js';
 import { registerItemRoutes } from './routes/items.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerSearchRoute } from './routes/search.js';
@@ -38,6 +40,8 @@ export interface ServerOptions {
   itemJsonCache?: boolean;
   /** Thread that runs BM25 search. 'worker' (the default) keeps slow queries off the main thread. */
   textSearch?: TextSearchMode;
+  /** Half-lives, flush interval and replacements of the live counters and the event path. */
+  live?: LiveOptions;
 }
 
 /** Options of startServer: createServer's plus where to listen. */
@@ -68,6 +72,7 @@ function registerRoutes(app: FastifyInstance, state: ServerState): void {
   registerItemRoutes(app, state);
   registerModelRoutes(app, state);
   registerHealthRoute(app, state);
+  registerLiveRoutes(app, state);
 }
 
 /**
@@ -93,7 +98,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
 
   let state: ServerState;
   try {
-    state = await loadServerState(options.modelsDir, { ann: options.ann, itemJsonCache: options.itemJsonCache, textSearch: options.textSearch, log: app.log });
+    state = await loadServerState(options.modelsDir, { ann: options.ann, itemJsonCache: options.itemJsonCache, textSearch: options.textSearch, log: app.log, live: options.live });
   } catch (error) {
     await app.close();
     throw error;
@@ -111,6 +116,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     // onClose hooks run after the HTTP server has stopped and in-flight requests have finished,
     // so no search can still use the index when it is freed.
     app.addHook('onClose', async (instance) => {
+      await state.live.close();
       await state.text.close();
       await state.queryEncoder?.close();
       state.ann.dispose();
@@ -118,6 +124,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     });
     await app.ready();
   } catch (error) {
+    await state.live.close();
     await state.text.close();
     await state.queryEncoder?.close();
     state.ann.dispose();

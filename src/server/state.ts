@@ -18,6 +18,8 @@ import { listModelFiles, modelEntries, parseManifest } from './manifest.js';
 import { TextSearch, type TextHit } from './text-search.js';
 import { TextSearchClient } from './text-search-client.js';
 import { QueryEncoder } from './query-encoder.js';
+import { LiveItemJson } from './live/live-json.js';
+import { LiveState, type LiveOptions } from './live/live-state.js';
 
 /** BM25 search as the routes use it, in a worker thread or on the main thread. */
 export interface TextSearcher {
@@ -36,6 +38,8 @@ export interface LoadOptions {
   textSearch?: TextSearchMode;
   /** Logger for failures after start-up, such as a crashed text search worker. */
   log?: FastifyBaseLogger;
+  /** Live counters and the event path. */
+  live?: LiveOptions;
 }
 
 /** The manifest as served over HTTP: the exact bytes read at start-up and their ETag. */
@@ -60,6 +64,10 @@ export interface ServerState {
   modelFiles: ReadonlySet<string>;
   /** Text to query vector, for searches that arrive without a vector; null when the models have none. */
   queryEncoder: QueryEncoder | null;
+  /** Live counters fed by POST /v1/events. Call `live.close()` when done. */
+  live: LiveState;
+  /** Item JSON with live signals, and the cold-start list. */
+  liveJson: LiveItemJson;
 }
 
 async function readManifest(modelsDir: string): Promise<{ manifest: Manifest; served: ServedManifest }> {
@@ -144,5 +152,7 @@ export async function loadServerState(modelsDir: string, options: LoadOptions = 
       throw new AisleError('AISLE_MODEL_LOAD_FAILED', `Loading the query encoder ${join(modelsDir, manifest.models.queryEncoder.file)} failed: ${(error as Error).message}. Re-run \`aisle train\`.`, { cause: error });
     }
   }
-  return { modelsDir, manifest, manifestFile: served, catalog, text, ann, itemJson, popular: new PopularSnapshot(catalog, itemJson), modelFiles, queryEncoder };
+  const live = new LiveState(catalog, options.live, (error) => options.log?.error({ err: error }, 'refreshing the live counters failed; the next flush retries'));
+  const liveJson = new LiveItemJson(catalog, itemJson, live);
+  return { modelsDir, manifest, manifestFile: served, catalog, text, ann, itemJson, popular: new PopularSnapshot(catalog, itemJson), modelFiles, queryEncoder, live, liveJson };
 }

@@ -12,10 +12,11 @@ import type { ServerState } from '../state.js';
 
 /**
  * Registers POST /v1/candidates. The body is a CandidatesResponse, assembled from the cached JSON
- * bytes of each item (item-json.ts) instead of stringified as one object.
+ * bytes of each item (item-json.ts) instead of stringified as one object. Every item carries its
+ * live signals, and `popular` is the cold-start list: trending items first, then popular ones.
  */
 export function registerCandidatesRoute(app: FastifyInstance, state: ServerState): void {
-  const { catalog, ann, manifest, itemJson, popular } = state;
+  const { catalog, ann, manifest, liveJson } = state;
   const indexText = JSON.stringify({ type: ann.type, version: manifest.version, ntotal: ann.ntotal });
 
   app.post<{ Body: CandidatesRequest }>('/v1/candidates', { schema: { body: candidatesBodySchema(manifest.dim) } }, async (request, reply): Promise<Buffer> => {
@@ -24,8 +25,8 @@ export function registerCandidatesRoute(app: FastifyInstance, state: ServerState
     const excluded = new Set(request.body.exclude ?? []);
 
     const hits = await retrieveCandidates(catalog, ann, { vector, k, excluded, filter });
-    const body = new JsonBody().text('{"items":').array(hits, (part, hit) => itemJson.appendWith(part, hit.index, 'annScore', hit.score));
-    body.text(',"popular":').bytes(popular.bytes(POPULAR_LIST_SIZE, excluded)).text(`,"index":${indexText}}`);
+    const body = new JsonBody().text('{"items":').array(hits, (part, hit) => liveJson.append(part, hit.index, { name: 'annScore', value: hit.score }));
+    body.text(',"popular":').bytes(liveJson.coldStart(POPULAR_LIST_SIZE, excluded)).text(`,"index":${indexText}}`);
     void reply.type('application/json; charset=utf-8');
     return body.toBuffer();
   });

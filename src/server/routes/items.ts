@@ -51,7 +51,7 @@ function parseTrendingK(param: string | undefined): number {
  * TrendingResponse, assembled from the cached JSON bytes of each item.
  */
 export function registerItemRoutes(app: FastifyInstance, state: ServerState): void {
-  const { catalog, itemJson, popular } = state;
+  const { catalog, liveJson } = state;
 
   app.get<{ Querystring: { ids: string } }>('/v1/items', { schema: { querystring: itemsQuerySchema } }, async (request, reply): Promise<Buffer> => {
     const found: number[] = [];
@@ -61,15 +61,15 @@ export function registerItemRoutes(app: FastifyInstance, state: ServerState): vo
       if (index === undefined) missing.push(id);
       else found.push(index);
     }
-    const body = new JsonBody().text('{"items":').array(found, (part, index) => part.bytes(itemJson.bytes(index)));
+    const body = new JsonBody().text('{"items":').array(found, (part, index) => liveJson.append(part, index));
     void reply.type('application/json; charset=utf-8');
     return body.text(`,"missing":${JSON.stringify(missing)}}`).toBuffer();
   });
 
-  // NOTE: until live event counters exist, trending is the popularity of the training data.
+  // Trending items of the live counters first, then the most popular items of the training data.
   app.get<{ Querystring: { k?: string } }>('/v1/trending', { schema: { querystring: trendingQuerySchema } }, async (request, reply): Promise<Buffer> => {
     const k = parseTrendingK(request.query.k);
     void reply.type('application/json; charset=utf-8');
-    return new JsonBody().text('{"items":').bytes(popular.bytes(k)).text('}').toBuffer();
+    return new JsonBody().text('{"items":').bytes(liveJson.coldStart(k)).text('}').toBuffer();
   });
 }
