@@ -7,11 +7,15 @@ import * as Comlink from 'comlink';
 import { AisleError } from '../core/errors.js';
 import type { AisleEventInput, Degraded, RankResult } from '../core/types.js';
 import { fromWireError, type AisleInfo, type AisleOptions, type ProfileView, type RecommendOptions, type Reply, type RequestContext, type ResolvedOptions, type SearchOptions, type TrackResult, type WorkerApi } from './protocol.js';
+import { LiveEventSender, resolveLiveEventsOption, toLiveEvent, type LiveEventsOptions } from './beacon.js';
+import { CallStats, type AisleStats } from './call-stats.js';
 import { startWorker } from './worker-start.js';
 
 export type * from './protocol.js';
 export type { AisleEvent, AisleEventInput, Degraded, EventType, ItemMeta, RankResult, ScoredItem } from '../core/types.js';
 export { AisleError, ERROR_CATALOG, isAisleError, type AisleErrorCode } from '../core/errors.js';
+export type { LiveEventsOptions, LiveEventsStats } from './beacon.js';
+export type { AisleStats, CallLatency } from './call-stats.js';
 
 /** Default time budget of one call, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 3000;
@@ -32,6 +36,8 @@ export interface Aisle {
   forget(): Promise<void>;
   /** Returns the backend, model versions, storage mode and current degraded reasons. */
   info(): Promise<AisleInfo>;
+  /** Returns latency percentiles per call, backend, candidate cache hit ratio, degraded counts and live event counters. */
+  stats(): Promise<AisleStats>;
   /** Stops the worker; pending and later calls reject with AISLE_DESTROYED. */
   destroy(): Promise<void>;
 }
@@ -39,7 +45,8 @@ export interface Aisle {
 /** Starts the worker and the engine. Rejects only for invalid options. */
 export async function createAisle(options: AisleOptions): Promise<Aisle> {
   const resolved = resolveOptions(options);
-  const client = new AisleClient(resolved, options.workerUrl);
+  const live = resolveLiveEventsOption(options.liveEvents);
+  const client = new AisleClient(resolved, options.workerUrl, live);
   await client.start();
   return client;
 }
@@ -102,11 +109,16 @@ class AisleClient implements Aisle {
   private readonly pending = new Set<PendingCall>();
   /** Last personalized recommendation, served when the worker does not reply in time. */
   private lastRecommendation: RankResult['items'] = [];
+  private readonly callStats = new CallStats();
+  private readonly liveEvents: LiveEventSender | null;
 
   constructor(
     private readonly options: ResolvedOptions,
     private readonly workerUrl: string | URL | undefined,
-  ) {}
+    live: Required<LiveEventsOptions> | null,
+  ) {
+    this.liveEvents = live ? new LiveEventSender(options.endpoint, live) : null;
+  }
 
   async start(): Promise<void> {
     try {
@@ -122,16 +134,28 @@ class AisleClient implements Aisle {
     await this.call((api) => api.init(this.options), (degraded) => this.fallbackInfo(degraded)).catch(() => undefined);
   }
 
-  track(event: AisleEventInput): Promise<TrackResult> {
+  async track(event: AisleEventInput): Promise<TrackResult> {
     const eventId = typeof event?.eventId === 'string' ? event.eventId : '';
-    return this.call((api) => api.track(event), (degraded) => ({ eventId, stored: false, degraded }));
+    const result = await this.measure('track', this.call((api) => api.track(event), (degraded) => ({ eventId, stored: false, degraded })));
+    // Only events the worker validated and stored for the first time are counted live, so a
+    // retried event (same eventId) counts once there too.
+    if (result.stored && this.liveEvents) {
+      const now = Date.now();
+      const time = typeof event.timestamp === 'number' ? Math.min(event.timestamp, now) : now;
+      const live = toLiveEvent(event.type, event.itemId, time);
+      if (live) this.liveEvents.add(live);
+    }
+    return result;
   }
 
   async recommend(options: RecommendOptions): Promise<RankResult> {
     const k = typeof options?.k === 'number' ? options.k : 0;
-    const result = await this.call(
-      (api) => api.recommend(options),
-      (degraded) => ({ items: this.lastRecommendation.slice(0, k), degraded, tookMs: 0 }),
+    const result = await this.measure(
+      'recommend',
+      this.call(
+        (api) => api.recommend(options),
+        (degraded) => ({ items: this.lastRecommendation.slice(0, k), degraded, tookMs: 0 }),
+      ),
     );
     if (!result.degraded) this.lastRecommendation = result.items;
     return result;
@@ -139,14 +163,44 @@ class AisleClient implements Aisle {
 
   rank(items: string[], context?: RequestContext): Promise<RankResult> {
     const inputIds = Array.isArray(items) ? items.filter((id): id is string => typeof id === 'string') : [];
-    return this.call(
-      (api) => api.rank(items, context),
-      (degraded) => ({ items: inputIds.map((id, i) => ({ id, score: 1 - i / inputIds.length })), degraded, tookMs: 0 }),
+    return this.measure(
+      'rank',
+      this.call(
+        (api) => api.rank(items, context),
+        (degraded) => ({ items: inputIds.map((id, i) => ({ id, score: 1 - i / inputIds.length })), degraded, tookMs: 0 }),
+      ),
     );
   }
 
   search(query: string, options?: SearchOptions): Promise<RankResult> {
-    return this.call((api) => api.search(query, options), (degraded) => ({ items: [], degraded, tookMs: 0 }));
+    return this.measure('search', this.call((api) => api.search(query, options), (degraded) => ({ items: [], degraded, tookMs: 0 })));
+  }
+
+  async stats(): Promise<AisleStats> {
+    const info = await this.info();
+    const hits = info.retrievalCache?.hits ?? 0;
+    const misses = info.retrievalCache?.misses ?? 0;
+    return {
+      calls: this.callStats.latencies(),
+      degraded: this.callStats.degraded(),
+      backend: info.backend,
+      ranker: info.ranker.runtime,
+      cache: { hits, misses, hitRatio: hits + misses > 0 ? hits / (hits + misses) : null },
+      liveEvents: this.liveEvents?.stats ?? null,
+    };
+  }
+
+  // Records the latency and outcome of a call for stats(), from the page's point of view.
+  private async measure<T extends { degraded?: Degraded }>(call: string, pending: Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await pending;
+      this.callStats.record(call, performance.now() - started, { degradedCode: result.degraded?.code });
+      return result;
+    } catch (error) {
+      this.callStats.record(call, performance.now() - started, { error: true });
+      throw error;
+    }
   }
 
   profile(): Promise<ProfileView> {
@@ -164,6 +218,8 @@ class AisleClient implements Aisle {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
+    // Queued live events go out with sendBeacon, which survives the page closing.
+    this.liveEvents?.close();
     const destroyedError = new AisleError('AISLE_DESTROYED', 'The call was pending when destroy() stopped the Aisle worker.');
     for (const call of [...this.pending]) call.reject(destroyedError);
     this.pending.clear();

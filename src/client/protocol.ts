@@ -6,6 +6,7 @@
  */
 import { AisleError, isErrorCode, type AisleErrorCode } from '../core/errors.js';
 import type { AisleEvent, AisleEventInput, Degraded, RankResult } from '../core/types.js';
+import type { LiveEventsOptions } from './beacon.js';
 
 /** Execution backend requested by the page. */
 export type BackendRequest = 'auto' | 'wasm' | 'webgpu';
@@ -48,6 +49,13 @@ export interface AisleOptions {
    * wait for it after a page load. 'js' keeps the JavaScript ranker when the graph compiles.
    */
   ranker?: RankerRequest;
+  /**
+   * Anonymous events for the companion's live counters (POST /v1/events): item, type and time
+   * rounded to the minute of each view, click, add_to_cart and purchase, in shuffled batches,
+   * with no id of the shopper or the device. true (default) sends batches of 20 or every 5 s, and
+   * with sendBeacon when the page is hidden. false sends nothing.
+   */
+  liveEvents?: boolean | LiveEventsOptions;
 }
 
 /** Ranker runtime requested by the page. */
@@ -127,6 +135,11 @@ export interface AisleInfo {
   /** Model set version and dims from manifest.json, or null before the manifest loaded. */
   models: { version: string; dim: number; seqLen: number; userTowerSha256: string; rankerSha256: string } | null;
   storage: { mode: 'indexeddb' | 'memory'; fallbackReason?: string };
+  /**
+   * Retrievals of recommend() served from the candidate cache (`hits`) and fetched from the
+   * companion or answered from a failure (`misses`), since the engine started.
+   */
+  retrievalCache?: { hits: number; misses: number };
   /** Every reason why results are not fully personalized right now. */
   degraded: Degraded[];
   endpoint: string;
