@@ -13,6 +13,8 @@ import { registerCandidatesRoute } from './routes/candidates.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerLiveRoutes } from './routes/live.js';
 import type { LiveOptions } from './live/live-state.js';
+import { CompanionMetrics, type MetricsOptions } from './metrics.js';
+import { requestId } from './request-id.js';
 import { registerItemRoutes } from './routes/items.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerSearchRoute } from './routes/search.js';
@@ -42,6 +44,8 @@ export interface ServerOptions {
   textSearch?: TextSearchMode;
   /** Half-lives, flush interval and replacements of the live counters and the event path. */
   live?: LiveOptions;
+  /** Prometheus metrics at GET /metrics; false turns them off. Default true. */
+  metrics?: boolean | MetricsOptions;
 }
 
 /** Options of startServer: createServer's plus where to listen. */
@@ -90,15 +94,18 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     // coercion, so `"k": true` or `"query": 42` is rejected instead of becoming 1 or "42".
     // Query strings are all strings, so their routes parse numbers themselves.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    genReqId: requestId,
     frameworkErrors: handleFrameworkError,
     clientErrorHandler: handleClientError,
     // NOTE: a request that arrives while the app is closing still gets Fastify's own 503 body
     // (return503OnClosing), not an ErrorBody, because Fastify writes it before any hook runs.
   });
 
+  const metrics = options.metrics === false ? undefined : new CompanionMetrics(options.metrics === true ? {} : options.metrics);
+  const ann = metrics ? { ...options.ann, onSearch: metrics.observeAnnSearch } : options.ann;
   let state: ServerState;
   try {
-    state = await loadServerState(options.modelsDir, { ann: options.ann, itemJsonCache: options.itemJsonCache, textSearch: options.textSearch, log: app.log, live: options.live });
+    state = await loadServerState(options.modelsDir, { ann, itemJsonCache: options.itemJsonCache, textSearch: options.textSearch, log: app.log, live: options.live });
   } catch (error) {
     await app.close();
     throw error;
@@ -111,6 +118,11 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     app.addHook('onSend', async (request, reply) => {
       void reply.header('X-Request-Id', request.id);
     });
+    // Before the routes, so the latency hook covers every one of them.
+    if (metrics) {
+      metrics.attach(state);
+      metrics.install(app);
+    }
     registerRoutes(app, state);
 
     // onClose hooks run after the HTTP server has stopped and in-flight requests have finished,
