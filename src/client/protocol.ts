@@ -82,6 +82,11 @@ export interface RecommendOptions {
   exclude?: string[];
   /** Also return items the shopper already viewed or bought; default false. */
   includeSeen?: boolean;
+  /**
+   * Weight of the companion's live trending signal added to the ranker scores, 0 to 10:
+   * score + liveWeight · ln(1 + max(0, trending)). Default 0 (the ranker order alone).
+   */
+  liveWeight?: number;
 }
 
 /** Options of `search`. */

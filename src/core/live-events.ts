@@ -59,3 +59,23 @@ export interface LiveSignals {
   /** Time the signals were computed, in milliseconds since the Unix epoch. */
   at: number;
 }
+
+/** Largest liveWeight of recommend(). */
+export const MAX_LIVE_WEIGHT = 10;
+
+/**
+ * Returns the ranker scores with a live boost added: score + weight · ln(1 + max(0, trending)).
+ * An item at twice its usual rate (trending 1) gains weight · 0.69; items at or below their usual
+ * rate, and items without live signals, keep their score. The logarithm keeps one huge burst
+ * from overriding the ranker. The ranker itself never sees live signals, because they are not in
+ * its feature list, so this blend is the one place they change a personalized order.
+ */
+export function blendLiveScores(scores: ArrayLike<number>, live: ReadonlyArray<LiveSignals | undefined>, weight: number): Float64Array {
+  const blended = Float64Array.from(scores);
+  if (weight === 0) return blended;
+  for (let i = 0; i < blended.length; i++) {
+    const trending = live[i]?.trending ?? 0;
+    if (trending > 0) blended[i] += weight * Math.log1p(trending);
+  }
+  return blended;
+}

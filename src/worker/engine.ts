@@ -15,7 +15,8 @@ import { buildTowerInput } from '../core/sequence.js';
 import type { AisleEvent, AisleEventInput, Candidate, Degraded, ItemRecord, RankResult, SequenceEventType } from '../core/types.js';
 import type { FetchLike } from '../runtime/fetch.js';
 import type { EventStore } from '../store/types.js';
-import { checkFilter, checkItemIds, checkK, checkQuery, matchesFilter, MAX_RANK_ITEMS } from './arguments.js';
+import { blendLiveScores } from '../core/live-events.js';
+import { checkFilter, checkItemIds, checkK, checkLiveWeight, checkQuery, matchesFilter, MAX_RANK_ITEMS } from './arguments.js';
 import { CompanionClient } from './companion.js';
 import { ItemCatalog } from './item-catalog.js';
 import { ModelSet } from './model-set.js';
@@ -117,6 +118,7 @@ export class Engine {
     const k = checkK('recommend', options?.k);
     const exclude = checkItemIds('recommend', 'exclude', options.exclude ?? []);
     const filter = checkFilter('recommend', options.context?.filter);
+    const liveWeight = checkLiveWeight(options.liveWeight);
     await this.settled();
     const state = this.state;
 
@@ -131,7 +133,8 @@ export class Engine {
     const candidates = mergeCandidates(state.history, { ann: retrieved.ann, itemsById, popular: retrieved.popular }, { keepHistory: options.includeSeen === true, exclude: excluded }).filter((candidate) => matchesFilter(candidate.item, filter));
 
     const scored = await this.score(candidates, state);
-    return this.result(topK(candidates, scored.scores, k), started, retrieved.degraded ?? scored.degraded);
+    const scores = liveWeight > 0 ? blendLiveScores(scored.scores, candidates.map((candidate) => candidate.item.live), liveWeight) : scored.scores;
+    return this.result(topK(candidates, scores, k), started, retrieved.degraded ?? scored.degraded);
   }
 
   /** Reorders `items` for the shopper; the result contains the same ids. */

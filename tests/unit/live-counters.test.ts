@@ -3,7 +3,7 @@
  * hours, so decayed values at whole hours are exact powers of two.
  */
 import { describe, expect, it } from 'vitest';
-import type { LiveEvent } from '../../src/core/live-events.js';
+import { blendLiveScores, type LiveEvent } from '../../src/core/live-events.js';
 import { DecayedCounterStore, resolveLiveCounterOptions } from '../../src/server/live/decayed-counters.js';
 import { InProcessEventSink } from '../../src/server/live/event-sink.js';
 import { checkLiveEvents } from '../../src/server/live/ingest.js';
@@ -188,5 +188,14 @@ describe('checkLiveEvents', () => {
       { item: 'b', type: 'purchase', time: T0 },
     ]);
     expect(result.rejected).toEqual({ invalid_event: 1, unknown_field: 1, invalid_type: 1, invalid_item: 1, unknown_item: 1, invalid_time: 2, too_old: 1 });
+  });
+});
+
+describe('blendLiveScores', () => {
+  it('adds weight · ln(1 + trending) for rising items only', () => {
+    const live = (trending: number) => ({ views: 0, clicks: 0, addToCart: 0, purchases: 0, trending, lastEventAt: null, at: T0 });
+    const blended = blendLiveScores([1, 2, 3, 4], [live(1), live(-0.5), undefined, live(Math.E - 1)], 2);
+    expect(Array.from(blended)).toEqual([1 + 2 * Math.log(2), 2, 3, 4 + 2]);
+    expect(Array.from(blendLiveScores([1, 2], [live(5), live(5)], 0))).toEqual([1, 2]);
   });
 });
