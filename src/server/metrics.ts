@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { LIVE_REJECT_REASONS } from '../core/live-events.js';
 import type { ServerState } from './state.js';
 
 /** Options of the companion's metrics. */
@@ -104,9 +105,11 @@ export class CompanionMetrics {
     } });
 
     mirroredCounter(this.registry, 'aisle_live_events_accepted_total', 'Events of POST /v1/events sent to the live counters.', [], () => [[{}, live.stats.accepted]]);
-    mirroredCounter(this.registry, 'aisle_live_events_rejected_total', 'Events of POST /v1/events dropped, per reason.', ['reason'], () =>
-      Object.entries(live.stats.rejected).map(([reason, count]) => [{ reason }, count]),
-    );
+    // Every reason is exported from the start, at 0, so a dashboard rate() sees the first rejection.
+    mirroredCounter(this.registry, 'aisle_live_events_rejected_total', 'Events of POST /v1/events dropped, per reason.', ['reason'], () => {
+      const rejected = live.stats.rejected;
+      return LIVE_REJECT_REASONS.map((reason) => [{ reason }, rejected[reason] ?? 0]);
+    });
     mirroredCounter(this.registry, 'aisle_live_batches_total', 'POST /v1/events bodies that passed the schema.', [], () => [[{}, live.stats.batches]]);
   }
 

@@ -70,6 +70,7 @@ describe('GET /metrics', () => {
     expect(sample(text, 'aisle_index_vectors', { type: 'Flat', version: 'fixture-1' })).toBe(30);
     expect(sample(text, 'aisle_catalog_items')).toBe(30);
     expect(sample(text, 'aisle_live_events_accepted_total')).toBe(0);
+    expect(sample(text, 'aisle_live_events_rejected_total', { reason: 'too_old' })).toBe(0);
     expect(sample(text, 'aisle_ann_batch_size_count')).toBe(0);
     expect(sample(text, 'aisle_cache_hits_total', { cache: 'ann_result' })).toBe(0);
     expect(sample(text, 'aisle_cache_hit_ratio', { cache: 'ann_result' })).toBe(0);
