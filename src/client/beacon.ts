@@ -34,7 +34,7 @@ export interface LiveEventsStats {
   failedBatches: number;
 }
 
-/** What the sender needs from the browser; tests pass their own. */
+/** Browser APIs of the sender; tests pass their own. */
 export interface BeaconEnvironment {
   fetch?: typeof fetch;
   sendBeacon?: (url: string, data: string) => boolean;

@@ -85,7 +85,7 @@ export class CallStats {
   }
 }
 
-/** What `stats()` returns: the SDK's health as a storefront dashboard shows it. */
+/** Result of `stats()`: the SDK's health, as a storefront dashboard shows it. */
 export interface AisleStats {
   /** Latency percentiles and counts per call name (track, recommend, rank, search). */
   calls: Record<string, CallLatency>;

@@ -142,7 +142,7 @@ export interface AisleInfo {
   storage: { mode: 'indexeddb' | 'memory'; fallbackReason?: string };
   /**
    * Retrievals of recommend() served from the candidate cache (`hits`) and fetched from the
-   * companion or answered from a failure (`misses`), since the engine started.
+   * companion or returned from a failure (`misses`), since the engine started.
    */
   retrievalCache?: { hits: number; misses: number };
   /** Every reason why results are not fully personalized right now. */

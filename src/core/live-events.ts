@@ -23,7 +23,7 @@ export interface LiveEventBatch {
   events: LiveEvent[];
 }
 
-/** Most events in one POST /v1/events body. */
+/** Maximum number of events in one POST /v1/events body. */
 export const MAX_LIVE_BATCH = 500;
 
 /** Reasons the companion rejects one event of a batch; each has its own counter. */
@@ -67,7 +67,7 @@ export const MAX_LIVE_WEIGHT = 10;
  * Returns the ranker scores with a live boost added: score + weight · ln(1 + max(0, trending)).
  * An item at twice its usual rate (trending 1) gains weight · 0.69; items at or below their usual
  * rate, and items without live signals, keep their score. The logarithm keeps one huge burst
- * from overriding the ranker. The ranker itself never sees live signals, because they are not in
+ * from overriding the ranker. The ranker itself never reads live signals, because they are not in
  * its feature list, so this blend is the one place they change a personalized order.
  */
 export function blendLiveScores(scores: ArrayLike<number>, live: ReadonlyArray<LiveSignals | undefined>, weight: number): Float64Array {

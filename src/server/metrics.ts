@@ -16,13 +16,13 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
-// Seconds. The companion answers most requests in well under 10 ms, so the low buckets are fine.
+// Seconds. Most companion requests finish well under 10 ms, so the low buckets are fine.
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 // The batcher's default maxBatch is 64; larger custom batches land in +Inf.
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64];
 
 /**
- * A counter that mirrors a cumulative value read at scrape time. prom-client counters only go up
+ * Registers a counter that mirrors a cumulative value read at scrape time. prom-client counters only go up
  * through inc(), so each scrape adds the growth since the previous one.
  */
 function mirroredCounter(registry: Registry, name: string, help: string, labelNames: string[], read: () => Array<[Record<string, string>, number]>): void {
@@ -105,7 +105,7 @@ export class CompanionMetrics {
     } });
 
     mirroredCounter(this.registry, 'aisle_live_events_accepted_total', 'Events of POST /v1/events sent to the live counters.', [], () => [[{}, live.stats.accepted]]);
-    // Every reason is exported from the start, at 0, so a dashboard rate() sees the first rejection.
+    // Every reason is exported from the start, at 0, so a dashboard rate() includes the first rejection.
     mirroredCounter(this.registry, 'aisle_live_events_rejected_total', 'Events of POST /v1/events dropped, per reason.', ['reason'], () => {
       const rejected = live.stats.rejected;
       return LIVE_REJECT_REASONS.map((reason) => [{ reason }, rejected[reason] ?? 0]);

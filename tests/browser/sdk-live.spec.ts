@@ -1,7 +1,7 @@
 /**
- * Live signals and stats() of the built SDK in Chromium against the real companion: events leave
- * the page with sendBeacon when it is closed and with fetch when a batch is full, and reach the
- * companion's counters; stats() reports the calls the page made.
+ * Live signals and stats() of the built SDK in Chromium against the real companion. Events leave
+ * the page with sendBeacon when it is closed and with fetch when a batch is full, and they reach
+ * the companion's counters. stats() reports the calls the page made.
  */
 import { expect, test, type Page } from '@playwright/test';
 import type { Aisle, AisleOptions, AisleStats } from '../../src/client/index.js';

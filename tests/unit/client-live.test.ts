@@ -14,7 +14,7 @@ import { buildCompanionFixture, type CompanionFixture } from './helpers/companio
 
 const T0 = Date.UTC(2026, 11, 5, 12, 0, 0);
 
-/** A fake page: listeners by event name, a visibility state and a recording sendBeacon. */
+/** Builds a fake page: listeners by event name, a visibility state and a recording sendBeacon. */
 function fakePage() {
   const listeners = new Map<string, () => void>();
   const beacons: Array<{ url: string; events: LiveEvent[] }> = [];

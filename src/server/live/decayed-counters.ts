@@ -35,7 +35,7 @@ export interface LiveCounterOptions {
   minTrendingCount?: number;
   /** Smallest trending score of an item in the trending list. Default 1 (twice the usual rate). */
   minTrendingScore?: number;
-  /** Longest trending list kept per snapshot. Default 1000. */
+  /** Maximum length of the trending list of a snapshot. Default 1000. */
   maxTrending?: number;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Where accepted events go after POST /v1/events. The in-process sink buffers them and, once per
+ * Destinations of the events that POST /v1/events accepted. The in-process sink buffers them and, once per
  * flush interval, applies the buffer to a CounterStore and refreshes its snapshot. A store with
  * more traffic than one companion can count implements EventSink with a Kafka producer instead,
  * and a CounterStore that reads the stream processor's output (docs/scaling.md).

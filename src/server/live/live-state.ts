@@ -84,17 +84,17 @@ export class LiveState {
    */
   coldStart(k: number, excluded?: ReadonlySet<string>): number[] {
     const result: number[] = [];
-    const taken = new Set<number>();
+    const inList = new Set<number>();
     for (const entry of this.store.trending(k + (excluded?.size ?? 0))) {
       if (result.length >= k) return result;
       const index = this.catalog.indexOf(entry.itemId);
       if (index === undefined || excluded?.has(entry.itemId)) continue;
       result.push(index);
-      taken.add(index);
+      inList.add(index);
     }
     for (const index of this.catalog.byPopularity) {
       if (result.length >= k) break;
-      if (taken.has(index) || excluded?.has(this.catalog.items[index].id)) continue;
+      if (inList.has(index) || excluded?.has(this.catalog.items[index].id)) continue;
       result.push(index);
     }
     return result;
