@@ -16,18 +16,35 @@ export interface LiveEvent {
   type: LiveEventType;
   /** Milliseconds since the Unix epoch. */
   time: number;
+  /**
+   * Random id of the recommendation list the item was shown in, when that list was an experiment
+   * exposure; a click, add_to_cart or purchase with it counts as an outcome of that exposure.
+   */
+  ranking?: string;
+}
+
+/** An experiment exposure: a device showed the list `ranking`, made under `variant`. */
+export interface ExposureEvent {
+  type: 'exposure';
+  ranking: string;
+  experiment: string;
+  variant: string;
+  time: number;
 }
 
 /** Body of POST /v1/events. */
 export interface LiveEventBatch {
-  events: LiveEvent[];
+  events: Array<LiveEvent | ExposureEvent>;
 }
+
+/** Maximum length of a ranking id, an experiment name and a variant name in events. */
+export const MAX_TAG_LENGTH = 64;
 
 /** Maximum number of events in one POST /v1/events body. */
 export const MAX_LIVE_BATCH = 500;
 
 /** Reasons the companion rejects one event of a batch; each has its own counter. */
-export const LIVE_REJECT_REASONS = ['invalid_event', 'unknown_field', 'invalid_type', 'invalid_item', 'unknown_item', 'invalid_time', 'too_old'] as const;
+export const LIVE_REJECT_REASONS = ['invalid_event', 'unknown_field', 'invalid_type', 'invalid_item', 'unknown_item', 'invalid_time', 'too_old', 'invalid_tag', 'unknown_experiment', 'repeated_exposure'] as const;
 export type LiveRejectReason = (typeof LIVE_REJECT_REASONS)[number];
 
 /** Body of a POST /v1/events response. */

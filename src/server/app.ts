@@ -12,6 +12,7 @@ import { installJsonBodyParser } from './json-body.js';
 import { registerCandidatesRoute } from './routes/candidates.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerLiveRoutes } from './routes/live.js';
+import { registerExperimentRoutes } from './routes/experiments.js';
 import type { LiveOptions } from './live/live-state.js';
 import { CompanionMetrics, type MetricsOptions } from './metrics.js';
 import { requestId } from './request-id.js';
@@ -77,6 +78,7 @@ function registerRoutes(app: FastifyInstance, state: ServerState): void {
   registerModelRoutes(app, state);
   registerHealthRoute(app, state);
   registerLiveRoutes(app, state);
+  registerExperimentRoutes(app, state);
 }
 
 /**

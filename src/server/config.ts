@@ -3,7 +3,11 @@
  *
  *   { "live": { "halfLives": { "view": "12h", "purchase": "3d" }, "trendingShort": "1h",
  *               "trendingLong": "24h", "trendingPrior": 20, "minTrendingCount": 5,
- *               "minTrendingScore": 1, "flushInterval": "1s", "maxEventAge": "24h" } }
+ *               "minTrendingScore": 1, "flushInterval": "1s", "maxEventAge": "24h" },
+ *     "experiments": [{ "name": "home-row", "salt": "2026-12", "variants": [
+ *         { "name": "control", "weight": 1, "changes": { "ranker": false } },
+ *         { "name": "personal", "weight": 1 }] }],
+ *     "outcomeWindow": "30m" }
  *
  * Durations are milliseconds as a number, or a string of a number and a unit: ms, s, m, h or d.
  * Every key is optional; an unknown key is rejected, so a typo never silently keeps a default.
@@ -11,6 +15,7 @@
 import { readFile } from 'node:fs/promises';
 import { AisleError } from '../core/errors.js';
 import { LIVE_EVENT_TYPES, type LiveEventType } from '../core/live-events.js';
+import { parseExperiments } from '../core/experiments.js';
 import type { LiveOptions } from './live/live-state.js';
 
 /** The parsed config file. */
@@ -79,8 +84,11 @@ function parseLive(file: string, raw: unknown): LiveOptions {
 /** Parses the config object; throws AISLE_INVALID_ARGUMENT naming the file, the key and the bad value. */
 export function parseConfig(raw: unknown, file: string): CompanionConfig {
   if (!isObject(raw)) throw invalid(file, '(top level)', 'a JSON object', raw);
-  checkKeys(file, '', raw, ['live']);
-  return { live: parseLive(file, raw.live) };
+  checkKeys(file, '', raw, ['live', 'experiments', 'outcomeWindow']);
+  const live = parseLive(file, raw.live);
+  if (raw.experiments !== undefined) live.experiments = parseExperiments(raw.experiments, `Config ${file}`);
+  if (raw.outcomeWindow !== undefined) live.outcomeWindowMs = parseDuration(file, 'outcomeWindow', raw.outcomeWindow);
+  return { live };
 }
 
 /** Reads and parses a config file. */

@@ -42,7 +42,7 @@ describe('parseConfig', () => {
   });
 
   it('rejects unknown keys with the allowed ones', () => {
-    expect(() => parseConfig({ lvie: {} }, 'c.json')).toThrow('Config c.json: unknown key `lvie`; allowed keys are live.');
+    expect(() => parseConfig({ lvie: {} }, 'c.json')).toThrow('Config c.json: unknown key `lvie`; allowed keys are live, experiments, outcomeWindow.');
     expect(() => parseConfig({ live: { halfLives: { search: '1h' } } }, 'c.json')).toThrow('Config c.json: unknown key `live.halfLives.search`; allowed keys are view, click, add_to_cart, purchase.');
     expect(() => parseConfig({ live: { trendingPrior: '20' } }, 'c.json')).toThrow('Config c.json: `live.trendingPrior` must be a finite number, got "20".');
     expect(() => parseConfig([], 'c.json')).toThrow('Config c.json: `(top level)` must be a JSON object, got [].');

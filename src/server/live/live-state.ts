@@ -3,7 +3,9 @@
  * CounterStore it feeds, the ingest counters for /metrics, and the cold-start list that puts
  * trending items ahead of the training data's popularity.
  */
+import type { Experiment } from '../../core/experiments.js';
 import type { LiveEventsResponse, LiveRejectReason } from '../../core/live-events.js';
+import { OUTCOME_TYPES, OutcomeStore, type OutcomeType } from '../experiments/outcomes.js';
 import type { Catalog } from '../catalog.js';
 import type { CounterStore } from './counter-store.js';
 import { DecayedCounterStore, type LiveCounterOptions } from './decayed-counters.js';
@@ -27,6 +29,10 @@ export interface LiveOptions extends LiveCounterOptions {
   store?: CounterStore;
   /** Replaces the in-process sink, for example by a Kafka producer. */
   sink?: EventSink;
+  /** Experiments whose exposures and outcomes are counted. Default none. */
+  experiments?: Experiment[];
+  /** Milliseconds after an exposure in which its outcomes count. Default 30 minutes. */
+  outcomeWindowMs?: number;
 }
 
 /** Counters of POST /v1/events since start-up. */
@@ -34,6 +40,12 @@ export interface IngestStats {
   batches: number;
   accepted: number;
   rejected: Partial<Record<LiveRejectReason, number>>;
+  /** Experiment exposures counted. */
+  exposures: number;
+  /** Outcomes counted for an open exposure. */
+  outcomes: number;
+  /** Events with a ranking id of no open exposure (unknown, or older than the outcome window). */
+  unmatchedOutcomes: number;
 }
 
 /** Live counters, the event path and the cold-start list of one companion. */
@@ -43,7 +55,10 @@ export class LiveState {
   readonly now: () => number;
   readonly maxEventAgeMs: number;
   private readonly catalog: Catalog;
-  private readonly counters: IngestStats = { batches: 0, accepted: 0, rejected: {} };
+  private readonly counters: IngestStats = { batches: 0, accepted: 0, rejected: {}, exposures: 0, outcomes: 0, unmatchedOutcomes: 0 };
+  readonly outcomes: OutcomeStore;
+  /** Experiments served at GET /v1/experiments. */
+  readonly experiments: readonly Experiment[];
 
   constructor(catalog: Catalog, options: LiveOptions = {}, onError?: (error: unknown) => void) {
     this.catalog = catalog;
@@ -51,6 +66,8 @@ export class LiveState {
     this.maxEventAgeMs = options.maxEventAgeMs ?? 24 * 3_600_000;
     const ids = catalog.items.map((item) => item.id);
     this.store = options.store ?? new DecayedCounterStore(ids, (id) => catalog.indexOf(id), options);
+    this.experiments = options.experiments ?? [];
+    this.outcomes = new OutcomeStore(this.experiments, options.outcomeWindowMs);
     this.sink = options.sink ?? new InProcessEventSink(this.store, { flushIntervalMs: options.flushIntervalMs, now: this.now, timer: options.timer, onError });
     // The first snapshot, so signals carry the start-up time rather than 0 until the first flush.
     const refreshed = this.store.refresh(this.now());
@@ -62,11 +79,16 @@ export class LiveState {
     return { ...this.counters, rejected: { ...this.counters.rejected } };
   }
 
-  /** Checks a batch of raw events, sends the accepted ones to the sink and counts the rest. */
+  /**
+   * Checks a batch of raw events, sends the accepted ones to the sink, counts experiment exposures
+   * and outcomes, and counts the rest per rejection reason.
+   */
   async ingest(events: readonly unknown[]): Promise<LiveEventsResponse> {
-    const { accepted, rejected } = checkLiveEvents(events, { hasItem: (id) => this.catalog.indexOf(id) !== undefined, now: this.now(), maxAgeMs: this.maxEventAgeMs });
-    const count = accepted.length;
-    if (count > 0) await this.sink.send(accepted);
+    const now = this.now();
+    const { accepted, exposures, outcomes, rejected } = checkLiveEvents(events, { hasItem: (id) => this.catalog.indexOf(id) !== undefined, now, maxAgeMs: this.maxEventAgeMs });
+    this.countExperiments(exposures, outcomes, rejected, now);
+    const count = accepted.length + exposures.length - (rejected.unknown_experiment ?? 0) - (rejected.repeated_exposure ?? 0);
+    if (accepted.length > 0) await this.sink.send(accepted);
 
     this.counters.batches += 1;
     this.counters.accepted += count;
@@ -76,6 +98,21 @@ export class LiveState {
       rejectedTotal += n;
     }
     return { accepted: count, rejected: rejectedTotal, reasons: rejected };
+  }
+
+  // Exposures come before outcomes, so a click sent in the same batch as its exposure counts.
+  private countExperiments(exposures: ReturnType<typeof checkLiveEvents>['exposures'], outcomes: ReturnType<typeof checkLiveEvents>['outcomes'], rejected: Partial<Record<LiveRejectReason, number>>, now: number): void {
+    this.outcomes.sweep(now);
+    for (const exposure of exposures) {
+      const reason = this.outcomes.expose(exposure.experiment, exposure.variant, exposure.ranking, exposure.time);
+      if (reason === 'unknown_experiment' || reason === 'repeated_exposure') rejected[reason] = (rejected[reason] ?? 0) + 1;
+      else this.counters.exposures += 1;
+    }
+    for (const outcome of outcomes) {
+      if (!(OUTCOME_TYPES as readonly string[]).includes(outcome.type)) continue;
+      if (this.outcomes.outcome(outcome.ranking, outcome.type as OutcomeType, outcome.time) === undefined) this.counters.outcomes += 1;
+      else this.counters.unmatchedOutcomes += 1;
+    }
   }
 
   /**
