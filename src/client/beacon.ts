@@ -10,7 +10,7 @@
  * half-lives by about 1 %, and it keeps the times of one batch from restoring that order.
  */
 import { AisleError } from '../core/errors.js';
-import { LIVE_EVENT_TYPES, MAX_LIVE_BATCH, type LiveEvent, type LiveEventType } from '../core/live-events.js';
+import { type ExposureEvent, LIVE_EVENT_TYPES, MAX_LIVE_BATCH, type LiveEvent, type LiveEventType } from '../core/live-events.js';
 
 /** Options of live events in createAisle. */
 export interface LiveEventsOptions {
@@ -61,10 +61,20 @@ export function resolveLiveEventsOption(value: unknown): Required<LiveEventsOpti
   return { maxBatch, flushMs };
 }
 
-/** Returns the live event of a tracked event, or null for a type the counters do not use. */
-export function toLiveEvent(type: string, itemId: string | undefined, time: number): LiveEvent | null {
+/** Returns `time` rounded down to the minute. */
+export function toMinute(time: number): number {
+  return Math.floor(time / MINUTE_MS) * MINUTE_MS;
+}
+
+/**
+ * Returns the live event of a tracked event, or null for a type the counters do not use.
+ * `ranking` is the experiment ranking id of the list the item was shown in, if any.
+ */
+export function toLiveEvent(type: string, itemId: string | undefined, time: number, ranking?: string): LiveEvent | null {
   if (!LIVE_TYPES.has(type) || typeof itemId !== 'string') return null;
-  return { item: itemId, type: type as LiveEventType, time: Math.floor(time / MINUTE_MS) * MINUTE_MS };
+  const event: LiveEvent = { item: itemId, type: type as LiveEventType, time: toMinute(time) };
+  if (ranking !== undefined) event.ranking = ranking;
+  return event;
 }
 
 /** Batches live events and sends them to the companion. */
@@ -72,7 +82,7 @@ export class LiveEventSender {
   private readonly url: string;
   private readonly options: Required<LiveEventsOptions>;
   private readonly env: BeaconEnvironment;
-  private queue: LiveEvent[] = [];
+  private queue: Array<LiveEvent | ExposureEvent> = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   private readonly counters = { sentEvents: 0, fetchBatches: 0, beaconBatches: 0, failedBatches: 0 };
@@ -97,7 +107,7 @@ export class LiveEventSender {
   }
 
   /** Queues one event; a full batch is sent at once, otherwise within flushMs. */
-  add(event: LiveEvent): void {
+  add(event: LiveEvent | ExposureEvent): void {
     if (this.closed) return;
     this.queue.push(event);
     if (this.queue.length >= this.options.maxBatch) {

@@ -7,8 +7,9 @@ import * as Comlink from 'comlink';
 import { AisleError } from '../core/errors.js';
 import type { AisleEventInput, Degraded, RankResult } from '../core/types.js';
 import { fromWireError, type AisleInfo, type AisleOptions, type ProfileView, type RecommendOptions, type Reply, type RequestContext, type ResolvedOptions, type SearchOptions, type TrackResult, type WorkerApi } from './protocol.js';
-import { LiveEventSender, resolveLiveEventsOption, toLiveEvent, type LiveEventsOptions } from './beacon.js';
+import { LiveEventSender, resolveLiveEventsOption, toLiveEvent, toMinute, type LiveEventsOptions } from './beacon.js';
 import { CallStats, type AisleStats } from './call-stats.js';
+import { ExperimentClient, type ExperimentsView } from './experiments.js';
 import { startWorker } from './worker-start.js';
 
 export type * from './protocol.js';
@@ -16,6 +17,7 @@ export type { AisleEvent, AisleEventInput, Degraded, EventType, ItemMeta, RankRe
 export { AisleError, ERROR_CATALOG, isAisleError, type AisleErrorCode } from '../core/errors.js';
 export type { LiveEventsOptions, LiveEventsStats } from './beacon.js';
 export type { AisleStats, CallLatency } from './call-stats.js';
+export type { ExperimentAssignment, ExperimentsView } from './experiments.js';
 
 /** Default time budget of one call, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 3000;
@@ -38,6 +40,8 @@ export interface Aisle {
   info(): Promise<AisleInfo>;
   /** Returns latency percentiles per call, backend, candidate cache hit ratio, degraded counts and live event counters. */
   stats(): Promise<AisleStats>;
+  /** Returns the device's experiment variants and the anonymous device id they come from. */
+  experiments(): Promise<ExperimentsView>;
   /** Stops the worker; pending and later calls reject with AISLE_DESTROYED. */
   destroy(): Promise<void>;
 }
@@ -46,7 +50,8 @@ export interface Aisle {
 export async function createAisle(options: AisleOptions): Promise<Aisle> {
   const resolved = resolveOptions(options);
   const live = resolveLiveEventsOption(options.liveEvents);
-  const client = new AisleClient(resolved, options.workerUrl, live);
+  if (options.experiments !== undefined && typeof options.experiments !== 'boolean') throw invalidOption('experiments', options.experiments, 'true or false');
+  const client = new AisleClient(resolved, options.workerUrl, live, options.experiments ?? true);
   await client.start();
   return client;
 }
@@ -111,13 +116,16 @@ class AisleClient implements Aisle {
   private lastRecommendation: RankResult['items'] = [];
   private readonly callStats = new CallStats();
   private readonly liveEvents: LiveEventSender | null;
+  private readonly experimentClient: ExperimentClient | null;
 
   constructor(
     private readonly options: ResolvedOptions,
     private readonly workerUrl: string | URL | undefined,
     live: Required<LiveEventsOptions> | null,
+    experiments: boolean,
   ) {
     this.liveEvents = live ? new LiveEventSender(options.endpoint, live) : null;
+    this.experimentClient = experiments ? new ExperimentClient(options.endpoint, options.dbName, experimentEnvironment(options.storage)) : null;
   }
 
   async start(): Promise<void> {
@@ -130,8 +138,12 @@ class AisleClient implements Aisle {
     this.worker.addEventListener('error', (event) => this.onWorkerFailure(`The Aisle worker failed: ${event.message || 'its script could not be loaded'}.`));
     this.worker.addEventListener('messageerror', () => this.onWorkerFailure('The Aisle worker sent a message the page could not read.'));
     this.api = Comlink.wrap<WorkerApi>(this.worker);
-    // init opens the store and restores the profile; the models keep loading in the worker.
-    await this.call((api) => api.init(this.options), (degraded) => this.fallbackInfo(degraded)).catch(() => undefined);
+    // init opens the store and restores the profile; the models keep loading in the worker. The
+    // experiments load meanwhile, so the first recommend() already applies the variant.
+    await Promise.all([
+      this.call((api) => api.init(this.options), (degraded) => this.fallbackInfo(degraded)).catch(() => undefined),
+      this.experimentClient?.load(this.options.timeoutMs),
+    ]);
   }
 
   async track(event: AisleEventInput): Promise<TrackResult> {
@@ -142,7 +154,7 @@ class AisleClient implements Aisle {
     if (result.stored && this.liveEvents) {
       const now = Date.now();
       const time = typeof event.timestamp === 'number' ? Math.min(event.timestamp, now) : now;
-      const live = toLiveEvent(event.type, event.itemId, time);
+      const live = toLiveEvent(event.type, event.itemId, time, this.experimentClient?.rankingOf(event.listId));
       if (live) this.liveEvents.add(live);
     }
     return result;
@@ -150,15 +162,33 @@ class AisleClient implements Aisle {
 
   async recommend(options: RecommendOptions): Promise<RankResult> {
     const k = typeof options?.k === 'number' ? options.k : 0;
+    // The variant's settings apply unless the page set them for this call.
+    const withVariant = typeof options === 'object' && options !== null && this.experimentClient ? { ...this.experimentClient.recommendDefaults(), ...options } : options;
     const result = await this.measure(
       'recommend',
       this.call(
-        (api) => api.recommend(options),
+        (api) => api.recommend(withVariant),
         (degraded) => ({ items: this.lastRecommendation.slice(0, k), degraded, tookMs: 0 }),
       ),
     );
     if (!result.degraded) this.lastRecommendation = result.items;
+    this.exposeResult(result);
     return result;
+  }
+
+  // Tags a shown list with a ranking id and queues its experiment exposures.
+  private exposeResult(result: RankResult): void {
+    if (result.items.length === 0) return;
+    const exposure = this.experimentClient?.expose();
+    if (!exposure) return;
+    result.rankingId = exposure.rankingId;
+    // NOTE: an exposure is counted when recommend() returns, not when the items scroll into view,
+    // so a list the shopper never saw still counts as exposed.
+    for (const event of exposure.exposures) this.liveEvents?.add({ ...event, time: toMinute(event.time) });
+  }
+
+  async experiments(): Promise<ExperimentsView> {
+    return this.experimentClient?.view() ?? { deviceId: null, assignments: [] };
   }
 
   rank(items: string[], context?: RequestContext): Promise<RankResult> {
@@ -207,8 +237,9 @@ class AisleClient implements Aisle {
     return this.call((api) => api.profile());
   }
 
-  forget(): Promise<void> {
-    return this.call((api) => api.forget());
+  async forget(): Promise<void> {
+    await this.call((api) => api.forget());
+    await this.experimentClient?.reset(this.options.timeoutMs);
   }
 
   info(): Promise<AisleInfo> {
@@ -294,6 +325,18 @@ class AisleClient implements Aisle {
       endpoint: this.options.endpoint,
     };
   }
+}
+
+// The device id persists in localStorage only when the engine persists anything (storage
+// 'indexeddb'), and only where localStorage exists (not in some sandboxed frames).
+function experimentEnvironment(storage: ResolvedOptions['storage']) {
+  let persistent: Storage | undefined;
+  try {
+    persistent = storage === 'indexeddb' ? globalThis.localStorage : undefined;
+  } catch {
+    persistent = undefined;
+  }
+  return { fetch: globalThis.fetch.bind(globalThis), storage: persistent, randomId: () => globalThis.crypto.randomUUID(), now: () => Date.now() };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

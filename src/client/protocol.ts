@@ -56,6 +56,12 @@ export interface AisleOptions {
    * with sendBeacon when the page is hidden. false sends nothing.
    */
   liveEvents?: boolean | LiveEventsOptions;
+  /**
+   * Take part in the companion's experiments (GET /v1/experiments): the device assigns itself a
+   * variant from a random device id kept on the device, recommend() applies the variant, and its
+   * results carry a `rankingId` for outcome tracking. Default true; false ignores experiments.
+   */
+  experiments?: boolean;
 }
 
 /** Ranker runtime requested by the page. */
@@ -87,6 +93,11 @@ export interface RecommendOptions {
    * score + liveWeight · ln(1 + max(0, trending)). Default 0 (the ranker order alone).
    */
   liveWeight?: number;
+  /**
+   * false skips the ranker and returns the retrieval order (ANN, co-visitation, then popular), as
+   * the baseline arm of an experiment. Default true.
+   */
+  ranker?: boolean;
 }
 
 /** Options of `search`. */

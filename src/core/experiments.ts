@@ -13,7 +13,7 @@ export interface VariantChanges {
   liveWeight?: number;
   /** Fusion of search: 'rrf' or 'weighted' with BM25 and vector weights in [0, 1]. */
   fusion?: { method: 'rrf' | 'weighted'; bm25?: number; vector?: number };
-  /** Model set version the variant expects; the SDK reports a mismatch as degraded. */
+  /** Model set version the variant is meant for, reported to the page by experiments(). */
   modelVersion?: string;
 }
 

@@ -122,6 +122,12 @@ export interface ScoredItem {
 
 export interface RankResult {
   items: ScoredItem[];
+  /**
+   * Random id of this list, set by recommend() while the device is in an experiment. Pass it as
+   * `listId` when tracking a click, add_to_cart or purchase from the list, so the outcome counts
+   * for the experiment.
+   */
+  rankingId?: string;
   degraded?: Degraded;
   /** Milliseconds spent inside the worker. */
   tookMs: number;

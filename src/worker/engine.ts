@@ -23,7 +23,7 @@ import { ModelSet } from './model-set.js';
 import type { RunnerFactory } from './models.js';
 import { CandidateRetriever } from './retrieval.js';
 import { noneInCatalog, rankGiven, rankSearchHits, rankUnknown } from './reranking.js';
-import { degradedFrom, scoreCandidates, topK } from './scoring.js';
+import { degradedFrom, retrievalOrderScores, scoreCandidates, topK } from './scoring.js';
 import { HISTORY_LIMIT, isSequenceEvent, ShopperState } from './shopper.js';
 import type { TabChannel, TabMessage } from './tab-channel.js';
 
@@ -119,6 +119,9 @@ export class Engine {
     const exclude = checkItemIds('recommend', 'exclude', options.exclude ?? []);
     const filter = checkFilter('recommend', options.context?.filter);
     const liveWeight = checkLiveWeight(options.liveWeight);
+    if (options.ranker !== undefined && typeof options.ranker !== 'boolean') {
+      throw new AisleError('AISLE_INVALID_ARGUMENT', `recommend(): ranker must be true or false; got ${JSON.stringify(options.ranker)}.`);
+    }
     await this.settled();
     const state = this.state;
 
@@ -132,7 +135,7 @@ export class Engine {
     if (!options.includeSeen) for (const id of state.seen) excluded.add(id);
     const candidates = mergeCandidates(state.history, { ann: retrieved.ann, itemsById, popular: retrieved.popular }, { keepHistory: options.includeSeen === true, exclude: excluded }).filter((candidate) => matchesFilter(candidate.item, filter));
 
-    const scored = await this.score(candidates, state);
+    const scored = options.ranker === false ? { scores: retrievalOrderScores(candidates.length) } : await this.score(candidates, state);
     const scores = liveWeight > 0 ? blendLiveScores(scored.scores, candidates.map((candidate) => candidate.item.live), liveWeight) : scored.scores;
     return this.result(topK(candidates, scores, k), started, retrieved.degraded ?? scored.degraded);
   }

@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LiveEventSender, resolveLiveEventsOption, toLiveEvent, type BeaconEnvironment } from '../../src/client/beacon.js';
 import { CallStats, percentile, STATS_WINDOW } from '../../src/client/call-stats.js';
+import { ExperimentClient, RANKING_TTL_MS, type ExperimentEnvironment } from '../../src/client/experiments.js';
+import { assignVariant, parseExperiments } from '../../src/core/experiments.js';
 import type { LiveEvent } from '../../src/core/live-events.js';
 import { createServer } from '../../src/server/app.js';
 import type { ItemsResponse } from '../../src/core/types.js';
@@ -197,5 +199,53 @@ describe('CallStats', () => {
     for (let i = 0; i < STATS_WINDOW; i++) stats.record('search', 1000);
     for (let i = 0; i < STATS_WINDOW; i++) stats.record('search', 1);
     expect(stats.latencies().search).toEqual({ count: 2 * STATS_WINDOW, degraded: 0, errors: 0, p50: 1, p95: 1, p99: 1, max: 1 });
+  });
+});
+
+describe('ExperimentClient', () => {
+  const definitions = { experiments: [{ name: 'row', salt: 's', variants: [{ name: 'a', changes: { liveWeight: 2 } }, { name: 'b', changes: { liveWeight: 3 } }] }] };
+  const respond = (body: unknown, status = 200) => vi.fn(async () => new Response(JSON.stringify(body), { status })) as unknown as typeof fetch;
+
+  function client(fetchImpl: typeof fetch, storage?: ExperimentEnvironment['storage']) {
+    let clock = T0;
+    let ids = 0;
+    const env: ExperimentEnvironment = { fetch: fetchImpl, storage, randomId: () => `id-${++ids}`, now: () => clock };
+    return { experiments: new ExperimentClient('https://reco.example', 'aisle', env), advance: (ms: number) => (clock += ms) };
+  }
+
+  it('assigns from the stored device id', async () => {
+    const store = new Map<string, string>([['aisle:aisle:experiment-device', 'device-7']]);
+    const storage = { getItem: (key: string) => store.get(key) ?? null, setItem: (key: string, value: string) => void store.set(key, value), removeItem: (key: string) => void store.delete(key) };
+    const { experiments } = client(respond(definitions), storage);
+    await experiments.load(1000);
+    const expected = assignVariant(parseExperiments(definitions.experiments, 'test')[0], 'device-7');
+    expect(experiments.view()).toEqual({ deviceId: 'device-7', assignments: [{ experiment: 'row', variant: expected.name, changes: expected.changes }] });
+    expect(experiments.recommendDefaults()).toEqual({ liveWeight: expected.changes.liveWeight });
+
+    await experiments.reset(1000);
+    expect(experiments.view().deviceId).toBe('id-1');
+    expect(store.get('aisle:aisle:experiment-device')).toBe('id-1');
+  });
+
+  it('issues ranking ids that expire', async () => {
+    const { experiments, advance } = client(respond(definitions));
+    await experiments.load(1000);
+    const exposure = experiments.expose();
+    expect(exposure?.exposures).toEqual([{ type: 'exposure', ranking: exposure?.rankingId, experiment: 'row', variant: experiments.view().assignments[0].variant, time: T0 }]);
+    expect(experiments.rankingOf(exposure?.rankingId)).toBe(exposure?.rankingId);
+    expect(experiments.rankingOf('home-recs')).toBeUndefined();
+    advance(RANKING_TTL_MS + 1);
+    expect(experiments.rankingOf(exposure?.rankingId)).toBeUndefined();
+  });
+
+  it('reports a failed load and stays out', async () => {
+    const { experiments } = client(respond({ error: {} }, 503));
+    await experiments.load(1000);
+    expect(experiments.view()).toEqual({ deviceId: null, assignments: [], error: 'Loading experiments from https://reco.example/v1/experiments failed: HTTP 503.' });
+    expect(experiments.expose()).toBeNull();
+
+    const invalid = client(respond({ experiments: [{ name: 'x', variants: [] }] })).experiments;
+    await invalid.load(1000);
+    expect(invalid.view().error).toContain('GET /v1/experiments experiment x: `variants` must be an array of 2 to 16 variants');
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Per-variant outcomes of experiments. An exposure is one list of items that a device showed,
- * named by a random ranking id and tagged with its experiment and variant. A click, add_to_cart or
+ * named by a random ranking id and tagged with an experiment and variant. A device in several
+ * experiments sends one exposure per experiment with the same ranking id. A click, add_to_cart or
  * purchase that carries the same ranking id within the outcome window counts for that exposure.
  * Each exposure counts at most once per outcome type, so CTR and conversion are proportions of
  * exposures, which is what the Wilson interval and the two-proportion test assume.
@@ -44,7 +45,7 @@ export class OutcomeStore {
   private readonly counts = new Map<string, Map<string, VariantOutcomes>>();
   // Open exposures by ranking id, in insertion order (time order for a live stream), so the sweep
   // stops at the first one inside the window.
-  private readonly open = new Map<string, Exposure>();
+  private readonly open = new Map<string, Exposure[]>();
 
   constructor(
     private readonly experiments: readonly Experiment[],
@@ -61,28 +62,32 @@ export class OutcomeStore {
   expose(experiment: string, variant: string, ranking: string, time: number): OutcomeRejection | undefined {
     const counts = this.counts.get(experiment)?.get(variant);
     if (!counts) return 'unknown_experiment';
-    if (this.open.has(ranking)) return 'repeated_exposure';
+    const exposures = this.open.get(ranking) ?? [];
+    if (exposures.some((exposure) => exposure.experiment === experiment)) return 'repeated_exposure';
     counts.exposures += 1;
-    this.open.set(ranking, { experiment, variant, time, seen: new Set() });
+    exposures.push({ experiment, variant, time, seen: new Set() });
+    this.open.set(ranking, exposures);
     return undefined;
   }
 
   /** Records an outcome of the exposure `ranking`; returns the reason when it is not counted. */
   outcome(ranking: string, type: OutcomeType, time: number): OutcomeRejection | undefined {
-    const exposure = this.open.get(ranking);
-    if (!exposure) return 'unknown_ranking';
-    if (time - exposure.time > this.windowMs) return 'late_outcome';
-    if (exposure.seen.has(type)) return undefined;
-    exposure.seen.add(type);
-    const counts = this.counts.get(exposure.experiment)?.get(exposure.variant);
-    if (counts) counts[type] += 1;
+    const exposures = this.open.get(ranking);
+    if (!exposures) return 'unknown_ranking';
+    if (time - exposures[0].time > this.windowMs) return 'late_outcome';
+    for (const exposure of exposures) {
+      if (exposure.seen.has(type)) continue;
+      exposure.seen.add(type);
+      const counts = this.counts.get(exposure.experiment)?.get(exposure.variant);
+      if (counts) counts[type] += 1;
+    }
     return undefined;
   }
 
   /** Forgets exposures older than the window at `now`, which bounds memory by the exposure rate. */
   sweep(now: number): void {
-    for (const [ranking, exposure] of this.open) {
-      if (now - exposure.time <= this.windowMs) break;
+    for (const [ranking, exposures] of this.open) {
+      if (now - exposures[0].time <= this.windowMs) break;
       this.open.delete(ranking);
     }
   }
