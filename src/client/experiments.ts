@@ -14,19 +14,19 @@ export interface ExperimentAssignment {
   experiment: string;
   variant: string;
   /**
-   * What the variant changes. recommend() applies `ranker` and `liveWeight`.
+   * Settings the variant changes. recommend() applies `ranker` and `liveWeight`.
    * NOTE: `fusion` and `modelVersion` are only reported here for the store to apply, because the
    * SDK has no per-call setting for them yet.
    */
   changes: VariantChanges;
 }
 
-/** What experiments() returns. */
+/** Result of experiments(). */
 export interface ExperimentsView {
   /** The anonymous device id the assignments are computed from, or null before it exists. */
   deviceId: string | null;
   assignments: ExperimentAssignment[];
-  /** Why the definitions could not be loaded, if they could not. */
+  /** Reason the definitions failed to load, when they did. */
   error?: string;
 }
 
@@ -83,7 +83,7 @@ export class ExperimentClient {
     }
   }
 
-  /** A copy of the device id, the assignments and the load error. */
+  /** Returns a copy of the device id, the assignments and the load error. */
   view(): ExperimentsView {
     const view: ExperimentsView = { deviceId: this.deviceId, assignments: this.assigned.map((entry) => ({ ...entry, changes: structuredClone(entry.changes) })) };
     if (this.error) view.error = this.error;

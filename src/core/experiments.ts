@@ -5,7 +5,7 @@
  */
 import { AisleError } from './errors.js';
 
-/** What a variant changes in the SDK. Every field is optional; an absent one keeps the default. */
+/** Settings a variant changes. Every field is optional; an absent one keeps the default. */
 export interface VariantChanges {
   /** false serves the retrieval order without the ranker (a popularity or ANN baseline). */
   ranker?: boolean;
