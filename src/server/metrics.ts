@@ -111,6 +111,11 @@ export class CompanionMetrics {
       return LIVE_REJECT_REASONS.map((reason) => [{ reason }, rejected[reason] ?? 0]);
     });
     mirroredCounter(this.registry, 'aisle_live_batches_total', 'POST /v1/events bodies that passed the schema.', [], () => [[{}, live.stats.batches]]);
+    mirroredCounter(this.registry, 'aisle_experiment_exposures_total', 'Experiment exposures counted.', [], () => [[{}, live.stats.exposures]]);
+    mirroredCounter(this.registry, 'aisle_experiment_outcomes_total', 'Events with a ranking id: matched to an open exposure or not (unknown, or past the outcome window).', ['matched'], () => [
+      [{ matched: 'true' }, live.stats.outcomes],
+      [{ matched: 'false' }, live.stats.unmatchedOutcomes],
+    ]);
   }
 
   /** Adds the latency hook and GET /metrics to an app. */

@@ -36,7 +36,7 @@ async function postEvents(events: unknown[]): Promise<LiveEventsResponse> {
 
 beforeAll(async () => {
   fixture = await buildCompanionFixture(10);
-  app = await createServer({ modelsDir: fixture.dir, metrics: false, live: { ...CONFIG.live, now: () => now, timer: false } });
+  app = await createServer({ modelsDir: fixture.dir, metrics: { processMetrics: false }, live: { ...CONFIG.live, now: () => now, timer: false } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (typeof address !== 'object' || address === null) throw new Error('server has no TCP address');
@@ -83,6 +83,12 @@ describe('experiment outcomes', () => {
     await postEvents([{ item: 'item-3', type: 'add_to_cart', time: now, ranking: 'r4' }]);
     now = T0 + 30 * MINUTE + 1;
     await postEvents([{ item: 'item-3', type: 'click', time: now, ranking: 'r2' }]);
+
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('\naisle_experiment_exposures_total 4\n');
+    // r3 click, click, purchase; r1 click; r4 add_to_cart: 5 matched. The unknown list and the late click: 2.
+    expect(metrics).toContain('\naisle_experiment_outcomes_total{matched="true"} 5\n');
+    expect(metrics).toContain('\naisle_experiment_outcomes_total{matched="false"} 2\n');
 
     const outcomes = (await (await fetch(`${base}/v1/experiments/outcomes`)).json()) as OutcomesResponse;
     expect(outcomes).toEqual({

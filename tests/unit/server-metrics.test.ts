@@ -106,6 +106,8 @@ describe('GET /metrics', () => {
     expect(sample(text, 'aisle_live_events_accepted_total')).toBe(2);
     expect(sample(text, 'aisle_live_events_rejected_total', { reason: 'unknown_item' })).toBe(1);
     expect(sample(text, 'aisle_live_events_rejected_total', { reason: 'invalid_time' })).toBe(1);
+    expect(sample(text, 'aisle_experiment_exposures_total')).toBe(0);
+    expect(sample(text, 'aisle_experiment_outcomes_total', { matched: 'false' })).toBe(0);
   });
 
   it('keeps counters cumulative across scrapes', async () => {
