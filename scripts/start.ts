@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { createServer as createViteServer, type Plugin } from 'vite';
 import { createServer as createCompanion } from '../src/server/app.js';
 import { ensureModels, ensureNativeAddon, modelsDirFor, REPO_ROOT } from '../demo/node/models.js';
+import { addDemoNewItems, demoAdminToken } from '../demo/node/new-items.js';
 
 const HELP = `Usage: npm start -- [options]
 
@@ -71,7 +72,9 @@ async function main(): Promise<void> {
   ensureModels(values.data, modelsDir, log);
 
   log(`Starting the companion over ${modelsDir}`);
-  const companion = await createCompanion({ modelsDir });
+  const adminToken = demoAdminToken();
+  const companion = await createCompanion({ modelsDir, adminToken });
+  if (values.data === 'demo') await addDemoNewItems(companion, adminToken, log);
   await companion.listen({ host: '127.0.0.1', port: companionPort });
   const endpoint = `http://127.0.0.1:${companionPort}`;
   log(`Companion listening on ${endpoint}`);

@@ -130,21 +130,36 @@ export class App {
     this.show(ticket, page);
   }
 
-  private async showSearch(ticket: number, typed: string): Promise<void> {
+  private async showSearch(ticket: number, typed: string, tags: string[] = []): Promise<void> {
     // A query in the URL skips the search box's maxlength, and the SDK rejects longer queries.
     const query = typed.trim().slice(0, MAX_SEARCH_LENGTH);
-    void this.trackAndRefresh({ type: 'search', query });
-    const answer = await this.engine.search(query, LISTING_SIZE);
+    if (tags.length === 0) void this.trackAndRefresh({ type: 'search', query });
+    const answer = await this.engine.search(query, LISTING_SIZE, tags);
     // A degraded search may come back empty; plain companion search still finds the products.
     const result = answer && answer.items.length === 0 && answer.degraded ? null : answer;
     const items = result ? await this.resolve(result) : await this.catalog.search(query, LISTING_SIZE).catch(() => []);
     const subtitle = searchSubtitle(items.length, result !== null, result?.tookMs);
     const page = listingPage(
-      { title: `Results for “${query}”`, subtitle, notice: fallbackNotice(answer, this.engine.lastFailure('search')), items, listId: 'search', categories: this.categories },
+      {
+        title: `Results for “${query}”`,
+        subtitle,
+        notice: fallbackNotice(answer, this.engine.lastFailure('search')),
+        items,
+        listId: 'search',
+        categories: this.categories,
+        facets: result ? { tags: result.facets ?? [], selected: tags, onToggle: (tag) => this.toggleFacet(typed, tags, tag) } : undefined,
+        lifted: new Map((result?.items ?? []).map((entry) => [entry.id, entry.lifted ?? 0])),
+      },
       (item, listId, position) => this.openProduct(item, listId, position),
       (category) => this.goToCategory(category),
     );
     this.show(ticket, page);
+  }
+
+  /** Searches again with `tag` added to or removed from the selected facets. */
+  private toggleFacet(query: string, selected: string[], tag: string): void {
+    const next = selected.includes(tag) ? selected.filter((name) => name !== tag) : [...selected, tag];
+    void this.showSearch(++this.viewTicket, query, next);
   }
 
   private async showProduct(ticket: number, itemId: string): Promise<void> {

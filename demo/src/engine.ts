@@ -14,6 +14,8 @@ export interface ScoredEntry {
   id: string;
   score: number;
   item?: { id: string; title?: string; category?: string; brand?: string; price?: number; tags?: string[] };
+  /** Search results: places the shopper's behaviour moved the item up. */
+  lifted?: number;
 }
 
 /** Reason and error code of a result that is not fully personalized. */
@@ -27,6 +29,8 @@ export interface EngineResult {
   items: ScoredEntry[];
   degraded?: DegradedNote;
   tookMs?: number;
+  /** Search results: tags of the matching items with their counts. */
+  facets?: Array<[string, number]>;
 }
 
 /** The fields of info() the panel shows; every field is optional so an older SDK still renders. */
@@ -108,8 +112,8 @@ export class Engine {
   }
 
   /** Returns personalized search results, or null when the SDK failed (the page then uses plain companion search). */
-  search(query: string, k: number): Promise<EngineResult | null> {
-    return this.call('search', (aisle) => aisle.search(query, { k }) as Promise<EngineResult>);
+  search(query: string, k: number, tags: string[] = []): Promise<EngineResult | null> {
+    return this.call('search', (aisle) => aisle.search(query, tags.length > 0 ? { k, tags } : { k }) as Promise<EngineResult>);
   }
 
   /** Returns what the engine stores about this shopper on this device, or null when unavailable. */

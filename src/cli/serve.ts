@@ -25,6 +25,10 @@ Options:
                      (see src/server/config.ts for the keys)
   --metrics on|off   serve Prometheus metrics at GET /metrics (default on)
   -h, --help         print this help
+
+Environment:
+  AISLE_ADMIN_TOKEN  token that catalog writes (POST /v1/items, new items) must send as
+                     \`Authorization: Bearer <token>\`; unset, catalog writes are refused
 `;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -113,6 +117,7 @@ export async function run(argv: string[]): Promise<number> {
     host: values.host ?? '127.0.0.1',
     cors: parseCors(values.cors),
     logger: { level },
+    adminToken: process.env.AISLE_ADMIN_TOKEN || undefined,
     ann: { efSearch: parseInteger('ef-search', values['ef-search'], 1, 100_000), nprobe: parseInteger('nprobe', values.nprobe, 1, 1_000_000) },
     live: config?.live,
     metrics: metrics === 'on',

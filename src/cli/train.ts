@@ -4,7 +4,7 @@
  */
 import { MIN_SEQUENCE_LENGTH } from '../training/data/split.js';
 import { formatTable } from '../training/evaluate.js';
-import { MIN_ITEMS, MIN_USABLE_USERS, QUERY_ENCODER_STEPS, train, type TrainOptions } from '../training/train.js';
+import { addQueryEncoder, MIN_ITEMS, MIN_USABLE_USERS, QUERY_ENCODER_STEPS, train, type TrainOptions } from '../training/train.js';
 import { isUsageError, parseCommandLine, parseIntegerOption, usageError, type CommandOptions } from './args.js';
 
 const HELP = `Usage: aisle train --data PATH|demo --out DIR [options]
@@ -28,6 +28,9 @@ Options:
   --tower-minutes N  stop tower training before an epoch that would end after N minutes
   --index DESC       FAISS index_factory description (default 'HNSW32,Flat')
   --query-steps N    training steps of the query encoder for semantic search (default ${QUERY_ENCODER_STEPS}; 0 for none)
+  --only query-encoder
+                     add a query encoder to the models directory --out, trained on the same
+                     --data, without training anything else (for models from older versions)
   --seed N           seed of weights, batches and subsets (default 42)
   --json             print the evaluation as one JSON object on stdout
   -h, --help         print this help
@@ -43,13 +46,14 @@ const OPTIONS = {
   'tower-minutes': { type: 'string', allowed: 'an integer in [1, 100000]' },
   index: { type: 'string', allowed: "a FAISS index_factory description such as 'HNSW32,Flat'" },
   'query-steps': { type: 'string', allowed: 'an integer in [0, 1000000]' },
+  only: { type: 'string', allowed: "'query-encoder'" },
   seed: { type: 'string', allowed: 'an integer in [0, 2147483647]' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies CommandOptions;
 
 /** Parses the command line into train options; returns 'help' for --help. Throws AISLE_INVALID_ARGUMENT. */
-export function parseTrainArgs(argv: readonly string[]): (TrainOptions & { json: boolean }) | 'help' {
+export function parseTrainArgs(argv: readonly string[]): (TrainOptions & { json: boolean; only?: 'query-encoder' }) | 'help' {
   const values = parseCommandLine('train', argv, OPTIONS);
   if (values.help) return 'help';
 
@@ -64,7 +68,8 @@ export function parseTrainArgs(argv: readonly string[]): (TrainOptions & { json:
     queryEncoderSteps: integer('query-steps', values['query-steps'], 0, 1_000_000),
   };
   if (!values.data || !values.out) throw usageError('train', '--data and --out are required.');
-  return { data: values.data, out: values.out, index: values.index, json: values.json ?? false, ...numbers };
+  if (values.only !== undefined && values.only !== 'query-encoder') throw usageError('train', `--only must be 'query-encoder', got ${JSON.stringify(values.only)}.`);
+  return { data: values.data, out: values.out, index: values.index, json: values.json ?? false, ...(values.only ? { only: 'query-encoder' as const } : {}), ...numbers };
 }
 
 /** Runs `aisle train` with the arguments after the command name; returns the exit code. */
@@ -82,7 +87,13 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const result = await train({ ...options, log: (line) => process.stderr.write(`${line}\n`) });
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (options.only === 'query-encoder') {
+    const manifest = await addQueryEncoder({ data: options.data, out: options.out, queryEncoderSteps: options.queryEncoderSteps, seed: options.seed, log });
+    if (options.json) process.stdout.write(`${JSON.stringify({ version: manifest.version, queryEncoder: manifest.models.queryEncoder })}\n`);
+    return 0;
+  }
+  const result = await train({ ...options, log });
 
   process.stderr.write(`\n${formatTable(result.results.rows)}\n\n`);
   process.stderr.write(`models written to ${options.out} (version ${result.manifest.version}) in ${result.seconds.total.toFixed(1)} s\n`);

@@ -321,6 +321,7 @@ class AisleClient implements Aisle {
       loadTimes: {},
       models: null,
       storage: { mode: this.options.storage },
+      queryEncoder: { state: 'none' },
       degraded: [degraded],
       endpoint: this.options.endpoint,
     };

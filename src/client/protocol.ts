@@ -104,6 +104,8 @@ export interface RecommendOptions {
 export interface SearchOptions {
   /** Number of results, 1 to MAX_K; default 10. */
   k?: number;
+  /** Only items carrying every one of these tags, given or predicted (a selection of `facets`). */
+  tags?: string[];
 }
 
 /** Result of `track`. */
@@ -156,6 +158,12 @@ export interface AisleInfo {
    * companion or returned from a failure (`misses`), since the engine started.
    */
   retrievalCache?: { hits: number; misses: number };
+  /**
+   * The query encoder in the worker: 'none' until the first search (or when the models have
+   * none), then 'loading', 'ready' (searches send a query vector) or 'failed' with the reason
+   * (searches send their text and the companion encodes it).
+   */
+  queryEncoder: { state: 'none' | 'loading' | 'ready' | 'failed'; error?: string };
   /** Every reason why results are not fully personalized right now. */
   degraded: Degraded[];
   endpoint: string;

@@ -36,6 +36,9 @@ export const ERROR_CATALOG = {
   AISLE_INTERNAL: { status: 500, kind: 'internal', summary: 'An unexpected internal error.' },
   // Training and data.
   AISLE_DATA_INVALID: { status: 500, kind: 'data', summary: 'A dataset file is missing or malformed.' },
+  // Catalog writes on the companion.
+  AISLE_UNAUTHORIZED: { status: 401, kind: 'input', summary: 'A catalog write came without the admin token, or the companion has none set.' },
+  AISLE_CONFLICT: { status: 409, kind: 'input', summary: 'An item to add has an id the catalog already has.' },
 } as const;
 
 export type AisleErrorCode = keyof typeof ERROR_CATALOG;

@@ -10,6 +10,8 @@
  * - ranker_teacher.onnx float32 teacher ranker, same contract; for evaluation only, not served
  * - query_encoder.onnx query encoder (inputs piece_ids, piece_weights from core/text-pieces.ts;
  *                      output query_vector, L2-normalized, in the item-vector space)
+ * - item_content.onnx  the item tower's content path (inputs piece_ids, piece_weights from
+ *                      core/item-content.ts; output item_vector), for items added after training
  * - items.json         CatalogFileEntry[] in FAISS id order
  * - item_vectors.f32   N×D float32 little-endian, row-major, L2-normalized rows
  * - items.faiss        FAISS index over the item vectors with inner-product metric
@@ -24,6 +26,7 @@ export const MODEL_FILES = {
   rankerFp32: 'ranker_fp32.onnx',
   rankerTeacher: 'ranker_teacher.onnx',
   queryEncoder: 'query_encoder.onnx',
+  itemContent: 'item_content.onnx',
   items: 'items.json',
   vectors: 'item_vectors.f32',
   index: 'items.faiss',
@@ -40,6 +43,8 @@ export const RANKER_IO = { input: 'features', output: 'scores' } as const;
  */
 export const RANKER_OPTIMIZATION_LEVEL = 'basic';
 export const QUERY_ENCODER_IO = { ids: 'piece_ids', weights: 'piece_weights', output: 'query_vector' } as const;
+/** The item tower's content path (companion only): content tokens of core/item-content.ts to an item vector. */
+export const ITEM_CONTENT_IO = { ids: 'piece_ids', weights: 'piece_weights', output: 'item_vector' } as const;
 
 /** One entry of items.json. */
 export interface CatalogFileEntry extends ItemMeta {

@@ -14,9 +14,26 @@
 export const TEXT_PIECES = {
   /** Hash buckets of the piece embedding table. */
   buckets: 1 << 14,
-  /** Pieces kept per text; the rest of a long text is dropped. */
+  /** Pieces kept per query text; the rest of a long query is dropped. */
   maxPieces: 64,
+  /** Pieces kept per item text (title, category, brand), which is longer than a query. */
+  maxItemPieces: 256,
 } as const;
+
+/** The item fields whose text the query encoder reads. */
+export interface ItemTextFields {
+  title?: string;
+  category?: string;
+  brand?: string;
+}
+
+/**
+ * The text of an item as the query encoder reads it, in training and when serving: title,
+ * category and brand, each ending with a period.
+ */
+export function itemText(item: ItemTextFields): string {
+  return [item.title, item.category, item.brand].filter((part) => part !== undefined && part.length > 0).map((part) => `${part}.`).join(' ');
+}
 
 /** Hashed pieces of one text, padded to a fixed width: ids in [0, buckets), weights summing to 1 (or all 0). */
 export interface EncodedText {

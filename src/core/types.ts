@@ -54,6 +54,11 @@ export interface ItemMeta {
   price?: number;
   /** Attribute or tag ids/names (category path entries, brand, learned tags). */
   tags?: string[];
+  /**
+   * Tags a model predicted from the item's text and vector (`aisle train`), each with its
+   * confidence in (0, 1], best first.
+   */
+  predictedTags?: Array<[tag: string, confidence: number]>;
   image?: string;
   url?: string;
 }
@@ -118,6 +123,11 @@ export interface ScoredItem {
   id: string;
   score: number;
   item?: ItemMeta;
+  /**
+   * search() only: how many places the shopper's behaviour moved the item up from the companion's
+   * text order (0 when it kept or lost its place).
+   */
+  lifted?: number;
 }
 
 export interface RankResult {
@@ -128,6 +138,8 @@ export interface RankResult {
    * for the experiment.
    */
   rankingId?: string;
+  /** search() only: tags of the matching items with their counts, most common first (for facets). */
+  facets?: Array<[tag: string, count: number]>;
   degraded?: Degraded;
   /** Milliseconds spent inside the worker. */
   tookMs: number;
@@ -162,6 +174,11 @@ export interface Manifest {
     rankerFp32?: ModelFileEntry;
     /** Text to query vector for semantic search (absent in models trained before it existed). */
     queryEncoder?: ModelFileEntry;
+    /**
+     * The item tower's content path: an item vector from content alone, for items added after
+     * training (POST /v1/items). Companion only; the worker never downloads it.
+     */
+    itemContent?: ModelFileEntry;
   };
   /** Files the companion loads: item catalog, vectors and the FAISS index. */
   catalog: {
@@ -206,10 +223,12 @@ export interface SearchRequest {
    * the query text itself when its models have a query encoder.
    */
   vector?: string;
-  /** Fusion of BM25 and vector hits: 'rrf' (reciprocal rank fusion, the default) or 'weighted'. */
+  /** Fusion of BM25 and vector hits: 'rrf' (reciprocal rank fusion) or 'weighted' (the default). */
   fusion?: SearchFusion;
   /** Weights of the 'weighted' fusion; default DEFAULT_FUSION_WEIGHTS in server/fusion.ts. */
   weights?: FusionWeights;
+  /** Only items that carry every one of these tags, given or predicted (a facet selection). */
+  tags?: string[];
 }
 
 /** Fusion of BM25 and vector hits in POST /v1/search. */
@@ -223,6 +242,11 @@ export interface FusionWeights {
 
 export interface SearchResponse {
   items: Array<ItemWire & { searchScore: number }>;
+  /**
+   * Tags of the matching items (the fused list before it is cut to k), given or predicted, with
+   * how many items carry each; most common first, at most SEARCH_FACETS.
+   */
+  facets: Array<[tag: string, count: number]>;
   /** Which path produced the items. */
   debug: SearchDebug;
 }
@@ -233,6 +257,8 @@ export interface SearchDebug {
   method: 'bm25' | 'vector' | SearchFusion;
   /** Source of the query vector. */
   vector: 'client' | 'companion' | 'none';
+  /** Vectors the query vector was searched among: the items' text vectors, or their behavioural vectors. */
+  space: 'text' | 'behaviour';
   /** Weights used, for the 'weighted' fusion. */
   weights?: FusionWeights;
   /** Hits of each list before fusion. */

@@ -121,6 +121,15 @@ export class AnnSource {
     return hits;
   }
 
+  /**
+   * Adds vectors of items appended to the catalog; their labels continue the catalog indices.
+   * Cached results from before the add are not served again (the cache keys on the index's
+   * change count).
+   */
+  async add(vectors: Float32Array): Promise<void> {
+    await this.index.add(vectors);
+  }
+
   /** Frees the native index. Call only after every search has settled (after the server closed). */
   dispose(): void {
     this.index.dispose();

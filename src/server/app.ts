@@ -16,6 +16,7 @@ import { registerExperimentRoutes } from './routes/experiments.js';
 import type { LiveOptions } from './live/live-state.js';
 import { CompanionMetrics, type MetricsOptions } from './metrics.js';
 import { requestId } from './request-id.js';
+import { registerAddItemsRoute } from './routes/add-items.js';
 import { registerItemRoutes } from './routes/items.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerSearchRoute } from './routes/search.js';
@@ -47,6 +48,8 @@ export interface ServerOptions {
   live?: LiveOptions;
   /** Prometheus metrics at GET /metrics; false turns them off. Default true. */
   metrics?: boolean | MetricsOptions;
+  /** Token that catalog writes (POST /v1/items) must send as `Authorization: Bearer <token>`; without it they are refused. */
+  adminToken?: string;
 }
 
 /** Options of startServer: createServer's plus where to listen. */
@@ -62,7 +65,7 @@ async function registerCors(app: FastifyInstance, origins: CorsOrigins): Promise
   await app.register(cors, {
     origin: origins === '*' ? '*' : origins,
     methods: ['GET', 'HEAD', 'POST'],
-    allowedHeaders: ['Content-Type'],
+    allowedHeaders: ['Content-Type', 'Authorization'],
     exposedHeaders: ['ETag', 'X-Request-Id'],
     maxAge: 600,
   });
@@ -71,10 +74,11 @@ async function registerCors(app: FastifyInstance, origins: CorsOrigins): Promise
 // State of each app built here, so startServer can log what it serves.
 const STATES = new WeakMap<FastifyInstance, ServerState>();
 
-function registerRoutes(app: FastifyInstance, state: ServerState): void {
+function registerRoutes(app: FastifyInstance, state: ServerState, options: ServerOptions): void {
   registerCandidatesRoute(app, state);
   registerSearchRoute(app, state);
   registerItemRoutes(app, state);
+  registerAddItemsRoute(app, state, options.adminToken);
   registerModelRoutes(app, state);
   registerHealthRoute(app, state);
   registerLiveRoutes(app, state);
@@ -125,7 +129,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       metrics.attach(state);
       metrics.install(app);
     }
-    registerRoutes(app, state);
+    registerRoutes(app, state, options);
 
     // onClose hooks run after the HTTP server has stopped and in-flight requests have finished,
     // so no search can still use the index when it is freed.
@@ -133,6 +137,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       await state.live.close();
       await state.text.close();
       await state.queryEncoder?.close();
+      state.textVectors?.dispose();
+      await state.itemContent?.close();
       state.ann.dispose();
       instance.log.info('companion stopped, FAISS index and text search worker freed');
     });
@@ -141,6 +147,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     await state.live.close();
     await state.text.close();
     await state.queryEncoder?.close();
+    state.textVectors?.dispose();
+    await state.itemContent?.close();
     state.ann.dispose();
     throw error;
   }

@@ -26,26 +26,71 @@ export function encodeVectorBase64(vector: Float32Array): string {
 /** Number of items in the popular list that /v1/candidates and /v1/trending return. */
 export const POPULAR_LIST_SIZE = 50;
 
-/** Read-only item data with lookups by id and by metadata. */
+/**
+ * Item data with lookups by id and by metadata. Items are only ever appended (`append`, for
+ * items added after training), so a catalog index never changes its item.
+ */
 export class Catalog {
-  readonly items: readonly CatalogFileEntry[];
-  /** Row-major items × dim Float32Array of L2-normalized item vectors. */
-  readonly vectors: Float32Array;
+  private readonly entries: CatalogFileEntry[];
+  private rows: Float32Array;
   readonly dim: number;
-  /** Item indices sorted by stats.popularity, most popular first. */
-  readonly byPopularity: readonly number[];
+  private readonly popularityOrder: number[];
   private readonly indexById: Map<string, number>;
 
   constructor(items: CatalogFileEntry[], vectors: Float32Array, dim: number) {
-    this.items = items;
-    this.vectors = vectors;
+    this.entries = items;
+    this.rows = vectors;
     this.dim = dim;
     this.indexById = new Map(items.map((item, index) => [item.id, index]));
-    this.byPopularity = items.map((_, index) => index).sort((a, b) => items[b].stats.popularity - items[a].stats.popularity || a - b);
+    this.popularityOrder = items.map((_, index) => index).sort((a, b) => items[b].stats.popularity - items[a].stats.popularity || a - b);
+  }
+
+  get items(): readonly CatalogFileEntry[] {
+    return this.entries;
+  }
+
+  /** Row-major items × dim Float32Array of L2-normalized item vectors (a view; do not keep it across `append`). */
+  get vectors(): Float32Array {
+    return this.rows.subarray(0, this.entries.length * this.dim);
+  }
+
+  /** Item indices sorted by stats.popularity, most popular first. */
+  get byPopularity(): readonly number[] {
+    return this.popularityOrder;
   }
 
   get size(): number {
-    return this.items.length;
+    return this.entries.length;
+  }
+
+  /**
+   * Appends items with their L2-normalized vectors (row-major, dim each) and returns the index of
+   * the first. The caller checks that the ids are new. Added items rank by their stats.popularity
+   * among the others.
+   */
+  append(items: readonly CatalogFileEntry[], vectors: Float32Array): number {
+    const first = this.entries.length;
+    const needed = (first + items.length) * this.dim;
+    if (needed > this.rows.length) {
+      // Grow by half again at least, so many small appends copy the vectors a few times only.
+      const grown = new Float32Array(Math.max(needed, Math.ceil(this.rows.length * 1.5)));
+      grown.set(this.vectors);
+      this.rows = grown;
+    }
+    this.rows.set(vectors.subarray(0, items.length * this.dim), first * this.dim);
+    items.forEach((item, offset) => {
+      this.entries.push(item);
+      this.indexById.set(item.id, first + offset);
+    });
+    const popularity = (index: number) => this.entries[index].stats.popularity;
+    for (let offset = 0; offset < items.length; offset++) {
+      const index = first + offset;
+      // Insert after every item at least as popular, keeping the index order of ties.
+      let at = this.popularityOrder.length;
+      while (at > 0 && popularity(this.popularityOrder[at - 1]) < popularity(index)) at--;
+      this.popularityOrder.splice(at, 0, index);
+    }
+    return first;
   }
 
   /** Returns the index of an item id, or undefined when the catalog has no such item. */
@@ -55,7 +100,7 @@ export class Catalog {
 
   /** Returns row `index` of the vectors as a view (callers must not write to it). */
   vector(index: number): Float32Array {
-    return this.vectors.subarray(index * this.dim, (index + 1) * this.dim);
+    return this.rows.subarray(index * this.dim, (index + 1) * this.dim);
   }
 
   /** Builds the wire form of an item; a fresh object each call, so callers may add fields. */

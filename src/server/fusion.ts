@@ -3,7 +3,7 @@
  * it, of 1 / (RRF_K + rank), with rank starting at 1. It uses only ranks, so BM25 scores and
  * inner products need no common scale.
  */
-import type { FusionWeights } from '../core/types.js';
+import type { FusionWeights, SearchFusion } from '../core/types.js';
 
 /**
  * Rank offset of reciprocal rank fusion. A large offset flattens the curve, so agreement between
@@ -39,37 +39,39 @@ export function reciprocalRankFusion(lists: ReadonlyArray<readonly number[]>, k:
  * Default weights of the weighted fusion: chosen on tuning queries of amazon-scientific by
  * `aisle eval --task search` (docs/benchmarks.md).
  */
-export const DEFAULT_FUSION_WEIGHTS: FusionWeights = { bm25: 0.3, vector: 0.7 };
+export const DEFAULT_FUSION_WEIGHTS: FusionWeights = { bm25: 0.5, vector: 0.5 };
+
+/** Fusion used when a search request names none. */
+export const DEFAULT_FUSION: SearchFusion = 'weighted';
 
 /** Depth of the BM25 and vector lists that are fused, when k is smaller. */
 export const FUSION_DEPTH = 100;
 
-/** One scored list for `weightedFusion`: hits best first, and the list's weight. */
-export interface WeightedList {
-  hits: ReadonlyArray<{ index: number; score: number }>;
-  weight: number;
+/** A scored hit of one retrieval list: the catalog index of the item and its score. */
+export interface ScoredHit {
+  index: number;
+  score: number;
 }
 
 /**
- * Fuses scored lists by a weighted sum of min-max normalized scores. Within each list the best
- * score maps to 1 and the worst to 0 (all 1 when they are equal). An item missing from a list
- * gets 0 from it. Unlike reciprocal rank fusion it keeps how far apart the
- * scores are, so one very strong match can outrank agreement between weak ones.
+ * Fuses BM25 and vector hits by a weighted sum of scores on a fixed scale. Every candidate (an item
+ * in either list) scores
+ *
+ *   weights.bm25 · bm25 / (the best bm25 of the query) + weights.vector · cosine,
+ *
+ * where `cosine(index)` is the inner product of the query vector and the item's unit vector, for
+ * every candidate, including those outside the vector list. An item that matches no query word
+ * has BM25 0. Dividing by the best BM25 score only, not min-max, keeps 0 meaning "no word
+ * matched", and the cosine needs no rescaling, so a candidate's score does not depend on which
+ * other items happened to be retrieved. Ties keep the first-seen order (BM25 list, then vector list).
  */
-export function weightedFusion(lists: readonly WeightedList[], k: number): FusedHit[] {
-  const scores = new Map<number, number>();
-  for (const { hits, weight } of lists) {
-    if (hits.length === 0) continue;
-    const values = hits.map((hit) => hit.score);
-    const high = Math.max(...values);
-    const low = Math.min(...values);
-    for (const hit of hits) {
-      const normalized = high > low ? (hit.score - low) / (high - low) : 1;
-      scores.set(hit.index, (scores.get(hit.index) ?? 0) + weight * normalized);
-    }
-  }
-  return [...scores.entries()]
-    .map(([index, score]) => ({ index, score }))
+export function weightedFusion(bm25: readonly ScoredHit[], vector: readonly ScoredHit[], cosine: (index: number) => number, weights: FusionWeights, k: number): FusedHit[] {
+  const best = bm25.reduce((high, hit) => Math.max(high, hit.score), 0);
+  const lexical = new Map<number, number>();
+  for (const hit of bm25) lexical.set(hit.index, best > 0 ? hit.score / best : 0);
+  const candidates = new Set<number>([...bm25.map((hit) => hit.index), ...vector.map((hit) => hit.index)]);
+  return [...candidates]
+    .map((index) => ({ index, score: weights.bm25 * (lexical.get(index) ?? 0) + weights.vector * cosine(index) }))
     .sort((a, b) => b.score - a.score)
     .slice(0, k);
 }

@@ -113,7 +113,8 @@ export class ItemJsonCache {
    * storage, so callers must not modify them.
    */
   bytes(index: number): Buffer {
-    const segment = this.enabled ? this.segmentOf[index] : -1;
+    // Items appended after start-up lie beyond the tables and are serialized on each call.
+    const segment = this.enabled && index < this.segmentOf.length ? this.segmentOf[index] : -1;
     if (segment >= 0) {
       this.counters.hits += 1;
       return this.segments[segment].subarray(this.start[index], this.start[index] + this.length[index]);
@@ -121,7 +122,7 @@ export class ItemJsonCache {
 
     this.counters.misses += 1;
     const text = this.serialize(index);
-    return this.enabled ? this.store(index, text) : Buffer.from(text);
+    return this.enabled && index < this.segmentOf.length ? this.store(index, text) : Buffer.from(text);
   }
 
   private store(index: number, text: string): Buffer {

@@ -19,6 +19,12 @@ export const LIMITS = {
    */
   maxIdsParamLength: 500 * 257,
   maxFilterLength: 256,
+  /** Items per POST /v1/items request. */
+  maxAddItems: 1000,
+  /** Characters of an added item's title, category, brand, image and url. */
+  maxTextLength: 1024,
+  /** Tags per added item. */
+  maxTags: 64,
   /** Bytes of a request body. */
   bodyLimit: 256 * 1024,
 } as const;
@@ -76,6 +82,7 @@ export function searchBodySchema(dim: number) {
       k: kSchema,
       vector: vectorSchema(dim),
       fusion: { type: 'string', enum: ['rrf', 'weighted'] },
+      tags: { type: 'array', maxItems: LIMITS.maxTags, items: { type: 'string', minLength: 1, maxLength: LIMITS.maxFilterLength } },
       weights: {
         type: 'object',
         required: ['bm25', 'vector'],
@@ -114,4 +121,33 @@ export const modelFileParamsSchema = {
   type: 'object',
   required: ['file'],
   properties: { file: { type: 'string', maxLength: 255 } },
+} as const;
+
+/** Schema of the POST /v1/items body: new items, each with an id and some text. */
+export const addItemsBodySchema = {
+  type: 'object',
+  required: ['items'],
+  additionalProperties: false,
+  properties: {
+    items: {
+      type: 'array',
+      minItems: 1,
+      maxItems: LIMITS.maxAddItems,
+      items: {
+        type: 'object',
+        required: ['id'],
+        additionalProperties: false,
+        properties: {
+          id: { type: 'string', minLength: 1, maxLength: LIMITS.maxIdLength },
+          title: { type: 'string', maxLength: LIMITS.maxTextLength },
+          category: { type: 'string', maxLength: LIMITS.maxTextLength },
+          brand: { type: 'string', maxLength: LIMITS.maxTextLength },
+          price: { type: 'number', minimum: 0 },
+          tags: { type: 'array', maxItems: LIMITS.maxTags, items: { type: 'string', minLength: 1, maxLength: LIMITS.maxFilterLength } },
+          image: { type: 'string', maxLength: LIMITS.maxTextLength },
+          url: { type: 'string', maxLength: LIMITS.maxTextLength },
+        },
+      },
+    },
+  },
 } as const;

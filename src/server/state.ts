@@ -9,21 +9,24 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AisleError } from '../core/errors.js';
-import { MODEL_FILES } from '../core/model-dir.js';
+import { ITEM_CONTENT_IO, MODEL_FILES } from '../core/model-dir.js';
 import type { Manifest, ModelFileEntry } from '../core/types.js';
 import { AnnSource, type AnnOptions } from './ann-source.js';
 import { Catalog, loadCatalog } from './catalog.js';
 import { ItemJsonCache, PopularSnapshot } from './item-json.js';
 import { listModelFiles, modelEntries, parseManifest } from './manifest.js';
-import { TextSearch, type TextHit } from './text-search.js';
+import { TextSearch, type ItemText, type TextHit } from './text-search.js';
 import { TextSearchClient } from './text-search-client.js';
 import { QueryEncoder } from './query-encoder.js';
 import { LiveItemJson } from './live/live-json.js';
 import { LiveState, type LiveOptions } from './live/live-state.js';
+import { TextVectorIndex } from './text-vectors.js';
 
 /** BM25 search as the routes use it, in a worker thread or on the main thread. */
 export interface TextSearcher {
   search(query: string, k: number): Promise<TextHit[]>;
+  /** Indexes items appended to the catalog, in catalog order. */
+  add(items: readonly ItemText[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,6 +71,10 @@ export interface ServerState {
   live: LiveState;
   /** Item JSON with live signals, and the cold-start list. */
   liveJson: LiveItemJson;
+  /** The query encoder's vectors of the items' texts, searched by query vectors; null without a query encoder. */
+  textVectors: TextVectorIndex | null;
+  /** The item tower's content path, which gives items added after training their vectors; null when the models have none. */
+  itemContent: QueryEncoder | null;
 }
 
 async function readManifest(modelsDir: string): Promise<{ manifest: Manifest; served: ServedManifest }> {
@@ -118,7 +125,15 @@ async function checkModelFile(modelsDir: string, entry: ModelFileEntry): Promise
 async function startTextSearch(catalog: Catalog, mode: TextSearchMode, log?: FastifyBaseLogger): Promise<TextSearcher> {
   if (mode === 'worker') return TextSearchClient.start(catalog.items, (error) => log?.error({ err: error }, 'text search worker stopped; it restarts on the next search'));
   const inline = new TextSearch(catalog.items);
-  return { search: async (query, k) => inline.search(query, k), close: async () => {} };
+  let size = catalog.items.length;
+  return {
+    search: async (query, k) => inline.search(query, k),
+    add: async (items) => {
+      inline.add(size, items);
+      size += items.length;
+    },
+    close: async () => {},
+  };
 }
 
 /**
@@ -143,16 +158,32 @@ export async function loadServerState(modelsDir: string, options: LoadOptions = 
 
   const modelFiles = new Set(listModelFiles(manifest).filter((file) => file.endsWith('.onnx')));
   let queryEncoder: QueryEncoder | null = null;
+  let textVectors: TextVectorIndex | null = null;
   if (manifest.models.queryEncoder) {
     try {
-      queryEncoder = await QueryEncoder.load(new Uint8Array(await readFile(join(modelsDir, manifest.models.queryEncoder.file))));
+      queryEncoder = await QueryEncoder.load(new Uint8Array(await readFile(join(modelsDir, manifest.models.queryEncoder.file))), manifest.dim);
+      textVectors = await TextVectorIndex.build(catalog.items, queryEncoder);
     } catch (error) {
+      textVectors?.dispose();
+      await queryEncoder?.close();
       await text.close();
       ann.dispose();
       throw new AisleError('AISLE_MODEL_LOAD_FAILED', `Loading the query encoder ${join(modelsDir, manifest.models.queryEncoder.file)} failed: ${(error as Error).message}. Re-run \`aisle train\`.`, { cause: error });
     }
   }
+  let itemContent: QueryEncoder | null = null;
+  if (manifest.models.itemContent) {
+    try {
+      itemContent = await QueryEncoder.load(new Uint8Array(await readFile(join(modelsDir, manifest.models.itemContent.file))), manifest.dim, ITEM_CONTENT_IO.output);
+    } catch (error) {
+      textVectors?.dispose();
+      await queryEncoder?.close();
+      await text.close();
+      ann.dispose();
+      throw new AisleError('AISLE_MODEL_LOAD_FAILED', `Loading the item content model ${join(modelsDir, manifest.models.itemContent.file)} failed: ${(error as Error).message}. Re-run \`aisle train\`.`, { cause: error });
+    }
+  }
   const live = new LiveState(catalog, options.live, (error) => options.log?.error({ err: error }, 'refreshing the live counters failed; the next flush retries'));
   const liveJson = new LiveItemJson(catalog, itemJson, live);
-  return { modelsDir, manifest, manifestFile: served, catalog, text, ann, itemJson, popular: new PopularSnapshot(catalog, itemJson), modelFiles, queryEncoder, live, liveJson };
+  return { modelsDir, manifest, manifestFile: served, catalog, text, ann, itemJson, popular: new PopularSnapshot(catalog, itemJson), modelFiles, queryEncoder, textVectors, itemContent, live, liveJson };
 }

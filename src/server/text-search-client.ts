@@ -49,7 +49,28 @@ export class TextSearchClient {
     const id = this.nextId++;
     return new Promise<TextHit[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const request: TextSearchRequest = { id, query, k };
+      const request: TextSearchRequest = { type: 'search', id, query, k };
+      this.worker?.postMessage(request);
+    });
+  }
+
+  /**
+   * Indexes items appended to the catalog. They are kept here too, so a restarted worker
+   * indexes them again.
+   */
+  async add(items: readonly ItemText[]): Promise<void> {
+    if (this.closed) throw new AisleError('AISLE_INTERNAL', 'Text search failed: the search worker was closed with the server.');
+    const first = this.items.length;
+    const copies = items.map(({ title, category, brand, tags }) => ({ title, category, brand, tags }));
+    this.items.push(...copies);
+    // A worker started from here on already has the items in its workerData.
+    const started = this.worker !== undefined;
+    await this.ensureWorker();
+    if (!started) return;
+    const id = this.nextId++;
+    await new Promise<TextHit[]>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const request: TextSearchRequest = { type: 'add', id, first, items: copies };
       this.worker?.postMessage(request);
     });
   }
@@ -93,6 +114,7 @@ export class TextSearchClient {
     if (!pending) return;
     this.pending.delete(message.id);
     if (message.type === 'result') pending.resolve(message.hits);
+    else if (message.type === 'added') pending.resolve([]);
     else pending.reject(new AisleError('AISLE_INTERNAL', `Text search failed in the search worker: ${message.message}`));
   }
 

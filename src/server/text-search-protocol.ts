@@ -8,15 +8,14 @@ export interface TextWorkerData {
   items: ItemText[];
 }
 
-/** A search request from the main thread; `id` pairs it with its reply. */
-export interface TextSearchRequest {
-  id: number;
-  query: string;
-  k: number;
-}
+/** A request from the main thread: a search, or items to add; `id` pairs it with its reply. */
+export type TextSearchRequest =
+  | { type: 'search'; id: number; query: string; k: number }
+  | { type: 'add'; id: number; first: number; items: ItemText[] };
 
 /** A message from the worker: ready after the index is built, then one reply per request. */
 export type TextWorkerMessage =
   | { type: 'ready' }
   | { type: 'result'; id: number; hits: TextHit[] }
+  | { type: 'added'; id: number }
   | { type: 'error'; id: number; message: string };

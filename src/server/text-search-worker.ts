@@ -15,7 +15,12 @@ const send = (message: TextWorkerMessage) => port.postMessage(message);
 
 port.on('message', (request: TextSearchRequest) => {
   try {
-    send({ type: 'result', id: request.id, hits: search.search(request.query, request.k) });
+    if (request.type === 'add') {
+      search.add(request.first, request.items);
+      send({ type: 'added', id: request.id });
+    } else {
+      send({ type: 'result', id: request.id, hits: search.search(request.query, request.k) });
+    }
   } catch (error) {
     send({ type: 'error', id: request.id, message: error instanceof Error ? error.message : String(error) });
   }

@@ -77,15 +77,21 @@ export class TextSearch {
         combineWith: 'OR',
       },
     });
+    this.add(0, items);
+  }
+
+  /** Indexes items whose catalog indices start at `first`; clears the result cache. */
+  add(first: number, items: readonly ItemText[]): void {
     this.index.addAll(
-      items.map((item, index) => ({
-        index,
+      items.map((item, offset) => ({
+        index: first + offset,
         title: item.title ?? '',
         category: item.category ?? '',
         brand: item.brand ?? '',
         tags: (item.tags ?? []).join(' '),
       })),
     );
+    this.cache.clear();
   }
 
   /** Returns up to k best matches of the query, best first; an empty list when it has no words. */

@@ -6,12 +6,13 @@
  * targets.
  */
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { AisleError } from '../core/errors.js';
 import { FEATURE_COUNT } from '../core/features.js';
 import { MODEL_FILES } from '../core/model-dir.js';
+import { itemText } from '../core/text-pieces.js';
 import type { Manifest, ModelFileEntry } from '../core/types.js';
-import { exportQueryEncoder } from './models/query-encoder-onnx.js';
+import { exportItemContent, exportQueryEncoder } from './models/query-encoder-onnx.js';
 import { queryWordLists, trainQueryEncoder } from './models/query-encoder.js';
 import { searchHeldOutItems } from './search/holdout.js';
 import { RETRIEVAL } from '../core/candidates.js';
@@ -34,6 +35,7 @@ import { buildCandidateLists } from './pipeline/candidate-lists.js';
 import { buildCatalog, catalogEntries, type Catalog } from './pipeline/catalog.js';
 import { evaluateModels } from './pipeline/evaluate-models.js';
 import { describeFile, writeCatalogFiles, writeManifest, writeModelFile } from './pipeline/model-files.js';
+import { checkSameCatalog, loadModels } from './pipeline/load-models.js';
 import { UserEncoder } from './pipeline/user-encoder.js';
 import type { FaissIndex } from '../server/ann/faiss.js';
 
@@ -126,6 +128,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const catalog = buildTrainingCatalog(dataset, users, towers, dim);
   const towerBytes = exportUserTower(towers.towers.user, towers.towers.config);
   const userTower = await writeModelFile(options.out, MODEL_FILES.userTower, towerBytes);
+  const itemContent = await writeModelFile(options.out, MODEL_FILES.itemContent, exportItemContent(towers.towers.item));
   const catalogFiles = await writeCatalogFiles(options.out, catalogEntries(catalog), catalog.vectors);
   const queryEncoder = await trainQueryEncoderFile(options.out, dataset, catalog, options.queryEncoderSteps ?? QUERY_ENCODER_STEPS, seed, log);
   const { index, description } = await buildIndex(catalog.vectors, dim, options.index ?? DEFAULT_INDEX, 'ip');
@@ -143,7 +146,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     const indexFile = await describeFile(options.out, MODEL_FILES.index);
     const fields = { dataset: dataset.name, dim, seqLen, usesAges: dataset.hasTimestamps, items: dataset.items.length, indexType: description };
-    const manifest = await writeManifest(options.out, fields, { userTower, ranker, rankerFp32, queryEncoder }, [...catalogFiles, indexFile]);
+    const manifest = await writeManifest(options.out, fields, { userTower, ranker, rankerFp32, queryEncoder, itemContent }, [...catalogFiles, indexFile]);
 
     const evaluationStarted = Date.now();
     const rows = await evaluateModels(users, { catalog, encoder, index, student: rankers.fp32, studentInt8: rankers.int8, teacher: rankers.teacher, usesAges: dataset.hasTimestamps }, log);
@@ -183,6 +186,49 @@ function buildTrainingCatalog(dataset: Dataset, users: readonly LeaveOneOutUser[
   return buildCatalog(dataset, vectors, dim, popularity(train, itemCount), buildCovisitation(train, itemCount, { window: 3, backward: 1, topM: 20 }));
 }
 
+/** Options of `addQueryEncoder`. */
+export interface AddQueryEncoderOptions {
+  data: string;
+  /** A models directory written by `aisle train` from the same dataset. */
+  out: string;
+  queryEncoderSteps?: number;
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * Trains a query encoder for a models directory that has none (written before it existed) and
+ * adds it, without training the towers or rankers again: it reads the trained item vectors,
+ * writes query_encoder.onnx and a new manifest.json (new version, so devices fetch it).
+ */
+export async function addQueryEncoder(options: AddQueryEncoderOptions): Promise<Manifest> {
+  const log = options.log ?? (() => {});
+  await initTensorflow();
+  const manifestPath = join(options.out, MODEL_FILES.manifest);
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest;
+  } catch (error) {
+    throw new AisleError('AISLE_MANIFEST_INVALID', `aisle train --only query-encoder: reading ${manifestPath} failed (${(error as Error).message}); pass --out a models directory written by \`aisle train\`.`, { cause: error });
+  }
+  const dataset = await loadTrainingData(options.data, undefined, options.seed ?? 42);
+  const models = await loadModels(options.out);
+  try {
+    checkSameCatalog(dataset, models.catalog);
+  } finally {
+    await models.dispose();
+  }
+  const queryEncoder = await trainQueryEncoderFile(options.out, dataset, models.catalog, options.queryEncoderSteps ?? QUERY_ENCODER_STEPS, options.seed ?? 42, log);
+  if (!queryEncoder) throw new AisleError('AISLE_DATA_INVALID', `aisle train --only query-encoder: ${dataset.name} has too little item text for a query encoder, so nothing was added.`);
+  const others = await Promise.all([manifest.catalog.itemsFile, manifest.catalog.vectorsFile, manifest.catalog.indexFile].map((file) => describeFile(options.out, file)));
+  const fields = { dataset: manifest.dataset, dim: manifest.dim, seqLen: manifest.seqLen, usesAges: manifest.usesAges, items: manifest.catalog.items, indexType: manifest.catalog.indexType };
+  const { userTower, ranker, rankerFp32, itemContent } = manifest.models;
+  if (!rankerFp32) throw new AisleError('AISLE_MANIFEST_INVALID', `aisle train --only query-encoder: ${manifestPath} has no models.rankerFp32; retrain with \`aisle train\`.`);
+  const written = await writeManifest(options.out, fields, { userTower, ranker, rankerFp32, queryEncoder, itemContent }, others);
+  log(`query encoder added to ${options.out} (version ${written.version})`);
+  return written;
+}
+
 /**
  * Trains the query encoder on the item text (search-held-out items excluded) towards the trained
  * item vectors and writes it. Returns undefined and trains nothing when `steps` is 0 or too few
@@ -197,7 +243,7 @@ async function trainQueryEncoderFile(dir: string, dataset: Dataset, catalog: Cat
     return undefined;
   }
   const weights = trainQueryEncoder({
-    itemVectors: catalog.vectors, dim: catalog.dim, itemText: dataset.itemText, excluded: searchHeldOutItems(dataset.items.map((item) => item.id)),
+    itemVectors: catalog.vectors, dim: catalog.dim, itemText: dataset.itemText, documents: dataset.items.map(itemText), excluded: searchHeldOutItems(dataset.items.map((item) => item.id)),
     steps, batchSize: 256, negatives: 1024, textWeight: 1, learningRate: 0.005, temperature: 0.05, typoRate: 0.3, seed, onProgress: log,
   });
   const bytes = exportQueryEncoder(weights);

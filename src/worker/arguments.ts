@@ -50,6 +50,19 @@ export function checkQuery(query: unknown): string {
   return query.normalize('NFKC');
 }
 
+/** Most tags a search may require. */
+export const MAX_SEARCH_TAGS = 64;
+
+/** Returns `tags` when undefined or an array of 1 to MAX_SEARCH_TAGS distinct non-empty strings. */
+export function checkTags(tags: unknown): string[] | undefined {
+  if (tags === undefined) return undefined;
+  const ok = Array.isArray(tags) && tags.length <= MAX_SEARCH_TAGS && tags.every((tag) => typeof tag === 'string' && tag.length > 0 && tag.length <= MAX_FILTER_VALUE_LENGTH);
+  if (!ok) {
+    throw new AisleError('AISLE_INVALID_ARGUMENT', `search(): options.tags must be an array of at most ${MAX_SEARCH_TAGS} tags of 1 to ${MAX_FILTER_VALUE_LENGTH} characters, like ['waterproof']; got ${describe(tags)}.`);
+  }
+  return [...new Set(tags as string[])];
+}
+
 /** Maximum length of a category or brand value in a filter, in characters. */
 export const MAX_FILTER_VALUE_LENGTH = 256;
 const FILTER_KEYS: readonly string[] = ['category', 'brand'];

@@ -52,12 +52,14 @@ export class CompanionClient {
   }
 
   /** POST /v1/search: hybrid text retrieval, best first, with the companion's fused scores. */
-  async search(request: SearchRequest): Promise<Array<{ item: ItemRecord; score: number }>> {
+  async search(request: SearchRequest): Promise<{ hits: Array<{ item: ItemRecord; score: number }>; facets: Array<[string, number]> }> {
     const body = await this.send<SearchResponse>('POST', '/v1/search', request);
-    return body.items.flatMap((wire) => {
+    const hits = body.items.flatMap((wire) => {
       const item = decodeItem(wire);
       return item ? [{ item, score: wire.searchScore }] : [];
     });
+    const facets = Array.isArray(body.facets) ? body.facets.filter((facet) => typeof facet?.[0] === 'string' && Number.isInteger(facet[1])) : [];
+    return { hits, facets };
   }
 
   /** GET /v1/trending: the popular list, best first. */

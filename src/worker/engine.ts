@@ -16,11 +16,13 @@ import type { AisleEvent, AisleEventInput, Candidate, Degraded, ItemRecord, Rank
 import type { FetchLike } from '../runtime/fetch.js';
 import type { EventStore } from '../store/types.js';
 import { blendLiveScores } from '../core/live-events.js';
-import { checkFilter, checkItemIds, checkK, checkLiveWeight, checkQuery, matchesFilter, MAX_RANK_ITEMS } from './arguments.js';
+import { checkFilter, checkItemIds, checkK, checkLiveWeight, checkTags, checkQuery, matchesFilter, MAX_RANK_ITEMS } from './arguments.js';
 import { CompanionClient } from './companion.js';
 import { ItemCatalog } from './item-catalog.js';
 import { ModelSet } from './model-set.js';
 import type { RunnerFactory } from './models.js';
+import { QueryVectors } from './query-vectors.js';
+import { encodeVector } from '../core/vector.js';
 import { CandidateRetriever } from './retrieval.js';
 import { noneInCatalog, rankGiven, rankSearchHits, rankUnknown } from './reranking.js';
 import { degradedFrom, retrievalOrderScores, scoreCandidates, topK } from './scoring.js';
@@ -50,6 +52,7 @@ export class Engine {
   private state: ShopperState;
 
   private readonly models: ModelSet;
+  private readonly queryVectors: QueryVectors;
   private storageIssue?: Degraded;
   private companionIssue?: Degraded;
   private destroyed = false;
@@ -70,6 +73,7 @@ export class Engine {
     this.retriever = new CandidateRetriever(this.companion, deps.store, this.now);
     this.state = new ShopperState(this.now());
     this.models = new ModelSet({ manifestUrl: options.models, fetch: deps.fetch, store: deps.store, timeoutMs: options.timeoutMs, createRunner: deps.createRunner, coalesce: options.coalesce !== false, ranker: options.ranker ?? 'auto' });
+    this.queryVectors = new QueryVectors({ manifestUrl: options.models, fetch: deps.fetch, store: deps.store, timeoutMs: options.timeoutMs });
     this.ready = this.models.ready.then(() => this.afterModelsLoaded());
     deps.channel?.subscribe((message) => void this.serialize(() => this.onTabMessage(message)));
   }
@@ -170,12 +174,16 @@ export class Engine {
     const started = this.now();
     const text = checkQuery(query);
     const k = checkK('search', options.k ?? 10);
+    const tags = checkTags(options.tags);
     await this.settled();
     const state = this.state;
 
     let hits;
+    let facets: Array<[string, number]>;
     try {
-      hits = await this.companion.search({ query: text, k: Math.min(1000, Math.max(3 * k, 50)) });
+      // The device encodes the query once its encoder is in; until then the companion does.
+      const vector = this.queryVectors.encode(this.models.manifest, text);
+      ({ hits, facets } = await this.companion.search({ query: text, k: Math.min(1000, Math.max(3 * k, 50)), ...(vector ? { vector: encodeVector(vector) } : {}), ...(tags ? { tags } : {}) }));
       this.noteCompanion(undefined);
     } catch (error) {
       const degraded = degradedFrom(error, 'AISLE_COMPANION_UNREACHABLE');
@@ -185,7 +193,7 @@ export class Engine {
     this.catalog.remember(hits.map((hit) => hit.item));
     const candidates: Candidate[] = hits.map((hit) => ({ item: hit.item, sources: ['search'] }));
     const scored = await this.score(candidates, state);
-    return this.result(rankSearchHits(candidates, scored, k), started, scored.degraded);
+    return { ...this.result(rankSearchHits(candidates, hits.map((hit) => hit.score), scored, k), started, scored.degraded), facets };
   }
 
   /** Returns copies of everything stored about the shopper. */
@@ -203,6 +211,7 @@ export class Engine {
     await this.serialize(async () => {
       this.state = new ShopperState(this.now());
       this.retriever.clear();
+      this.queryVectors.clear();
       try {
         await this.deps.store.clear();
       } catch (error) {
@@ -244,6 +253,7 @@ export class Engine {
       models: manifest ? { version: manifest.version, dim: manifest.dim, seqLen: manifest.seqLen, userTowerSha256: manifest.models.userTower.sha256, rankerSha256: manifest.models.ranker.sha256 } : null,
       storage: { mode: this.deps.store.mode, ...(this.deps.store.fallbackReason ? { fallbackReason: this.deps.store.fallbackReason } : {}) },
       retrievalCache: { ...this.retriever.counters },
+      queryEncoder: { state: this.queryVectors.state, ...(this.queryVectors.error === undefined ? {} : { error: this.queryVectors.error }) },
       degraded,
       endpoint: this.options.endpoint,
     };

@@ -4,9 +4,6 @@ import type { ItemFilter } from '../client/protocol.js';
 import { matchesFilter } from './arguments.js';
 import { orderByScore, retrievalOrderScores, toItemMeta, type Scores } from './scoring.js';
 
-/** Reciprocal rank fusion constant: larger values flatten the advantage of the top ranks. */
-export const RRF_K = 60;
-
 /**
  * Orders the ids given to rank(). `candidates` are the ids with records, in input order, and
  * `scores` their scores. Items matching `filter` come first, then the others, each group by
@@ -37,20 +34,36 @@ export function noneInCatalog(count: number): Degraded {
 }
 
 /**
- * Orders search hits by reciprocal rank fusion of the companion's text order and the ranker's
- * order, so the shopper's behaviour reorders the results without losing text relevance.
- * When the ranker did not run, the companion's order is kept.
+ * Weight of the shopper's ranker score in the order of search results, against the companion's
+ * search score. Chosen on tuning queries of amazon-scientific by `aisle eval --task search`
+ * (docs/benchmarks.md): the text match decides, and behaviour reorders close matches.
  */
-export function rankSearchHits(candidates: readonly Candidate[], scored: Scores, k: number): ScoredItem[] {
-  const fused = new Float64Array(candidates.length);
-  if (scored.degraded) {
-    fused.set(scored.scores);
-  } else {
-    orderByScore(scored.scores).forEach((index, rankerRank) => {
-      fused[index] = 1 / (RRF_K + 1 + index) + 1 / (RRF_K + 1 + rankerRank);
-    });
+export const SEARCH_PERSONAL_WEIGHT = 0.05;
+
+/**
+ * Orders search hits for the shopper. Hit i (in the companion's order) scores
+ *
+ *   searchScores[i] / max(searchScores) + weight · (ranker score i − mean) / standard deviation,
+ *
+ * so the companion's text relevance stays the main term and the ranker's view of the shopper
+ * moves items whose text scores are close. When the ranker did not run, the companion's order is
+ * kept. Each result says how many places personalization lifted it (`lifted`).
+ */
+export function rankSearchHits(candidates: readonly Candidate[], searchScores: ArrayLike<number>, scored: Scores, k: number, weight: number = SEARCH_PERSONAL_WEIGHT): ScoredItem[] {
+  const n = candidates.length;
+  let best = 0;
+  for (let i = 0; i < n; i++) best = Math.max(best, searchScores[i]);
+  const final = new Float64Array(n);
+  for (let i = 0; i < n; i++) final[i] = best > 0 ? searchScores[i] / best : 0;
+  if (!scored.degraded && n > 1) {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += scored.scores[i] / n;
+    let variance = 0;
+    for (let i = 0; i < n; i++) variance += (scored.scores[i] - mean) ** 2 / n;
+    const deviation = Math.sqrt(variance);
+    if (deviation > 0) for (let i = 0; i < n; i++) final[i] += (weight * (scored.scores[i] - mean)) / deviation;
   }
-  return orderByScore(fused)
+  return orderByScore(final)
     .slice(0, k)
-    .map((index) => ({ id: candidates[index].item.id, score: fused[index], item: toItemMeta(candidates[index].item) }));
+    .map((index, position) => ({ id: candidates[index].item.id, score: final[index], item: toItemMeta(candidates[index].item), lifted: Math.max(0, index - position) }));
 }

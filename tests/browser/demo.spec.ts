@@ -9,6 +9,7 @@ import { ensureDemoBuild } from '../../demo/node/build.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_MODELS_DIR, ensureModels, ensureNativeAddon, REPO_ROOT } from '../../demo/node/models.js';
+import { addDemoNewItems, demoAdminToken } from '../../demo/node/new-items.js';
 import { serveStatic, type StaticSite } from '../../demo/node/static-server.js';
 import { createServer } from '../../src/server/app.js';
 
@@ -45,7 +46,9 @@ test.beforeAll(async () => {
   const modelsDir = testModelsDir(log);
   const root = await ensureDemoBuild(log);
 
-  companion = await createServer({ modelsDir });
+  const adminToken = demoAdminToken();
+  companion = await createServer({ modelsDir, adminToken });
+  await addDemoNewItems(companion, adminToken, log);
   await companion.listen({ host: '127.0.0.1', port: 0 });
   const address = companion.server.address();
   endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

@@ -17,7 +17,13 @@ import type { RunnerFactory } from '../../src/worker/models.js';
 import { CANDIDATE_REUSE_DISTANCE, cosineDistance } from '../../src/worker/retrieval.js';
 import { DType, GraphBuilder } from '../../src/training/onnx/graph.js';
 import type { TabChannel, TabMessage } from '../../src/worker/tab-channel.js';
-import { buildCatalog, createFakeCompanion, type FakeItem } from '../browser/fixtures/fake-companion.js';
+import { buildCatalog, createFakeCompanion, type FakeCompanionLog, type FakeItem } from '../browser/fixtures/fake-companion.js';
+import { createRandom } from '../../src/core/random.js';
+import { decodeVector } from '../../src/core/vector.js';
+import { JsQueryEncoder } from '../../src/runtime/js-query-encoder.js';
+import { createQueryEncoder } from '../../src/training/models/query-encoder.js';
+import { exportQueryEncoder } from '../../src/training/models/query-encoder-onnx.js';
+import { initTensorflow } from '../../src/training/models/tf.js';
 import { buildTinyModelSet, expectedScore } from '../browser/fixtures/tiny-models.js';
 
 const DIM = 8;
@@ -37,7 +43,7 @@ const OPTIONS: ResolvedOptions = {
 interface Harness {
   engine: Engine;
   catalog: FakeItem[];
-  log: { paths: string[] };
+  log: FakeCompanionLog;
   store: EventStore;
   /** Model runs of the ranker so far, as info() reports them (ONNX Runtime or JavaScript). */
   rankerRuns: () => Promise<number>;
@@ -288,6 +294,47 @@ describe('Engine with tiny ONNX models', () => {
     expect(result.degraded).toBeUndefined();
     expect(result.items).toHaveLength(4);
     for (const item of result.items) expect(item.item?.title).toContain('lipstick');
+  });
+
+  it('search sends the query vector of the device once its encoder is in', async () => {
+    await initTensorflow();
+    const tiny = buildTinyModelSet({ dim: DIM, seqLen: SEQ_LEN });
+    const encoderBytes = exportQueryEncoder(createQueryEncoder(DIM, createRandom(3)));
+    const manifest: Manifest = { ...tiny.manifest, models: { ...tiny.manifest.models, queryEncoder: { file: 'query_encoder.onnx', sha256: createHash('sha256').update(encoderBytes).digest('hex'), bytes: encoderBytes.length } } };
+    const files = new Map(tiny.files);
+    files.set('manifest.json', new TextEncoder().encode(JSON.stringify(manifest)));
+    files.set('query_encoder.onnx', encoderBytes);
+    const { engine, log } = await createHarness({ modelFiles: files });
+
+    // The first search goes out with its text alone and starts loading the encoder.
+    expect((await engine.search('lipstick', { k: 3 })).items).toHaveLength(3);
+    expect(log.searches[0].vector).toBeUndefined();
+    for (let i = 0; i < 50 && (await engine.info()).queryEncoder.state === 'loading'; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await engine.info()).queryEncoder).toEqual({ state: 'ready' });
+
+    await engine.search('Red lipstick', { k: 3 });
+    const sent = decodeVector(log.searches[1].vector as string) as Float32Array;
+    const expected = JsQueryEncoder.fromOnnx(encoderBytes).encode('Red lipstick') as Float32Array;
+    expect(Array.from(sent)).toEqual(Array.from(expected));
+    // Text without words has no vector.
+    await engine.search('!!!', { k: 3 });
+    expect(log.searches[2].vector).toBeUndefined();
+  });
+
+  it('search forwards tag filters and returns the facets, and rejects bad tags', async () => {
+    const { engine, log } = await createHarness();
+    const result = await engine.search('lipstick', { k: 3, tags: ['even', 'even'] });
+    expect(log.searches[0].tags).toEqual(['even']);
+    expect(result.facets).toEqual([]);
+    for (const tags of ['even', [''], [3], Array.from({ length: 65 }, (_, i) => `t${i}`)]) {
+      await expect(engine.search('lipstick', { tags: tags as never })).rejects.toMatchObject({ code: 'AISLE_INVALID_ARGUMENT' });
+    }
+  });
+
+  it('search says how far personalization lifted each hit', async () => {
+    const { engine } = await createHarness();
+    const result = await engine.search('lipstick', { k: 10 });
+    for (const item of result.items) expect(Number.isInteger(item.lifted) && (item.lifted as number) >= 0).toBe(true);
   });
 
   it('forget erases the profile and events', async () => {

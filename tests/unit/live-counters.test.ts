@@ -12,9 +12,9 @@ const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 11, 5, 0, 0, 0);
 const IDS = ['a', 'b', 'c', 'd'];
 
-function makeStore(options: ConstructorParameters<typeof DecayedCounterStore>[2] = {}): DecayedCounterStore {
+function makeStore(options: ConstructorParameters<typeof DecayedCounterStore>[1] = {}): DecayedCounterStore {
   const index = new Map(IDS.map((id, i) => [id, i]));
-  return new DecayedCounterStore(IDS, (id) => index.get(id), {
+  return new DecayedCounterStore({ size: IDS.length, idAt: (i) => IDS[i], indexOf: (id) => index.get(id) }, {
     halfLivesMs: { view: HOUR, click: 2 * HOUR, add_to_cart: 4 * HOUR, purchase: 8 * HOUR },
     trendingShortMs: HOUR,
     trendingLongMs: 4 * HOUR,
@@ -96,6 +96,19 @@ describe('DecayedCounterStore', () => {
     store.refresh(T0);
     expect(store.signals('d')).toEqual({ views: 0, clicks: 0, addToCart: 0, purchases: 0, trending: 0, lastEventAt: null, at: T0 });
     expect(store.signals('not-in-catalog').views).toBe(0);
+  });
+
+  it('grows with items added to the catalog', () => {
+    const ids = ['a'];
+    const store = new DecayedCounterStore({ get size() { return ids.length; }, idAt: (i) => ids[i], indexOf: (id) => (ids.includes(id) ? ids.indexOf(id) : undefined) }, { halfLivesMs: { view: HOUR }, trendingPrior: 0, minTrendingCount: 0, minTrendingScore: 0, trendingShortMs: HOUR, trendingLongMs: 4 * HOUR });
+    store.apply(events('a', 'view', T0));
+    for (let i = 0; i < 5; i++) ids.push(`new-${i}`);
+    store.apply(events('new-4', 'view', T0, 2));
+    store.refresh(T0 + HOUR);
+    expect(store.signals('a').views).toBe(0.5);
+    expect(store.signals('new-4').views).toBe(1);
+    expect(store.signals('new-3').views).toBe(0);
+    expect(store.trending(5).map((entry) => entry.itemId)).toEqual(['a', 'new-4']);
   });
 
   it('bumps the version on every refresh', () => {

@@ -14,28 +14,38 @@ import { isSearchHeldOut, searchHeldOutItems } from '../../src/training/search/h
 import { buildSearchQueries } from '../../src/training/search/queries.js';
 
 describe('weightedFusion', () => {
-  it('sums weighted normalized scores', () => {
-    const bm25 = [{ index: 1, score: 10 }, { index: 2, score: 6 }, { index: 3, score: 2 }];
-    const vector = [{ index: 3, score: 0.9 }, { index: 4, score: 0.5 }];
-    const fused = weightedFusion([{ hits: bm25, weight: 0.3 }, { hits: vector, weight: 0.7 }], 10);
-    // 1: 0.3·1; 2: 0.3·0.5; 3: 0.3·0 + 0.7·1; 4: 0.7·0.
-    expect(fused.map((hit) => hit.index)).toEqual([3, 1, 2, 4]);
-    expect(fused.map((hit) => hit.score)).toEqual([0.7, 0.3, 0.15, 0]);
+  const cosines = new Map([[1, 0.1], [2, 0.5], [3, 0.9], [4, 0.8], [5, -0.2]]);
+  const cosine = (index: number) => cosines.get(index) ?? 0;
+
+  it('sums the BM25 score over the best and the cosine of every candidate', () => {
+    const bm25 = [{ index: 1, score: 10 }, { index: 2, score: 5 }];
+    const vector = [{ index: 3, score: 0.9 }, { index: 4, score: 0.8 }];
+    const fused = weightedFusion(bm25, vector, cosine, { bm25: 0.5, vector: 0.5 }, 10);
+    // 1: 0.5·1 + 0.5·0.1 = 0.55; 2: 0.5·0.5 + 0.5·0.5 = 0.5; 3: 0.45; 4: 0.4.
+    expect(fused.map((hit) => hit.index)).toEqual([1, 2, 3, 4]);
+    expect(fused.map((hit) => hit.score)).toEqual([0.55, 0.5, 0.45, 0.4]);
   });
 
-  it('gives equal scores full weight', () => {
-    expect(weightedFusion([{ hits: [{ index: 5, score: 2 }, { index: 6, score: 2 }], weight: 0.5 }], 10)).toEqual([{ index: 5, score: 0.5 }, { index: 6, score: 0.5 }]);
+  it('scores a BM25 hit outside the vector list by its own cosine', () => {
+    // Item 2 is not in the vector list, yet its cosine 0.5 lifts it above item 3 (vector only)
+    // and item 1 (same BM25, cosine 0.1): 2: 0.3 + 0.35; 3: 0.63; 1: 0.3 + 0.07.
+    const fused = weightedFusion([{ index: 1, score: 4 }, { index: 2, score: 4 }], [{ index: 3, score: 0.9 }], cosine, { bm25: 0.3, vector: 0.7 }, 3);
+    expect(fused.map((hit) => hit.index)).toEqual([2, 3, 1]);
+    expect(fused.map((hit) => hit.score)).toEqual([0.3 + 0.7 * 0.5, 0.7 * 0.9, 0.3 + 0.7 * 0.1]);
   });
 
-  it('keeps k, skips empty lists', () => {
-    expect(weightedFusion([{ hits: [], weight: 1 }, { hits: [{ index: 1, score: 1 }, { index: 2, score: 0 }], weight: 1 }], 1)).toEqual([{ index: 1, score: 1 }]);
+  it('keeps k and handles empty lists without NaN', () => {
+    expect(weightedFusion([], [{ index: 3, score: 0.9 }, { index: 5, score: -0.2 }], cosine, { bm25: 1, vector: 1 }, 1)).toEqual([{ index: 3, score: 0.9 }]);
+    expect(weightedFusion([], [], cosine, { bm25: 1, vector: 1 }, 5)).toEqual([]);
+    const zero = weightedFusion([{ index: 9, score: 0 }], [], cosine, { bm25: 1, vector: 1 }, 5);
+    expect(zero).toEqual([{ index: 9, score: 0 }]);
   });
 
   it('favours one strong match over RRF', () => {
     const bm25 = [{ index: 1, score: 100 }, { index: 2, score: 1.1 }, { index: 3, score: 1 }];
-    const vector = [{ index: 2, score: 0.9 }, { index: 3, score: 0.89 }, { index: 1, score: 0.1 }];
-    expect(weightedFusion([{ hits: bm25, weight: 0.6 }, { hits: vector, weight: 0.4 }], 1)[0].index).toBe(1);
-    expect(reciprocalRankFusion([bm25.map((hit) => hit.index), vector.map((hit) => hit.index)], 1)[0].index).toBe(2);
+    const vector = [{ index: 3, score: 0.9 }, { index: 2, score: 0.5 }, { index: 4, score: 0.8 }];
+    expect(weightedFusion(bm25, vector, cosine, { bm25: 0.6, vector: 0.4 }, 1)[0].index).toBe(1);
+    expect(reciprocalRankFusion([bm25.map((hit) => hit.index), vector.map((hit) => hit.index)], 1)[0].index).toBe(3);
   });
 });
 
@@ -169,8 +179,16 @@ describe('search report', () => {
   const row = (method: SearchMethod, queries: 'clean' | 'typo' | 'close', ndcgAt10: number) => ({ method, queries, count: 10, 'Recall@10': ndcgAt10, 'NDCG@10': ndcgAt10, msPerQuery: 1 });
   const report: SearchReport = {
     dataset: 'shop',
-    rows: (['clean', 'typo', 'close'] as const).flatMap((set) => [row('bm25', set, 0.5), row('vector', set, 0.4), row('rrf', set, 0.6), row('weighted', set, 0.55), row('rrf+personal', set, 0.58)]),
+    rows: (['clean', 'typo', 'close'] as const).flatMap((set) => [
+      row('bm25', set, 0.5),
+      row('vector', set, 0.4),
+      row('rrf', set, 0.6),
+      row('weighted', set, 0.55),
+      row('rrf+personal', set, 0.58),
+      row('weighted+personal', set, 0.65),
+    ]),
     weights: { bm25: 0.3, vector: 0.7 },
+    personalWeight: 0.05,
     examples: [{ clean: 'red glue', typo: 'red gleu', close: 'red adhesive' }],
     command: 'aisle eval --task search --data shop',
     date: '2026-12-05T00:00:00Z',
@@ -179,14 +197,15 @@ describe('search report', () => {
   it('gives the fusion gain per set', () => {
     const gains = hybridGains(report);
     expect(gains.map((gain) => gain.queries)).toEqual(['clean', 'typo', 'close']);
-    expect(gains[0]).toMatchObject({ best: 'bm25', hybrid: 'rrf' });
-    expect(gains[0].gain).toBeCloseTo(0.2, 12);
+    expect(gains[0]).toMatchObject({ best: 'bm25', fusion: 'rrf', hybrid: 'weighted+personal' });
+    expect(gains[0].fusionGain).toBeCloseTo(0.2, 12);
+    expect(gains[0].gain).toBeCloseTo(0.3, 12);
   });
 
   it('draws one bar per method and set', () => {
     const svg = searchChart(report);
-    // 15 bars, plus the background, the plot frame and 5 legend swatches.
-    expect(svg.match(/<rect /g)).toHaveLength(15 + 2 + 5);
+    // 18 bars, plus the background, the plot frame and 6 legend swatches.
+    expect(svg.match(/<rect /g)).toHaveLength(18 + 2 + 6);
     expect(renderSearchMarkdown(report, 'chart.svg')).toContain('| clean (10) | rrf | 0.6000 | 0.6000 | 1.00 |');
   });
 });

@@ -38,7 +38,7 @@ beforeAll(async () => {
   // The store and sink are passed in, as a deployment with its own event path would, so the test
   // can flush by hand.
   const ids = fixture.items.map((item) => item.id);
-  const store = new DecayedCounterStore(ids, (id) => (ids.includes(id) ? ids.indexOf(id) : undefined), {
+  const store = new DecayedCounterStore({ size: ids.length, idAt: (i) => ids[i], indexOf: (id) => (ids.includes(id) ? ids.indexOf(id) : undefined) }, {
     halfLivesMs: { view: HOUR, click: HOUR, add_to_cart: HOUR, purchase: HOUR },
     trendingShortMs: HOUR,
     trendingLongMs: 4 * HOUR,

@@ -60,6 +60,7 @@ async function buildModelsDir(): Promise<Fixture> {
   const items = buildItems(random.next);
   // Two items with distinctive titles for the text search tests.
   items[7].title = 'Aurora Velvet Lipstick';
+  items[7].predictedTags = [['gift', 0.9], ['vegan', 0.3]];
   items[8].title = 'Ｆｕｌｌｗｉｄｔｈ Shimmer Palette';
 
   const vectors = new Float32Array(ITEMS * DIM);
@@ -373,6 +374,26 @@ describe('POST /v1/search', () => {
     expect(body.items.every((item) => Number.isFinite(item.searchScore))).toBe(true);
   });
 
+  it('counts tag facets of the matching items and filters by tags', async () => {
+    const body = await search('velvet', { k: 1000 });
+    const matching = fixture.items.filter((item) => /velvet/i.test(item.title ?? ''));
+    expect(body.items.map((item) => item.id).sort()).toEqual(matching.map((item) => item.id).sort());
+    // Each item's tags are [category, first title word]; item-7 adds its confident predicted tag.
+    const expected = new Map<string, number>();
+    for (const item of matching) for (const tag of new Set(item.tags)) expected.set(tag, (expected.get(tag) ?? 0) + 1);
+    expected.set('gift', 1);
+    const sorted = [...expected.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 12);
+    expect(body.facets).toEqual(sorted);
+
+    const lipstick = await search('velvet', { k: 1000, tags: ['Lipstick'] });
+    expect(lipstick.items.length).toBe(matching.filter((item) => item.tags?.includes('Lipstick')).length);
+    expect(lipstick.facets[0]).toEqual(['Lipstick', lipstick.items.length]);
+    // A predicted tag counts from confidence 0.5 on.
+    expect((await search('velvet', { tags: ['gift'] })).items.map((item) => item.id)).toEqual(['item-7']);
+    expect((await search('velvet', { tags: ['vegan'] })).items).toEqual([]);
+    await expectError(await post('/v1/search', { query: 'velvet', k: 5, tags: [''] }), 400, 'AISLE_INVALID_REQUEST');
+  });
+
   it('rejects a long query and a bad vector', async () => {
     await expectError(await post('/v1/search', { query: 'x'.repeat(513), k: 5 }), 400, 'AISLE_INVALID_REQUEST');
     await expectError(await post('/v1/search', { query: 'matte', k: 5, vector: encodeVector(new Float32Array(DIM)) }), 400, 'AISLE_INVALID_VECTOR');
@@ -438,7 +459,7 @@ describe('service routes', () => {
     const cases: Array<[string, string, string]> = [
       ['GET', '/v1/candidates', 'POST'],
       ['DELETE', '/v1/search', 'POST'],
-      ['POST', '/v1/items', 'GET, HEAD'],
+      ['PUT', '/v1/items', 'GET, HEAD, POST'],
       ['PUT', '/models/manifest.json', 'GET, HEAD'],
     ];
     for (const [method, path, allow] of cases) {

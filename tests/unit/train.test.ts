@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEATURE_NAMES } from '../../src/core/features.js';
 import { MODEL_FILES } from '../../src/core/model-dir.js';
 import type { Manifest, SearchResponse } from '../../src/core/types.js';
+import { decodeVector } from '../../src/core/vector.js';
 import { createServer } from '../../src/server/app.js';
+import { DEFAULT_FUSION_WEIGHTS } from '../../src/server/fusion.js';
 import { leaveOneOut } from '../../src/training/data/split.js';
 import { evaluateModels } from '../../src/training/pipeline/evaluate-models.js';
 import { checkSameCatalog, loadModels } from '../../src/training/pipeline/load-models.js';
@@ -134,18 +136,61 @@ describe('aisle train on a demo subset', () => {
       const items = JSON.parse(await readFile(join(dir, MODEL_FILES.items), 'utf8')) as Array<{ title?: string }>;
       const query = (items[0].title ?? '').split(' ').slice(0, 2).join(' ');
 
-      const rrf = await search({ query, k: 5 });
-      expect(rrf.debug).toMatchObject({ method: 'rrf', vector: 'companion' });
+      const rrf = await search({ query, k: 5, fusion: 'rrf' });
+      expect(rrf.debug).toMatchObject({ method: 'rrf', vector: 'companion', space: 'text' });
       expect(rrf.debug.vectorHits).toBeGreaterThan(0);
       expect(rrf.items).toHaveLength(5);
       const weighted = await search({ query, k: 5, fusion: 'weighted', weights: { bm25: 0.2, vector: 0.8 } });
-      expect(weighted.debug).toEqual({ method: 'weighted', vector: 'companion', weights: { bm25: 0.2, vector: 0.8 }, bm25Hits: rrf.debug.bm25Hits, vectorHits: rrf.debug.vectorHits });
+      expect(weighted.debug).toEqual({ method: 'weighted', vector: 'companion', space: 'text', weights: { bm25: 0.2, vector: 0.8 }, bm25Hits: rrf.debug.bm25Hits, vectorHits: rrf.debug.vectorHits });
       const scores = weighted.items.map((item) => item.searchScore);
       expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+      // The default fusion is the weighted one with the default weights.
+      expect((await search({ query, k: 5 })).debug).toMatchObject({ method: 'weighted', weights: DEFAULT_FUSION_WEIGHTS });
       // Symbols alone have no words for BM25 or the encoder.
-      expect(await search({ query: '!!! ---', k: 5 })).toEqual({ items: [], debug: { method: 'bm25', vector: 'none', bm25Hits: 0, vectorHits: 0 } });
+      expect(await search({ query: '!!! ---', k: 5 })).toEqual({ items: [], debug: { method: 'bm25', vector: 'none', space: 'text', bm25Hits: 0, vectorHits: 0 } });
       const bad = await app.inject({ method: 'POST', url: '/v1/search', payload: { query, k: 5, fusion: 'max' } });
       expect(bad.statusCode).toBe(400);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('adds a new item that a search for its title finds and recommendations can return', async () => {
+    const token = 'test-admin-token-0123456789';
+    const app = await createServer({ modelsDir: dir, textSearch: 'worker', adminToken: token });
+    const item = { id: 'new-lamp-1', title: 'Brass Zeppelin Reading Lamp', category: 'Lighting', brand: 'Lumen', price: 42, tags: ['lamp', 'brass'] };
+    const add = (body: object, authorization?: string) =>
+      app.inject({ method: 'POST', url: '/v1/items', payload: body, headers: authorization ? { authorization } : {} });
+    try {
+      // Refused without the token, with a wrong one, and for bad bodies.
+      expect((await add({ items: [item] })).json()).toMatchObject({ error: { code: 'AISLE_UNAUTHORIZED' } });
+      expect((await add({ items: [item] }, 'Bearer nope')).statusCode).toBe(401);
+      expect((await add({ items: [{ id: 'x', price: 3 }] }, `Bearer ${token}`)).json()).toMatchObject({ error: { code: 'AISLE_INVALID_REQUEST', details: { ids: ['x'] } } });
+      expect((await add({ items: [{ id: 'y', title: 'a', color: 'red' }] }, `Bearer ${token}`)).statusCode).toBe(400);
+      const searchNew = async () => (await app.inject({ method: 'POST', url: '/v1/search', payload: { query: 'brass zeppelin lamp', k: 5 } })).json() as SearchResponse;
+      expect((await searchNew()).items.map((found) => found.id)).not.toContain(item.id);
+
+      const added = await add({ items: [item] }, `Bearer ${token}`);
+      expect(added.statusCode).toBe(200);
+      const wire = (added.json() as { items: Array<{ id: string; vector: string; stats: object }> }).items;
+      expect(wire.map((entry) => entry.id)).toEqual([item.id]);
+      expect(wire[0].stats).toEqual({ popularity: 0, trending: 0 });
+      const vector = decodeVector(wire[0].vector) as Float32Array;
+      expect(vector).toHaveLength(32);
+      expect(Math.hypot(...vector)).toBeCloseTo(1, 4);
+
+      // Found first by its title words, and with a typo by the text vectors.
+      const found = await searchNew();
+      expect(found.items[0].id).toBe(item.id);
+      const typo = (await app.inject({ method: 'POST', url: '/v1/search', payload: { query: 'zepelin', k: 5, fusion: 'weighted' } })).json() as SearchResponse;
+      expect(typo.items.map((entry) => entry.id)).toContain(item.id);
+      // Served by id, and retrieved by ANN for a user vector equal to its own vector.
+      const byId = (await app.inject({ method: 'GET', url: `/v1/items?ids=${item.id}` })).json() as { items: Array<{ id: string; title: string }> };
+      expect(byId.items.map((entry) => entry.title)).toEqual([item.title]);
+      const candidates = (await app.inject({ method: 'POST', url: '/v1/candidates', payload: { vector: wire[0].vector, k: 10 } })).json() as { items: Array<{ id: string }> };
+      expect(candidates.items.map((entry) => entry.id)).toContain(item.id);
+      // Adding it again is a conflict that names the id.
+      expect((await add({ items: [item] }, `Bearer ${token}`)).json()).toMatchObject({ error: { code: 'AISLE_CONFLICT', details: { ids: [item.id] } } });
     } finally {
       await app.close();
     }

@@ -7,7 +7,7 @@ import { productImage } from '../image.js';
 export type OpenProduct = (item: CatalogItem, listId: string, position: number) => void;
 
 /** Builds one product card linking to the product page. */
-export function productCard(item: CatalogItem, listId: string, position: number, onOpen: OpenProduct): HTMLElement {
+export function productCard(item: CatalogItem, listId: string, position: number, onOpen: OpenProduct, lifted = 0): HTMLElement {
   const link = h(
     'a',
     { class: 'card-link', attrs: { href: `#/item/${encodeURIComponent(item.id)}` } },
@@ -32,11 +32,12 @@ export function productCard(item: CatalogItem, listId: string, position: number,
     event.preventDefault();
     onOpen(item, listId, position);
   });
-  return h('article', { class: 'card', data: { testid: 'product-card', itemId: item.id, category: item.category ?? '' } }, link);
+  const badge = lifted > 0 && h('span', { class: 'card-lifted', text: '↑ for you', data: { testid: 'lifted-badge' }, attrs: { title: `Your recent activity moved this product up ${lifted} ${lifted === 1 ? 'place' : 'places'}.` } });
+  return h('article', { class: 'card', data: { testid: 'product-card', itemId: item.id, category: item.category ?? '', lifted: String(lifted) } }, badge, link);
 }
 
 /** Builds a grid of cards, or an empty-state message. */
-export function productGrid(items: CatalogItem[], listId: string, onOpen: OpenProduct, emptyText = 'No products to show.'): HTMLElement {
+export function productGrid(items: CatalogItem[], listId: string, onOpen: OpenProduct, emptyText = 'No products to show.', lifted?: ReadonlyMap<string, number>): HTMLElement {
   if (items.length === 0) return h('p', { class: 'empty', text: emptyText });
-  return h('div', { class: 'grid' }, ...items.map((item, position) => productCard(item, listId, position, onOpen)));
+  return h('div', { class: 'grid' }, ...items.map((item, position) => productCard(item, listId, position, onOpen, lifted?.get(item.id) ?? 0)));
 }

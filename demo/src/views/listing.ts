@@ -13,6 +13,32 @@ export interface ListingContent {
   listId: string;
   categories: string[];
   activeCategory?: string;
+  /** Search pages: tag facets of the results, the selected ones, and what a click does. */
+  facets?: { tags: Array<[string, number]>; selected: readonly string[]; onToggle: (tag: string) => void };
+  /** Search pages: how many places personalization lifted each item, by id. */
+  lifted?: ReadonlyMap<string, number>;
+}
+
+/** Builds the facet chips of a search page; a selected tag stays listed so it can be cleared. */
+function facetChips(facets: NonNullable<ListingContent['facets']>): HTMLElement | false {
+  const shown = [...facets.tags];
+  for (const tag of facets.selected) if (!shown.some(([name]) => name === tag)) shown.unshift([tag, 0]);
+  if (shown.length === 0) return false;
+  return h(
+    'div',
+    { class: 'chips facets', attrs: { role: 'toolbar', 'aria-label': 'Filter by tag' } },
+    h('span', { class: 'muted facets-label', text: 'Filter:' }),
+    ...shown.map(([tag, count]) => {
+      const selected = facets.selected.includes(tag);
+      return h('button', {
+        class: `chip${selected ? ' chip-active' : ''}`,
+        text: `${chipLabel(tag)} (${count})`,
+        data: { testid: 'facet-chip', tag },
+        attrs: { type: 'button', 'aria-pressed': String(selected), title: tag },
+        on: { click: () => facets.onToggle(tag) },
+      });
+    }),
+  );
 }
 
 const MAX_CHIP_CHARS = 28;
@@ -49,8 +75,9 @@ export function listingPage(content: ListingContent, onOpen: OpenProduct, onCate
     { class: 'listing', data: { testid: 'listing', listId: content.listId } },
     content.categories.length > 0 && categoryChips(content.categories, content.activeCategory, onCategory),
     h('div', { class: 'listing-head' }, h('h1', { class: 'listing-title', text: content.title, attrs: { title: content.title } }), content.subtitle && h('p', { class: 'muted', text: content.subtitle })),
+    content.facets ? facetChips(content.facets) : false,
     content.notice && h('p', { class: 'notice', data: { testid: 'degraded-notice' }, text: content.notice }),
-    productGrid(content.items, content.listId, onOpen),
+    productGrid(content.items, content.listId, onOpen, undefined, content.lifted),
   );
 }
 

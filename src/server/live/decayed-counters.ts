@@ -85,6 +85,13 @@ export function resolveLiveCounterOptions(options: LiveCounterOptions = {}): Res
   return resolved;
 }
 
+/** Item ids of a catalog by position; the catalog may grow while the companion runs. */
+export interface CounterCatalog {
+  readonly size: number;
+  idAt(index: number): string;
+  indexOf(itemId: string): number | undefined;
+}
+
 /** Decays `value`, last updated at `updatedAt`, to time `at`; a later update time is not decayed. */
 function decay(value: number, updatedAt: number, at: number, halfLife: number): number {
   return at > updatedAt ? value * 2 ** (-(at - updatedAt) / halfLife) : value;
@@ -94,32 +101,47 @@ function decay(value: number, updatedAt: number, at: number, halfLife: number): 
 export class DecayedCounterStore implements CounterStore {
   private readonly options: ResolvedLiveCounterOptions;
   private readonly halfLives: Float64Array;
-  private readonly indexOf: (itemId: string) => number | undefined;
-  private readonly ids: readonly string[];
-  private readonly values: Float64Array;
-  private readonly updatedAt: Float64Array;
-  private readonly lastEventAt: Float64Array;
+  private readonly catalog: CounterCatalog;
+  // Arrays over catalog indices, grown when items are added to the catalog.
+  private capacity: number;
+  private values: Float64Array;
+  private updatedAt: Float64Array;
+  private lastEventAt: Float64Array;
+  private isTouched: Uint8Array;
   // Catalog indices of items with at least one event, so a refresh skips the others.
   private readonly touched: number[] = [];
-  private readonly isTouched: Uint8Array;
   private at = 0;
   private list: TrendingEntry[] = [];
   private snapshotVersion = 0;
 
-  /**
-   * `ids` are the catalog's item ids in catalog order and `indexOf` maps an id to its position.
-   * Events of other ids are ignored, because the ingest route rejects them first.
-   */
-  constructor(ids: readonly string[], indexOf: (itemId: string) => number | undefined, options: LiveCounterOptions = {}) {
+  /** Events of ids that `catalog` does not contain are ignored, because the ingest route rejects them first. */
+  constructor(catalog: CounterCatalog, options: LiveCounterOptions = {}) {
     this.options = resolveLiveCounterOptions(options);
     const { halfLivesMs, trendingShortMs, trendingLongMs } = this.options;
     this.halfLives = Float64Array.from([...LIVE_EVENT_TYPES.map((type) => halfLivesMs[type]), trendingShortMs, trendingLongMs]);
-    this.ids = ids;
-    this.indexOf = indexOf;
-    this.values = new Float64Array(ids.length * COLUMNS);
-    this.updatedAt = new Float64Array(ids.length * COLUMNS);
-    this.lastEventAt = new Float64Array(ids.length).fill(Number.NaN);
-    this.isTouched = new Uint8Array(ids.length);
+    this.catalog = catalog;
+    this.capacity = catalog.size;
+    this.values = new Float64Array(this.capacity * COLUMNS);
+    this.updatedAt = new Float64Array(this.capacity * COLUMNS);
+    this.lastEventAt = new Float64Array(this.capacity).fill(Number.NaN);
+    this.isTouched = new Uint8Array(this.capacity);
+  }
+
+  // Grows the arrays to hold `index`, for items added to the catalog after start-up.
+  private ensureCapacity(index: number): void {
+    if (index < this.capacity) return;
+    const capacity = Math.max(index + 1, 2 * this.capacity);
+    const grow = <T extends Float64Array | Uint8Array>(old: T, size: number, fill?: number): T => {
+      const next = new (old.constructor as new (length: number) => T)(size);
+      if (fill !== undefined) next.fill(fill);
+      next.set(old);
+      return next;
+    };
+    this.values = grow(this.values, capacity * COLUMNS);
+    this.updatedAt = grow(this.updatedAt, capacity * COLUMNS);
+    this.lastEventAt = grow(this.lastEventAt, capacity, Number.NaN);
+    this.isTouched = grow(this.isTouched, capacity);
+    this.capacity = capacity;
   }
 
   get version(): number {
@@ -133,8 +155,9 @@ export class DecayedCounterStore implements CounterStore {
 
   apply(events: readonly LiveEvent[]): void {
     for (const event of events) {
-      const index = this.indexOf(event.item);
+      const index = this.catalog.indexOf(event.item);
       if (index === undefined) continue;
+      this.ensureCapacity(index);
       this.add(index, TYPE_COLUMN[event.type], event.time);
       this.add(index, SHORT, event.time);
       this.add(index, LONG, event.time);
@@ -167,7 +190,7 @@ export class DecayedCounterStore implements CounterStore {
     for (const index of this.touched) {
       if (this.counter(index, SHORT) < minTrendingCount) continue;
       const score = this.trendingScore(index);
-      if (score >= minTrendingScore) entries.push({ itemId: this.ids[index], score, index });
+      if (score >= minTrendingScore) entries.push({ itemId: this.catalog.idAt(index), score, index });
     }
     entries.sort((a, b) => b.score - a.score || a.index - b.index);
     this.list = entries.slice(0, maxTrending).map(({ itemId, score }) => ({ itemId, score }));
@@ -187,8 +210,8 @@ export class DecayedCounterStore implements CounterStore {
   }
 
   signals(itemId: string): LiveSignals {
-    const index = this.indexOf(itemId);
-    if (index === undefined || this.isTouched[index] === 0) {
+    const index = this.catalog.indexOf(itemId);
+    if (index === undefined || index >= this.capacity || this.isTouched[index] === 0) {
       return { views: 0, clicks: 0, addToCart: 0, purchases: 0, trending: 0, lastEventAt: null, at: this.at };
     }
     return {

@@ -64,8 +64,8 @@ export class LiveState {
     this.catalog = catalog;
     this.now = options.now ?? Date.now;
     this.maxEventAgeMs = options.maxEventAgeMs ?? 24 * 3_600_000;
-    const ids = catalog.items.map((item) => item.id);
-    this.store = options.store ?? new DecayedCounterStore(ids, (id) => catalog.indexOf(id), options);
+    const counterCatalog = { get size() { return catalog.size; }, idAt: (index: number) => catalog.items[index].id, indexOf: (id: string) => catalog.indexOf(id) };
+    this.store = options.store ?? new DecayedCounterStore(counterCatalog, options);
     this.experiments = options.experiments ?? [];
     this.outcomes = new OutcomeStore(this.experiments, options.outcomeWindowMs);
     this.sink = options.sink ?? new InProcessEventSink(this.store, { flushIntervalMs: options.flushIntervalMs, now: this.now, timer: options.timer, onError });

@@ -1,22 +1,27 @@
 /**
- * POST /v1/search: BM25 over the catalog text and ANN search on a query vector, fused.
+ * POST /v1/search: BM25 over the catalog text and vector search on a query vector, fused.
  */
 import type { FastifyInstance } from 'fastify';
 import type { SearchDebug, SearchRequest, SearchResponse } from '../../core/types.js';
-import { DEFAULT_FUSION_WEIGHTS, FUSION_DEPTH, reciprocalRankFusion, weightedFusion, type FusedHit } from '../fusion.js';
+import { dot } from '../../core/vector.js';
+import { DEFAULT_FUSION, DEFAULT_FUSION_WEIGHTS, FUSION_DEPTH, reciprocalRankFusion, weightedFusion, type FusedHit } from '../fusion.js';
+import { countFacets, hasTags } from '../facets.js';
 import { decodeQueryVector } from '../query-vector.js';
 import { searchBodySchema } from '../schemas.js';
 import type { ServerState } from '../state.js';
 
 /**
  * Registers POST /v1/search. The query vector is the client's `vector`, or else the companion's
- * own encoding of the query text (when the models have a query encoder). With both lists, the
- * BM25 and ANN hits (FUSION_DEPTH each, or k when larger) are fused by `fusion`: 'rrf' (default)
- * or 'weighted' with `weights`. `searchScore` is the fused score, or with one list its own score.
- * `debug` says which path answered and with which weights.
+ * own encoding of the query text (when the models have a query encoder). It is searched among the
+ * item text vectors when the models have a query encoder (server/text-vectors.ts), else among the
+ * behavioural item vectors. With both lists, the BM25 and vector hits (FUSION_DEPTH each, or k when
+ * larger) are fused by `fusion` (default DEFAULT_FUSION): 'rrf' or 'weighted' with `weights`.
+ * `searchScore` is the fused score, or with one list its own score. `tags` keeps the items that
+ * carry every tag (given or predicted, server/facets.ts); `facets` counts the tags of the matching
+ * items. `debug` says which path answered and with which weights.
  */
 export function registerSearchRoute(app: FastifyInstance, state: ServerState): void {
-  const { catalog, ann, text, manifest, queryEncoder } = state;
+  const { catalog, ann, text, manifest, queryEncoder, textVectors } = state;
 
   app.post<{ Body: SearchRequest }>('/v1/search', { schema: { body: searchBodySchema(manifest.dim) } }, async (request): Promise<SearchResponse> => {
     const { query, k } = request.body;
@@ -28,22 +33,28 @@ export function registerSearchRoute(app: FastifyInstance, state: ServerState): v
     else if (vector) source = 'companion';
 
     const textHits = await text.search(query, depth);
-    const annHits = vector ? await ann.search(vector, depth) : [];
-    const debug: SearchDebug = { method: 'bm25', vector: source, bm25Hits: textHits.length, vectorHits: annHits.length };
+    let vectorHits: FusedHit[] = [];
+    if (vector) vectorHits = textVectors ? await textVectors.search(vector, depth) : await ann.search(vector, depth);
+    const debug: SearchDebug = { method: 'bm25', vector: source, space: textVectors ? 'text' : 'behaviour', bm25Hits: textHits.length, vectorHits: vectorHits.length };
     let hits: readonly FusedHit[];
-    if (annHits.length === 0) {
+    const fusion = request.body.fusion ?? DEFAULT_FUSION;
+    if (!vector || vectorHits.length === 0) {
       hits = textHits;
     } else if (textHits.length === 0) {
-      hits = annHits;
+      hits = vectorHits;
       debug.method = 'vector';
-    } else if (request.body.fusion === 'weighted') {
+    } else if (fusion === 'weighted') {
       const weights = request.body.weights ?? DEFAULT_FUSION_WEIGHTS;
-      hits = weightedFusion([{ hits: textHits, weight: weights.bm25 }, { hits: annHits, weight: weights.vector }], depth);
+      const cosine = textVectors ? (index: number) => textVectors.score(vector, index) : (index: number) => dot(vector, catalog.vector(index));
+      hits = weightedFusion(textHits, vectorHits, cosine, weights, depth);
       Object.assign(debug, { method: 'weighted', weights });
     } else {
-      hits = reciprocalRankFusion([textHits.map((hit) => hit.index), annHits.map((hit) => hit.index)], depth);
+      hits = reciprocalRankFusion([textHits.map((hit) => hit.index), vectorHits.map((hit) => hit.index)], depth);
       debug.method = 'rrf';
     }
-    return { items: hits.slice(0, k).map((hit) => ({ ...catalog.toWire(hit.index), searchScore: hit.score })), debug };
+    const required = request.body.tags ?? [];
+    const matching = required.length === 0 ? hits : hits.filter((hit) => hasTags(catalog.items[hit.index], required));
+    const facets = countFacets(matching.map((hit) => catalog.items[hit.index]));
+    return { items: matching.slice(0, k).map((hit) => ({ ...catalog.toWire(hit.index), searchScore: hit.score })), facets, debug };
   });
 }

@@ -4,8 +4,11 @@
  * known without retraining. An item keeps at most `tokensPerItem` distinct tokens, each with
  * weight 1/count, so that the content embedding is the mean of its token embeddings.
  */
+import { ITEM_CONTENT, textTokens, writeContentTokens } from '../../core/item-content.js';
 import { hashPiece } from '../../core/text-pieces.js';
 import type { Dataset } from '../data/dataset.js';
+
+export { textTokens };
 
 /** Hashed content tokens of every item, row-major [items, tokensPerItem]. */
 export interface ItemContent {
@@ -18,33 +21,16 @@ export interface ItemContent {
 }
 
 /** Default number of hash buckets (token embedding rows). */
-export const DEFAULT_BUCKETS = 1 << 14;
+export const DEFAULT_BUCKETS = ITEM_CONTENT.buckets;
 /** Default number of tokens kept per item. */
-export const DEFAULT_TOKENS_PER_ITEM = 32;
+export const DEFAULT_TOKENS_PER_ITEM = ITEM_CONTENT.tokensPerItem;
 
-/** Splits free text into lower-case word tokens of 2 or more characters. */
-export function textTokens(text: string): string[] {
-  return text.toLowerCase().match(/[\p{L}\p{N}]{2,}/gu) ?? [];
-}
-
-/** Hashes every item's tokens (text words, then `cat:`, `brand:` and `tag:` tokens) into buckets. */
-export function buildItemContent(dataset: Dataset, buckets = DEFAULT_BUCKETS, tokensPerItem = DEFAULT_TOKENS_PER_ITEM): ItemContent {
+/** Hashes every item's tokens (tags, category, brand, then text words) into buckets (core/item-content.ts). */
+export function buildItemContent(dataset: Dataset, buckets: number = DEFAULT_BUCKETS, tokensPerItem: number = DEFAULT_TOKENS_PER_ITEM): ItemContent {
   const count = dataset.items.length;
   const tokens = new Int32Array(count * tokensPerItem);
   const weights = new Float32Array(count * tokensPerItem);
-  dataset.items.forEach((item, index) => {
-    const words = [
-      ...(item.tags ?? []).map((tag) => `tag:${tag}`),
-      ...(item.category ? [`cat:${item.category}`] : []),
-      ...(item.brand ? [`brand:${item.brand}`] : []),
-      ...textTokens(dataset.itemText[index] ?? ''),
-    ];
-    const ids = [...new Set(words.map((word) => hashToken(word, buckets)))].slice(0, tokensPerItem);
-    ids.forEach((id, slot) => {
-      tokens[index * tokensPerItem + slot] = id;
-      weights[index * tokensPerItem + slot] = 1 / ids.length;
-    });
-  });
+  dataset.items.forEach((item, index) => writeContentTokens(item, dataset.itemText[index] ?? '', tokens, weights, index * tokensPerItem, buckets, tokensPerItem));
   return { buckets, tokensPerItem, tokens, weights };
 }
 

@@ -64,8 +64,13 @@ export interface QueryEncoderTraining {
   /** Row-major [items, D] L2-normalized item vectors, the fixed targets. */
   itemVectors: Float32Array;
   dim: number;
-  /** Text of each item (title, category, brand); '' for items without text. */
+  /** Text of each item (title, category, brand); '' for items without text. Queries are sampled from it. */
   itemText: readonly string[];
+  /**
+   * Text of each item as the companion encodes it for its text vectors (core/text-pieces.ts
+   * itemText); the text-matching loss encodes these. Default `itemText`.
+   */
+  documents?: readonly string[];
   /** Items whose text must not be used (held out for the search evaluation). */
   excluded: ReadonlySet<number>;
   steps: number;
@@ -90,6 +95,7 @@ export interface QueryEncoderTraining {
 export function trainQueryEncoder(options: QueryEncoderTraining): QueryEncoderWeights {
   const random = createRandom(options.seed);
   const words = queryWordLists(options.itemText);
+  const documents = options.documents ?? options.itemText;
   const usable = words.map((list, item) => (list.length > 0 && !options.excluded.has(item) ? item : -1)).filter((item) => item >= 0);
   const itemCount = options.itemVectors.length / options.dim;
   const encoder = createQueryEncoder(options.dim, random);
@@ -107,7 +113,7 @@ export function trainQueryEncoder(options: QueryEncoderTraining): QueryEncoderWe
     const columns = Int32Array.from({ length: batch.length + options.negatives }, (_, j) => (j < batch.length ? batch[j] : random.int(itemCount)));
     const { targets, maskBias } = sampledTargets(options.itemVectors, options.dim, batch, columns);
     const labels = tf.tidy(() => tf.oneHot(tf.range(0, batch.length, 1, 'int32'), columns.length));
-    const full = options.textWeight > 0 ? encodeTexts(batch.map((item) => options.itemText[item])) : undefined;
+    const full = options.textWeight > 0 ? encodeTexts(batch.map((item) => documents[item]), TEXT_PIECES.buckets, TEXT_PIECES.maxItemPieces) : undefined;
     const textMask = full ? repeatMask(batch) : undefined;
     const cost = optimizer.minimize(() => {
       const queries = encodeQueries(encoder, ids, weights, batch.length);

@@ -31,14 +31,29 @@ export function searchChart(report: SearchReport): string {
   });
 }
 
-/** The relative NDCG@10 gain of the better fusion over the better single method, per query set. */
-export function hybridGains(report: SearchReport): Array<{ queries: string; best: string; hybrid: string; gain: number }> {
+/** One query set's gains over the better single method (bm25 or vector). */
+export interface HybridGain {
+  queries: string;
+  /** The better single method. */
+  best: string;
+  /** The better fusion without personalization, and its relative NDCG@10 gain. */
+  fusion: string;
+  fusionGain: number;
+  /** The better hybrid of all (fusions with or without the personal rerank), and its gain. */
+  hybrid: string;
+  gain: number;
+}
+
+/** The relative NDCG@10 gains of fusion, and of fusion plus personal rerank, per query set. */
+export function hybridGains(report: SearchReport): HybridGain[] {
   return QUERY_SETS.map((set) => {
     const rows = report.rows.filter((row) => row.queries === set);
     const pick = (names: readonly string[]) => rows.filter((row) => names.includes(row.method)).sort((a, b) => b['NDCG@10'] - a['NDCG@10'])[0];
     const single = pick(['bm25', 'vector']);
     const fused = pick(['rrf', 'weighted']);
-    return { queries: set, best: single.method, hybrid: fused.method, gain: single['NDCG@10'] > 0 ? fused['NDCG@10'] / single['NDCG@10'] - 1 : 0 };
+    const hybrid = pick(['rrf', 'weighted', 'rrf+personal', 'weighted+personal']);
+    const over = (row: typeof single) => (single['NDCG@10'] > 0 ? row['NDCG@10'] / single['NDCG@10'] - 1 : 0);
+    return { queries: set, best: single.method, fusion: fused.method, fusionGain: over(fused), hybrid: hybrid.method, gain: over(hybrid) };
   });
 }
 
@@ -55,8 +70,11 @@ export function renderSearchMarkdown(report: SearchReport, chartName: string): s
       out.push(`| ${set} (${row.count}) | ${row.method} | ${row['Recall@10'].toFixed(4)} | ${row['NDCG@10'].toFixed(4)} | ${row.msPerQuery.toFixed(2)} |`);
     }
   }
-  out.push('', `Weighted fusion weights (chosen on separate tuning queries): BM25 ${report.weights.bm25}, vector ${report.weights.vector}.`, '');
-  for (const gain of hybridGains(report)) out.push(`- ${gain.queries}: ${gain.hybrid} against ${gain.best}, ${(gain.gain * 100).toFixed(1)}% relative NDCG@10`);
+  out.push('', `Weighted fusion weights (chosen on separate tuning queries): BM25 ${report.weights.bm25}, vector ${report.weights.vector}. Personal weight with the best NDCG@10 on the tuning queries: ${report.personalWeight}.`, '');
+  const percent = (value: number) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`;
+  for (const gain of hybridGains(report)) {
+    out.push(`- ${gain.queries}: against ${gain.best}, ${gain.fusion} ${percent(gain.fusionGain)} and ${gain.hybrid} ${percent(gain.gain)} relative NDCG@10`);
+  }
   out.push('', 'Example queries (clean → typo → close):', '');
   for (const example of report.examples) out.push(`- \`${example.clean}\` → \`${example.typo}\` → \`${example.close}\``);
   out.push('', `![Search NDCG@10 on ${report.dataset}](${chartName})`, '');

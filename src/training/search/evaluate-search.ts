@@ -2,11 +2,14 @@
  * The search evaluation (`aisle eval --task search`): each query of the three query sets
  * (queries.ts) targets one item. The methods:
  * - bm25: the companion's BM25 text search (server/text-search.ts);
- * - vector: the int8 ONNX query encoder, searched in the FAISS index the companion serves;
+ * - vector: the int8 ONNX query encoder, searched among the item text vectors the companion
+ *   builds (server/text-vectors.ts);
  * - rrf: reciprocal rank fusion of the two lists;
- * - weighted: weighted sum of min-max normalized scores, weights chosen on separate tuning queries;
- * - rrf+personal: the rrf list reranked for the query's user as the worker does (reranking.ts:
- *   RRF of the companion's order and the int8 ranker's order over the top SEARCH_RERANK_DEPTH).
+ * - weighted: weighted sum of the BM25 score over the query's best and the cosine
+ *   (server/fusion.ts), weights chosen on separate tuning queries;
+ * - rrf+personal and weighted+personal: the fused list reranked for the query's user as the
+ *   worker does (reranking.ts: the companion's order fused with the int8 ranker's order over the
+ *   top SEARCH_RERANK_DEPTH).
  * Recall@10 and NDCG@10 with one relevant item per query (the target).
  */
 import * as ort from 'onnxruntime-node';
@@ -15,10 +18,11 @@ import { ndcg } from '../../core/metrics.js';
 import { QUERY_ENCODER_IO, RANKER_IO, RANKER_OPTIMIZATION_LEVEL } from '../../core/model-dir.js';
 import type { Candidate } from '../../core/types.js';
 import { encodeTexts, TEXT_PIECES } from '../../core/text-pieces.js';
-import type { FaissIndex } from '../../server/ann/faiss.js';
-import { reciprocalRankFusion, weightedFusion, type FusedHit } from '../../server/fusion.js';
+import { reciprocalRankFusion, weightedFusion, type FusedHit, type ScoredHit } from '../../server/fusion.js';
+import { QueryEncoder } from '../../server/query-encoder.js';
 import { TextSearch } from '../../server/text-search.js';
-import { rankSearchHits } from '../../worker/reranking.js';
+import { TextVectorIndex } from '../../server/text-vectors.js';
+import { rankSearchHits, SEARCH_PERSONAL_WEIGHT } from '../../worker/reranking.js';
 import type { LeaveOneOutUser } from '../data/dataset.js';
 import { historyFor } from '../data/split.js';
 import { historyEntries } from '../pipeline/candidate-lists.js';
@@ -27,7 +31,7 @@ import type { UserEncoder } from '../pipeline/user-encoder.js';
 import { QUERY_SETS, type QuerySetName, type SearchQuery, type SearchQuerySets } from './queries.js';
 
 /** Methods in report order. */
-export const SEARCH_METHODS = ['bm25', 'vector', 'rrf', 'weighted', 'rrf+personal'] as const;
+export const SEARCH_METHODS = ['bm25', 'vector', 'rrf', 'weighted', 'rrf+personal', 'weighted+personal'] as const;
 export type SearchMethod = (typeof SEARCH_METHODS)[number];
 
 /** Depth of each retrieval list before fusion. */
@@ -36,6 +40,8 @@ export const SEARCH_LIST_DEPTH = 100;
 export const SEARCH_RERANK_DEPTH = 50;
 /** bm25 weights tried for weighted fusion (the vector weight is 1 - w). */
 export const WEIGHT_GRID = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+/** Personal weights tried on the tuning queries, reported beside the one the worker uses. */
+export const PERSONAL_WEIGHT_GRID = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5];
 
 /** One row of the search report. */
 export interface SearchRow {
@@ -52,7 +58,6 @@ export interface SearchRow {
 export interface SearchModels {
   catalog: Catalog;
   encoder: UserEncoder;
-  index: FaissIndex;
   queryEncoder: Uint8Array;
   ranker: Uint8Array;
   usesAges: boolean;
@@ -60,8 +65,10 @@ export interface SearchModels {
 
 /** Retrieval lists of one query. */
 interface QueryLists {
-  bm25: Array<{ index: number; score: number }>;
-  vector: Array<{ index: number; score: number }>;
+  bm25: ScoredHit[];
+  vector: ScoredHit[];
+  /** The query's unit vector. */
+  query: Float32Array;
   ms: { bm25: number; vector: number };
 }
 
@@ -72,14 +79,19 @@ export async function evaluateSearch(
   tuning: readonly SearchQuery[],
   models: SearchModels,
   log: (line: string) => void = () => {},
-): Promise<{ rows: SearchRow[]; weights: { bm25: number; vector: number } }> {
+): Promise<{ rows: SearchRow[]; weights: { bm25: number; vector: number }; personalWeight: number }> {
   const text = new TextSearch(models.catalog.records);
-  const querySession = await ort.InferenceSession.create(models.queryEncoder);
+  const queryEncoder = await QueryEncoder.load(models.queryEncoder, models.catalog.dim);
+  const textVectors = await TextVectorIndex.build(models.catalog.records, queryEncoder);
   const rankerSession = await ort.InferenceSession.create(models.ranker, { graphOptimizationLevel: RANKER_OPTIMIZATION_LEVEL });
   try {
-    const retrieve = (queries: readonly SearchQuery[]) => retrieveAll(queries, text, querySession, models.index, models.catalog.dim);
-    const tuned = tuneWeights(tuning, await retrieve(tuning));
+    log(`search: ${textVectors.size} of ${models.catalog.records.length} items have a text vector`);
+    const retrieve = (queries: readonly SearchQuery[]) => retrieveAll(queries, text, queryEncoder, textVectors);
+    const tuningLists = await retrieve(tuning);
+    const tuned = tuneWeights(tuning, tuningLists, textVectors);
     log(`search: weighted fusion weights bm25 ${tuned.bm25.toFixed(1)}, vector ${tuned.vector.toFixed(1)} (chosen on ${tuning.length} tuning queries)`);
+    const personal = await tunePersonalWeight(tuning, tuningLists, users, tuned, textVectors, models, rankerSession);
+    log(`search: personal weight ${personal.weight} is best on the tuning queries (NDCG@10 ${PERSONAL_WEIGHT_GRID.map((w, i) => `${w}: ${personal.ndcg[i].toFixed(4)}`).join(', ')}); the worker uses ${SEARCH_PERSONAL_WEIGHT}`);
 
     const rows: SearchRow[] = [];
     for (const name of QUERY_SETS) {
@@ -101,11 +113,13 @@ export async function evaluateSearch(
         const rrfMs = performance.now() - started + ms.bm25 + ms.vector;
         add('rrf', rrf.map((hit) => hit.index), rrfMs);
         started = performance.now();
-        const weighted = weightedFusion([{ hits: bm25, weight: tuned.bm25 }, { hits: vector, weight: tuned.vector }], SEARCH_LIST_DEPTH);
-        add('weighted', weighted.map((hit) => hit.index), performance.now() - started + ms.bm25 + ms.vector);
+        const weighted = weightedFusion(bm25, vector, (index) => textVectors.score(lists[i].query, index), tuned, SEARCH_LIST_DEPTH);
+        const weightedMs = performance.now() - started + ms.bm25 + ms.vector;
+        add('weighted', weighted.map((hit) => hit.index), weightedMs);
         started = performance.now();
-        const personal = await personalRerank(users[query.user], rrf, models, rankerSession);
-        add('rrf+personal', personal, performance.now() - started + rrfMs);
+        add('rrf+personal', personalOrder(await personalScores(users[query.user], rrf, 'test', models, rankerSession), SEARCH_PERSONAL_WEIGHT, models), performance.now() - started + rrfMs);
+        started = performance.now();
+        add('weighted+personal', personalOrder(await personalScores(users[query.user], weighted, 'test', models, rankerSession), SEARCH_PERSONAL_WEIGHT, models), performance.now() - started + weightedMs);
       }
       for (const method of SEARCH_METHODS) {
         const entry = results.get(method) as { ranked: number[][]; ms: number[] };
@@ -113,9 +127,10 @@ export async function evaluateSearch(
       }
       log(`search: ${name} queries done (${queries.length})`);
     }
-    return { rows, weights: tuned };
+    return { rows, weights: tuned, personalWeight: personal.weight };
   } finally {
-    await querySession.release();
+    textVectors.dispose();
+    await queryEncoder.close();
     await rankerSession.release();
   }
 }
@@ -134,9 +149,9 @@ export function searchMetrics(ranked: readonly number[][], queries: readonly Sea
 }
 
 /** BM25 and vector lists of every query; the query encoder runs once over all of them. */
-async function retrieveAll(queries: readonly SearchQuery[], text: TextSearch, session: ort.InferenceSession, index: FaissIndex, dim: number): Promise<QueryLists[]> {
+async function retrieveAll(queries: readonly SearchQuery[], text: TextSearch, encoder: QueryEncoder, textVectors: TextVectorIndex): Promise<QueryLists[]> {
   const started = performance.now();
-  const vectors = await encodeQueryTexts(session, queries.map((query) => query.text));
+  const vectors = await encoder.encodeMany(queries.map((query) => query.text), TEXT_PIECES.maxPieces);
   const encodeMs = (performance.now() - started) / Math.max(1, queries.length);
   const out: QueryLists[] = [];
   for (const [i, query] of queries.entries()) {
@@ -144,9 +159,9 @@ async function retrieveAll(queries: readonly SearchQuery[], text: TextSearch, se
     const bm25 = text.search(query.text, SEARCH_LIST_DEPTH);
     const bm25Ms = performance.now() - t;
     t = performance.now();
-    const hits = await index.search(vectors.subarray(i * dim, (i + 1) * dim), SEARCH_LIST_DEPTH);
-    const vector = Array.from(hits.labels.subarray(hits.offsets[0], hits.offsets[1]), (label, j) => ({ index: label, score: hits.distances[hits.offsets[0] + j] })).filter((hit) => hit.index >= 0);
-    out.push({ bm25, vector, ms: { bm25: bm25Ms, vector: performance.now() - t + encodeMs } });
+    const vector = vectors.subarray(i * encoder.dim, (i + 1) * encoder.dim);
+    const hits = await textVectors.search(vector, SEARCH_LIST_DEPTH);
+    out.push({ bm25, vector: hits, query: vector, ms: { bm25: bm25Ms, vector: performance.now() - t + encodeMs } });
   }
   return out;
 }
@@ -163,11 +178,12 @@ export async function encodeQueryTexts(session: ort.InferenceSession, texts: rea
 }
 
 /** bm25 weight of the grid with the best mean NDCG@10 on the tuning queries (ties: the lower weight). */
-function tuneWeights(queries: readonly SearchQuery[], lists: readonly QueryLists[]): { bm25: number; vector: number } {
+function tuneWeights(queries: readonly SearchQuery[], lists: readonly QueryLists[], textVectors: TextVectorIndex): { bm25: number; vector: number } {
   let best = { bm25: 0.5, vector: 0.5 };
   let bestScore = -1;
   for (const w of WEIGHT_GRID) {
-    const ranked = lists.map(({ bm25, vector }) => weightedFusion([{ hits: bm25, weight: w }, { hits: vector, weight: 1 - w }], SEARCH_LIST_DEPTH).map((hit) => hit.index));
+    const weights = { bm25: w, vector: 1 - w };
+    const ranked = lists.map(({ bm25, vector, query }) => weightedFusion(bm25, vector, (index) => textVectors.score(query, index), weights, SEARCH_LIST_DEPTH).map((hit) => hit.index));
     const score = searchMetrics(ranked, queries)['NDCG@10'];
     if (score > bestScore) {
       bestScore = score;
@@ -177,21 +193,54 @@ function tuneWeights(queries: readonly SearchQuery[], lists: readonly QueryLists
   return best;
 }
 
-/** Reranks the top SEARCH_RERANK_DEPTH fused hits for one user as the worker does. */
-async function personalRerank(user: LeaveOneOutUser, fused: readonly FusedHit[], models: SearchModels, session: ort.InferenceSession): Promise<number[]> {
+/** The top SEARCH_RERANK_DEPTH fused hits of one query and the int8 ranker's scores of them for its user. */
+interface PersonalScores {
+  fused: readonly FusedHit[];
+  candidates: Candidate[];
+  scores: Float64Array;
+}
+
+/** Runs the ranker over the top fused hits for `user`, with the history before the `split` target. */
+async function personalScores(user: LeaveOneOutUser, fused: readonly FusedHit[], split: 'valid' | 'test', models: SearchModels, session: ort.InferenceSession): Promise<PersonalScores> {
   const top = fused.slice(0, SEARCH_RERANK_DEPTH);
-  if (top.length === 0) return [];
-  const history = historyFor(user, 'test');
+  const candidates: Candidate[] = top.map((hit) => ({ item: models.catalog.records[hit.index], sources: ['search'] }));
+  if (top.length === 0) return { fused, candidates, scores: new Float64Array(0) };
+  const history = historyFor(user, split);
   const entries = historyEntries(history, models.catalog.records);
   const now = models.usesAges ? (user.sequence.timestamps?.[history.items.length] ?? 0) : 0;
   const userVector = await models.encoder.encode([{ history: entries, now }]);
-  const candidates: Candidate[] = top.map((hit) => ({ item: models.catalog.records[hit.index], sources: ['search'] }));
   const features = buildFeatureMatrix({ userVector, history: entries, candidates });
   const output = await session.run({ [RANKER_IO.input]: new ort.Tensor('float32', features, [candidates.length, FEATURE_COUNT]) });
-  const scores = Float64Array.from(output[RANKER_IO.output].data as Float32Array);
-  const ranked = rankSearchHits(candidates, { scores, degraded: undefined }, candidates.length);
-  const rest = fused.slice(SEARCH_RERANK_DEPTH).map((hit) => hit.index);
+  return { fused, candidates, scores: Float64Array.from(output[RANKER_IO.output].data as Float32Array) };
+}
+
+/** Orders the fused hits as the worker does with personal weight `weight`. */
+function personalOrder({ fused, candidates, scores }: PersonalScores, weight: number, models: SearchModels): number[] {
+  const searchScores = fused.slice(0, candidates.length).map((hit) => hit.score);
+  const ranked = rankSearchHits(candidates, searchScores, { scores, degraded: undefined }, candidates.length, weight);
+  const rest = fused.slice(candidates.length).map((hit) => hit.index);
   return [...ranked.map((item) => models.catalog.indexById.get(item.id) as number), ...rest];
+}
+
+/** Personal weight of the grid with the best mean NDCG@10 of weighted+personal on the tuning queries. */
+async function tunePersonalWeight(
+  queries: readonly SearchQuery[],
+  lists: readonly QueryLists[],
+  users: readonly LeaveOneOutUser[],
+  weights: { bm25: number; vector: number },
+  textVectors: TextVectorIndex,
+  models: SearchModels,
+  session: ort.InferenceSession,
+): Promise<{ weight: number; ndcg: number[] }> {
+  const scored: PersonalScores[] = [];
+  for (const [i, query] of queries.entries()) {
+    const { bm25, vector, query: vectorOfQuery } = lists[i];
+    const fused = weightedFusion(bm25, vector, (index) => textVectors.score(vectorOfQuery, index), weights, SEARCH_LIST_DEPTH);
+    scored.push(await personalScores(users[query.user], fused, 'valid', models, session));
+  }
+  const ndcg = PERSONAL_WEIGHT_GRID.map((weight) => searchMetrics(scored.map((entry) => personalOrder(entry, weight, models)), queries)['NDCG@10']);
+  const best = ndcg.indexOf(Math.max(...ndcg));
+  return { weight: PERSONAL_WEIGHT_GRID[best], ndcg };
 }
 
 function mean(values: readonly number[]): number {

@@ -26,6 +26,8 @@ export interface SearchReport {
   rows: SearchRow[];
   /** Weights of the weighted fusion, chosen on the tuning queries. */
   weights: { bm25: number; vector: number };
+  /** Personal weight with the best NDCG@10 on the tuning queries (the rows use the worker's SEARCH_PERSONAL_WEIGHT). */
+  personalWeight: number;
   /** A few queries of each set, to show what was asked. */
   examples: Array<{ clean: string; typo: string; close: string }>;
   command: string;
@@ -76,9 +78,9 @@ export async function evaluateSearchTask(options: SearchRunOptions): Promise<Sea
     const tuning = buildSearchQueries(users, words, heldOut, 3 * TUNING_QUERIES, TUNING_QUERY_SEED, 'valid').clean.filter((query) => !evaluated.has(query.target)).slice(0, TUNING_QUERIES);
     options.log(`search: ${sets.clean.length} queries per set, ${tuning.length} tuning queries, ${heldOut.size} items held out from the query encoder`);
 
-    const { rows, weights } = await evaluateSearch(users, sets, tuning, { ...models, ranker: models.studentInt8, queryEncoder, usesAges: models.manifest.usesAges }, options.log);
+    const { rows, weights, personalWeight } = await evaluateSearch(users, sets, tuning, { ...models, ranker: models.studentInt8, queryEncoder, usesAges: models.manifest.usesAges }, options.log);
     const examples = sets.clean.slice(0, 5).map((query, i) => ({ clean: query.text, typo: sets.typo[i].text, close: sets.close[i].text }));
-    return { dataset: dataset.name, rows, weights, examples, command: options.command, date };
+    return { dataset: dataset.name, rows, weights, personalWeight, examples, command: options.command, date };
   } finally {
     await models.dispose();
   }
