@@ -147,7 +147,7 @@ describe('aisle train on a demo subset', () => {
       // The default fusion is the weighted one with the default weights.
       expect((await search({ query, k: 5 })).debug).toMatchObject({ method: 'weighted', weights: DEFAULT_FUSION_WEIGHTS });
       // Symbols alone have no words for BM25 or the encoder.
-      expect(await search({ query: '!!! ---', k: 5 })).toEqual({ items: [], debug: { method: 'bm25', vector: 'none', space: 'text', bm25Hits: 0, vectorHits: 0 } });
+      expect(await search({ query: '!!! ---', k: 5 })).toEqual({ items: [], facets: [], debug: { method: 'bm25', vector: 'none', space: 'text', bm25Hits: 0, vectorHits: 0 } });
       const bad = await app.inject({ method: 'POST', url: '/v1/search', payload: { query, k: 5, fusion: 'max' } });
       expect(bad.statusCode).toBe(400);
     } finally {
