@@ -1,6 +1,6 @@
 /**
- * Products the demo adds to its catalog after training, through the companion's POST /v1/items:
- * they have text but no shopper ever saw them, and their titles are in other scripts and with
+ * Products the demo adds to its catalog after training, through the companion's POST /v1/items.
+ * They have text but no shopper ever saw them. Their titles are in other scripts and with
  * accents, so the demo shows new items and search beyond English and ASCII at once.
  */
 import { randomBytes } from 'node:crypto';
@@ -15,7 +15,7 @@ export const DEMO_NEW_ITEMS: ItemMeta[] = [
   { id: 'new-fr-creme', title: 'Café crème torréfié, grains entiers', category: 'Coffee', brand: 'Moonbrew', price: 17, tags: ['coffee', 'moonbrew', 'whole-beans'] },
 ];
 
-/** A random admin token for a companion started by the demo or its tests; never printed. */
+/** Returns a random admin token for a companion started by the demo or its tests; it is never printed. */
 export function demoAdminToken(): string {
   return randomBytes(24).toString('hex');
 }

@@ -18,6 +18,8 @@ import { MAX_SEARCH_LENGTH, StoreHeader } from './views/header.js';
 const ROW_SIZE = 12;
 const LISTING_SIZE = 48;
 const SIMILAR_SIZE = 6;
+/** Milliseconds between two stats() samples of the panel's latency plot. */
+const STATS_POLL_MS = 1000;
 
 type TrackInput = Parameters<Engine['track']>[0];
 
@@ -60,6 +62,8 @@ export class App {
     this.header.setCartCount(this.cart);
     this.categories = await this.loadCategories();
     await Promise.all([this.refreshInfo(), this.refreshRow(), this.route()]);
+    // The panel plots stats() once a second, so latency moves while the shopper browses.
+    setInterval(() => void this.refreshStats(), STATS_POLL_MS);
   }
 
   private async loadCategories(): Promise<string[]> {
@@ -258,6 +262,10 @@ export class App {
 
   private async refreshInfo(): Promise<void> {
     this.panel.showInfo(await this.engine.info(), this.engine.startFailure);
+  }
+
+  private async refreshStats(): Promise<void> {
+    this.panel.showStats(await this.engine.stats());
   }
 
   /** Resolves an engine result to catalog items, fetching metadata the result did not carry. */

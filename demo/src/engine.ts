@@ -42,6 +42,14 @@ export interface EngineInfo {
   degraded?: Array<{ reason: string; code: string }>;
 }
 
+/** The fields of stats() the panel plots; optional so an older SDK still renders. */
+export interface EngineStats {
+  calls?: Record<string, { count: number; p50: number; p95: number; p99: number; max: number; degraded: number }>;
+  degraded?: Record<string, number>;
+  cache?: { hits: number; misses: number; hitRatio: number | null };
+  liveEvents?: { sentEvents: number; queued: number } | null;
+}
+
 /** Timing and outcome of the last SDK call, for the status panel. */
 export interface CallRecord {
   name: string;
@@ -124,6 +132,12 @@ export class Engine {
     // Not reported to listeners: hovering a card must not replace the shopper's last call in the panel.
     const explanation = await this.call('explain', (aisle) => aisle.explain(itemId), false);
     return explanation ? explanation.reasons.map((reason) => reason.text) : null;
+  }
+
+  /** Returns latency percentiles, cache hits, degraded counts and live event counters, or null. */
+  stats(): Promise<EngineStats | null> {
+    // Not reported to listeners, like info(): the panel polls it.
+    return this.call('stats', (aisle) => aisle.stats() as Promise<EngineStats>, false);
   }
 
   /** Erases everything the engine stored on this device; returns false when that failed. */

@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   train: { summary: 'train the models on a dataset and write a models directory', load: () => import('./train.js') },
   eval: { summary: 'evaluate trained models on a dataset (leave-one-out, full ranking)', load: () => import('./eval.js') },
   serve: { summary: 'start the companion service over a models directory', load: () => import('./serve.js') },
+  report: { summary: 'print per-variant experiment results of a running companion', load: () => import('./report.js') },
 };
 
 function usage(): string {

@@ -5,11 +5,13 @@
 import { parseArgs } from 'node:util';
 import { AisleError } from '../core/errors.js';
 import { reloadServer, startServer, type CorsOrigins } from '../server/app.js';
+import { loadConfig } from '../server/config.js';
 
 const HELP = `Usage: aisle serve --models DIR [options]
 
 Starts the companion service: ANN candidates, hybrid search, item lookups and model files
-over HTTP, for the Aisle SDK running on store pages.
+over HTTP, for the Aisle SDK running on store pages. It also takes anonymous events
+(POST /v1/events) for live counters and trending, and exports Prometheus metrics at /metrics.
 
 Options:
   --models DIR       models directory written by \`aisle train\` (required)
@@ -20,6 +22,9 @@ Options:
   --ef-search N      HNSW efSearch for every ANN search (default: the value stored in the index)
   --nprobe N         IVF nprobe for every ANN search (default: the value stored in the index)
   --log-level LEVEL  pino level: fatal, error, warn, info, debug, trace or silent (default info)
+  --config FILE      JSON config: half-lives and thresholds of the live counters
+                     (see src/server/config.ts for the keys)
+  --metrics on|off   serve Prometheus metrics at GET /metrics (default on)
   -h, --help         print this help
 
 Reloading: send SIGHUP (kill -HUP PID) to load the models directory again and swap it in while
@@ -78,6 +83,8 @@ function parseOptions(argv: string[]) {
       'ef-search': { type: 'string' },
       nprobe: { type: 'string' },
       'log-level': { type: 'string' },
+      config: { type: 'string' },
+      metrics: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -103,6 +110,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const level = values['log-level'] ?? 'info';
   if (!LOG_LEVELS.includes(level)) throw invalidOption('log-level', level, LOG_LEVELS.join(', '));
+  const metrics = values.metrics ?? 'on';
+  if (metrics !== 'on' && metrics !== 'off') throw invalidOption('metrics', metrics, "'on' or 'off'");
+  const config = values.config === undefined ? undefined : await loadConfig(values.config);
 
   const adminToken = process.env.AISLE_ADMIN_TOKEN === undefined || process.env.AISLE_ADMIN_TOKEN === '' ? undefined : process.env.AISLE_ADMIN_TOKEN;
   const app = await startServer({
@@ -113,6 +123,8 @@ export async function run(argv: string[]): Promise<number> {
     cors: parseCors(values.cors),
     logger: { level },
     ann: { efSearch: parseInteger('ef-search', values['ef-search'], 1, 100_000), nprobe: parseInteger('nprobe', values.nprobe, 1, 1_000_000) },
+    live: config?.live,
+    metrics: metrics === 'on',
   });
 
   // Reloader logs both outcomes, so a failed reload needs no handling here.

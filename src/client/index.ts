@@ -7,6 +7,9 @@ import * as Comlink from 'comlink';
 import { AisleError } from '../core/errors.js';
 import type { AisleEventInput, Degraded, RankResult } from '../core/types.js';
 import { fromWireError, type AisleInfo, type AisleOptions, type ProfileView, type RecommendOptions, type Reply, type RequestContext, type ResolvedOptions, type SearchOptions, type TrackResult, type WorkerApi } from './protocol.js';
+import { LiveEventSender, resolveLiveEventsOption, toLiveEvent, toMinute, type LiveEventsOptions } from './beacon.js';
+import { CallStats, type AisleStats } from './call-stats.js';
+import { ExperimentClient, type ExperimentsView } from './experiments.js';
 import { startWorker } from './worker-start.js';
 import { DEFAULT_ADAPTATION, type AdaptationOptions } from '../core/adaptation.js';
 import type { Explanation } from '../core/explanation.js';
@@ -18,6 +21,9 @@ export { AisleError, ERROR_CATALOG, isAisleError, type AisleErrorCode } from '..
 export { DEFAULT_ADAPTATION, type AdaptationOptions, type AdaptationState } from '../core/adaptation.js';
 export type { Explanation, ExplanationFactor, ExplanationReason, ExplainedEvent, FactorContribution, ReasonKind } from '../core/explanation.js';
 export { observeExposure, type ExposureOptions, type ExposureRecord, type ExposureTracker } from './exposure.js';
+export type { LiveEventsOptions, LiveEventsStats } from './beacon.js';
+export type { AisleStats, CallLatency } from './call-stats.js';
+export type { ExperimentAssignment, ExperimentsView } from './experiments.js';
 
 /** Default time budget of one call, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 3000;
@@ -38,6 +44,10 @@ export interface Aisle {
   forget(): Promise<void>;
   /** Returns the backend, model versions, storage mode and current degraded reasons. */
   info(): Promise<AisleInfo>;
+  /** Returns latency percentiles per call, backend, candidate cache hit ratio, degraded counts and live event counters. */
+  stats(): Promise<AisleStats>;
+  /** Returns the device's experiment variants and the anonymous device id they come from. */
+  experiments(): Promise<ExperimentsView>;
   /** Stops the worker; pending and later calls reject with AISLE_DESTROYED. */
   destroy(): Promise<void>;
   /**
@@ -52,7 +62,9 @@ export interface Aisle {
 /** Starts the worker and the engine. Rejects only for invalid options. */
 export async function createAisle(options: AisleOptions): Promise<Aisle> {
   const resolved = resolveOptions(options);
-  const client = new AisleClient(resolved, options.workerUrl);
+  const live = resolveLiveEventsOption(options.liveEvents);
+  if (options.experiments !== undefined && typeof options.experiments !== 'boolean') throw invalidOption('experiments', options.experiments, 'true or false');
+  const client = new AisleClient(resolved, options.workerUrl, live, options.experiments ?? true);
   await client.start();
   return client;
 }
@@ -133,11 +145,19 @@ class AisleClient implements Aisle {
   private readonly pending = new Set<PendingCall>();
   /** Last personalized recommendation, served when the worker does not reply in time. */
   private lastRecommendation: RankResult['items'] = [];
+  private readonly callStats = new CallStats();
+  private readonly liveEvents: LiveEventSender | null;
+  private readonly experimentClient: ExperimentClient | null;
 
   constructor(
     private readonly options: ResolvedOptions,
     private readonly workerUrl: string | URL | undefined,
-  ) {}
+    live: Required<LiveEventsOptions> | null,
+    experiments: boolean,
+  ) {
+    this.liveEvents = live ? new LiveEventSender(options.endpoint, live) : null;
+    this.experimentClient = experiments ? new ExperimentClient(options.endpoint, options.dbName, experimentEnvironment(options.storage)) : null;
+  }
 
   async start(): Promise<void> {
     try {
@@ -149,45 +169,110 @@ class AisleClient implements Aisle {
     this.worker.addEventListener('error', (event) => this.onWorkerFailure(`The Aisle worker failed: ${event.message || 'its script could not be loaded'}.`));
     this.worker.addEventListener('messageerror', () => this.onWorkerFailure('The Aisle worker sent a message the page could not read.'));
     this.api = Comlink.wrap<WorkerApi>(this.worker);
-    // init opens the store and restores the profile; the models keep loading in the worker.
-    await this.call((api) => api.init(this.options), (degraded) => this.fallbackInfo(degraded)).catch(() => undefined);
+    // init opens the store and restores the profile; the models keep loading in the worker. The
+    // experiments load meanwhile, so the first recommend() already applies the variant.
+    await Promise.all([
+      this.call((api) => api.init(this.options), (degraded) => this.fallbackInfo(degraded)).catch(() => undefined),
+      this.experimentClient?.load(this.options.timeoutMs),
+    ]);
   }
 
-  track(event: AisleEventInput): Promise<TrackResult> {
+  async track(event: AisleEventInput): Promise<TrackResult> {
     const eventId = typeof event?.eventId === 'string' ? event.eventId : '';
-    return this.call((api) => api.track(event), (degraded) => ({ eventId, stored: false, degraded }));
+    const result = await this.measure('track', this.call((api) => api.track(event), (degraded) => ({ eventId, stored: false, degraded })));
+    // Only events the worker validated and stored for the first time are counted live, so a
+    // retried event (same eventId) counts once there too.
+    if (result.stored && this.liveEvents) {
+      const now = Date.now();
+      const time = typeof event.timestamp === 'number' ? Math.min(event.timestamp, now) : now;
+      const live = toLiveEvent(event.type, event.itemId, time, this.experimentClient?.rankingOf(event.listId));
+      if (live) this.liveEvents.add(live);
+    }
+    return result;
   }
 
   async recommend(options: RecommendOptions): Promise<RankResult> {
     const k = typeof options?.k === 'number' ? options.k : 0;
-    const result = await this.call(
-      (api) => api.recommend(options),
-      (degraded) => ({ items: this.lastRecommendation.slice(0, k), degraded, tookMs: 0 }),
+    // The variant's settings apply unless the page set them for this call.
+    const withVariant = typeof options === 'object' && options !== null && this.experimentClient ? { ...this.experimentClient.recommendDefaults(), ...options } : options;
+    const result = await this.measure(
+      'recommend',
+      this.call(
+        (api) => api.recommend(withVariant),
+        (degraded) => ({ items: this.lastRecommendation.slice(0, k), degraded, tookMs: 0 }),
+      ),
     );
     if (!result.degraded) this.lastRecommendation = result.items;
+    this.exposeResult(result);
     return result;
+  }
+
+  // Tags a shown list with a ranking id and queues its experiment exposures.
+  private exposeResult(result: RankResult): void {
+    if (result.items.length === 0) return;
+    const exposure = this.experimentClient?.expose();
+    if (!exposure) return;
+    result.rankingId = exposure.rankingId;
+    // NOTE: an exposure is counted when recommend() returns, not when the items scroll into view,
+    // so a list the shopper never saw still counts as exposed.
+    for (const event of exposure.exposures) this.liveEvents?.add({ ...event, time: toMinute(event.time) });
+  }
+
+  async experiments(): Promise<ExperimentsView> {
+    return this.experimentClient?.view() ?? { deviceId: null, assignments: [] };
   }
 
   rank(items: string[], context?: RequestContext): Promise<RankResult> {
     const inputIds = Array.isArray(items) ? items.filter((id): id is string => typeof id === 'string') : [];
-    return this.call(
-      (api) => api.rank(items, context),
-      (degraded) => ({ items: inputIds.map((id, i) => ({ id, score: 1 - i / inputIds.length })), degraded, tookMs: 0 }),
+    return this.measure(
+      'rank',
+      this.call(
+        (api) => api.rank(items, context),
+        (degraded) => ({ items: inputIds.map((id, i) => ({ id, score: 1 - i / inputIds.length })), degraded, tookMs: 0 }),
+      ),
     );
   }
 
   search(query: string, options?: SearchOptions): Promise<RankResult> {
-    return this.call((api) => api.search(query, options), (degraded) => ({ items: [], degraded, tookMs: 0 }));
+    return this.measure('search', this.call((api) => api.search(query, options), (degraded) => ({ items: [], degraded, tookMs: 0 })));
+  }
+
+  async stats(): Promise<AisleStats> {
+    const info = await this.info();
+    const hits = info.retrievalCache?.hits ?? 0;
+    const misses = info.retrievalCache?.misses ?? 0;
+    return {
+      calls: this.callStats.latencies(),
+      degraded: this.callStats.degraded(),
+      backend: info.backend,
+      ranker: info.ranker.runtime,
+      cache: { hits, misses, hitRatio: hits + misses > 0 ? hits / (hits + misses) : null },
+      liveEvents: this.liveEvents?.stats ?? null,
+    };
+  }
+
+  // Records the latency and outcome of a call for stats(), from the page's point of view.
+  private async measure<T extends { degraded?: Degraded }>(call: string, pending: Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await pending;
+      this.callStats.record(call, performance.now() - started, { degradedCode: result.degraded?.code });
+      return result;
+    } catch (error) {
+      this.callStats.record(call, performance.now() - started, { error: true });
+      throw error;
+    }
   }
 
   profile(): Promise<ProfileView> {
     return this.call((api) => api.profile());
   }
 
-  forget(): Promise<void> {
+  async forget(): Promise<void> {
     // The last recommendation is a copy of personalized results kept on the page for timeouts.
     this.lastRecommendation = [];
-    return this.call((api) => api.forget());
+    await this.call((api) => api.forget());
+    await this.experimentClient?.reset(this.options.timeoutMs);
   }
 
   info(): Promise<AisleInfo> {
@@ -209,6 +294,8 @@ class AisleClient implements Aisle {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
+    // Queued live events go out with sendBeacon, which survives the page closing.
+    this.liveEvents?.close();
     const destroyedError = new AisleError('AISLE_DESTROYED', 'The call was pending when destroy() stopped the Aisle worker.');
     for (const call of [...this.pending]) call.reject(destroyedError);
     this.pending.clear();
@@ -284,6 +371,18 @@ class AisleClient implements Aisle {
       endpoint: this.options.endpoint,
     };
   }
+}
+
+// The device id persists in localStorage only when the engine persists anything (storage
+// 'indexeddb'), and only where localStorage exists (not in some sandboxed frames).
+function experimentEnvironment(storage: ResolvedOptions['storage']) {
+  let persistent: Storage | undefined;
+  try {
+    persistent = storage === 'indexeddb' ? globalThis.localStorage : undefined;
+  } catch {
+    persistent = undefined;
+  }
+  return { fetch: globalThis.fetch.bind(globalThis), storage: persistent, randomId: () => globalThis.crypto.randomUUID(), now: () => Date.now() };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -8,6 +8,7 @@ import type { AdaptationOptions, AdaptationState } from '../core/adaptation.js';
 import { AisleError, isErrorCode, type AisleErrorCode } from '../core/errors.js';
 import type { Explanation } from '../core/explanation.js';
 import type { AisleEvent, AisleEventInput, Degraded, RankResult } from '../core/types.js';
+import type { LiveEventsOptions } from './beacon.js';
 
 /** Execution backend requested by the page. */
 export type BackendRequest = 'auto' | 'wasm' | 'webgpu';
@@ -57,6 +58,19 @@ export interface AisleOptions {
    * default, and TensorFlow.js is then never downloaded.
    */
   adaptation?: boolean | Partial<AdaptationOptions>;
+  /**
+   * Anonymous events for the companion's live counters (POST /v1/events): item, type and time
+   * rounded to the minute of each view, click, add_to_cart and purchase, in shuffled batches,
+   * with no id of the shopper or the device. true (default) sends batches of 20 or every 5 s, and
+   * with sendBeacon when the page is hidden. false sends nothing.
+   */
+  liveEvents?: boolean | LiveEventsOptions;
+  /**
+   * Take part in the companion's experiments (GET /v1/experiments): the device assigns itself a
+   * variant from a random device id kept on the device, recommend() applies the variant, and its
+   * results carry a `rankingId` for outcome tracking. Default true; false ignores experiments.
+   */
+  experiments?: boolean;
 }
 
 /** Ranker runtime requested by the page. */
@@ -83,6 +97,16 @@ export interface RecommendOptions {
   exclude?: string[];
   /** Also return items the shopper already viewed or bought; default false. */
   includeSeen?: boolean;
+  /**
+   * Weight of the companion's live trending signal added to the ranker scores, 0 to 10:
+   * score + liveWeight · ln(1 + max(0, trending)). Default 0 (the ranker order alone).
+   */
+  liveWeight?: number;
+  /**
+   * false skips the ranker and returns the retrieval order (ANN, co-visitation, then popular), as
+   * the baseline arm of an experiment. Default true.
+   */
+  ranker?: boolean;
 }
 
 /** Options of `search`. */
@@ -144,6 +168,11 @@ export interface AisleInfo {
    * problem the store recovered from, such as a QuotaExceededError that evicted the oldest events.
    */
   storage: { mode: 'indexeddb' | 'memory'; fallbackReason?: string; notice?: string };
+  /**
+   * Retrievals of recommend() served from the candidate cache (`hits`) and fetched from the
+   * companion or returned from a failure (`misses`), since the engine started.
+   */
+  retrievalCache?: { hits: number; misses: number };
   /**
    * The query encoder in the worker: 'none' until the first search (or when the models have
    * none), then 'loading', 'ready' (searches send a query vector) or 'failed' with the reason

@@ -8,3 +8,4 @@ export * from './vector.js';
 export * from './model-dir.js';
 export * from './candidates.js';
 export * from './random.js';
+export * from './live-events.js';

@@ -7,6 +7,7 @@
  * Item vectors are L2-normalized, so an inner product is a cosine. On the wire a vector is a
  * base64 string of little-endian float32 values (see `vector-codec.ts`).
  */
+import type { LiveSignals } from './live-events.js';
 
 /** Kinds of shopper behaviour that `track()` accepts. */
 export const EVENT_TYPES = ['view', 'click', 'add_to_cart', 'purchase', 'search', 'impression'] as const;
@@ -77,6 +78,8 @@ export interface ItemRecord extends ItemMeta {
   stats: ItemStats;
   /** Items most often seen right after this one (co-visitation), best first, with scores in (0, 1]. */
   neighbors?: Array<[itemId: string, score: number]>;
+  /** Live counters of the companion; not a ranker feature, so models trained without them still fit. */
+  live?: LiveSignals;
 }
 
 /** Wire form of ItemRecord in companion responses (vector as base64 float32 LE). */
@@ -84,6 +87,8 @@ export interface ItemWire extends ItemMeta {
   vector: string;
   stats: ItemStats;
   neighbors?: Array<[string, number]>;
+  /** Live counters; every companion response sets it. */
+  live?: LiveSignals;
 }
 
 /** Retrieval source that proposed a candidate. */
@@ -127,6 +132,12 @@ export interface ScoredItem {
 
 export interface RankResult {
   items: ScoredItem[];
+  /**
+   * Random id of this list, set by recommend() while the device is in an experiment. Pass it as
+   * `listId` when tracking a click, add_to_cart or purchase from the list, so the outcome counts
+   * for the experiment.
+   */
+  rankingId?: string;
   /** search() only: tags of the matching items with their counts, most common first (for facets). */
   facets?: Array<[tag: string, count: number]>;
   degraded?: Degraded;

@@ -3,7 +3,7 @@
  * in the worker encodes its text without starting ONNX Runtime. The graph (training/models/
  * query-encoder-onnx.ts) is small and fixed: gather each piece's int8 row, scale it by the row's
  * scale and the piece weight, sum, multiply by the projection, L2-normalize. This file computes
- * the same from the same initializers; a unit test holds it equal to onnxruntime-node's output.
+ * the same from the same initializers; a unit test checks it against onnxruntime-node's output.
  */
 import { AisleError } from '../core/errors.js';
 import { encodeText, TEXT_PIECES } from '../core/text-pieces.js';

@@ -28,6 +28,8 @@ export interface AnnOptions extends AnnSearchParams {
   cacheEntries?: number;
   /** Quantization step of the result cache key, per vector component. Default 2^-12. */
   cacheStep?: number;
+  /** Called after every FAISS search call with its number of queries and its duration in seconds. */
+  onSearch?: (queries: number, seconds: number) => void;
 }
 
 /** A loaded FAISS index with batched, cached search. Call `dispose()` once the server is closed. */

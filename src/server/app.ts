@@ -11,6 +11,11 @@ import { handleClientError, handleFrameworkError, installErrorHandlers } from '.
 import { installJsonBodyParser } from './json-body.js';
 import { registerCandidatesRoute } from './routes/candidates.js';
 import { registerHealthRoute } from './routes/health.js';
+import { registerLiveRoutes } from './routes/live.js';
+import { registerExperimentRoutes } from './routes/experiments.js';
+import type { LiveOptions } from './live/live-state.js';
+import { CompanionMetrics, type MetricsOptions } from './metrics.js';
+import { requestId } from './request-id.js';
 import { registerAddItemsRoute } from './routes/add-items.js';
 import { registerItemRoutes } from './routes/items.js';
 import { registerModelRoutes } from './routes/models.js';
@@ -42,6 +47,10 @@ export interface ServerOptions {
   itemJsonCache?: boolean;
   /** Thread that runs BM25 search. 'worker' (the default) keeps slow queries off the main thread. */
   textSearch?: TextSearchMode;
+  /** Half-lives, flush interval and replacements of the live counters and the event path. */
+  live?: LiveOptions;
+  /** Prometheus metrics at GET /metrics; false turns them off. Default true. */
+  metrics?: boolean | MetricsOptions;
   /**
    * Secret of at least 16 characters that enables POST /admin/reload and catalog writes
    * (POST /v1/items), sent as `Authorization: Bearer <token>`. Without it the reload route does not
@@ -81,6 +90,8 @@ function registerRoutes(app: FastifyInstance, states: ServingState, options: Ser
   registerAddItemsRoute(app, states, options.adminToken);
   registerModelRoutes(app, states);
   registerHealthRoute(app, states);
+  registerLiveRoutes(app, states);
+  registerExperimentRoutes(app, states);
 }
 
 /**
@@ -99,13 +110,17 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     // coercion, so `"k": true` or `"query": 42` is rejected instead of becoming 1 or "42".
     // Query strings are all strings, so their routes parse numbers themselves.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    genReqId: requestId,
     frameworkErrors: handleFrameworkError,
     clientErrorHandler: handleClientError,
     // NOTE: a request that arrives while the app is closing still gets Fastify's own 503 body
     // (return503OnClosing), not an ErrorBody, because Fastify writes it before any hook runs.
   });
 
-  const loadOptions: LoadOptions = { ann: options.ann, itemJsonCache: options.itemJsonCache, textSearch: options.textSearch, log: app.log };
+  const metrics = options.metrics === false ? undefined : new CompanionMetrics(options.metrics === true ? {} : options.metrics);
+  const ann = metrics ? { ...options.ann, onSearch: metrics.observeAnnSearch } : options.ann;
+  // NOTE: a reload loads new live counters too, so their values start again from zero.
+  const loadOptions: LoadOptions = { ann, itemJsonCache: options.itemJsonCache, textSearch: options.textSearch, log: app.log, live: options.live };
   let state: ServerState;
   try {
     state = await loadServerState(options.modelsDir, loadOptions);
@@ -123,6 +138,11 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     app.addHook('onSend', async (request, reply) => {
       void reply.header('X-Request-Id', request.id);
     });
+    // Before the routes, so the latency hook covers every one of them.
+    if (metrics) {
+      metrics.attach(() => states.state);
+      metrics.install(app);
+    }
     registerRoutes(app, states, options);
     if (options.adminToken !== undefined) registerAdminRoutes(app, reloader, options.adminToken);
 

@@ -10,14 +10,14 @@ export const SEARCH_FACETS = 12;
 /** Smallest confidence of a predicted tag that counts as the item's tag in facets and filters. */
 export const FACET_MIN_CONFIDENCE = 0.5;
 
-/** The distinct tags of an item that facets and filters use. */
+/** Returns the distinct tags of an item that facets and filters use. */
 export function facetTags(item: Pick<ItemMeta, 'tags' | 'predictedTags'>): Set<string> {
   const tags = new Set(item.tags ?? []);
   for (const [tag, confidence] of item.predictedTags ?? []) if (confidence >= FACET_MIN_CONFIDENCE) tags.add(tag);
   return tags;
 }
 
-/** Whether the item carries every tag of `required`. */
+/** Returns whether the item carries every tag of `required`. */
 export function hasTags(item: Pick<ItemMeta, 'tags' | 'predictedTags'>, required: readonly string[]): boolean {
   if (required.length === 0) return true;
   const tags = facetTags(item);
@@ -28,5 +28,9 @@ export function hasTags(item: Pick<ItemMeta, 'tags' | 'predictedTags'>, required
 export function countFacets(items: Iterable<Pick<ItemMeta, 'tags' | 'predictedTags'>>, limit: number = SEARCH_FACETS): Array<[string, number]> {
   const counts = new Map<string, number>();
   for (const item of items) for (const tag of facetTags(item)) counts.set(tag, (counts.get(tag) ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, limit);
+  const byName = (a: string, b: string) => {
+    if (a === b) return 0;
+    return a < b ? -1 : 1;
+  };
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || byName(a[0], b[0])).slice(0, limit);
 }

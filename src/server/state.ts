@@ -18,6 +18,8 @@ import { listModelFiles, modelEntries, parseManifest } from './manifest.js';
 import { TextSearch, type ItemText, type TextHit } from './text-search.js';
 import { TextSearchClient } from './text-search-client.js';
 import { QueryEncoder } from './query-encoder.js';
+import { LiveItemJson } from './live/live-json.js';
+import { LiveState, type LiveOptions } from './live/live-state.js';
 import { TextVectorIndex } from './text-vectors.js';
 
 /** BM25 search as the routes use it, in a worker thread or on the main thread. */
@@ -39,6 +41,8 @@ export interface LoadOptions {
   textSearch?: TextSearchMode;
   /** Logger for failures after start-up, such as a crashed text search worker. */
   log?: FastifyBaseLogger;
+  /** Live counters and the event path. */
+  live?: LiveOptions;
 }
 
 /** The manifest as served over HTTP: the exact bytes read at start-up and their ETag. */
@@ -63,6 +67,10 @@ export interface ServerState {
   modelFiles: ReadonlySet<string>;
   /** Text to query vector, for searches that arrive without a vector; null when the models have none. */
   queryEncoder: QueryEncoder | null;
+  /** Live counters fed by POST /v1/events. Call `live.close()` when done. */
+  live: LiveState;
+  /** Item JSON with live signals, and the cold-start list. */
+  liveJson: LiveItemJson;
   /** The query encoder's vectors of the items' texts, searched by query vectors; null without a query encoder. */
   textVectors: TextVectorIndex | null;
   /** The item tower's content path, which gives items added after training their vectors; null when the models have none. */
@@ -175,5 +183,7 @@ export async function loadServerState(modelsDir: string, options: LoadOptions = 
       throw new AisleError('AISLE_MODEL_LOAD_FAILED', `Loading the item content model ${join(modelsDir, manifest.models.itemContent.file)} failed: ${(error as Error).message}. Re-run \`aisle train\`.`, { cause: error });
     }
   }
-  return { modelsDir, manifest, manifestFile: served, catalog, text, ann, itemJson, popular: new PopularSnapshot(catalog, itemJson), modelFiles, queryEncoder, textVectors, itemContent };
+  const live = new LiveState(catalog, options.live, (error) => options.log?.error({ err: error }, 'refreshing the live counters failed; the next flush retries'));
+  const liveJson = new LiveItemJson(catalog, itemJson, live);
+  return { modelsDir, manifest, manifestFile: served, catalog, text, ann, itemJson, popular: new PopularSnapshot(catalog, itemJson), modelFiles, queryEncoder, textVectors, itemContent, live, liveJson };
 }

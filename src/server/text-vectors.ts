@@ -3,10 +3,10 @@
  * core/text-pieces.ts itemText), built at start-up and searched with the query vector.
  *
  * Why a second vector space: the behavioural item vectors place items where shoppers' sequences
- * put them, and on amazon-scientific a query vector finds the exact item among them far less
- * often (NDCG@10 0.07) than among the encodings of the items' own texts (docs/benchmarks.md). The
- * query encoder is trained on both targets (training/models/query-encoder.ts), so one query
- * vector serves both spaces.
+ * put them. On amazon-scientific a query vector finds the asked-for item among them far less often
+ * (NDCG@10 0.07) than among the encodings of the items' own texts (docs/benchmarks.md). The query
+ * encoder is trained on both targets (training/models/query-encoder.ts), so one query vector
+ * serves both spaces.
  *
  * Items without words in their text get no text vector and are found by BM25 or behaviour only.
  * New items (POST /v1/items) are appended with `add`.
@@ -79,7 +79,7 @@ export class TextVectorIndex {
     return kept.length;
   }
 
-  /** The k items whose text vectors have the largest inner product with `query`, best first. */
+  /** Returns the k items whose text vectors have the largest inner product with `query`, best first. */
   async search(query: Float32Array, k: number): Promise<AnnHit[]> {
     const capped = Math.min(k, this.labels.length);
     if (capped <= 0) return [];

@@ -1,6 +1,7 @@
 /** Checks of public call arguments; each failure is AISLE_INVALID_ARGUMENT naming the call and value. */
 import { AisleError } from '../core/errors.js';
 import { describe, MAX_ID_LENGTH, MAX_QUERY_LENGTH } from '../core/events.js';
+import { MAX_LIVE_WEIGHT } from '../core/live-events.js';
 import type { ItemMeta } from '../core/types.js';
 import type { ItemFilter } from '../client/protocol.js';
 
@@ -17,6 +18,15 @@ export function checkK(call: string, k: unknown): number {
     throw new AisleError('AISLE_INVALID_ARGUMENT', `${call}(): k must be an integer from 1 to ${MAX_K}; got ${describe(k)}.`, { details: { k } });
   }
   return k;
+}
+
+/** Returns the liveWeight option of recommend(): a number from 0 to MAX_LIVE_WEIGHT, default 0. */
+export function checkLiveWeight(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_LIVE_WEIGHT) {
+    throw new AisleError('AISLE_INVALID_ARGUMENT', `recommend(): liveWeight must be a number from 0 to ${MAX_LIVE_WEIGHT}; got ${describe(value)}.`, { details: { liveWeight: value } });
+  }
+  return value;
 }
 
 /** Returns `ids` when it is an array of at most `max` valid item ids. */

@@ -15,7 +15,8 @@ import { buildTowerInput } from '../core/sequence.js';
 import type { AisleEvent, AisleEventInput, Candidate, Degraded, ItemRecord, RankResult, SequenceEventType } from '../core/types.js';
 import type { FetchLike } from '../runtime/fetch.js';
 import type { EventStore, StoredProfile } from '../store/types.js';
-import { checkFilter, checkItemIds, checkK, checkTags, checkQuery, matchesFilter, MAX_RANK_ITEMS } from './arguments.js';
+import { blendLiveScores } from '../core/live-events.js';
+import { checkFilter, checkItemIds, checkK, checkLiveWeight, checkTags, checkQuery, matchesFilter, MAX_RANK_ITEMS } from './arguments.js';
 import { CompanionClient } from './companion.js';
 import { withDeadline } from './deadline.js';
 import { ItemCatalog } from './item-catalog.js';
@@ -25,7 +26,7 @@ import { QueryVectors } from './query-vectors.js';
 import { encodeVector } from '../core/vector.js';
 import { CandidateRetriever } from './retrieval.js';
 import { noneInCatalog, rankGiven, rankSearchHits, rankUnknown } from './reranking.js';
-import { degradedFrom, scoreCandidates, topK } from './scoring.js';
+import { degradedFrom, retrievalOrderScores, scoreCandidates, topK } from './scoring.js';
 import { HISTORY_LIMIT, isSequenceEvent, ShopperState } from './shopper.js';
 import type { TabChannel, TabMessage } from './tab-channel.js';
 import { isAdaptationState } from '../core/adaptation.js';
@@ -141,6 +142,10 @@ export class Engine {
     const k = checkK('recommend', options?.k);
     const exclude = checkItemIds('recommend', 'exclude', options.exclude ?? []);
     const filter = checkFilter('recommend', options.context?.filter);
+    const liveWeight = checkLiveWeight(options.liveWeight);
+    if (options.ranker !== undefined && typeof options.ranker !== 'boolean') {
+      throw new AisleError('AISLE_INVALID_ARGUMENT', `recommend(): ranker must be true or false; got ${JSON.stringify(options.ranker)}.`);
+    }
     await this.settled();
     const state = this.state;
 
@@ -154,8 +159,9 @@ export class Engine {
     if (!options.includeSeen) for (const id of state.seen) excluded.add(id);
     const candidates = mergeCandidates(state.history, { ann: retrieved.ann, itemsById, popular: retrieved.popular }, { keepHistory: options.includeSeen === true, exclude: excluded }).filter((candidate) => matchesFilter(candidate.item, filter));
 
-    const scored = await this.score(candidates, state);
-    return this.result(topK(candidates, scored.scores, k), started, retrieved.degraded ?? scored.degraded);
+    const scored = options.ranker === false ? { scores: retrievalOrderScores(candidates.length) } : await this.score(candidates, state);
+    const scores = liveWeight > 0 ? blendLiveScores(scored.scores, candidates.map((candidate) => candidate.item.live), liveWeight) : scored.scores;
+    return this.result(topK(candidates, scores, k), started, retrieved.degraded ?? scored.degraded);
   }
 
   /** Reorders `items` for the shopper; the result contains the same ids. */
@@ -269,6 +275,7 @@ export class Engine {
       loadTimes: { ...this.models.loadTimes },
       models: manifest ? { version: manifest.version, dim: manifest.dim, seqLen: manifest.seqLen, userTowerSha256: manifest.models.userTower.sha256, rankerSha256: manifest.models.ranker.sha256 } : null,
       storage: { mode: this.deps.store.mode, ...(this.deps.store.fallbackReason ? { fallbackReason: this.deps.store.fallbackReason } : {}), ...(this.deps.store.notice ? { notice: this.deps.store.notice } : {}) },
+      retrievalCache: { ...this.retriever.counters },
       queryEncoder: { state: this.queryVectors.state, ...(this.queryVectors.error === undefined ? {} : { error: this.queryVectors.error }) },
       degraded,
       endpoint: this.options.endpoint,

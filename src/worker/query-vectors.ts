@@ -11,7 +11,7 @@ import { loadModelBytes } from '../runtime/model-bytes.js';
 import type { EventStore } from '../store/types.js';
 import { MODEL_FETCH_TIMEOUT_MS } from './models.js';
 
-/** Where the encoder comes from. */
+/** Source of the encoder's model file. */
 export interface QueryVectorOptions {
   manifestUrl: string;
   fetch: FetchLike;
@@ -37,13 +37,13 @@ export class QueryVectors {
     return this.loading ? 'loading' : 'none';
   }
 
-  /** Why the encoder failed to load, when it did. */
+  /** Reason the encoder failed to load, when it did. */
   get error(): string | undefined {
     return this.failure;
   }
 
   /**
-   * Returns the text's vector when the encoder is ready; otherwise starts loading it (once) and
+   * Returns the text's vector when the encoder is ready. Otherwise starts loading it (once) and
    * returns null, so this search goes out with its text alone.
    */
   encode(manifest: Manifest | undefined, text: string): Float32Array | null {

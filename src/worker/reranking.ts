@@ -47,7 +47,7 @@ export const SEARCH_PERSONAL_WEIGHT = 0.05;
  *
  * so the companion's text relevance stays the main term and the ranker's view of the shopper
  * moves items whose text scores are close. When the ranker did not run, the companion's order is
- * kept. Each result says how many places personalization lifted it (`lifted`).
+ * kept. Each result carries in `lifted` how many places personalization moved it up.
  */
 export function rankSearchHits(candidates: readonly Candidate[], searchScores: ArrayLike<number>, scored: Scores, k: number, weight: number = SEARCH_PERSONAL_WEIGHT): ScoredItem[] {
   const n = candidates.length;

@@ -45,6 +45,8 @@ export interface Retrieved extends CandidatesResult {
 /** Fetches and caches retrieval results. */
 export class CandidateRetriever {
   private readonly memory = new Map<string, CachedResult>();
+  /** Retrievals served from the cache (hits) and from the companion or a failure (misses). */
+  readonly counters = { hits: 0, misses: 0 };
 
   constructor(
     private readonly companion: CompanionClient,
@@ -60,7 +62,11 @@ export class CandidateRetriever {
   async retrieve(userVector: Float32Array | null, vectorVersion: number, filter: ItemFilter | undefined): Promise<Retrieved> {
     const key = cacheKey(userVector !== null, filter);
     const cached = this.memory.get(key) ?? (await this.readStored(key));
-    if (cached && isReusable(cached, userVector, vectorVersion, this.now())) return cached.result;
+    if (cached && isReusable(cached, userVector, vectorVersion, this.now())) {
+      this.counters.hits += 1;
+      return cached.result;
+    }
+    this.counters.misses += 1;
 
     try {
       const result = userVector ? await this.companion.candidates({ vector: encodeVector(userVector), k: RETRIEVAL.annK, ...(filter ? { filter } : {}) }) : { ann: [], popular: await this.companion.trending(RETRIEVAL.popularK) };

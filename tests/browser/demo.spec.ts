@@ -94,6 +94,15 @@ test('new shopper sees trending items', async () => {
   await expect(page.locator('[data-testid=aisle-panel]')).toContainText('Backend');
 });
 
+test('panel plots recommend latency from stats()', async () => {
+  await page.goto(`${site.url}/`);
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  const summary = page.locator('[data-testid=stats-summary]');
+  await expect(summary).toContainText(/recommend p50 [\d.]+ ms · p95 [\d.]+ ms \(\d+ calls\)/);
+  await expect(summary).toContainText('cache hits');
+  await expect(page.locator('[data-testid=stats-chart] svg polyline')).toHaveCount(2);
+});
+
 test('three clicks in a category steer the row', async () => {
   // The category with the most trending items, so its page has at least three products.
   const categories = await categoriesOf(page.locator('[data-testid=listing] [data-testid=product-card]'));

@@ -843,3 +843,43 @@ describe('Engine with model runs that never settle', () => {
     expect(info.degraded).toContainEqual(first.degraded);
   });
 });
+
+describe('recommend() liveWeight', () => {
+  // Wraps the fake companion so every item of /v1/candidates carries live signals: `trending`
+  // for one chosen item, 0 for the others.
+  function withTrending(hot: string, trending: number): (fetchImpl: typeof fetch) => typeof fetch {
+    return (fetchImpl) =>
+      (async (input: string, init?: RequestInit) => {
+        const response = await fetchImpl(input, init);
+        if (!String(input).endsWith('/v1/candidates') || !response.ok) return response;
+        const body = (await response.json()) as { items: Array<{ id: string; live?: unknown }> };
+        for (const item of body.items) item.live = { views: 0, clicks: 0, addToCart: 0, purchases: 0, trending: item.id === hot ? trending : 0, lastEventAt: null, at: T0 };
+        return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+      }) as typeof fetch;
+  }
+
+  it('adds the live boost to the ranker score', async () => {
+    const catalog = buildCatalog(30, DIM);
+    const companion = createFakeCompanion({ catalog, modelFiles: buildTinyModelSet({ dim: DIM, seqLen: SEQ_LEN }).files });
+    const plain = await createHarness({ catalog });
+    await plain.engine.track({ type: 'view', itemId: 'item-3' });
+    const order = (await plain.engine.recommend({ k: 20 })).items;
+    const last = order[order.length - 1];
+
+    const { engine } = await createHarness({ catalog, fetchOverride: withTrending(last.id, 1)(companion.fetch as typeof fetch) });
+    await engine.track({ type: 'view', itemId: 'item-3' });
+    const unweighted = (await engine.recommend({ k: 20 })).items;
+    expect(unweighted.map((item) => item.id)).toEqual(order.map((item) => item.id));
+
+    const boosted = (await engine.recommend({ k: 20, liveWeight: 10 })).items;
+    const moved = boosted.find((item) => item.id === last.id)!;
+    expect(moved.score).toBeCloseTo(last.score + 10 * Math.log(2), 4);
+    expect(boosted.findIndex((item) => item.id === last.id)).toBeLessThan(order.length - 1);
+  });
+
+  it('rejects a weight outside 0 to 10', async () => {
+    const { engine } = await createHarness();
+    await expect(engine.recommend({ k: 5, liveWeight: -1 })).rejects.toMatchObject({ code: 'AISLE_INVALID_ARGUMENT', message: 'recommend(): liveWeight must be a number from 0 to 10; got -1.' });
+    await expect(engine.recommend({ k: 5, liveWeight: 11 })).rejects.toMatchObject({ code: 'AISLE_INVALID_ARGUMENT' });
+  });
+});

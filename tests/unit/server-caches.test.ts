@@ -81,7 +81,8 @@ interface Running {
 }
 
 async function start(options: Omit<ServerOptions, 'modelsDir'>): Promise<Running> {
-  const app = await createServer({ modelsDir: dir, textSearch: 'inline', ...options });
+  // One fixed clock for every server, so the time in their live signals is the same.
+  const app = await createServer({ modelsDir: dir, textSearch: 'inline', live: { now: () => Date.UTC(2026, 11, 5) }, ...options });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (typeof address !== 'object' || address === null) throw new Error('server has no TCP address');
@@ -91,6 +92,15 @@ async function start(options: Omit<ServerOptions, 'modelsDir'>): Promise<Running
 async function postText(server: Running, body: unknown): Promise<{ status: number; type: string | null; text: string }> {
   const response = await fetch(`${server.base}/v1/candidates`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
+}
+
+/** Live signals of an item without events, as every item of these servers has. */
+const NO_LIVE = { views: 0, clicks: 0, addToCart: 0, purchases: 0, trending: 0, lastEventAt: null, at: expect.any(Number) };
+
+/** Adds the `live` field to a wire item that went through JSON. */
+function withLive<T extends object>(item: T): T & { live: typeof NO_LIVE } {
+  const { annScore, ...rest } = item as T & { annScore?: number };
+  return (annScore === undefined ? { ...rest, live: NO_LIVE } : { ...rest, annScore, live: NO_LIVE }) as T & { live: typeof NO_LIVE };
 }
 
 /** Builds the body as the route built it before responses were assembled from cached text. */
@@ -103,7 +113,8 @@ async function referenceBody(state: ServerState, vector: Float32Array, k: number
     popular: state.catalog.popular(POPULAR_LIST_SIZE, excluded).map((index) => state.catalog.toWire(index)),
     index: { type: state.ann.type, version: state.manifest.version, ntotal: state.ann.ntotal },
   };
-  return JSON.parse(JSON.stringify(body));
+  const parsed = JSON.parse(JSON.stringify(body)) as typeof body;
+  return { ...parsed, items: parsed.items.map(withLive), popular: parsed.popular.map(withLive) };
 }
 
 let dir: string;
@@ -176,11 +187,11 @@ describe('GET /v1/items and /v1/trending bodies', () => {
   it('equal the object-built bodies', async () => {
     const items = await fetch(`${cached.base}/v1/items?ids=sku-4,nope,sku-9`);
     expect(items.headers.get('content-type')).toBe('application/json; charset=utf-8');
-    expect(await items.json()).toEqual(JSON.parse(JSON.stringify({ items: [state.catalog.toWire(4), state.catalog.toWire(9)], missing: ['nope'] })));
+    expect(await items.json()).toEqual({ items: [state.catalog.toWire(4), state.catalog.toWire(9)].map((item) => withLive(JSON.parse(JSON.stringify(item)))), missing: ['nope'] });
 
     for (const k of [3, 50, 300]) {
       const trending = await fetch(`${cached.base}/v1/trending?k=${k}`);
-      expect(await trending.json()).toEqual(JSON.parse(JSON.stringify({ items: state.catalog.popular(k).map((index) => state.catalog.toWire(index)) })));
+      expect(await trending.json()).toEqual({ items: state.catalog.popular(k).map((index) => withLive(JSON.parse(JSON.stringify(state.catalog.toWire(index))))) });
     }
   });
 });

@@ -187,9 +187,18 @@ const GOLDEN: Array<{ path: string; init?: RequestInit }> = [
   { path: '/healthz' },
 ];
 
+// Live counters change on purpose when fuzzed events are valid, and carry the time they were
+// read at; everything else of a golden reply must stay byte for byte the same.
+function withoutLive(text: string): string {
+  return text.replace(/,?"live":\{[^{}]*\}/g, '');
+}
+
 async function goldenReplies(): Promise<Reply[]> {
   const replies: Reply[] = [];
-  for (const { path, init } of GOLDEN) replies.push(await send(path, init));
+  for (const { path, init } of GOLDEN) {
+    const reply = await send(path, init);
+    replies.push({ ...reply, text: withoutLive(reply.text) });
+  }
   return replies;
 }
 

@@ -126,7 +126,9 @@ describe('reloadServer', () => {
 
     await reloadServer(app, first.dir);
     const back = (await (await candidates(base, 7)).json()) as CandidatesResponse;
-    expect(back.items).toEqual(before.items);
+    // Live signals carry the time they were read at, so they are left out of the comparison.
+    const strip = (items: CandidatesResponse['items']) => items.map(({ live: _live, ...rest }) => rest);
+    expect(strip(back.items)).toEqual(strip(before.items));
   });
 
   it('keeps serving after a corrupt index', async () => {

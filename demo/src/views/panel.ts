@@ -1,6 +1,7 @@
 /** The small Aisle status panel: engine info, the last call's latency and the "Forget me" button. */
 import { formatMs, h, replaceChildren } from '../dom.js';
-import type { CallRecord, EngineInfo } from '../engine.js';
+import type { CallRecord, EngineInfo, EngineStats } from '../engine.js';
+import { StatsChart } from './stats-chart.js';
 
 /** Rows of the panel: label, text, and whether the value is a problem. */
 function infoRows(info: EngineInfo): Array<[label: string, text: string, bad: boolean]> {
@@ -21,13 +22,14 @@ export class AislePanel {
   readonly element: HTMLElement;
   private readonly infoList = h('dl', { class: 'panel-info' });
   private readonly lastCall = h('p', { class: 'panel-call', data: { testid: 'last-call' }, text: 'No call yet.' });
+  private readonly chart = new StatsChart();
 
   constructor(onForget: () => void) {
     const forget = h('button', { class: 'panel-forget', text: 'Forget me', data: { testid: 'forget-button' }, on: { click: onForget } });
     this.element = h(
       'aside',
       { class: 'panel', data: { testid: 'aisle-panel' }, attrs: { 'aria-label': 'Aisle engine status' } },
-      h('div', { class: 'panel-inner' }, h('span', { class: 'panel-title', text: 'Aisle engine' }), this.infoList, this.lastCall, forget),
+      h('div', { class: 'panel-inner' }, h('span', { class: 'panel-title', text: 'Aisle engine' }), this.infoList, this.lastCall, this.chart.element, forget),
     );
   }
 
@@ -41,6 +43,11 @@ export class AislePanel {
     }
     this.element.dataset.state = info.degraded && info.degraded.length > 0 ? 'degraded' : 'ok';
     replaceChildren(this.infoList, ...infoRows(info).map(([label, text, bad]) => field(label, text, bad)));
+  }
+
+  /** Adds a stats() sample to the latency plot. */
+  showStats(stats: EngineStats | null): void {
+    if (stats) this.chart.push(stats);
   }
 
   /** Shows the name and timing of the last SDK call. */

@@ -18,7 +18,12 @@ export interface AnnBatcherOptions extends SearchOptions {
   windowMs?: number;
   /** Largest number of queries in one search call; a full batch runs at once. Default 64. */
   maxBatch?: number;
+  /** Called after every finished search call with its number of queries and its duration in seconds. */
+  onSearch?: SearchObserver;
 }
+
+/** Observer of FAISS search calls, for metrics. */
+export type SearchObserver = (queries: number, seconds: number) => void;
 
 /** Counters since the batcher was created, for metrics. */
 export interface AnnBatcherStats {
@@ -52,8 +57,10 @@ export class AnnBatcher {
   private readonly pending = new Map<number, PendingQuery[]>();
   private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined;
   private readonly counters: AnnBatcherStats = { batches: 0, queries: 0, failedBatches: 0 };
+  private readonly onSearch: SearchObserver | undefined;
 
   constructor(index: FaissIndex, options: AnnBatcherOptions = {}) {
+    this.onSearch = options.onSearch;
     const operation = 'AnnBatcher';
     const windowMs = options.windowMs ?? 0;
     const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
@@ -125,7 +132,9 @@ export class AnnBatcher {
     group.forEach((pending, i) => queries.set(pending.query, i * dim));
 
     try {
+      const started = performance.now();
       const result = await this.index.search(queries, k, this.searchOptions);
+      this.onSearch?.(group.length, (performance.now() - started) / 1000);
       this.counters.batches += 1;
       this.counters.queries += group.length;
 

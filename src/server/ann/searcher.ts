@@ -4,7 +4,7 @@
  * query (AnnResultCache). Both are on by default. With both off, each query is one FAISS call.
  */
 import { AisleError } from '../../core/errors.js';
-import { AnnBatcher, type AnnBatcherStats } from './batcher.js';
+import { AnnBatcher, type AnnBatcherStats, type SearchObserver } from './batcher.js';
 import { type FaissIndex, type SearchOptions, searchRow, type SearchRow } from './faiss.js';
 import { AnnResultCache, type AnnResultCacheStats, DEFAULT_CACHE_ENTRIES, DEFAULT_CACHE_STEP } from './result-cache.js';
 import { checkK, checkSearchParameter, checkVectors } from './validate.js';
@@ -21,6 +21,8 @@ export interface AnnSearcherOptions extends SearchOptions {
   cacheEntries?: number;
   /** Quantization step of the cache key components. Default 2^-12. */
   cacheStep?: number;
+  /** Called after every finished FAISS search call (batched or not) with its queries and seconds. */
+  onSearch?: SearchObserver;
 }
 
 /** Counters of an AnnSearcher. */
@@ -41,6 +43,7 @@ export class AnnSearcher {
   private readonly cache: AnnResultCache | undefined;
   private readonly searchOptions: SearchOptions;
   private directSearches = 0;
+  private readonly onSearch: SearchObserver | undefined;
 
   constructor(index: FaissIndex, options: AnnSearcherOptions = {}) {
     const operation = 'AnnSearcher';
@@ -52,11 +55,12 @@ export class AnnSearcher {
     }
 
     this.index = index;
+    this.onSearch = options.onSearch;
     this.searchOptions = {
       efSearch: index.kind === 'hnsw' ? options.efSearch : undefined,
       nprobe: index.kind === 'ivf' ? options.nprobe : undefined,
     };
-    if (options.batching ?? true) this.batcher = new AnnBatcher(index, { ...this.searchOptions, windowMs: options.windowMs, maxBatch: options.maxBatch });
+    if (options.batching ?? true) this.batcher = new AnnBatcher(index, { ...this.searchOptions, windowMs: options.windowMs, maxBatch: options.maxBatch, onSearch: options.onSearch });
     if (cacheEntries > 0) this.cache = new AnnResultCache(cacheEntries, options.cacheStep ?? DEFAULT_CACHE_STEP);
   }
 
@@ -97,7 +101,9 @@ export class AnnSearcher {
   private async searchIndex(query: Float32Array, k: number): Promise<SearchRow> {
     if (this.batcher) return this.batcher.search(query, k);
     this.directSearches += 1;
+    const started = performance.now();
     const result = await this.index.search(query, k, this.searchOptions);
+    this.onSearch?.(1, (performance.now() - started) / 1000);
     return searchRow(result, 0);
   }
 }

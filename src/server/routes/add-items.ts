@@ -8,9 +8,9 @@
  * from the AISLE_ADMIN_TOKEN environment variable) as `Authorization: Bearer <token>`. Without a
  * token configured the route refuses every request.
  *
- * NOTE: added items live in memory until the companion stops or reloads its models directory
- * (a reload swaps in the state of the directory); add them again after a restart or reload, or
- * retrain to make them part of the models.
+ * NOTE: added items live in memory until the companion stops or reloads its models directory,
+ * because a reload swaps in the state of the directory. Add them again after a restart or reload,
+ * or retrain to make them part of the models.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -29,7 +29,7 @@ export interface AddItemsRequest {
   items: ItemMeta[];
 }
 
-/** Answer of POST /v1/items: the added items as the other routes serve them. */
+/** Body of a POST /v1/items response: the added items as the other routes serve them. */
 export interface AddItemsResponse {
   items: ItemWire[];
   /**

@@ -53,7 +53,7 @@ function parseTrendingK(param: string | undefined): number {
 export function registerItemRoutes(app: FastifyInstance, states: ServingState): void {
   // These routes read only JavaScript data, which stays valid after a reload, so they need no lease.
   app.get<{ Querystring: { ids: string } }>('/v1/items', { schema: { querystring: itemsQuerySchema } }, async (request, reply): Promise<Buffer> => {
-    const { catalog, itemJson } = states.state;
+    const { catalog, liveJson } = states.state;
     const found: number[] = [];
     const missing: string[] = [];
     for (const id of parseIds(request.query.ids)) {
@@ -61,16 +61,16 @@ export function registerItemRoutes(app: FastifyInstance, states: ServingState): 
       if (index === undefined) missing.push(id);
       else found.push(index);
     }
-    const body = new JsonBody().text('{"items":').array(found, (part, index) => part.bytes(itemJson.bytes(index)));
+    const body = new JsonBody().text('{"items":').array(found, (part, index) => liveJson.append(part, index));
     void reply.type('application/json; charset=utf-8');
     return body.text(`,"missing":${JSON.stringify(missing)}}`).toBuffer();
   });
 
-  // NOTE: until live event counters exist, trending is the popularity of the training data.
+  // Trending items of the live counters first, then the most popular items of the training data.
   app.get<{ Querystring: { k?: string } }>('/v1/trending', { schema: { querystring: trendingQuerySchema } }, async (request, reply): Promise<Buffer> => {
     const k = parseTrendingK(request.query.k);
-    const { popular } = states.state;
+    const { liveJson } = states.state;
     void reply.type('application/json; charset=utf-8');
-    return new JsonBody().text('{"items":').bytes(popular.bytes(k)).text('}').toBuffer();
+    return new JsonBody().text('{"items":').bytes(liveJson.coldStart(k)).text('}').toBuffer();
   });
 }

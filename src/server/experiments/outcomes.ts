@@ -1,0 +1,110 @@
+/**
+ * Per-variant outcomes of experiments. An exposure is one list of items that a device showed,
+ * named by a random ranking id and tagged with an experiment and variant. A device in several
+ * experiments sends one exposure per experiment with the same ranking id. A click, add_to_cart or
+ * purchase that carries the same ranking id within the outcome window counts for that exposure.
+ * Each exposure counts at most once per outcome type, so CTR and conversion are proportions of
+ * exposures, which is what the Wilson interval and the two-proportion test assume.
+ */
+import type { Experiment } from '../../core/experiments.js';
+
+/** Outcome types counted per exposure. */
+export const OUTCOME_TYPES = ['click', 'add_to_cart', 'purchase'] as const;
+export type OutcomeType = (typeof OUTCOME_TYPES)[number];
+
+/** Counts of one variant. */
+export interface VariantOutcomes {
+  exposures: number;
+  /** Exposures with at least one click. */
+  click: number;
+  /** Exposures with at least one add_to_cart. */
+  add_to_cart: number;
+  /** Exposures with at least one purchase. */
+  purchase: number;
+}
+
+/** Body of GET /v1/experiments/outcomes: counts per experiment and variant, in definition order. */
+export interface OutcomesResponse {
+  windowMs: number;
+  experiments: Array<{ name: string; variants: Array<{ name: string } & VariantOutcomes> }>;
+}
+
+interface Exposure {
+  experiment: string;
+  variant: string;
+  time: number;
+  seen: Set<OutcomeType>;
+}
+
+/** Why an experiment event was not counted. */
+export type OutcomeRejection = 'unknown_experiment' | 'unknown_ranking' | 'late_outcome' | 'repeated_exposure';
+
+/** Exposures and outcomes of the configured experiments, kept in memory. */
+export class OutcomeStore {
+  readonly windowMs: number;
+  private readonly counts = new Map<string, Map<string, VariantOutcomes>>();
+  // Open exposures by ranking id, in insertion order (time order for a live stream), so the sweep
+  // stops at the first one inside the window.
+  private readonly open = new Map<string, Exposure[]>();
+
+  constructor(
+    private readonly experiments: readonly Experiment[],
+    /** Milliseconds after an exposure in which its outcomes count. Default 30 minutes. */
+    windowMs = 30 * 60_000,
+  ) {
+    this.windowMs = windowMs;
+    for (const experiment of experiments) {
+      this.counts.set(experiment.name, new Map(experiment.variants.map((variant) => [variant.name, { exposures: 0, click: 0, add_to_cart: 0, purchase: 0 }])));
+    }
+  }
+
+  /** Records an exposure; returns the reason when it is not counted. */
+  expose(experiment: string, variant: string, ranking: string, time: number): OutcomeRejection | undefined {
+    const counts = this.counts.get(experiment)?.get(variant);
+    if (!counts) return 'unknown_experiment';
+    const exposures = this.open.get(ranking) ?? [];
+    if (exposures.some((exposure) => exposure.experiment === experiment)) return 'repeated_exposure';
+    counts.exposures += 1;
+    exposures.push({ experiment, variant, time, seen: new Set() });
+    this.open.set(ranking, exposures);
+    return undefined;
+  }
+
+  /** Records an outcome of the exposure `ranking`; returns the reason when it is not counted. */
+  outcome(ranking: string, type: OutcomeType, time: number): OutcomeRejection | undefined {
+    const exposures = this.open.get(ranking);
+    if (!exposures) return 'unknown_ranking';
+    if (time - exposures[0].time > this.windowMs) return 'late_outcome';
+    for (const exposure of exposures) {
+      if (exposure.seen.has(type)) continue;
+      exposure.seen.add(type);
+      const counts = this.counts.get(exposure.experiment)?.get(exposure.variant);
+      if (counts) counts[type] += 1;
+    }
+    return undefined;
+  }
+
+  /** Forgets exposures older than the window at `now`, which bounds memory by the exposure rate. */
+  sweep(now: number): void {
+    for (const [ranking, exposures] of this.open) {
+      if (now - exposures[0].time <= this.windowMs) break;
+      this.open.delete(ranking);
+    }
+  }
+
+  /** Exposures whose outcome window is still open. */
+  get openExposures(): number {
+    return this.open.size;
+  }
+
+  /** Returns a copy of the counts per experiment and variant. */
+  report(): OutcomesResponse {
+    return {
+      windowMs: this.windowMs,
+      experiments: this.experiments.map((experiment) => ({
+        name: experiment.name,
+        variants: experiment.variants.map((variant) => ({ name: variant.name, ...this.counts.get(experiment.name)!.get(variant.name)! })),
+      })),
+    };
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * `aisle report` against hand-computed values (Python's statistics.NormalDist), and end to end
+ * against a real companion on 127.0.0.1.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { buildReport, formatReport, run } from '../../src/cli/report.js';
+import { createServer } from '../../src/server/app.js';
+import { parseConfig } from '../../src/server/config.js';
+import type { OutcomesResponse } from '../../src/server/experiments/outcomes.js';
+import { buildCompanionFixture } from './helpers/companion-fixture.js';
+
+const OUTCOMES: OutcomesResponse = {
+  windowMs: 1_800_000,
+  experiments: [
+    {
+      name: 'home-row',
+      variants: [
+        { name: 'popular', exposures: 1000, click: 40, add_to_cart: 20, purchase: 10 },
+        { name: 'personal', exposures: 1000, click: 60, add_to_cart: 25, purchase: 12 },
+      ],
+    },
+  ],
+};
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('buildReport', () => {
+  it('compares each variant with the first', () => {
+    const [control, treatment] = buildReport(OUTCOMES);
+    expect(control.control).toBe(true);
+    expect(control.ctr.lift).toBeNull();
+    expect(control.ctr.pValue).toBeNull();
+    expect(control.ctr.interval.low).toBeCloseTo(0.02951097368545276, 12);
+    expect(control.ctr.interval.high).toBeCloseTo(0.05400964412125796, 12);
+
+    expect(treatment.exposures).toBe(1000);
+    expect(treatment.ctr.interval.rate).toBe(0.06);
+    expect(treatment.ctr.interval.low).toBeCloseTo(0.04689647267593196, 12);
+    expect(treatment.ctr.interval.high).toBeCloseTo(0.07647107479135655, 12);
+    expect(treatment.ctr.lift).toBeCloseTo(0.5, 12);
+    expect(treatment.ctr.z).toBeCloseTo(2.051956704170308, 12);
+    expect(treatment.ctr.pValue).toBeCloseTo(0.04017387028851216, 6);
+    expect(treatment.ctr.significant).toBe(true);
+
+    expect(treatment.conversion.lift).toBeCloseTo(0.2, 12);
+    expect(treatment.conversion.pValue).toBeCloseTo(0.6680934023170402, 6);
+    expect(treatment.conversion.significant).toBe(false);
+    expect(treatment.addToCart.rate).toBe(0.025);
+  });
+
+  it('marks only significant results', () => {
+    const text = formatReport(buildReport(OUTCOMES), 0.05);
+    const personal = text.split('\n').find((line) => line.includes('personal'));
+    expect(personal).toContain('6.00% [4.69%, 7.65%] lift +50.00% p=0.0402 *');
+    expect(personal).toContain('1.20% [0.69%, 2.09%] lift +20.00% p=0.6681');
+    expect(personal).not.toContain('p=0.6681 *');
+    expect(text).toContain('popular (control)');
+  });
+});
+
+describe('aisle report', () => {
+  it('reads outcomes from a running companion', async () => {
+    const fixture = await buildCompanionFixture(10);
+    const config = parseConfig({ experiments: [{ name: 'aa', variants: [{ name: 'a' }, { name: 'b' }] }] }, 'test.json');
+    const app = await createServer({ modelsDir: fixture.dir, metrics: false, live: { ...config.live, timer: false } });
+    const dir = await mkdtemp(join(tmpdir(), 'aisle-report-'));
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const address = app.server.address();
+      if (typeof address !== 'object' || address === null) throw new Error('server has no TCP address');
+      const endpoint = `http://127.0.0.1:${address.port}`;
+      const time = Date.now();
+      const events = [
+        { type: 'exposure', ranking: 'x1', experiment: 'aa', variant: 'a', time },
+        { type: 'exposure', ranking: 'x2', experiment: 'aa', variant: 'b', time },
+        { item: 'item-1', type: 'click', time, ranking: 'x2' },
+      ];
+      await fetch(`${endpoint}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+
+      let output = '';
+      vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        output += String(chunk);
+        return true;
+      });
+      const html = join(dir, 'report.html');
+      expect(await run(['--endpoint', endpoint, '--json', '--html', html])).toBe(0);
+      const report = JSON.parse(output) as { alpha: number; rows: Array<{ variant: string; exposures: number; ctr: { interval: { rate: number } } }> };
+      expect(report.alpha).toBe(0.05);
+      expect(report.rows.map((row) => [row.variant, row.exposures, row.ctr.interval.rate])).toEqual([
+        ['a', 1, 0],
+        ['b', 1, 1],
+      ]);
+      expect(await readFile(html, 'utf8')).toContain('<td>b</td><td>1</td><td>100.00% [');
+    } finally {
+      await app.close();
+      await rm(dir, { recursive: true, force: true });
+      await rm(fixture.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names an unreachable endpoint', async () => {
+    await expect(run(['--endpoint', 'http://127.0.0.1:9'])).rejects.toMatchObject({ code: 'AISLE_COMPANION_UNREACHABLE', message: expect.stringContaining('GET http://127.0.0.1:9/v1/experiments/outcomes failed') });
+  });
+});

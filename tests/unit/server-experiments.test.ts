@@ -1,0 +1,121 @@
+/**
+ * Experiments on the companion: definitions from the config at GET /v1/experiments, and
+ * exposures and outcomes posted to /v1/events, counted per variant at
+ * GET /v1/experiments/outcomes. The clock is injected, so the outcome window is exact.
+ */
+import { rm } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LiveEventsResponse } from '../../src/core/live-events.js';
+import { createServer } from '../../src/server/app.js';
+import { parseConfig } from '../../src/server/config.js';
+import { OutcomeStore, type OutcomesResponse } from '../../src/server/experiments/outcomes.js';
+import type { ExperimentsResponse } from '../../src/server/routes/experiments.js';
+import { buildCompanionFixture, type CompanionFixture } from './helpers/companion-fixture.js';
+
+const MINUTE = 60_000;
+const T0 = Date.UTC(2026, 11, 5, 12, 0, 0);
+const CONFIG = parseConfig(
+  {
+    experiments: [{ name: 'home-row', salt: 's1', variants: [{ name: 'control', changes: { ranker: false } }, { name: 'personal' }] }],
+    outcomeWindow: '30m',
+  },
+  'test.json',
+);
+
+let fixture: CompanionFixture;
+let app: FastifyInstance;
+let base: string;
+let now = T0;
+
+async function postEvents(events: unknown[]): Promise<LiveEventsResponse> {
+  const response = await fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ events }) });
+  expect(response.status).toBe(200);
+  return (await response.json()) as LiveEventsResponse;
+}
+
+beforeAll(async () => {
+  fixture = await buildCompanionFixture(10);
+  app = await createServer({ modelsDir: fixture.dir, metrics: { processMetrics: false }, live: { ...CONFIG.live, now: () => now, timer: false } });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('server has no TCP address');
+  base = `http://127.0.0.1:${address.port}`;
+});
+
+afterAll(async () => {
+  await app?.close();
+  if (fixture) await rm(fixture.dir, { recursive: true, force: true });
+});
+
+describe('GET /v1/experiments', () => {
+  it('serves the configured definitions', async () => {
+    const response = await fetch(`${base}/v1/experiments`);
+    expect(response.headers.get('cache-control')).toBe('public, max-age=300');
+    expect((await response.json()) as ExperimentsResponse).toEqual({
+      experiments: [{ name: 'home-row', salt: 's1', variants: [{ name: 'control', weight: 1, changes: { ranker: false } }, { name: 'personal', weight: 1, changes: {} }] }],
+    });
+  });
+});
+
+describe('experiment outcomes', () => {
+  it('counts exposures and outcomes per variant', async () => {
+    const exposure = (ranking: string, variant: string) => ({ type: 'exposure', ranking, experiment: 'home-row', variant, time: now });
+    const result = await postEvents([
+      exposure('r1', 'control'),
+      exposure('r2', 'control'),
+      exposure('r3', 'personal'),
+      exposure('r4', 'personal'),
+      exposure('r4', 'personal'),
+      { type: 'exposure', ranking: 'r5', experiment: 'other', variant: 'a', time: now },
+      { type: 'exposure', ranking: 'r6', experiment: 'home-row', variant: 'personal', time: now, device: 'd' },
+      // Two clicks on one exposure count once; a purchase counts for conversion.
+      { item: 'item-1', type: 'click', time: now, ranking: 'r3' },
+      { item: 'item-2', type: 'click', time: now, ranking: 'r3' },
+      { item: 'item-2', type: 'purchase', time: now, ranking: 'r3' },
+      { item: 'item-1', type: 'click', time: now, ranking: 'r1' },
+      { item: 'item-1', type: 'click', time: now, ranking: 'no-such-list' },
+    ]);
+    expect(result).toEqual({ accepted: 9, rejected: 3, reasons: { repeated_exposure: 1, unknown_experiment: 1, unknown_field: 1 } });
+
+    // A click after the 30 minute window does not count; one at the edge does.
+    now = T0 + 30 * MINUTE;
+    await postEvents([{ item: 'item-3', type: 'add_to_cart', time: now, ranking: 'r4' }]);
+    now = T0 + 30 * MINUTE + 1;
+    await postEvents([{ item: 'item-3', type: 'click', time: now, ranking: 'r2' }]);
+
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('\naisle_experiment_exposures_total 4\n');
+    // r3 click, click, purchase; r1 click; r4 add_to_cart: 5 matched. The unknown list and the late click: 2.
+    expect(metrics).toContain('\naisle_experiment_outcomes_total{matched="true"} 5\n');
+    expect(metrics).toContain('\naisle_experiment_outcomes_total{matched="false"} 2\n');
+
+    const outcomes = (await (await fetch(`${base}/v1/experiments/outcomes`)).json()) as OutcomesResponse;
+    expect(outcomes).toEqual({
+      windowMs: 30 * MINUTE,
+      experiments: [
+        {
+          name: 'home-row',
+          variants: [
+            { name: 'control', exposures: 2, click: 1, add_to_cart: 0, purchase: 0 },
+            { name: 'personal', exposures: 2, click: 1, add_to_cart: 1, purchase: 1 },
+          ],
+        },
+      ],
+    });
+  });
+});
+
+describe('OutcomeStore', () => {
+  it('forgets exposures past the window', () => {
+    const store = new OutcomeStore(CONFIG.live.experiments ?? [], 10 * MINUTE);
+    expect(store.expose('home-row', 'control', 'a', T0)).toBeUndefined();
+    expect(store.expose('home-row', 'control', 'b', T0 + 5 * MINUTE)).toBeUndefined();
+    store.sweep(T0 + 12 * MINUTE);
+    expect(store.openExposures).toBe(1);
+    expect(store.outcome('a', 'click', T0 + 12 * MINUTE)).toBe('unknown_ranking');
+    expect(store.outcome('b', 'click', T0 + 12 * MINUTE)).toBeUndefined();
+    expect(store.outcome('b', 'purchase', T0 + 16 * MINUTE)).toBe('late_outcome');
+    expect(store.report().experiments[0].variants[0]).toEqual({ name: 'control', exposures: 2, click: 1, add_to_cart: 0, purchase: 0 });
+  });
+});
