@@ -9,7 +9,7 @@ import type { AisleEventInput, Degraded, RankResult } from '../core/types.js';
 import { fromWireError, type AisleInfo, type AisleOptions, type ProfileView, type RecommendOptions, type Reply, type RequestContext, type ResolvedOptions, type SearchOptions, type TrackResult, type WorkerApi } from './protocol.js';
 import { LiveEventSender, resolveLiveEventsOption, toLiveEvent, toMinute, type LiveEventsOptions } from './beacon.js';
 import { CallStats, type AisleStats } from './call-stats.js';
-import { ExperimentClient, type ExperimentsView } from './experiments.js';
+import { ExperimentClient, EXPERIMENTS_LOAD_MS, type ExperimentsView } from './experiments.js';
 import { startWorker } from './worker-start.js';
 import { DEFAULT_ADAPTATION, type AdaptationOptions } from '../core/adaptation.js';
 import type { Explanation } from '../core/explanation.js';
@@ -170,10 +170,12 @@ class AisleClient implements Aisle {
     this.worker.addEventListener('messageerror', () => this.onWorkerFailure('The Aisle worker sent a message the page could not read.'));
     this.api = Comlink.wrap<WorkerApi>(this.worker);
     // init opens the store and restores the profile; the models keep loading in the worker. The
-    // experiments load meanwhile, so the first recommend() already applies the variant.
+    // experiments load meanwhile, so the first recommend() already applies the variant. A slow
+    // companion delays createAisle() by at most EXPERIMENTS_LOAD_MS, and the page view then has
+    // no experiment.
     await Promise.all([
       this.call((api) => api.init(this.options), (degraded) => this.fallbackInfo(degraded)).catch(() => undefined),
-      this.experimentClient?.load(this.options.timeoutMs),
+      this.experimentClient?.load(Math.min(this.options.timeoutMs, EXPERIMENTS_LOAD_MS)),
     ]);
   }
 
