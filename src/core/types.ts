@@ -53,6 +53,12 @@ export interface ItemMeta {
   price?: number;
   /** Attribute or tag ids/names (category path entries, brand, learned tags). */
   tags?: string[];
+  /**
+   * Tags predicted by the tag model of `aisle train` from the item's title and item vector, with
+   * a confidence in [0, 1], best first: at most 5, each at least PREDICTED_TAG_MIN_CONFIDENCE.
+   * They may repeat entries of `tags`.
+   */
+  predictedTags?: Array<[tag: string, confidence: number]>;
   image?: string;
   url?: string;
 }

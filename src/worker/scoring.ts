@@ -62,6 +62,7 @@ export function toItemMeta(item: ItemRecord): ItemMeta {
   if (item.brand !== undefined) meta.brand = item.brand;
   if (item.price !== undefined) meta.price = item.price;
   if (item.tags !== undefined) meta.tags = [...item.tags];
+  if (item.predictedTags !== undefined) meta.predictedTags = item.predictedTags.map(([tag, confidence]) => [tag, confidence]);
   if (item.image !== undefined) meta.image = item.image;
   if (item.url !== undefined) meta.url = item.url;
   return meta;
