@@ -4,6 +4,7 @@ import type { Dataset } from '../../src/training/data/dataset.js';
 import { hideAttributes, isTagHeldOut, TAG_HOLDOUT_MODULUS, tagHeldOutItems, tagModelText } from '../../src/training/tags/holdout.js';
 import { knnTagScores, titleNeighbours, vectorNeighbours } from '../../src/training/tags/knn.js';
 import { tagPrecisionRecall, tagVocabulary, topIndices } from '../../src/training/tags/metrics.js';
+import { predictTagScores, trainTagModel } from '../../src/training/tags/tag-model.js';
 
 describe('tagPrecisionRecall', () => {
   it('matches hand-computed values', () => {
@@ -136,5 +137,38 @@ describe('knnTagScores', () => {
     expect(scores[0]).toBeCloseTo(1, 6);
     expect(scores[1]).toBeGreaterThan(0.5);
     expect(scores[2]).toBe(0);
+  });
+});
+
+describe('trainTagModel', () => {
+  beforeAll(() => initTensorflow());
+
+  it('learns tags from title words and vectors', () => {
+    // Tag 'glue' follows the word glue in the title, tag 'fast' follows vector dimension 0.
+    const titles: string[] = [];
+    const tags: string[][] = [];
+    const vectors = new Float32Array(200 * 2);
+    for (let i = 0; i < 200; i++) {
+      const glue = i % 2 === 0;
+      const fast = i % 3 === 0;
+      titles.push(`${glue ? 'glue' : 'tape'} item${i}`);
+      vectors.set(fast ? [1, 0] : [0, 1], i * 2);
+      tags.push([glue ? 'glue' : 'tape', ...(fast ? ['fast'] : [])]);
+    }
+    const train = Array.from({ length: 160 }, (_, i) => i);
+    const test = Array.from({ length: 40 }, (_, i) => 160 + i);
+    const vocabulary = ['glue', 'tape', 'fast'];
+    const inputs = { titles, vectors, dim: 2 };
+    const model = trainTagModel(inputs, tags, train, vocabulary, { hidden: 16, epochs: 30, batchSize: 32, learningRate: 0.02, dropout: 0, patience: 30, seed: 3 });
+    try {
+      const scores = predictTagScores(model, inputs, test);
+      test.forEach((item, row) => {
+        const [glue, tape, fast] = scores.subarray(row * 3, row * 3 + 3);
+        expect(glue > tape).toBe(item % 2 === 0);
+        expect(fast > 0.5).toBe(item % 3 === 0);
+      });
+    } finally {
+      model.dispose();
+    }
   });
 });

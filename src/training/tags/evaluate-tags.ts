@@ -63,9 +63,19 @@ export function evaluateTags(input: TagEvaluationInput): { rows: TagRow[]; vocab
   input.log(`tags: ${visible.length} visible items with tags, ${queries.length} hidden items to predict, ${vocabulary.length} tags in the vocabulary (at least ${MIN_TAG_ITEMS} items each), titles ${withTitles ? 'used' : 'absent'}`);
 
   const rows: TagRow[] = [];
+  const counts = new Float32Array(vocabulary.length);
+  const column = new Map(vocabulary.map((tag, i) => [tag, i]));
+  for (const index of visible) {
+    for (const tag of new Set(tags[index])) {
+      const j = column.get(tag);
+      if (j !== undefined) counts[j] += 1;
+    }
+  }
+  // Equal scores, and items that no neighbour votes for, fall back to the most frequent tags.
+  const tieBreak = counts.map((count) => (1e-6 * count) / visible.length);
   const score = (method: TagMethod, run: () => Float32Array) => {
     const started = Date.now();
-    const scores = run();
+    const scores = run().map((value, i) => value + tieBreak[i % vocabulary.length]);
     const predicted = queries.map((_, i) => topIndices(scores.subarray(i * vocabulary.length, (i + 1) * vocabulary.length), TAGS_AT).map((j) => vocabulary[j]));
     const metrics = tagPrecisionRecall(predicted, truth, TAGS_AT);
     rows.push({ method, items: metrics.items, 'P@3': metrics.precision, 'R@3': metrics.recall, seconds: (Date.now() - started) / 1000 });
@@ -73,14 +83,6 @@ export function evaluateTags(input: TagEvaluationInput): { rows: TagRow[]; vocab
   };
 
   score('most-frequent', () => {
-    const counts = new Float32Array(vocabulary.length);
-    const column = new Map(vocabulary.map((tag, i) => [tag, i]));
-    for (const index of visible) {
-      for (const tag of new Set(tags[index])) {
-        const j = column.get(tag);
-        if (j !== undefined) counts[j] += 1;
-      }
-    }
     const scores = new Float32Array(queries.length * vocabulary.length);
     queries.forEach((_, i) => scores.set(counts, i * vocabulary.length));
     return scores;

@@ -19,8 +19,9 @@ export interface TagsReport {
   vocabulary: number;
   /** What a method sees of a hidden item. */
   inputs: string;
-  /** Tower epochs behind the item vectors, and the seconds they took when trained in this run. */
+  /** Tower epochs trained for the item vectors, and the epoch whose weights were kept (0: none improved). */
   towerEpochs: number;
+  bestEpoch: number;
   command: string;
   date: string;
 }
@@ -51,11 +52,14 @@ export async function evaluateTagsTask(options: TagsRunOptions): Promise<TagsRep
 
   const masked = hideAttributes(dataset, hidden);
   const { vectors, titleOnly, dim, info } = await heldOutItemVectors({ masked, hiddenCount: hidden.size, cacheDir: options.cacheDir, retrain: options.retrain, towerMinutes: options.towerMinutes, seed: options.seed, log: options.log });
+  if (info.bestEpoch === 0) {
+    options.log(`tags: warning: no tower epoch improved validation NDCG@10 (${info.epochs} trained), so the item vectors are the initial weights and carry no behaviour; give a larger --tower-minutes`);
+  }
   await initTensorflow();
   const result = evaluateTags({ dataset, hidden, vectors, titleOnly, dim, seed: options.seed, log: options.log });
   const titled = masked.items.some((item) => item.title);
   const inputs = titled
     ? 'the title and an item vector from towers trained without the hidden attributes'
     : 'an item vector from towers trained without the hidden attributes (the dataset has no titles)';
-  return { dataset: dataset.name, rows: result.rows, hidden: hidden.size, vocabulary: result.vocabulary, inputs, towerEpochs: info.epochs, command: options.command, date };
+  return { dataset: dataset.name, rows: result.rows, hidden: hidden.size, vocabulary: result.vocabulary, inputs, towerEpochs: info.epochs, bestEpoch: info.bestEpoch, command: options.command, date };
 }

@@ -150,7 +150,8 @@ export function trainTagModel(inputs: TagInputs, tags: ReadonlyArray<readonly st
     const predicted = validation.map((_, i) => topIndices(scored.subarray(i * vocabulary.length, (i + 1) * vocabulary.length), 3).map((j) => vocabulary[j]));
     const { precision } = tagPrecisionRecall(predicted, validation.map((row) => tags[row] ?? []), 3);
     log(`tags: epoch ${epoch} loss ${(total / Math.max(1, batches)).toFixed(4)} validation P@3 ${precision.toFixed(4)} (${validation.length} items)`);
-    if (precision > best.precision) {
+    // On a tie the later epoch wins: precision@3 saturates on easy data while the scores still improve.
+    if (precision >= best.precision) {
       best.weights.forEach((tensor) => tensor.dispose());
       best = { epoch, precision, weights: variables.map((variable) => tf.clone(variable)) };
     } else if (epoch - best.epoch >= options.patience) {
