@@ -54,9 +54,9 @@ export interface ItemMeta {
   /** Attribute or tag ids/names (category path entries, brand, learned tags). */
   tags?: string[];
   /**
-   * Tags predicted by the tag model of `aisle train` from the item's title and item vector, with
-   * a confidence in [0, 1], best first: at most 5, each at least PREDICTED_TAG_MIN_CONFIDENCE.
-   * They may repeat entries of `tags`.
+   * Tags that `aisle train` predicts from the tags of similar items (by title, else by item
+   * vector), best first, with a confidence in [0, 1]. There are at most 5, each with a confidence
+   * of at least 0.4 (training/tags/predicted-tags.ts). They may repeat entries of `tags`.
    */
   predictedTags?: Array<[tag: string, confidence: number]>;
   image?: string;

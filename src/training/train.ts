@@ -157,7 +157,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
 }
 
-/** The tower hyperparameters of `train`, also used by evaluations that retrain the towers on a changed catalog. */
+/** Builds the tower hyperparameters of `train`, also used by evaluations that retrain the towers on a changed catalog. */
 export function towerTrainingOptions(options: { dim: number; seqLen: number; epochs?: number; towerMinutes?: number; seed: number; usesAges: boolean; log: (line: string) => void }): TowerTrainingOptions {
   return {
     dim: options.dim, seqLen: options.seqLen, blocks: 2, heads: 1, dropout: TOWER_DROPOUT, epochs: options.epochs ?? 20, batchSize: 128, negatives: 256,

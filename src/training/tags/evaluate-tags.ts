@@ -1,8 +1,8 @@
 /**
  * Scores the tag predictors on the hidden items: a baseline that predicts the most frequent
  * tags for every item, nearest neighbours by item vector and by title, and the tag model. Each
- * method learns from the visible items only and sees, for a hidden item, its title and its item
- * vector trained without its attributes.
+ * method learns from the visible items only. For a hidden item it reads the title and the item
+ * vector trained without the item's attributes.
  */
 import type { Dataset } from '../data/dataset.js';
 import { knnTagScores, titleNeighbours, vectorNeighbours } from './knn.js';

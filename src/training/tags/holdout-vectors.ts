@@ -42,7 +42,7 @@ export interface HeldOutVectors {
   info: CacheInfo;
 }
 
-/** What the cache records about the vectors it contains. */
+/** Record of the settings behind the cached vectors. */
 interface CacheInfo {
   dataset: string;
   items: number;
@@ -115,8 +115,8 @@ function littleEndianBytes(vectors: Float32Array): Uint8Array {
 /**
  * Computes every item's vector from its id embedding and its title alone, with no tag, category
  * or brand tokens. The tag model reads these: a hidden item's vector is of this kind anyway, and
- * computing the training items' vectors the same way keeps the model from learning to read tags
- * out of the tag tokens' share of the vector, which a hidden or new item does not have.
+ * computing the training items' vectors the same way keeps the model from reading tags out of the
+ * tag tokens' share of the vector. A hidden or new item has no such share.
  */
 export function titleOnlyItemVectors(tower: ItemTowerWeights, dataset: Dataset): Float32Array {
   const everyItem = new Set(dataset.items.map((_, index) => index));

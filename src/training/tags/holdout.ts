@@ -27,7 +27,7 @@ export function tagHeldOutItems(itemIds: readonly string[]): Set<number> {
 }
 
 /**
- * The text the tag model reads for an item: its title alone. Category paths and brands are the
+ * Returns the text that the tag predictors read for an item: its title alone. Category paths and brands are the
  * attributes it predicts, so they must not be part of its input.
  */
 export function tagModelText(item: ItemMeta): string {

@@ -41,8 +41,8 @@ function bestNeighbours(similarities: Float32Array, sources: readonly number[], 
 /**
  * Finds neighbours among `sources` by the inner product of row-major [items, dim] vectors. The
  * lists of all `queries` are computed up front in chunks with TensorFlow.js (matMul and topk),
- * which is far faster than a loop in JavaScript on a whole catalog; the finder then answers for
- * those queries, up to `k` neighbours.
+ * which is far faster than a loop in JavaScript on a whole catalog. The finder then returns the
+ * neighbours of those queries, up to `k` of them.
  */
 export function vectorNeighbours(vectors: Float32Array, dim: number, sources: readonly number[], queries: readonly number[], k: number = DEFAULT_NEIGHBOURS, chunk = 512): NeighbourFinder {
   const lists = new Map<number, Neighbour[]>();

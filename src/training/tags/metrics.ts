@@ -46,7 +46,7 @@ export function tagPrecisionRecall(predicted: ReadonlyArray<readonly string[]>, 
   return items === 0 ? { precision: 0, recall: 0, items: 0 } : { precision: precision / items, recall: recall / items, items };
 }
 
-/** The indices of the `k` highest scores, best first; ties keep the lower index first. */
+/** Returns the indices of the `k` highest scores, best first. Ties keep the lower index first. */
 export function topIndices(scores: ArrayLike<number>, k: number): number[] {
   const order = Array.from({ length: scores.length }, (_, i) => i);
   return order.sort((a, b) => scores[b] - scores[a] || a - b).slice(0, k);

@@ -17,7 +17,7 @@ export interface TagsReport {
   /** Items whose attributes are hidden, and tags the methods may predict. */
   hidden: number;
   vocabulary: number;
-  /** What a method sees of a hidden item. */
+  /** Description of a method's input for a hidden item. */
   inputs: string;
   /** Tower epochs trained for the item vectors, and the epoch whose weights were kept (0: none improved). */
   towerEpochs: number;

@@ -5,8 +5,8 @@
  *   P(tag) = sigmoid(hidden · W_o + b_o), one output per vocabulary tag
  *
  * Title pieces are the hashed words and character trigrams of `core/text-pieces.ts`, so an
- * unseen word or a misspelled brand still shares pieces with known ones. The item vector brings
- * what behaviour says about the item: items bought by the same shoppers tend to share categories.
+ * unseen word or a misspelled brand still shares pieces with known ones. The item vector adds the
+ * behaviour signal, because items bought by the same shoppers tend to share categories.
  * Training minimizes sigmoid cross-entropy with Adam and stops early on precision@3 of a
  * hash-chosen tenth of the training items.
  */
@@ -29,7 +29,7 @@ export interface TagModelOptions {
   log?: (line: string) => void;
 }
 
-/** Defaults measured on amazon-scientific and amazon-beauty (`aisle eval --task tags`). */
+/** Settings of the runs in docs/benchmarks.md, chosen by hand and not tuned. */
 export const TAG_MODEL_DEFAULTS: Omit<TagModelOptions, 'seed' | 'log'> = { hidden: 64, epochs: 40, batchSize: 128, learningRate: 0.01, dropout: 0.2, patience: 3 };
 
 /**
@@ -57,7 +57,7 @@ export interface TagInputs {
   dim: number;
 }
 
-/** Forward pass for rows `rows` of the inputs; returns logits [rows, vocabulary]. */
+/** Computes the logits [rows, vocabulary] of rows `rows` of the inputs (differentiable). */
 function logits(model: TagModel, inputs: EncodedInputs, rows: readonly number[], rate: number): tf.Tensor2D {
   const width = TEXT_PIECES.maxPieces;
   const ids = new Int32Array(rows.length * width);
