@@ -32,7 +32,7 @@ export function tagsChart(report: TagsReport): string {
 export function renderTagsMarkdown(report: TagsReport, chartName: string): string {
   const out = [`## Tags: ${report.dataset}`, '', `Command: \`${report.command}\` (${report.date}).`, ''];
   out.push(
-    `Attributes of ${report.hidden} items hidden; ${report.vocabulary} tags can be predicted. A method sees, of a hidden item, ${report.inputs} (towers trained ${report.towerEpochs} epochs, weights of epoch ${report.bestEpoch} kept).`,
+    `Attributes of ${report.hidden} items hidden, ${report.vocabulary} tags in the vocabulary. For a hidden item, a method reads ${report.inputs} (towers trained ${report.towerEpochs} epochs, weights of epoch ${report.bestEpoch} kept).`,
     '',
   );
   out.push('| method | items | P@3 | R@3 | seconds |', '|---|---|---|---|---|');
