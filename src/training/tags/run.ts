@@ -60,6 +60,6 @@ export async function evaluateTagsTask(options: TagsRunOptions): Promise<TagsRep
   const titled = masked.items.some((item) => item.title);
   const inputs = titled
     ? 'the title and an item vector from towers trained without the hidden attributes'
-    : 'an item vector from towers trained without the hidden attributes (the dataset has no titles)';
+    : 'an item vector from towers trained without the hidden attributes, because the dataset has no titles';
   return { dataset: dataset.name, rows: result.rows, hidden: hidden.size, vocabulary: result.vocabulary, inputs, towerEpochs: info.epochs, bestEpoch: info.bestEpoch, command: options.command, date };
 }
