@@ -53,11 +53,11 @@ export function predictCatalogTags(dataset: Dataset, vectors: Float32Array, dim:
 
   return all.map((index) => {
     const row = scores.get(index) as Float32Array;
-    const kept: Array<[string, number]> = [];
+    const confident: Array<[string, number]> = [];
     row.forEach((confidence, j) => {
-      if (confidence >= PREDICTED_TAG_MIN_CONFIDENCE) kept.push([vocabulary[j], Math.round(Math.min(1, confidence) * 1000) / 1000]);
+      if (confidence >= PREDICTED_TAG_MIN_CONFIDENCE) confident.push([vocabulary[j], Math.round(Math.min(1, confidence) * 1000) / 1000]);
     });
-    return kept.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, MAX_PREDICTED_TAGS);
+    return confident.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, MAX_PREDICTED_TAGS);
   });
 }
 
