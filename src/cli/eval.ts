@@ -10,6 +10,7 @@ import { ensureModels, evaluateDataset, findDatasets } from '../training/eval-ru
 import { writeSearchReport } from '../training/report/search-report.js';
 import type { SearchRow } from '../training/search/evaluate-search.js';
 import { evaluateSearchTask } from '../training/search/run.js';
+import { runTags } from './eval-tags.js';
 import { writeReport, type DatasetReport } from '../training/report/report.js';
 import { isUsageError, parseCommandLine, parseIntegerOption, usageError, type CommandOptions } from './args.js';
 
@@ -23,6 +24,7 @@ const DEFAULT_SEARCH_QUERIES = 1000;
 const HELP = `Usage: aisle eval --data PATH|demo [options]
        aisle eval --all [--data-root DIR] [options]
        aisle eval --task search --data PATH [options]
+       aisle eval --task tags --data PATH [options]
 
 Evaluates the served pipeline and the baselines on the test targets of a dataset (leave-one-out:
 the last item of each user is the test target; full ranking over all items, history excluded):
@@ -35,9 +37,14 @@ With --task search, evaluates search instead: queries built from the text of ite
 encoder never trained on (clean, with one typo, and with a word replaced by a close term), each
 asking for one item, answered by bm25, vector, rrf, weighted and rrf+personal (Recall@10, NDCG@10).
 
+With --task tags, evaluates tag prediction instead: the attributes (tags, category, brand) of one
+item in five are hidden, the towers are trained without them (--tower-minutes, default 5; the
+vectors are kept under --models-root and reused), and most-frequent, knn-vector, knn-title and
+tag-model predict the hidden tags from each item's title and item vector (P@3, R@3).
+
 Options:
   --data PATH|demo     dataset directory, or 'demo'
-  --task NAME          'recommend' (default) or 'search'
+  --task NAME          'recommend' (default), 'search' or 'tags'
   --queries N          queries per query set for --task search (default ${DEFAULT_SEARCH_QUERIES})
   --all                every dataset directory of a known format under --data-root
   --data-root DIR      folder of the datasets for --all (default $AISLE_DATA_DIR or ${DEFAULT_DATA_ROOT})
@@ -54,7 +61,7 @@ Options:
 
 const OPTIONS = {
   data: { type: 'string', allowed: "a dataset directory or 'demo'" },
-  task: { type: 'string', allowed: "'recommend' or 'search'" },
+  task: { type: 'string', allowed: "'recommend', 'search' or 'tags'" },
   queries: { type: 'string', allowed: 'an integer in [1, 100000]' },
   all: { type: 'boolean' },
   'data-root': { type: 'string', allowed: 'a directory path' },
@@ -71,7 +78,7 @@ const OPTIONS = {
 
 /** Options of `aisle eval` after parsing. */
 export interface EvalArgs {
-  task: 'recommend' | 'search';
+  task: 'recommend' | 'search' | 'tags';
   queries: number;
   /** Datasets to evaluate: one path, or the root to search with --all. */
   target: { data: string } | { dataRoot: string };
@@ -95,8 +102,10 @@ export function parseEvalArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
   if (!values.all && values['data-root']) throw usageError('eval', '--data-root is only read with --all.');
   if (values.models && values.retrain) throw usageError('eval', '--retrain trains into --models-root and cannot be used with --models.');
   const task = values.task ?? 'recommend';
-  if (task !== 'recommend' && task !== 'search') throw usageError('eval', `--task must be 'recommend' or 'search', got ${JSON.stringify(task)}.`);
+  if (task !== 'recommend' && task !== 'search' && task !== 'tags') throw usageError('eval', `--task must be 'recommend', 'search' or 'tags', got ${JSON.stringify(task)}.`);
   if (task === 'search' && values.all) throw usageError('eval', '--task search runs on one dataset with item text; give --data instead of --all.');
+  if (task === 'tags' && values.all) throw usageError('eval', '--task tags runs on one dataset with tags; give --data instead of --all.');
+  if (task === 'tags' && values.models) throw usageError('eval', '--task tags trains its own towers without the hidden attributes and reads no --models; use --models-root.');
   return {
     task,
     queries: parseIntegerOption('eval', 'queries', values.queries, 1, 100_000) ?? DEFAULT_SEARCH_QUERIES,
@@ -129,6 +138,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const log = (line: string) => process.stderr.write(`${line}\n`);
   if (args.task === 'search') return runSearch(args, log);
+  if (args.task === 'tags') return runTags(args, commandFor(args, (args.target as { data: string }).data), log);
   const paths = 'data' in args.target ? [args.target.data] : await findDatasets(args.target.dataRoot);
   if ('dataRoot' in args.target) log(`eval: ${paths.length} datasets under ${resolve(args.target.dataRoot)}: ${paths.join(', ')}`);
   const reports: DatasetReport[] = [];
@@ -173,7 +183,7 @@ function formatSearchTable(rows: readonly SearchRow[]): string {
 }
 
 /** Returns the options that reproduce one dataset's rows, for the report. */
-function commandFor(args: EvalArgs, data: string): string[] {
+export function commandFor(args: EvalArgs, data: string): string[] {
   const parts = ['--data', data];
   if (args.models) parts.push('--models', args.models);
   if (args.towerMinutes !== undefined) parts.push('--tower-minutes', String(args.towerMinutes));

@@ -12,7 +12,8 @@ const HELP = `Usage: aisle train --data PATH|demo --out DIR [options]
 Trains the user tower, the item vectors and the ranker (teacher and distilled int8 student),
 writes the models directory (manifest.json, ONNX files, items.json, item_vectors.f32,
 items.faiss, eval.json) and evaluates the served pipeline on the test targets (leave-one-out,
-full ranking). Progress goes to stderr.
+full ranking). When items have tags, each item in items.json also gets predictedTags: up to 5
+[tag, confidence] pairs voted by the 10 most similar items. Progress goes to stderr.
 
 The dataset needs at least ${MIN_USABLE_USERS} usable users, users with ${MIN_SEQUENCE_LENGTH} or more events (leave-one-out
 takes the last two as validation and test targets), and at least ${MIN_ITEMS} items. With

@@ -55,8 +55,9 @@ export interface ItemMeta {
   /** Attribute or tag ids/names (category path entries, brand, learned tags). */
   tags?: string[];
   /**
-   * Tags a model predicted from the item's text and vector (`aisle train`), each with its
-   * confidence in (0, 1], best first.
+   * Tags that `aisle train` predicts from the tags of similar items (by title, else by item
+   * vector), best first, with a confidence in [0, 1]. There are at most 5, each with a confidence
+   * of at least 0.4 (training/tags/predicted-tags.ts). They may repeat entries of `tags`.
    */
   predictedTags?: Array<[tag: string, confidence: number]>;
   image?: string;

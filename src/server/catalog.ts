@@ -106,9 +106,10 @@ export class Catalog {
 
   /** Builds the wire form of an item; a fresh object each call, so callers may add fields. */
   toWire(index: number): ItemWire {
-    const { stats, neighbors, tags, ...meta } = this.items[index];
+    const { stats, neighbors, tags, predictedTags, ...meta } = this.items[index];
     const wire: ItemWire = { ...meta, vector: encodeVectorBase64(this.vector(index)), stats: { ...stats } };
     if (tags) wire.tags = [...tags];
+    if (predictedTags) wire.predictedTags = predictedTags.map(([tag, confidence]) => [tag, confidence]);
     if (neighbors) wire.neighbors = neighbors.map(([id, score]) => [id, score]);
     return wire;
   }
@@ -148,6 +149,10 @@ function checkEntry(entry: unknown, position: number, seen: Set<string>, path: s
     throw invalidFile(path, `entry ${position} (${JSON.stringify(item.id)}) has \`tags\` that are not an array of strings`);
   }
   const isPair = (pair: unknown) => Array.isArray(pair) && typeof pair[0] === 'string' && Number.isFinite(pair[1]);
+  const isTagPair = (pair: unknown) => isPair(pair) && (pair as [string, number])[1] >= 0 && (pair as [string, number])[1] <= 1;
+  if (item.predictedTags !== undefined && (!Array.isArray(item.predictedTags) || !item.predictedTags.every(isTagPair))) {
+    throw invalidFile(path, `entry ${position} (${JSON.stringify(item.id)}) has \`predictedTags\` that are not [tag, confidence] pairs with a confidence in [0, 1]`);
+  }
   if (item.neighbors !== undefined && (!Array.isArray(item.neighbors) || !item.neighbors.every(isPair))) {
     throw invalidFile(path, `entry ${position} (${JSON.stringify(item.id)}) has \`neighbors\` that are not [itemId, score] pairs`);
   }

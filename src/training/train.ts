@@ -15,6 +15,7 @@ import type { Manifest, ModelFileEntry } from '../core/types.js';
 import { exportItemContent, exportQueryEncoder } from './models/query-encoder-onnx.js';
 import { queryWordLists, trainQueryEncoder } from './models/query-encoder.js';
 import { searchHeldOutItems } from './search/holdout.js';
+import { addPredictedTags } from './tags/predicted-tags.js';
 import { RETRIEVAL } from '../core/candidates.js';
 import { buildCovisitation, popularity } from './data/covisit.js';
 import type { Dataset, LeaveOneOutUser } from './data/dataset.js';
@@ -28,7 +29,7 @@ import { exportRanker } from './models/ranker-onnx.js';
 import { allItemVectors } from './models/item-tower.js';
 import { initTensorflow } from './models/tf.js';
 import { trainRanker, type RankerList } from './models/train-ranker.js';
-import { trainTowers, type TrainedTowers } from './models/train-towers.js';
+import { trainTowers, type TowerTrainingOptions, type TrainedTowers } from './models/train-towers.js';
 import { exportUserTower } from './models/user-tower-onnx.js';
 import { buildCandidateLists } from './pipeline/candidate-lists.js';
 import { buildCatalog, catalogEntries, type Catalog } from './pipeline/catalog.js';
@@ -118,14 +119,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const seqLen = options.seqLen ?? (small ? 20 : 50);
   log(`data: ${dataset.name}, ${users.length} users, ${dataset.items.length} items, timestamps ${dataset.hasTimestamps}`);
 
-  const towers = await trainTowers(dataset, users, {
-    dim, seqLen, blocks: 2, heads: 1, dropout: TOWER_DROPOUT, epochs: options.epochs ?? 20, batchSize: 128, negatives: 256,
-    temperature: 0.07, learningRate: 0.002, patience: 3, validationUsers: 3000, seed, usesAges: dataset.hasTimestamps, onProgress: log,
-    maxSeconds: options.towerMinutes === undefined ? undefined : options.towerMinutes * 60,
-  });
+  const towers = await trainTowers(dataset, users, towerTrainingOptions({ dim, seqLen, epochs: options.epochs, towerMinutes: options.towerMinutes, seed, usesAges: dataset.hasTimestamps, log }));
   const towerSeconds = (Date.now() - started) / 1000;
 
   const catalog = buildTrainingCatalog(dataset, users, towers, dim);
+  const tagsStarted = Date.now();
+  const tagged = addPredictedTags(catalog.records, dataset, catalog.vectors, dim);
+  log(`tags: predicted tags for ${tagged} of ${dataset.items.length} items (${((Date.now() - tagsStarted) / 1000).toFixed(1)} s)`);
   const towerBytes = exportUserTower(towers.towers.user, towers.towers.config);
   const userTower = await writeModelFile(options.out, MODEL_FILES.userTower, towerBytes);
   const itemContent = await writeModelFile(options.out, MODEL_FILES.itemContent, exportItemContent(towers.towers.item));
@@ -158,6 +158,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await encoder.dispose();
     index.dispose();
   }
+}
+
+/** Builds the tower hyperparameters of `train`, also used by evaluations that retrain the towers on a changed catalog. */
+export function towerTrainingOptions(options: { dim: number; seqLen: number; epochs?: number; towerMinutes?: number; seed: number; usesAges: boolean; log: (line: string) => void }): TowerTrainingOptions {
+  return {
+    dim: options.dim, seqLen: options.seqLen, blocks: 2, heads: 1, dropout: TOWER_DROPOUT, epochs: options.epochs ?? 20, batchSize: 128, negatives: 256,
+    temperature: 0.07, learningRate: 0.002, patience: 3, validationUsers: 3000, seed: options.seed, usesAges: options.usesAges, onProgress: options.log,
+    maxSeconds: options.towerMinutes === undefined ? undefined : options.towerMinutes * 60,
+  };
 }
 
 /** Loads the dataset and keeps a seeded subset of `maxUsers` users when asked. */

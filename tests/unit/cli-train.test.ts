@@ -82,7 +82,7 @@ describe('aisle eval options', () => {
   it('parses --task search', () => {
     expect(parseEvalArgs(['--task', 'search', '--data', 'x'])).toMatchObject({ task: 'search', queries: 1000 });
     expect(parseEvalArgs(['--task', 'search', '--data', 'x', '--queries', '50'])).toMatchObject({ queries: 50 });
-    expect(() => parseEvalArgs(['--task', 'rank', '--data', 'x'])).toThrow(`--task must be 'recommend' or 'search', got "rank".`);
+    expect(() => parseEvalArgs(['--task', 'rank', '--data', 'x'])).toThrow(`--task must be 'recommend', 'search' or 'tags', got "rank".`);
     expect(() => parseEvalArgs(['--task', 'search', '--all'])).toThrow('--task search runs on one dataset with item text; give --data instead of --all.');
   });
 

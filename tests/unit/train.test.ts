@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEATURE_NAMES } from '../../src/core/features.js';
 import { MODEL_FILES } from '../../src/core/model-dir.js';
-import type { Manifest, SearchResponse } from '../../src/core/types.js';
+import type { CatalogFileEntry } from '../../src/core/model-dir.js';
+import type { ItemsResponse, Manifest, SearchResponse } from '../../src/core/types.js';
 import { decodeVector } from '../../src/core/vector.js';
 import { createServer } from '../../src/server/app.js';
 import { DEFAULT_FUSION_WEIGHTS } from '../../src/server/fusion.js';
@@ -15,6 +16,7 @@ import { checkSameCatalog, loadModels } from '../../src/training/pipeline/load-m
 import { loadTrainingData, train, type TrainResult } from '../../src/training/train.js';
 import { evaluateDataset } from '../../src/training/eval-run.js';
 import { writeReport } from '../../src/training/report/report.js';
+import { MAX_PREDICTED_TAGS, PREDICTED_TAG_MIN_CONFIDENCE } from '../../src/training/tags/predicted-tags.js';
 
 let dir: string;
 let result: TrainResult;
@@ -191,6 +193,39 @@ describe('aisle train on a demo subset', () => {
       expect(candidates.items.map((entry) => entry.id)).toContain(item.id);
       // Adding it again is a conflict that names the id.
       expect((await add({ items: [item] }, `Bearer ${token}`)).json()).toMatchObject({ error: { code: 'AISLE_CONFLICT', details: { ids: [item.id] } } });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('serves predicted tags in /v1/items', async () => {
+    const items = JSON.parse(await readFile(join(dir, MODEL_FILES.items), 'utf8')) as CatalogFileEntry[];
+    const withTags = items.filter((item) => item.predictedTags !== undefined);
+    expect(withTags.length).toBeGreaterThan(items.length / 2);
+    for (const item of withTags) {
+      const tags = item.predictedTags ?? [];
+      expect(tags.length).toBeGreaterThan(0);
+      expect(tags.length).toBeLessThanOrEqual(MAX_PREDICTED_TAGS);
+      const confidences = tags.map(([, confidence]) => confidence);
+      expect([...confidences].sort((a, b) => b - a)).toEqual(confidences);
+      for (const confidence of confidences) {
+        expect(confidence).toBeGreaterThanOrEqual(PREDICTED_TAG_MIN_CONFIDENCE);
+        expect(confidence).toBeLessThanOrEqual(1);
+      }
+    }
+    // Demo items share their category, brand and noun tags with many others, so neighbours
+    // by title predict most of an item's own tags.
+    const agreeing = withTags.filter((item) => (item.predictedTags ?? []).some(([tag]) => item.tags?.includes(tag)));
+    expect(agreeing.length / withTags.length).toBeGreaterThan(0.9);
+
+    const app = await createServer({ modelsDir: dir, textSearch: 'inline' });
+    try {
+      const sample = withTags.slice(0, 3);
+      const response = await app.inject({ method: 'GET', url: `/v1/items?ids=${sample.map((item) => item.id).join(',')}` });
+      expect(response.statusCode).toBe(200);
+      const body = response.json() as ItemsResponse;
+      expect(body.items.map((item) => item.id)).toEqual(sample.map((item) => item.id));
+      body.items.forEach((item, i) => expect(item.predictedTags).toEqual(sample[i].predictedTags));
     } finally {
       await app.close();
     }

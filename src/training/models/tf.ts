@@ -50,9 +50,14 @@ function gatherFlat(table: tf.Tensor2D, indices: tf.Tensor1D): tf.Tensor2D {
   return op(table, indices) as tf.Tensor2D;
 }
 
-/** Row-wise L2 normalization over the last axis, floored like the exported graph. */
+/**
+ * Row-wise L2 normalization over the last axis, floored like the exported graph. The floor is
+ * applied to the squared norm before the square root, which gives the same values. A zero row (an
+ * item with no content tokens and an untrained id embedding) then gets a finite gradient instead
+ * of NaN from the square root's infinite slope at 0.
+ */
 export function l2Normalize<T extends tf.Tensor>(x: T, epsilon = 1e-12): T {
-  const norm = tf.maximum(tf.sqrt(tf.sum(tf.mul(x, x), -1, true)), epsilon);
+  const norm = tf.sqrt(tf.maximum(tf.sum(tf.mul(x, x), -1, true), epsilon * epsilon));
   return tf.div(x, norm) as T;
 }
 
