@@ -11,7 +11,7 @@ import { createServer } from '../../src/server/app.js';
 import { parseConfig } from '../../src/server/config.js';
 import { OutcomeStore, type OutcomesResponse } from '../../src/server/experiments/outcomes.js';
 import type { ExperimentsResponse } from '../../src/server/routes/experiments.js';
-import { buildCompanionFixture, type CompanionFixture } from './helpers/companion-fixture.js';
+import { buildCompanionFixture, type CompanionFixture, listenOnLoopback } from './helpers/companion-fixture.js';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 11, 5, 12, 0, 0);
@@ -37,10 +37,7 @@ async function postEvents(events: unknown[]): Promise<LiveEventsResponse> {
 beforeAll(async () => {
   fixture = await buildCompanionFixture(10);
   app = await createServer({ modelsDir: fixture.dir, metrics: { processMetrics: false }, live: { ...CONFIG.live, now: () => now, timer: false } });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('server has no TCP address');
-  base = `http://127.0.0.1:${address.port}`;
+  base = await listenOnLoopback(app);
 });
 
 afterAll(async () => {

@@ -12,7 +12,7 @@ import { encodeVector } from '../../src/core/vector.js';
 import { createServer } from '../../src/server/app.js';
 import { DecayedCounterStore } from '../../src/server/live/decayed-counters.js';
 import { InProcessEventSink } from '../../src/server/live/event-sink.js';
-import { buildCompanionFixture, type CompanionFixture } from './helpers/companion-fixture.js';
+import { buildCompanionFixture, type CompanionFixture, listenOnLoopback } from './helpers/companion-fixture.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 11, 5, 12, 0, 0);
@@ -48,10 +48,7 @@ beforeAll(async () => {
   });
   liveSink = new InProcessEventSink(store, { now: () => now, timer: false });
   app = await createServer({ modelsDir: fixture.dir, live: { now: () => now, store, sink: liveSink } });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('server has no TCP address');
-  base = `http://127.0.0.1:${address.port}`;
+  base = await listenOnLoopback(app);
 });
 
 afterAll(async () => {

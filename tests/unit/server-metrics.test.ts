@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeVector } from '../../src/core/vector.js';
 import { createServer } from '../../src/server/app.js';
-import { buildCompanionFixture, type CompanionFixture } from './helpers/companion-fixture.js';
+import { buildCompanionFixture, type CompanionFixture, listenOnLoopback } from './helpers/companion-fixture.js';
 
 let fixture: CompanionFixture;
 let app: FastifyInstance;
@@ -53,10 +53,7 @@ beforeAll(async () => {
     },
   });
   app = await createServer({ modelsDir: fixture.dir, metrics: { processMetrics: false }, logger: { level: 'info', stream } });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('server has no TCP address');
-  base = `http://127.0.0.1:${address.port}`;
+  base = await listenOnLoopback(app);
 });
 
 afterAll(async () => {

@@ -3,21 +3,17 @@
  * encoder has not seen as a whole. The choice is a hash of the item id: the same in `aisle train`
  * and `aisle eval`, with no file to keep in step.
  */
-import { hashPiece } from '../../core/text-pieces.js';
+import { hashHeldOutItems, isHashHeldOut } from '../data/hash-holdout.js';
 
 /** One item in this many is held out. */
 export const SEARCH_HOLDOUT_MODULUS = 10;
 
 /** True when the query encoder must not train on this item's text. */
 export function isSearchHeldOut(itemId: string): boolean {
-  return hashPiece(`search-holdout:${itemId}`, SEARCH_HOLDOUT_MODULUS) === 0;
+  return isHashHeldOut('search-holdout', SEARCH_HOLDOUT_MODULUS, itemId);
 }
 
 /** Indices of the held-out items of a catalog. */
 export function searchHeldOutItems(itemIds: readonly string[]): Set<number> {
-  const out = new Set<number>();
-  itemIds.forEach((id, index) => {
-    if (isSearchHeldOut(id)) out.add(index);
-  });
-  return out;
+  return hashHeldOutItems('search-holdout', SEARCH_HOLDOUT_MODULUS, itemIds);
 }

@@ -5,7 +5,7 @@
  * category and brand are removed, and its text becomes its title. So neither the item tower's
  * content tokens nor the tag model's text input can carry a hidden attribute.
  */
-import { hashPiece } from '../../core/text-pieces.js';
+import { hashHeldOutItems, isHashHeldOut } from '../data/hash-holdout.js';
 import type { ItemMeta } from '../../core/types.js';
 import type { Dataset } from '../data/dataset.js';
 
@@ -14,16 +14,12 @@ export const TAG_HOLDOUT_MODULUS = 5;
 
 /** True when the tags evaluation hides this item's attributes. */
 export function isTagHeldOut(itemId: string): boolean {
-  return hashPiece(`tags-holdout:${itemId}`, TAG_HOLDOUT_MODULUS) === 0;
+  return isHashHeldOut('tags-holdout', TAG_HOLDOUT_MODULUS, itemId);
 }
 
 /** Indices of the items whose attributes are hidden. */
 export function tagHeldOutItems(itemIds: readonly string[]): Set<number> {
-  const out = new Set<number>();
-  itemIds.forEach((id, index) => {
-    if (isTagHeldOut(id)) out.add(index);
-  });
-  return out;
+  return hashHeldOutItems('tags-holdout', TAG_HOLDOUT_MODULUS, itemIds);
 }
 
 /**

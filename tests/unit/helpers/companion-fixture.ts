@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import type { CatalogFileEntry } from '../../../src/core/model-dir.js';
 import { createRandom } from '../../../src/core/random.js';
 import type { Manifest } from '../../../src/core/types.js';
@@ -65,4 +66,12 @@ export async function buildCompanionFixture(count = 40, dim = 8): Promise<Compan
   await writeFile(join(dir, 'user_tower.onnx'), onnx);
   await writeFile(join(dir, 'ranker.onnx'), onnx);
   return { dir, items, vectors, dim };
+}
+
+/** Starts `app` on a free port of 127.0.0.1 and returns its base URL. */
+export async function listenOnLoopback(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('server has no TCP address');
+  return `http://127.0.0.1:${address.port}`;
 }
