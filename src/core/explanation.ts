@@ -11,6 +11,7 @@
  * Reasons turn the factors that raised the score into text, next to the recent events most
  * similar to the item and the recent searches whose words the item contains.
  */
+import { facetTags } from './tags.js';
 import { FEATURE_COUNT, FEATURE_NAMES, type FeatureName } from './features.js';
 import { textWords } from './text-pieces.js';
 import type { HistoryEntry, ItemMeta, ItemRecord, SequenceEventType } from './types.js';
@@ -171,6 +172,8 @@ export interface ReasonInput {
   queries: readonly string[];
   /** Latest history entry whose co-visitation neighbours contain the item, if any. */
   covisitedAfter?: HistoryEntry;
+  /** Tags (core/tags.ts facetTags) of the recent history's items, most recent first. */
+  recentTags?: readonly string[];
 }
 
 /** Turns the factors that raised the item, the similar events and matching searches into reasons. */
@@ -195,14 +198,23 @@ export function explanationReasons(input: ReasonInput): ExplanationReason[] {
     if (factor === 'trending' && (features.trending ?? 0) > 0) raised.push({ kind: 'trending', text: item.category ? `Trending in ${item.category}` : 'Trending', weight: contribution });
     if (factor === 'popularity' && (features.popularity ?? 0) > 0) raised.push({ kind: 'popular', text: item.category ? `Popular in ${item.category}` : 'Popular', weight: contribution });
     if (factor === 'attributes') {
-      const text = (features.brand_share ?? 0) > 0 && item.brand ? `More from ${item.brand}, a brand you browse` : (features.category_share ?? 0) > 0 && item.category ? `More in ${item.category}, a category you browse` : 'Shares tags with items you viewed';
-      raised.push({ kind: 'attributes', text, weight: contribution });
+      raised.push({ kind: 'attributes', text: attributesText(item, features, input.recentTags ?? []), weight: contribution });
     }
     if (factor === 'price' && features.price_ratio !== undefined) raised.push({ kind: 'price', text: 'Close to the prices you usually look at', weight: contribution });
     if (factor === 'adaptation') raised.push({ kind: 'adaptation', text: 'Suits what you clicked and skipped recently', weight: contribution });
   }
   raised.sort((a, b) => b.weight - a.weight);
   return [...reasons, ...raised];
+}
+
+// Names the attribute that links the item to the shopper's browsing: its brand, its category, or
+// the most recent tag (given or predicted) it shares with the recent items.
+function attributesText(item: ItemRecord, features: Readonly<Record<string, number>>, recentTags: readonly string[]): string {
+  if ((features.brand_share ?? 0) > 0 && item.brand) return `More from ${item.brand}, a brand you browse`;
+  if ((features.category_share ?? 0) > 0 && item.category) return `More in ${item.category}, a category you browse`;
+  const own = facetTags(item);
+  const shared = recentTags.find((tag) => own.has(tag));
+  return shared === undefined ? 'Shares tags with items you viewed' : `Tagged “${shared}”, like items you viewed`;
 }
 
 function popCount(mask: number): number {

@@ -6,6 +6,7 @@
 import { adaptationCorrection, type AdaptationOptions, type AdaptationState } from '../core/adaptation.js';
 import { baselineRow, COALITION_ROWS, coalitionRows, explanationReasons, factorContributions, similarEvents, type Explanation, type FactorContribution } from '../core/explanation.js';
 import { buildFeatureMatrix, FEATURE_COUNT } from '../core/features.js';
+import { facetTags } from '../core/tags.js';
 import type { Candidate, HistoryEntry } from '../core/types.js';
 import type { ModelRunner } from '../runtime/model-runner.js';
 import { degradedFrom, toItemMeta } from './scoring.js';
@@ -54,7 +55,8 @@ export async function explainItem(input: ExplainInput): Promise<Explanation> {
 
   contributions.sort((a, b) => b.contribution - a.contribution);
   const correction = contributions.find((entry) => entry.factor === 'adaptation')?.contribution ?? 0;
-  const reasons = explanationReasons({ item, contributions, events, queries: input.queries, covisitedAfter });
+  const recentTags = [...new Set(history.slice(-20).reverse().flatMap((entry) => [...facetTags(entry.item)]))];
+  const reasons = explanationReasons({ item, contributions, events, queries: input.queries, covisitedAfter, recentTags });
   const explanation: Explanation = { ...base, score: rankerScore + correction, rankerScore, baselineScore, contributions, reasons };
   if (degraded) explanation.degraded = degraded;
   return explanation;

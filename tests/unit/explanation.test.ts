@@ -117,4 +117,15 @@ describe('explanation text', () => {
     ]);
     expect(reasons.map((reason) => reason.weight)).toEqual([1, 1.2, 0.6, 0.4, 0.1]);
   });
+
+  it('names a shared tag, predicted ones included', () => {
+    const attributes: FactorContribution[] = [{ factor: 'attributes', contribution: 0.5, features: { category_share: 0, brand_share: 0, tag_overlap: 0.5 } }];
+    const target = { ...item('t', [1, 0]), tags: ['cork'], predictedTags: [['vegan', 0.8], ['gift', 0.3]] as Array<[string, number]> };
+    const text = (recentTags: string[]) => explanationReasons({ item: target, contributions: attributes, events: [], queries: [], recentTags })[0].text;
+    expect(text(['gift', 'vegan', 'cork'])).toBe('Tagged “vegan”, like items you viewed');
+    expect(text(['cork'])).toBe('Tagged “cork”, like items you viewed');
+    // A predicted tag below confidence 0.5 does not count.
+    expect(text(['gift'])).toBe('Shares tags with items you viewed');
+    expect(text([])).toBe('Shares tags with items you viewed');
+  });
 });

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SearchDebug, SearchRequest, SearchResponse } from '../../core/types.js';
 import { dot } from '../../core/vector.js';
 import { DEFAULT_FUSION, DEFAULT_FUSION_WEIGHTS, FUSION_DEPTH, reciprocalRankFusion, weightedFusion, type FusedHit } from '../fusion.js';
-import { countFacets, hasTags } from '../facets.js';
+import { countFacets, hasTags } from '../../core/tags.js';
 import { decodeQueryVector } from '../query-vector.js';
 import { searchBodySchema } from '../schemas.js';
 import type { ServingState } from '../serving-state.js';

@@ -1,9 +1,9 @@
 /**
- * Tag facets and tag filters of search results. An item's facet tags are its own tags and the
- * predicted tags (`predictedTags`, written by `aisle train`) whose confidence reaches
+ * An item's tags as search facets, search filters and explanations use them: its own tags and
+ * the predicted tags (`predictedTags`, written by `aisle train`) whose confidence reaches
  * FACET_MIN_CONFIDENCE.
  */
-import type { ItemMeta } from '../core/types.js';
+import type { ItemMeta } from './types.js';
 
 /** Facets returned per search. */
 export const SEARCH_FACETS = 12;
