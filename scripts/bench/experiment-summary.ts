@@ -1,8 +1,9 @@
 /**
- * Summary of one experiment of the simulated-shopper benchmark (scripts/bench/experiment.ts): the
- * confidence interval of the relative CTR lift and the one-sentence verdict that goes to the docs.
+ * Statistics of the simulated-shopper experiment bench (scripts/bench/experiment.ts): the
+ * confidence interval of the relative CTR lift, the one-sentence verdict, and a test with the
+ * shopper as the unit.
  */
-import { Z_95 } from '../../src/core/experiment-stats.js';
+import { normalCdf, Z_95 } from '../../src/core/experiment-stats.js';
 import type { ReportRow } from '../../src/cli/report.js';
 
 /** Relative lift of a treatment rate over a control rate, with its confidence interval. */
@@ -41,4 +42,37 @@ export function describeVerdict(control: ReportRow, controlClicks: number, treat
   if (treatment.ctr.pValue === null) return `${head}, ${lift}, no test (a variant has no exposures or no variance).`;
   const verdict = treatment.ctr.significant ? 'significant' : 'not significant';
   return `${head}, ${lift}, p = ${treatment.ctr.pValue.toFixed(4)}, ${verdict} at alpha = ${alpha}.`;
+}
+
+/** Difference of mean per-shopper CTR between two groups of shoppers, with its test. */
+export interface ShopperLevelTest {
+  /** Mean of the treatment group minus mean of the control group. */
+  difference: number;
+  /** Half-width of the 95% interval of the difference. */
+  halfWidth: number;
+  z: number;
+  /** Two-sided p-value. */
+  pValue: number;
+}
+
+/**
+ * Compares the mean per-shopper CTR of two groups with Welch's unequal-variance statistic. A
+ * shopper is the unit here, unlike in the exposure-level z test of `aisle report`, because the
+ * views of one shopper are correlated. The p-value uses the normal distribution in place of
+ * Student's t, which is close for the hundreds of shoppers per group of the bench but too small
+ * for small groups. Returns null when a group has fewer than 2 shoppers or both have no variance.
+ */
+export function shopperLevelTest(treatment: readonly number[], control: readonly number[]): ShopperLevelTest | null {
+  if (treatment.length < 2 || control.length < 2) return null;
+  const mean = (values: readonly number[]) => values.reduce((sum, x) => sum + x, 0) / values.length;
+  const variance = (values: readonly number[], center: number) => values.reduce((sum, x) => sum + (x - center) ** 2, 0) / (values.length - 1);
+
+  const treatmentMean = mean(treatment);
+  const controlMean = mean(control);
+  const standardError = Math.sqrt(variance(treatment, treatmentMean) / treatment.length + variance(control, controlMean) / control.length);
+  if (standardError === 0) return null;
+
+  const difference = treatmentMean - controlMean;
+  const z = difference / standardError;
+  return { difference, halfWidth: Z_95 * standardError, z, pValue: Math.min(1, 2 * (1 - normalCdf(Math.abs(z)))) };
 }

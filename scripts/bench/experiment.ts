@@ -43,7 +43,7 @@ import { MemoryStore } from '../../src/store/memory-store.js';
 import type { DemoCatalogIndex } from '../../src/training/data/demo-shoppers.js';
 import { Engine } from '../../src/worker/engine.js';
 import { answerList, demoCatalog, drawShopper, type ClickModel, type SimulatedShopper } from './adaptation-shoppers.js';
-import { describeVerdict } from './experiment-summary.js';
+import { describeVerdict, shopperLevelTest, type ShopperLevelTest } from './experiment-summary.js';
 
 const { values } = parseArgs({
   options: {
@@ -77,8 +77,8 @@ const EXPERIMENTS: BenchExperiment[] = [
   { key: 'popular', name: 'personalized-vs-popular', variants: [{ name: 'popular', shows: 'trending' }, { name: 'personalized', shows: 'recommend' }] },
 ];
 
-/** Exposures and clicks this script sent, per variant, to check against the companion's counts. */
-type SentCounts = Map<string, { exposures: number; clicks: number }>;
+/** Exposures and clicks this script sent per variant, to check against the companion's counts, and the CTR of each shopper. */
+type SentCounts = Map<string, { exposures: number; clicks: number; shopperCtr: number[] }>;
 
 async function createEngine(endpoint: string, clock: { now: number }): Promise<Engine> {
   const options: ResolvedOptions = { endpoint, models: `${endpoint}/models/manifest.json`, storage: 'memory', timeoutMs: 60_000, backend: 'wasm', dbName: 'unused', maxEvents: 1000, ranker: 'ort' };
@@ -176,6 +176,8 @@ interface ExperimentResult {
   outcomes: OutcomesResponse;
   rows: ReportRow[];
   verdict: string;
+  /** Second variant against the first, with the shopper as the unit. */
+  shopperLevel: (ShopperLevelTest & { shoppers: [number, number] }) | null;
 }
 
 async function runExperiment(experiment: BenchExperiment, catalog: DemoCatalogIndex, options: { shoppers: number; views: number; k: number; seed: number; past: number; model: ClickModel; alpha: number }): Promise<ExperimentResult> {
@@ -184,7 +186,7 @@ async function runExperiment(experiment: BenchExperiment, catalog: DemoCatalogIn
   await app.listen({ host: '127.0.0.1', port: 0 });
   const endpoint = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const clock = { now: Date.now() };
-  const sent: SentCounts = new Map(experiment.variants.map((variant) => [variant.name, { exposures: 0, clicks: 0 }]));
+  const sent: SentCounts = new Map(experiment.variants.map((variant) => [variant.name, { exposures: 0, clicks: 0, shopperCtr: [] as number[] }]));
   const started = Date.now();
   let engine: Engine | undefined;
   try {
@@ -195,6 +197,7 @@ async function runExperiment(experiment: BenchExperiment, catalog: DemoCatalogIn
       const counts = sent.get(session.variant)!;
       counts.exposures += session.exposures;
       counts.clicks += session.clicks;
+      counts.shopperCtr.push(session.clicks / session.exposures);
       if ((s + 1) % 50 === 0 || s + 1 === options.shoppers) {
         const ctr = [...sent].map(([name, c]) => `${name} ${c.exposures === 0 ? '-' : (c.clicks / c.exposures).toFixed(4)}`).join(', ');
         log(`${experiment.name}: ${s + 1}/${options.shoppers} shoppers, ${((Date.now() - started) / 1000).toFixed(0)} s, CTR ${ctr}`);
@@ -213,7 +216,9 @@ async function runExperiment(experiment: BenchExperiment, catalog: DemoCatalogIn
     }
     const rows = buildReport(outcomes, options.alpha);
     const verdict = describeVerdict(rows[0], counted[0].click, rows[1], counted[1].click, options.alpha);
-    return { experiment: experiment.name, outcomes, rows, verdict };
+    const [control, treatment] = experiment.variants.map((variant) => sent.get(variant.name)!.shopperCtr);
+    const test = shopperLevelTest(treatment, control);
+    return { experiment: experiment.name, outcomes, rows, verdict, shopperLevel: test === null ? null : { ...test, shoppers: [control.length, treatment.length] } };
   } finally {
     await engine?.destroy();
     await app.close();
@@ -238,7 +243,11 @@ async function main(): Promise<void> {
     if (experiment === undefined) throw new Error(`Invalid --experiment ${JSON.stringify(key)}: use ${EXPERIMENTS.map((entry) => entry.key).join(' or ')}.`);
     results.push(await runExperiment(experiment, catalog, options));
   }
-  for (const result of results) log(`\n${formatReport(result.rows, options.alpha)}${result.verdict}`);
+  for (const result of results) {
+    log(`\n${formatReport(result.rows, options.alpha)}${result.verdict}`);
+    const test = result.shopperLevel;
+    if (test !== null) log(`Per-shopper CTR (${test.shoppers[0]} vs ${test.shoppers[1]} shoppers): difference ${test.difference.toFixed(4)} ± ${test.halfWidth.toFixed(4)}, p = ${test.pValue.toFixed(4)}.`);
+  }
   if (values.json) process.stdout.write(`${JSON.stringify({ ...options, results })}\n`);
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeVerdict, liftInterval } from '../../scripts/bench/experiment-summary.js';
+import { describeVerdict, liftInterval, shopperLevelTest } from '../../scripts/bench/experiment-summary.js';
 import { buildReport } from '../../src/cli/report.js';
 import type { OutcomesResponse } from '../../src/server/experiments/outcomes.js';
 
@@ -55,5 +55,25 @@ describe('describeVerdict', () => {
   it('states that no test ran without control exposures', () => {
     const rows = buildReport(outcomes([0, 0], [100, 10]));
     expect(describeVerdict(rows[0], 0, rows[1], 10, 0.05)).toBe('personalized vs popular: CTR 10.0% vs 0.0%, lift n/a, no test (a variant has no exposures or no variance).');
+  });
+});
+
+describe('shopperLevelTest', () => {
+  it('returns the Welch statistic of the means', () => {
+    // Means 0.45 and 0.2, variances 0.05 / 3 and 0.02 / 3: standard error sqrt(0.035 / 6) = 0.0763763.
+    const test = shopperLevelTest([0.3, 0.5, 0.4, 0.6], [0.2, 0.3, 0.1, 0.2])!;
+    expect(test.difference).toBeCloseTo(0.25, 12);
+    expect(test.halfWidth).toBeCloseTo(0.1496947, 6);
+    expect(test.z).toBeCloseTo(3.2732684, 6);
+    expect(test.pValue).toBeCloseTo(0.0010632, 6);
+  });
+
+  it('returns null for fewer than 2 shoppers', () => {
+    expect(shopperLevelTest([0.1], [0.2, 0.3])).toBeNull();
+    expect(shopperLevelTest([0.2, 0.3], [0.1])).toBeNull();
+  });
+
+  it('returns null without variance', () => {
+    expect(shopperLevelTest([0.2, 0.2], [0.1, 0.1])).toBeNull();
   });
 });
