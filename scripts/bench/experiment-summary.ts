@@ -32,7 +32,7 @@ const signed = (value: number): string => `${value >= 0 ? '+' : ''}${percent(val
 
 /**
  * Returns the verdict on the CTR of `treatment` against `control` (rows of `buildReport`), such as
- * "personalized vs popular: CTR 31.2% vs 20.0%, lift +56.0% [95% CI +40.1%, +73.7%], p = 0.0000,
+ * "personalized vs popular: CTR 31.2% vs 20.0%, lift +56.0% [95% CI +40.1%, +73.7%], p < 0.0001,
  * significant at alpha = 0.05." `treatmentClicks` and `controlClicks` are the exposures with a click.
  */
 export function describeVerdict(control: ReportRow, controlClicks: number, treatment: ReportRow, treatmentClicks: number, alpha: number): string {
@@ -41,7 +41,8 @@ export function describeVerdict(control: ReportRow, controlClicks: number, treat
   const lift = interval === null ? 'lift n/a' : `lift ${signed(interval.lift)} [95% CI ${signed(interval.low)}, ${signed(interval.high)}]`;
   if (treatment.ctr.pValue === null) return `${head}, ${lift}, no test (a variant has no exposures or no variance).`;
   const verdict = treatment.ctr.significant ? 'significant' : 'not significant';
-  return `${head}, ${lift}, p = ${treatment.ctr.pValue.toFixed(4)}, ${verdict} at alpha = ${alpha}.`;
+  const pValue = treatment.ctr.pValue < 0.0001 ? 'p < 0.0001' : `p = ${treatment.ctr.pValue.toFixed(4)}`;
+  return `${head}, ${lift}, ${pValue}, ${verdict} at alpha = ${alpha}.`;
 }
 
 /** Difference of mean per-shopper CTR between two groups of shoppers, with its test. */

@@ -47,6 +47,11 @@ describe('describeVerdict', () => {
     expect(describeVerdict(rows[0], 40, rows[1], 60, 0.05)).toBe('personalized vs popular: CTR 30.0% vs 20.0%, lift +50.0% [95% CI +5.8%, +112.6%], p = 0.0209, significant at alpha = 0.05.');
   });
 
+  it('bounds a p-value below 0.0001', () => {
+    const rows = buildReport(outcomes([3980, 859], [4020, 1140]));
+    expect(describeVerdict(rows[0], 859, rows[1], 1140, 0.05)).toBe('personalized vs popular: CTR 28.4% vs 21.6%, lift +31.4% [95% CI +21.7%, +41.9%], p < 0.0001, significant at alpha = 0.05.');
+  });
+
   it('states a difference that is not significant', () => {
     const rows = buildReport(outcomes([1000, 300], [1000, 310]));
     expect(describeVerdict(rows[0], 300, rows[1], 310, 0.05)).toBe('personalized vs popular: CTR 31.0% vs 30.0%, lift +3.3% [95% CI -9.5%, +18.0%], p = 0.6272, not significant at alpha = 0.05.');
