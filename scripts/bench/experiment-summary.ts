@@ -1,0 +1,79 @@
+/**
+ * Statistics of the simulated-shopper experiment bench (scripts/bench/experiment.ts): the
+ * confidence interval of the relative CTR lift, the one-sentence verdict, and a test with the
+ * shopper as the unit.
+ */
+import { normalCdf, Z_95 } from '../../src/core/experiment-stats.js';
+import type { ReportRow } from '../../src/cli/report.js';
+
+/** Relative lift of a treatment rate over a control rate, with its confidence interval. */
+export interface LiftInterval {
+  lift: number;
+  low: number;
+  high: number;
+}
+
+/**
+ * Returns the relative lift p1 / p0 - 1 and its Katz log interval:
+ * exp(log(p1 / p0) ± z · sqrt((1 - p1) / s1 + (1 - p0) / s0)) - 1, where s are the successes.
+ * Returns null when a variant has no trials or no successes, because the log ratio is then undefined.
+ */
+export function liftInterval(treatmentSuccesses: number, treatmentTrials: number, controlSuccesses: number, controlTrials: number, z = Z_95): LiftInterval | null {
+  if (treatmentSuccesses <= 0 || controlSuccesses <= 0 || treatmentTrials <= 0 || controlTrials <= 0) return null;
+  const treatmentRate = treatmentSuccesses / treatmentTrials;
+  const controlRate = controlSuccesses / controlTrials;
+  const logRatio = Math.log(treatmentRate / controlRate);
+  const standardError = Math.sqrt((1 - treatmentRate) / treatmentSuccesses + (1 - controlRate) / controlSuccesses);
+  return { lift: Math.exp(logRatio) - 1, low: Math.exp(logRatio - z * standardError) - 1, high: Math.exp(logRatio + z * standardError) - 1 };
+}
+
+const percent = (value: number): string => `${(100 * value).toFixed(1)}%`;
+const signed = (value: number): string => `${value >= 0 ? '+' : ''}${percent(value)}`;
+
+/**
+ * Returns the verdict on the CTR of `treatment` against `control` (rows of `buildReport`), such as
+ * "personalized vs popular: CTR 31.2% vs 20.0%, lift +56.0% [95% CI +40.1%, +73.7%], p < 0.0001,
+ * significant at alpha = 0.05." `treatmentClicks` and `controlClicks` are the exposures with a click.
+ */
+export function describeVerdict(control: ReportRow, controlClicks: number, treatment: ReportRow, treatmentClicks: number, alpha: number): string {
+  const head = `${treatment.variant} vs ${control.variant}: CTR ${percent(treatment.ctr.interval.rate)} vs ${percent(control.ctr.interval.rate)}`;
+  const interval = liftInterval(treatmentClicks, treatment.exposures, controlClicks, control.exposures);
+  const lift = interval === null ? 'lift n/a' : `lift ${signed(interval.lift)} [95% CI ${signed(interval.low)}, ${signed(interval.high)}]`;
+  if (treatment.ctr.pValue === null) return `${head}, ${lift}, no test (a variant has no exposures or no variance).`;
+  const verdict = treatment.ctr.significant ? 'significant' : 'not significant';
+  const pValue = treatment.ctr.pValue < 0.0001 ? 'p < 0.0001' : `p = ${treatment.ctr.pValue.toFixed(4)}`;
+  return `${head}, ${lift}, ${pValue}, ${verdict} at alpha = ${alpha}.`;
+}
+
+/** Difference of mean per-shopper CTR between two groups of shoppers, with its test. */
+export interface ShopperLevelTest {
+  /** Mean of the treatment group minus mean of the control group. */
+  difference: number;
+  /** Half-width of the 95% interval of the difference. */
+  halfWidth: number;
+  z: number;
+  /** Two-sided p-value. */
+  pValue: number;
+}
+
+/**
+ * Compares the mean per-shopper CTR of two groups with Welch's unequal-variance statistic. A
+ * shopper is the unit here, unlike in the exposure-level z test of `aisle report`, because the
+ * views of one shopper are correlated. The p-value uses the normal distribution in place of
+ * Student's t, which is close for the hundreds of shoppers per group of the bench but too small
+ * for small groups. Returns null when a group has fewer than 2 shoppers or both have no variance.
+ */
+export function shopperLevelTest(treatment: readonly number[], control: readonly number[]): ShopperLevelTest | null {
+  if (treatment.length < 2 || control.length < 2) return null;
+  const mean = (values: readonly number[]) => values.reduce((sum, x) => sum + x, 0) / values.length;
+  const variance = (values: readonly number[], center: number) => values.reduce((sum, x) => sum + (x - center) ** 2, 0) / (values.length - 1);
+
+  const treatmentMean = mean(treatment);
+  const controlMean = mean(control);
+  const standardError = Math.sqrt(variance(treatment, treatmentMean) / treatment.length + variance(control, controlMean) / control.length);
+  if (standardError === 0) return null;
+
+  const difference = treatmentMean - controlMean;
+  const z = difference / standardError;
+  return { difference, halfWidth: Z_95 * standardError, z, pValue: Math.min(1, 2 * (1 - normalCdf(Math.abs(z)))) };
+}

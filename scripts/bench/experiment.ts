@@ -1,0 +1,254 @@
+/**
+ * A/B experiments driven by the simulated shoppers of scripts/bench/adaptation-shoppers.ts, through
+ * the real experiment path. The companion runs on 127.0.0.1 with an experiment in its config. The
+ * SDK's ExperimentClient loads GET /v1/experiments, assigns the device by hash of salt and device
+ * id and issues ranking ids, and its LiveEventSender posts to POST /v1/events. The counts of
+ * GET /v1/experiments/outcomes then go through the report functions of `aisle report`.
+ *
+ * Two experiments run one after the other, each on its own companion, with 50/50 weights:
+ *   - `aa`: variants A and B both show recommend() results, so no difference is expected.
+ *   - `popular`: variant `popular` (the control) shows GET /v1/trending, the list a store shows
+ *     without Aisle, and variant `personalized` shows recommend() results.
+ * Each simulated shopper gets a new random device id, so the real assignment splits them. It has a
+ * short past history, then `--views` recommendation views of `--k` items each, answered by the
+ * cascade click model with position bias. Every list is one exposure, and a click carries its
+ * ranking id. The bench checks that the companion counted exactly the exposures and clicks it sent.
+ *
+ * The worker's Engine runs in Node (onnxruntime-node, in-memory store) with the SDK's default
+ * options (adaptation off). AisleClient itself needs a browser Worker, so this script repeats its
+ * glue in `showList` and `click`: merge recommendDefaults() into recommend(), expose() once per
+ * shown list, tag a click with rankingOf(listId).
+ *
+ *   npm run bench:experiment -- --shoppers 400 --json
+ *
+ * Progress and the report go to stderr; with --json one JSON object goes to stdout.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as ortNode from 'onnxruntime-node';
+import { toLiveEvent, toMinute, LiveEventSender } from '../../src/client/beacon.js';
+import { ExperimentClient, EXPERIMENTS_LOAD_MS } from '../../src/client/experiments.js';
+import type { ResolvedOptions } from '../../src/client/protocol.js';
+import { buildReport, formatReport, type ReportRow } from '../../src/cli/report.js';
+import type { Manifest } from '../../src/core/types.js';
+import { selectBackend } from '../../src/runtime/backend.js';
+import type { ModelBytes } from '../../src/runtime/model-runner.js';
+import type { OrtModule } from '../../src/runtime/ort.js';
+import { createServer } from '../../src/server/app.js';
+import { parseConfig } from '../../src/server/config.js';
+import type { OutcomesResponse } from '../../src/server/experiments/outcomes.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import type { DemoCatalogIndex } from '../../src/training/data/demo-shoppers.js';
+import { Engine } from '../../src/worker/engine.js';
+import { answerList, demoCatalog, drawShopper, type ClickModel, type SimulatedShopper } from './adaptation-shoppers.js';
+import { describeVerdict, shopperLevelTest, type ShopperLevelTest } from './experiment-summary.js';
+
+const { values } = parseArgs({
+  options: {
+    shoppers: { type: 'string', default: '400' },
+    views: { type: 'string', default: '20' },
+    k: { type: 'string', default: '10' },
+    seed: { type: 'string', default: '5000' },
+    past: { type: 'string', default: '5' },
+    gamma: { type: 'string', default: '0.03' },
+    fatigue: { type: 'string', default: '1' },
+    alpha: { type: 'string', default: '0.05' },
+    experiment: { type: 'string', multiple: true },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+const REPO_ROOT = join(import.meta.dirname, '..', '..');
+const MODELS_DIR = join(REPO_ROOT, 'demo', 'public', 'models');
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** One experiment of the bench: its config entry and what each variant shows. */
+interface BenchExperiment {
+  key: string;
+  name: string;
+  /** Variants in config order; the first one is the report's control. */
+  variants: Array<{ name: string; shows: 'recommend' | 'trending' }>;
+}
+
+const EXPERIMENTS: BenchExperiment[] = [
+  { key: 'aa', name: 'aa-personalized', variants: [{ name: 'A', shows: 'recommend' }, { name: 'B', shows: 'recommend' }] },
+  { key: 'popular', name: 'personalized-vs-popular', variants: [{ name: 'popular', shows: 'trending' }, { name: 'personalized', shows: 'recommend' }] },
+];
+
+/** Exposures and clicks this script sent per variant, to check against the companion's counts, and the CTR of each shopper. */
+type SentCounts = Map<string, { exposures: number; clicks: number; shopperCtr: number[] }>;
+
+async function createEngine(endpoint: string, clock: { now: number }): Promise<Engine> {
+  const options: ResolvedOptions = { endpoint, models: `${endpoint}/models/manifest.json`, storage: 'memory', timeoutMs: 60_000, backend: 'wasm', dbName: 'unused', maxEvents: 1000, ranker: 'ort' };
+  const createRunner = async (bytes: ModelBytes, manifest: Manifest) => {
+    const loadOrt = async () => ({ ort: ortNode as unknown as OrtModule, providers: { wasm: ['cpu'] } });
+    return selectBackend({ request: 'wasm', loadOrt, bytes, manifest, probeWebGpu: async () => ({ adapter: false }) });
+  };
+  let ids = 0;
+  const engine = await Engine.create(options, { fetch: (input, init) => fetch(input, init), store: new MemoryStore(), createRunner, now: () => clock.now, makeId: () => `sim-${++ids}` });
+  await engine.info();
+  await engine.ready;
+  return engine;
+}
+
+/** The page of one simulated shopper: the SDK's experiment client and event sender over one device. */
+interface ShopperPage {
+  experiments: ExperimentClient;
+  sender: LiveEventSender;
+  variant: string;
+}
+
+async function openPage(endpoint: string): Promise<ShopperPage> {
+  // A fresh client without storage draws a new random device id, as a first visit does.
+  const experiments = new ExperimentClient(endpoint, 'bench', { fetch, randomId: () => randomUUID(), now: () => Date.now() });
+  await experiments.load(EXPERIMENTS_LOAD_MS);
+  const view = experiments.view();
+  if (view.error !== undefined || view.assignments.length !== 1) throw new Error(`Experiment assignment failed: ${view.error ?? JSON.stringify(view.assignments)}`);
+  // Batches go out only on flush() at the end of a session, so an exposure and its click are
+  // never in two requests racing each other.
+  const sender = new LiveEventSender(endpoint, { maxBatch: 500, flushMs: 600_000 }, { fetch });
+  return { experiments, sender, variant: view.assignments[0].variant };
+}
+
+/** Returns the item ids the variant shows and the list's ranking id; queues the exposure, as recommend() does. */
+async function showList(page: ShopperPage, engine: Engine, endpoint: string, shows: 'recommend' | 'trending', k: number): Promise<{ ids: string[]; rankingId: string }> {
+  let ids: string[];
+  if (shows === 'trending') {
+    const response = await fetch(`${endpoint}/v1/trending?k=${k}`);
+    if (!response.ok) throw new Error(`GET /v1/trending returned HTTP ${response.status}`);
+    ids = ((await response.json()) as { items: Array<{ id: string }> }).items.map((item) => item.id);
+  } else {
+    ids = (await engine.recommend({ ...page.experiments.recommendDefaults(), k })).items.map((item) => item.id);
+  }
+  const exposure = page.experiments.expose();
+  if (exposure === null) throw new Error('The device is in no experiment, so the list has no ranking id.');
+  for (const event of exposure.exposures) page.sender.add({ ...event, time: toMinute(event.time) });
+  return { ids, rankingId: exposure.rankingId };
+}
+
+/** Tracks a click in the engine and queues its live event tagged with the ranking id, as track() does. */
+async function click(page: ShopperPage, engine: Engine, itemId: string, listId: string, position: number): Promise<void> {
+  await engine.track({ type: 'click', itemId, listId, position });
+  const live = toLiveEvent('click', itemId, Date.now(), page.experiments.rankingOf(listId));
+  if (live) page.sender.add(live);
+}
+
+/** Runs one shopper's session; returns the variant and its exposures and clicks. */
+async function runSession(endpoint: string, engine: Engine, experiment: BenchExperiment, catalog: DemoCatalogIndex, shopper: SimulatedShopper, clock: { now: number }, views: number, k: number, model: ClickModel): Promise<{ variant: string; exposures: number; clicks: number }> {
+  const page = await openPage(endpoint);
+  const shows = experiment.variants.find((variant) => variant.name === page.variant)?.shows;
+  if (shows === undefined) throw new Error(`The companion assigned variant ${page.variant}, which experiment ${experiment.name} of this bench does not define.`);
+
+  await engine.forget();
+  for (const event of shopper.past) {
+    clock.now += 1000;
+    await engine.track({ type: event.type, itemId: catalog.items[event.item].meta.id });
+  }
+
+  const indexOf = new Map(catalog.items.map((item, i) => [item.meta.id, i]));
+  const skips = new Map<number, number>();
+  let clicks = 0;
+  for (let step = 0; step < views; step++) {
+    clock.now += 40_000;
+    const list = await showList(page, engine, endpoint, shows, k);
+    const items = list.ids.map((id) => indexOf.get(id)!);
+    const outcome = answerList(catalog, shopper, step, items, model, skips);
+    for (const slot of outcome.examined) {
+      clock.now += 100;
+      await engine.track({ type: 'impression', itemId: list.ids[slot], listId: list.rankingId, position: slot });
+    }
+    if (outcome.clicked !== undefined) {
+      clock.now += 1000;
+      await click(page, engine, list.ids[outcome.clicked], list.rankingId, outcome.clicked);
+      clicks += 1;
+    }
+  }
+  await page.sender.flush();
+  if (page.sender.stats.failedBatches > 0) throw new Error(`POST /v1/events failed for ${page.sender.stats.failedBatches} batch(es).`);
+  return { variant: page.variant, exposures: views, clicks };
+}
+
+/** Result of one experiment: the companion's outcomes, the report rows and the verdict. */
+interface ExperimentResult {
+  experiment: string;
+  outcomes: OutcomesResponse;
+  rows: ReportRow[];
+  verdict: string;
+  /** Second variant against the first, with the shopper as the unit. */
+  shopperLevel: (ShopperLevelTest & { shoppers: [number, number] }) | null;
+}
+
+async function runExperiment(experiment: BenchExperiment, catalog: DemoCatalogIndex, options: { shoppers: number; views: number; k: number; seed: number; past: number; model: ClickModel; alpha: number }): Promise<ExperimentResult> {
+  const config = parseConfig({ experiments: [{ name: experiment.name, salt: `bench-${options.seed}`, variants: experiment.variants.map((variant) => ({ name: variant.name, weight: 1 })) }] }, 'experiment bench');
+  const app = await createServer({ modelsDir: MODELS_DIR, live: config.live });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const endpoint = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const clock = { now: Date.now() };
+  const sent: SentCounts = new Map(experiment.variants.map((variant) => [variant.name, { exposures: 0, clicks: 0, shopperCtr: [] as number[] }]));
+  const started = Date.now();
+  let engine: Engine | undefined;
+  try {
+    engine = await createEngine(endpoint, clock);
+    for (let s = 0; s < options.shoppers; s++) {
+      const shopper = drawShopper(catalog, options.seed + s, options.past);
+      const session = await runSession(endpoint, engine, experiment, catalog, shopper, clock, options.views, options.k, options.model);
+      const counts = sent.get(session.variant)!;
+      counts.exposures += session.exposures;
+      counts.clicks += session.clicks;
+      counts.shopperCtr.push(session.clicks / session.exposures);
+      if ((s + 1) % 50 === 0 || s + 1 === options.shoppers) {
+        const ctr = [...sent].map(([name, c]) => `${name} ${c.exposures === 0 ? '-' : (c.clicks / c.exposures).toFixed(4)}`).join(', ');
+        log(`${experiment.name}: ${s + 1}/${options.shoppers} shoppers, ${((Date.now() - started) / 1000).toFixed(0)} s, CTR ${ctr}`);
+      }
+    }
+
+    const response = await fetch(`${endpoint}/v1/experiments/outcomes`);
+    if (!response.ok) throw new Error(`GET /v1/experiments/outcomes returned HTTP ${response.status}`);
+    const outcomes = (await response.json()) as OutcomesResponse;
+    const counted = outcomes.experiments[0].variants;
+    for (const variant of counted) {
+      const mine = sent.get(variant.name)!;
+      if (variant.exposures !== mine.exposures || variant.click !== mine.clicks) {
+        throw new Error(`The companion counted ${variant.exposures} exposures and ${variant.click} clicks for ${variant.name}, but the bench sent ${mine.exposures} and ${mine.clicks}.`);
+      }
+    }
+    const rows = buildReport(outcomes, options.alpha);
+    const verdict = describeVerdict(rows[0], counted[0].click, rows[1], counted[1].click, options.alpha);
+    const [control, treatment] = experiment.variants.map((variant) => sent.get(variant.name)!.shopperCtr);
+    const test = shopperLevelTest(treatment, control);
+    return { experiment: experiment.name, outcomes, rows, verdict, shopperLevel: test === null ? null : { ...test, shoppers: [control.length, treatment.length] } };
+  } finally {
+    await engine?.destroy();
+    await app.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const options = {
+    shoppers: Number(values.shoppers),
+    views: Number(values.views),
+    k: Number(values.k),
+    seed: Number(values.seed),
+    past: Number(values.past),
+    model: { gamma: Number(values.gamma), fatigue: Number(values.fatigue) },
+    alpha: Number(values.alpha),
+  };
+  const keys = values.experiment ?? EXPERIMENTS.map((experiment) => experiment.key);
+  const catalog = demoCatalog();
+  const results: ExperimentResult[] = [];
+  for (const key of keys) {
+    const experiment = EXPERIMENTS.find((entry) => entry.key === key);
+    if (experiment === undefined) throw new Error(`Invalid --experiment ${JSON.stringify(key)}: use ${EXPERIMENTS.map((entry) => entry.key).join(' or ')}.`);
+    results.push(await runExperiment(experiment, catalog, options));
+  }
+  for (const result of results) {
+    log(`\n${formatReport(result.rows, options.alpha)}${result.verdict}`);
+    const test = result.shopperLevel;
+    if (test !== null) log(`Per-shopper CTR (${test.shoppers[0]} vs ${test.shoppers[1]} shoppers): difference ${test.difference.toFixed(4)} ± ${test.halfWidth.toFixed(4)}, p = ${test.pValue.toFixed(4)}.`);
+  }
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...options, results })}\n`);
+}
+
+await main();

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { describeVerdict, liftInterval, shopperLevelTest } from '../../scripts/bench/experiment-summary.js';
+import { buildReport } from '../../src/cli/report.js';
+import type { OutcomesResponse } from '../../src/server/experiments/outcomes.js';
+
+function outcomes(control: [number, number], treatment: [number, number]): OutcomesResponse {
+  return {
+    windowMs: 1_800_000,
+    experiments: [
+      {
+        name: 'personalized-vs-popular',
+        variants: [
+          { name: 'popular', exposures: control[0], click: control[1], add_to_cart: 0, purchase: 0 },
+          { name: 'personalized', exposures: treatment[0], click: treatment[1], add_to_cart: 0, purchase: 0 },
+        ],
+      },
+    ],
+  };
+}
+
+describe('liftInterval', () => {
+  it('returns the Katz log interval of the rate ratio', () => {
+    // p1 = 0.3, p0 = 0.2: log(1.5) ± 1.96 · sqrt(0.7 / 60 + 0.8 / 40) = 0.405465 ± 0.348778.
+    const interval = liftInterval(60, 200, 40, 200)!;
+    expect(interval.lift).toBeCloseTo(0.5, 12);
+    expect(interval.low).toBeCloseTo(0.0583245, 6);
+    expect(interval.high).toBeCloseTo(1.1260021, 6);
+  });
+
+  it('is symmetric on the log scale for equal rates', () => {
+    const interval = liftInterval(50, 200, 50, 200)!;
+    expect(interval.lift).toBe(0);
+    expect(interval.low).toBeCloseTo(-0.2878564, 6);
+    expect(Math.log(1 + interval.high)).toBeCloseTo(-Math.log(1 + interval.low), 12);
+  });
+
+  it('returns null without successes', () => {
+    expect(liftInterval(0, 10, 3, 10)).toBeNull();
+    expect(liftInterval(3, 10, 0, 10)).toBeNull();
+    expect(liftInterval(3, 0, 3, 10)).toBeNull();
+  });
+});
+
+describe('describeVerdict', () => {
+  it('states a significant lift', () => {
+    const rows = buildReport(outcomes([200, 40], [200, 60]));
+    expect(describeVerdict(rows[0], 40, rows[1], 60, 0.05)).toBe('personalized vs popular: CTR 30.0% vs 20.0%, lift +50.0% [95% CI +5.8%, +112.6%], p = 0.0209, significant at alpha = 0.05.');
+  });
+
+  it('bounds a p-value below 0.0001', () => {
+    const rows = buildReport(outcomes([3980, 859], [4020, 1140]));
+    expect(describeVerdict(rows[0], 859, rows[1], 1140, 0.05)).toBe('personalized vs popular: CTR 28.4% vs 21.6%, lift +31.4% [95% CI +21.7%, +41.9%], p < 0.0001, significant at alpha = 0.05.');
+  });
+
+  it('states a difference that is not significant', () => {
+    const rows = buildReport(outcomes([1000, 300], [1000, 310]));
+    expect(describeVerdict(rows[0], 300, rows[1], 310, 0.05)).toBe('personalized vs popular: CTR 31.0% vs 30.0%, lift +3.3% [95% CI -9.5%, +18.0%], p = 0.6272, not significant at alpha = 0.05.');
+  });
+
+  it('states that no test ran without control exposures', () => {
+    const rows = buildReport(outcomes([0, 0], [100, 10]));
+    expect(describeVerdict(rows[0], 0, rows[1], 10, 0.05)).toBe('personalized vs popular: CTR 10.0% vs 0.0%, lift n/a, no test (a variant has no exposures or no variance).');
+  });
+});
+
+describe('shopperLevelTest', () => {
+  it('returns the Welch statistic of the means', () => {
+    // Means 0.45 and 0.2, variances 0.05 / 3 and 0.02 / 3: standard error sqrt(0.035 / 6) = 0.0763763.
+    const test = shopperLevelTest([0.3, 0.5, 0.4, 0.6], [0.2, 0.3, 0.1, 0.2])!;
+    expect(test.difference).toBeCloseTo(0.25, 12);
+    expect(test.halfWidth).toBeCloseTo(0.1496947, 6);
+    expect(test.z).toBeCloseTo(3.2732684, 6);
+    expect(test.pValue).toBeCloseTo(0.0010632, 6);
+  });
+
+  it('returns null for fewer than 2 shoppers', () => {
+    expect(shopperLevelTest([0.1], [0.2, 0.3])).toBeNull();
+    expect(shopperLevelTest([0.2, 0.3], [0.1])).toBeNull();
+  });
+
+  it('returns null without variance', () => {
+    expect(shopperLevelTest([0.2, 0.2], [0.1, 0.1])).toBeNull();
+  });
+});
