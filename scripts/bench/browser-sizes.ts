@@ -9,6 +9,7 @@
  * - `webgpu`: the files loaded only when WebGPU is requested or probed;
  * - `iife`: the script-tag entry, an alternative to the ESM entry;
  * - `adaptation`: the TensorFlow.js chunk, loaded only when `createAisle({ adaptation })` is on;
+ * - `onDemand`: worker chunks loaded on the first explain() or search();
  * - `models`: the manifest and the two served models.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -38,6 +39,8 @@ export interface SizeReport {
   webgpu: SizeGroup;
   iife: SizeGroup;
   adaptation: SizeGroup;
+  /** Worker chunks loaded on the first explain() or search(). */
+  onDemand: SizeGroup;
   models: SizeGroup;
   /** sdk + wasm + models, gzip bytes. */
   firstVisitGzipBytes: number;
@@ -48,6 +51,8 @@ function groupOf(path: string): keyof Omit<SizeReport, 'models' | 'firstVisitGzi
   if (path.endsWith('.map')) return undefined;
   if (path === 'aisle.iife.js') return 'iife';
   if (path.includes('tf-trainer')) return 'adaptation';
+  // Chunks the worker imports on first use of explain() or search(), not on page load.
+  if (path.includes('.explain-') || path.includes('.js-query-encoder-')) return 'onDemand';
   if (path.includes('asyncify') || path.includes('.webgpu.')) return 'webgpu';
   if (path.endsWith('.wasm')) return 'wasm';
   if (path.endsWith('.js') || path.endsWith('.mjs')) return 'sdk';
@@ -65,7 +70,7 @@ function group(files: SizedFile[]): SizeGroup {
 
 /** Measures the current build in dist/sdk and the models of `modelsDir`. */
 export function measureSizes(modelsDir: string): SizeReport {
-  const buckets: Record<string, SizedFile[]> = { sdk: [], wasm: [], webgpu: [], iife: [], adaptation: [] };
+  const buckets: Record<string, SizedFile[]> = { sdk: [], wasm: [], webgpu: [], iife: [], adaptation: [], onDemand: [] };
   for (const entry of readdirSync(SDK_DIR, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const path = relative(SDK_DIR, join(entry.parentPath, entry.name));
@@ -83,6 +88,7 @@ export function measureSizes(modelsDir: string): SizeReport {
     webgpu: group(buckets.webgpu),
     iife: group(buckets.iife),
     adaptation: group(buckets.adaptation),
+    onDemand: group(buckets.onDemand),
     models,
     firstVisitGzipBytes: 0,
   };

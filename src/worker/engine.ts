@@ -32,7 +32,6 @@ import type { TabChannel, TabMessage } from './tab-channel.js';
 import { isAdaptationState } from '../core/adaptation.js';
 import type { Explanation } from '../core/explanation.js';
 import { SessionAdapter, type AdaptationStep } from './adaptation/session-adapter.js';
-import { explainItem } from './explain.js';
 
 /** Dependencies of the engine: the worker passes browser implementations, tests their own. */
 export interface EngineDeps {
@@ -493,6 +492,8 @@ export class Engine {
     const queries = events.filter((event) => event.type === 'search' && event.query !== undefined).slice(-5).map((event) => event.query!);
     const runnerIssue = this.models.issue ?? { code: 'AISLE_TIMEOUT', reason: 'The models are still loading, so no feature attribution is available yet.' };
     const adaptation = this.adapter ? { state: state.profile.adaptation, options: this.adapter.options } : undefined;
+    // Loaded on the first explain(), so pages that never ask for reasons do not download it.
+    const { explainItem } = await import('./explain.js');
     return explainItem({ candidate, runner: this.models.ranker(), runnerIssue, userVector: state.profile.userVector, history: state.history, queries, adaptation });
   }
 

@@ -6,7 +6,7 @@
  */
 import type { Manifest } from '../core/types.js';
 import type { FetchLike } from '../runtime/fetch.js';
-import { JsQueryEncoder } from '../runtime/js-query-encoder.js';
+import type { JsQueryEncoder } from '../runtime/js-query-encoder.js';
 import { loadModelBytes } from '../runtime/model-bytes.js';
 import type { EventStore } from '../store/types.js';
 import { MODEL_FETCH_TIMEOUT_MS } from './models.js';
@@ -51,8 +51,9 @@ export class QueryVectors {
     const entry = manifest?.models.queryEncoder;
     if (entry && !this.loading && this.failure === undefined) {
       const source = { ...this.options, timeoutMs: Math.max(this.options.timeoutMs, MODEL_FETCH_TIMEOUT_MS) };
-      this.loading = loadModelBytes(entry, source).then(
-        (bytes) => {
+      // The encoder's code is loaded with its model, so pages that never search skip both.
+      this.loading = Promise.all([loadModelBytes(entry, source), import('../runtime/js-query-encoder.js')]).then(
+        ([bytes, { JsQueryEncoder }]) => {
           this.encoder = JsQueryEncoder.fromOnnx(bytes, entry.file);
         },
       ).catch((error: unknown) => {
