@@ -98,8 +98,8 @@ describe('JsRanker', () => {
 
   it('counts the FLOPs of the demo ranker', () => {
     const ranker = JsRanker.fromOnnx(new Uint8Array(readFileSync(join(DEMO_MODELS, 'ranker.onnx'))), FEATURE_COUNT);
-    // 17→32→16→1: multiply-adds 2·(17·32 + 32·16 + 16·1), bias adds 32 + 16 + 1, ReLUs 32 + 16.
-    expect(ranker.flopsPerRow).toBe(2 * (17 * 32 + 32 * 16 + 16) + 49 + 48);
+    // 17→64→32→1: multiply-adds 2·(17·64 + 64·32 + 32·1), bias adds 64 + 32 + 1, ReLUs 64 + 32.
+    expect(ranker.flopsPerRow).toBe(2 * (17 * 64 + 64 * 32 + 32) + 97 + 96);
   });
 
   it('rejects an op outside the row-wise subset', () => {
@@ -132,7 +132,7 @@ describe('readOnnxGraph', () => {
     expect(graph.outputs).toEqual([RANKER_IO.output]);
     expect(graph.nodes.map((node) => node.opType)).toEqual(['DequantizeLinear', 'MatMul', 'Add', 'Relu', 'DequantizeLinear', 'MatMul', 'Add', 'Relu', 'DequantizeLinear', 'MatMul', 'Add', 'Reshape', 'Identity']);
     const weights = graph.initializers.get('w0_int8')!;
-    expect(weights.dims).toEqual([17, 32]);
+    expect(weights.dims).toEqual([17, 64]);
     expect(weights.data).toBeInstanceOf(Int8Array);
     expect(graph.nodes[0].attributes.get('axis')).toBe(1);
     expect(Array.from(graph.initializers.get('shape_11')!.data as BigInt64Array)).toEqual([-1n]);
