@@ -5,8 +5,8 @@
  *
  * The shopper walks down the list. Slot p is examined with probability 1 / (1 + p)^0.8 (slot 0
  * always). An examined item is an impression, and it is clicked with probability
- * 1 - exp(-gamma · utility · categoryFactor), where utility is the generator's taste score (brand,
- * price level, style, appeal) and categoryFactor is 2 for the shopper's main category, 1 for
+ * 1 - exp(-gamma · utility · categoryFactor). Here utility is the generator's taste score (brand,
+ * price level, style, appeal), and categoryFactor is 2 for the shopper's main category, 1 for
  * the others it likes and 0.15 for the rest. Each earlier skip of the same item in the session
  * multiplies that probability by `fatigue`: a shopper who passed over an item is less likely to
  * want it the next time it is shown. The walk stops at the first click.
@@ -15,7 +15,16 @@
  * face the same shopper with the same draws (common random numbers), which makes their paired
  * difference far less noisy than two independent samples.
  */
+import * as ortNode from 'onnxruntime-node';
+import type { ResolvedOptions } from '../../src/client/protocol.js';
+import type { AdaptationOptions } from '../../src/core/adaptation.js';
 import { createRandom } from '../../src/core/random.js';
+import type { Manifest } from '../../src/core/types.js';
+import { selectBackend } from '../../src/runtime/backend.js';
+import type { ModelBytes } from '../../src/runtime/model-runner.js';
+import type { OrtModule } from '../../src/runtime/ort.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { Engine } from '../../src/worker/engine.js';
 import { generateBrands, generateItems } from '../../src/training/data/demo-catalog.js';
 import { drawTaste, generateHistory, indexCatalog, utility, type DemoCatalogIndex, type DemoEvent, type DemoTaste } from '../../src/training/data/demo-shoppers.js';
 
@@ -87,4 +96,21 @@ function uniform(a: number, b: number, c: number, d: number): number {
   h = Math.imul(h ^ (h >>> 13) ^ Math.imul(d + 0x61c88647, 0xcc9e2d51), 0xc2b2ae35);
   h ^= h >>> 16;
   return (h >>> 0) / 4294967296;
+}
+
+/**
+ * Creates the worker's Engine in Node over the companion at `endpoint`, with onnxruntime-node on
+ * the wasm path, an in-memory store and the simulated clock, and waits for its models.
+ */
+export async function createSimulatedEngine(endpoint: string, clock: { now: number }, adaptation: AdaptationOptions | null = null): Promise<Engine> {
+  const options: ResolvedOptions = { endpoint, models: `${endpoint}/models/manifest.json`, storage: 'memory', timeoutMs: 60_000, backend: 'wasm', dbName: 'unused', maxEvents: 1000, ranker: 'ort', ...(adaptation ? { adaptation } : {}) };
+  const createRunner = async (bytes: ModelBytes, manifest: Manifest) => {
+    const loadOrt = async () => ({ ort: ortNode as unknown as OrtModule, providers: { wasm: ['cpu'] } });
+    return selectBackend({ request: 'wasm', loadOrt, bytes, manifest, probeWebGpu: async () => ({ adapter: false }) });
+  };
+  let ids = 0;
+  const engine = await Engine.create(options, { fetch: (input, init) => fetch(input, init), store: new MemoryStore(), createRunner, now: () => clock.now, makeId: () => `sim-${++ids}` });
+  await engine.info();
+  await engine.ready;
+  return engine;
 }

@@ -19,18 +19,11 @@ import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as ortNode from 'onnxruntime-node';
-import type { ResolvedOptions } from '../../src/client/protocol.js';
 import { DEFAULT_ADAPTATION, type AdaptationOptions } from '../../src/core/adaptation.js';
-import type { Manifest } from '../../src/core/types.js';
-import { selectBackend } from '../../src/runtime/backend.js';
-import type { ModelBytes } from '../../src/runtime/model-runner.js';
-import type { OrtModule } from '../../src/runtime/ort.js';
 import { createServer } from '../../src/server/app.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
 import { renderLineChart } from '../../src/training/report/line-chart.js';
 import { Engine } from '../../src/worker/engine.js';
-import { answerList, demoCatalog, drawShopper, type ClickModel, type SimulatedShopper } from './adaptation-shoppers.js';
+import { answerList, createSimulatedEngine, demoCatalog, drawShopper, type ClickModel, type SimulatedShopper } from './adaptation-shoppers.js';
 import type { DemoCatalogIndex } from '../../src/training/data/demo-shoppers.js';
 
 const { values } = parseArgs({
@@ -60,19 +53,6 @@ interface ArmResult {
   clicksPerStep: number[];
   impressions: number;
   clicksPerShopper: number[];
-}
-
-async function createEngine(endpoint: string, adaptation: AdaptationOptions | null, clock: { now: number }): Promise<Engine> {
-  const options: ResolvedOptions = { endpoint, models: `${endpoint}/models/manifest.json`, storage: 'memory', timeoutMs: 60_000, backend: 'wasm', dbName: 'unused', maxEvents: 1000, ranker: 'ort', adaptation };
-  const createRunner = async (bytes: ModelBytes, manifest: Manifest) => {
-    const loadOrt = async () => ({ ort: ortNode as unknown as OrtModule, providers: { wasm: ['cpu'] } });
-    return selectBackend({ request: 'wasm', loadOrt, bytes, manifest, probeWebGpu: async () => ({ adapter: false }) });
-  };
-  let ids = 0;
-  const engine = await Engine.create(options, { fetch: (input, init) => fetch(input, init), store: new MemoryStore(), createRunner, now: () => clock.now, makeId: () => `sim-${++ids}` });
-  await engine.info();
-  await engine.ready;
-  return engine;
 }
 
 /** Runs one shopper's session in one arm; returns the clicks per step and the impressions. */
@@ -135,7 +115,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   try {
     for (const config of configs) {
-      engines.push(await createEngine(endpoint, config.adaptation, clock));
+      engines.push(await createSimulatedEngine(endpoint, clock, config.adaptation));
       arms.push({ ...config, clicksPerStep: new Array<number>(steps).fill(0), impressions: 0, clicksPerShopper: [] });
     }
     for (let s = 0; s < shopperCount; s++) {

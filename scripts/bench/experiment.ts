@@ -10,8 +10,8 @@
  *   - `popular`: variant `popular` (the control) shows GET /v1/trending, the list a store shows
  *     without Aisle, and variant `personalized` shows recommend() results.
  * Each simulated shopper gets a new random device id, so the real assignment splits them. It has a
- * short past history, then `--views` recommendation views of `--k` items each, answered by the
- * cascade click model with position bias. Every list is one exposure, and a click carries its
+ * short past history, then `--views` recommendation views of `--k` items each, each one clicked
+ * or not by the cascade click model with position bias. Every list is one exposure, and a click carries its
  * ranking id. The bench checks that the companion counted exactly the exposures and clicks it sent.
  *
  * The worker's Engine runs in Node (onnxruntime-node, in-memory store) with the SDK's default
@@ -27,22 +27,15 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as ortNode from 'onnxruntime-node';
 import { toLiveEvent, toMinute, LiveEventSender } from '../../src/client/beacon.js';
 import { ExperimentClient, EXPERIMENTS_LOAD_MS } from '../../src/client/experiments.js';
-import type { ResolvedOptions } from '../../src/client/protocol.js';
 import { buildReport, formatReport, type ReportRow } from '../../src/cli/report.js';
-import type { Manifest } from '../../src/core/types.js';
-import { selectBackend } from '../../src/runtime/backend.js';
-import type { ModelBytes } from '../../src/runtime/model-runner.js';
-import type { OrtModule } from '../../src/runtime/ort.js';
 import { createServer } from '../../src/server/app.js';
 import { parseConfig } from '../../src/server/config.js';
 import type { OutcomesResponse } from '../../src/server/experiments/outcomes.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
 import type { DemoCatalogIndex } from '../../src/training/data/demo-shoppers.js';
 import { Engine } from '../../src/worker/engine.js';
-import { answerList, demoCatalog, drawShopper, type ClickModel, type SimulatedShopper } from './adaptation-shoppers.js';
+import { answerList, createSimulatedEngine, demoCatalog, drawShopper, type ClickModel, type SimulatedShopper } from './adaptation-shoppers.js';
 import { describeVerdict, shopperLevelTest, type ShopperLevelTest } from './experiment-summary.js';
 
 const { values } = parseArgs({
@@ -79,19 +72,6 @@ const EXPERIMENTS: BenchExperiment[] = [
 
 /** Exposures and clicks this script sent per variant, to check against the companion's counts, and the CTR of each shopper. */
 type SentCounts = Map<string, { exposures: number; clicks: number; shopperCtr: number[] }>;
-
-async function createEngine(endpoint: string, clock: { now: number }): Promise<Engine> {
-  const options: ResolvedOptions = { endpoint, models: `${endpoint}/models/manifest.json`, storage: 'memory', timeoutMs: 60_000, backend: 'wasm', dbName: 'unused', maxEvents: 1000, ranker: 'ort' };
-  const createRunner = async (bytes: ModelBytes, manifest: Manifest) => {
-    const loadOrt = async () => ({ ort: ortNode as unknown as OrtModule, providers: { wasm: ['cpu'] } });
-    return selectBackend({ request: 'wasm', loadOrt, bytes, manifest, probeWebGpu: async () => ({ adapter: false }) });
-  };
-  let ids = 0;
-  const engine = await Engine.create(options, { fetch: (input, init) => fetch(input, init), store: new MemoryStore(), createRunner, now: () => clock.now, makeId: () => `sim-${++ids}` });
-  await engine.info();
-  await engine.ready;
-  return engine;
-}
 
 /** The page of one simulated shopper: the SDK's experiment client and event sender over one device. */
 interface ShopperPage {
@@ -190,7 +170,7 @@ async function runExperiment(experiment: BenchExperiment, catalog: DemoCatalogIn
   const started = Date.now();
   let engine: Engine | undefined;
   try {
-    engine = await createEngine(endpoint, clock);
+    engine = await createSimulatedEngine(endpoint, clock);
     for (let s = 0; s < options.shoppers; s++) {
       const shopper = drawShopper(catalog, options.seed + s, options.past);
       const session = await runSession(endpoint, engine, experiment, catalog, shopper, clock, options.views, options.k, options.model);

@@ -44,7 +44,7 @@ export interface ExperimentEnvironment {
 }
 
 /** Loads the definitions, keeps the device id and the assignments, and issues ranking ids. */
-/** Longest wait of createAisle() for GET /v1/experiments, in milliseconds. */
+/** Maximum time createAisle() waits for GET /v1/experiments, in milliseconds. */
 export const EXPERIMENTS_LOAD_MS = 2000;
 
 export class ExperimentClient {

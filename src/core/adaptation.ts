@@ -9,8 +9,8 @@
  * shopper's base click rate. It is the same for every item, so it never changes an order, and
  * `adaptationCorrection` leaves it out.
  *
- * This file holds the state, the options and the scoring; the gradient step runs on TensorFlow.js
- * in the worker (src/worker/adaptation/tf-trainer.ts).
+ * This file contains the state, the options and the scoring. The gradient step runs on
+ * TensorFlow.js in the worker (src/worker/adaptation/tf-trainer.ts).
  */
 import { FEATURE_COUNT } from './features.js';
 
@@ -64,8 +64,8 @@ export interface AdaptationExample {
   /**
    * Ranker feature row of the item when it was shown, FEATURE_COUNT values, minus the mean row
    * of the candidates of that ranking. Every item shown was ranked high, so the traits the shown
-   * items share carry little information; the centering makes an update learn how the clicked or skipped item
-   * differs from the other candidates. Ranking is unchanged by it, because subtracting the same
+   * items share carry little information. Centering makes an update learn how the clicked or
+   * skipped item differs from the other candidates. Ranking is unchanged by it, because subtracting the same
    * row from every candidate moves all their corrections alike.
    */
   features: Float32Array;

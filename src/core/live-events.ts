@@ -18,7 +18,7 @@ export interface LiveEvent {
   time: number;
   /**
    * Random id of the recommendation list the item was shown in, when that list was an experiment
-   * exposure; a click, add_to_cart or purchase with it counts as an outcome of that exposure.
+   * exposure. A click, add_to_cart or purchase with it counts as an outcome of that exposure.
    */
   ranking?: string;
 }

@@ -28,7 +28,7 @@ export interface ItemTextFields {
 }
 
 /**
- * The text of an item as the query encoder reads it, in training and when serving: title,
+ * Returns the text of an item as the query encoder reads it in training and when serving: title,
  * category and brand, each ending with a period.
  */
 export function itemText(item: ItemTextFields): string {

@@ -244,8 +244,8 @@ export interface FusionWeights {
 export interface SearchResponse {
   items: Array<ItemWire & { searchScore: number }>;
   /**
-   * Tags of the matching items (the fused list before it is cut to k), given or predicted, with
-   * how many items carry each; most common first, at most SEARCH_FACETS.
+   * Tags (given or predicted) of the matching items before the list is cut to k, with how many
+   * items carry each. Most common first, at most SEARCH_FACETS.
    */
   facets: Array<[tag: string, count: number]>;
   /** Which path produced the items. */

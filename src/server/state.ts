@@ -1,7 +1,7 @@
 /**
  * Everything the companion loads from a models directory at start-up, checked as a whole: the
- * manifest, the catalog, the FAISS index, the BM25 index and the model files it serves. The state
- * is read-only while the server runs.
+ * manifest, the catalog, the FAISS index, the BM25 index and the model files it serves. While the
+ * server runs, only POST /v1/items changes it, by appending items (routes/add-items.ts).
  */
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';

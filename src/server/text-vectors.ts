@@ -59,7 +59,7 @@ export class TextVectorIndex {
     const vectors = await this.encoder.encodeMany(items.map(itemText));
     const kept: number[] = [];
     for (let i = 0; i < items.length; i++) {
-      if (vectors[i * this.dim] !== 0 || vectors.subarray(i * this.dim, (i + 1) * this.dim).some((v) => v !== 0)) kept.push(i);
+      if (vectors.subarray(i * this.dim, (i + 1) * this.dim).some((value) => value !== 0)) kept.push(i);
     }
     const rowOf = new Int32Array(first + items.length).fill(-1);
     rowOf.set(this.rowOf.subarray(0, Math.min(first, this.rowOf.length)));

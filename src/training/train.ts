@@ -206,9 +206,9 @@ export interface AddQueryEncoderOptions {
 }
 
 /**
- * Trains a query encoder for a models directory that has none (written before it existed) and
- * adds it, without training the towers or rankers again: it reads the trained item vectors,
- * writes query_encoder.onnx and a new manifest.json (new version, so devices fetch it).
+ * Trains a query encoder for a models directory that has none and adds it, without training the
+ * towers or rankers again. It reads the trained item vectors, then writes query_encoder.onnx and
+ * a manifest.json with a new version, so devices fetch the new set.
  */
 export async function addQueryEncoder(options: AddQueryEncoderOptions): Promise<Manifest> {
   const log = options.log ?? (() => {});

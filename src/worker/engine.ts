@@ -456,7 +456,7 @@ export class Engine {
   /**
    * Scores an item that no ranking included, for an impression of a list the page built itself.
    * NOTE: a ranking of one item centers its row to zeros, so such an impression teaches only
-   * the bias; pass the page's list through rank() first to learn from it.
+   * the bias. Pass the page's list through rank() first to learn from it.
    */
   private async scoreOne(itemId: string) {
     const item = (await this.catalog.get([itemId]).catch(() => new Map<string, ItemRecord>())).get(itemId);

@@ -30,7 +30,7 @@ export class ItemCatalog {
     for (const item of items) this.put(item);
   }
 
-  /** Drops every cached record: which items are cached tells which ones the shopper looked at. */
+  /** Drops every cached record, because the cached items reveal which ones the shopper looked at. */
   clear(): void {
     this.records.clear();
     this.unknown.clear();

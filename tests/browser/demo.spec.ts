@@ -283,7 +283,7 @@ test('search finds typos and other scripts, narrows by facets and marks lifted r
   await listing.locator('[data-testid=facet-chip][data-tag="yoga-mats"]').click();
   await expect(listing.locator('[data-testid=facet-chip][data-tag="yoga-mats"]')).toHaveAttribute('aria-pressed', 'false');
 
-  // Every card says how far the shopper's behaviour lifted it, and the badge marks exactly those moved up.
+  // Every card carries how far the shopper's behaviour lifted it, and the badge marks exactly those moved up.
   const lifted = await cards.evaluateAll((elements) => elements.map((element) => Number((element as HTMLElement).dataset.lifted)));
   expect(lifted.every((value) => Number.isInteger(value) && value >= 0)).toBe(true);
   await expect(listing.locator('[data-testid=lifted-badge]')).toHaveCount(lifted.filter((value) => value > 0).length);

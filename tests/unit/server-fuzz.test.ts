@@ -187,8 +187,8 @@ const GOLDEN: Array<{ path: string; init?: RequestInit }> = [
   { path: '/healthz' },
 ];
 
-// Live counters change on purpose when fuzzed events are valid, and carry the time they were
-// read at; everything else of a golden reply must stay byte for byte the same.
+// Live counters change on purpose when fuzzed events are valid, and they carry the time they
+// were read at. Everything else of a golden reply must stay byte for byte the same.
 function withoutLive(text: string): string {
   return text.replace(/,?"live":\{[^{}]*\}/g, '');
 }

@@ -157,7 +157,7 @@ describe('aisle train on a demo subset', () => {
     }
   });
 
-  it('adds a new item that a search for its title finds and recommendations can return', async () => {
+  it('adds a searchable new item', async () => {
     const token = 'test-admin-token-0123456789';
     const app = await createServer({ modelsDir: dir, textSearch: 'worker', adminToken: token });
     const item = { id: 'new-lamp-1', title: 'Brass Zeppelin Reading Lamp', category: 'Lighting', brand: 'Lumen', price: 42, tags: ['lamp', 'brass'] };

@@ -36,7 +36,7 @@ interface Exposure {
   seen: Set<OutcomeType>;
 }
 
-/** Why an experiment event was not counted. */
+/** Reason an experiment event was not counted. */
 export type OutcomeRejection = 'unknown_experiment' | 'unknown_ranking' | 'late_outcome' | 'repeated_exposure';
 
 /** Exposures and outcomes of the configured experiments, kept in memory. */

@@ -18,7 +18,7 @@ import type { ServingState } from '../serving-state.js';
  * larger) are fused by `fusion` (default DEFAULT_FUSION): 'rrf' or 'weighted' with `weights`.
  * `searchScore` is the fused score, or with one list its own score. `tags` keeps the items that
  * carry every tag (given or predicted, server/facets.ts); `facets` counts the tags of the matching
- * items. `debug` says which path answered and with which weights.
+ * items. `debug` names the path that produced the items and its weights.
  */
 export function registerSearchRoute(app: FastifyInstance, states: ServingState): void {
   const { dim } = states.state.manifest;

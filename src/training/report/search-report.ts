@@ -44,7 +44,7 @@ export interface HybridGain {
   gain: number;
 }
 
-/** The relative NDCG@10 gains of fusion, and of fusion plus personal rerank, per query set. */
+/** Returns the relative NDCG@10 gains of fusion, and of fusion plus personal rerank, per query set. */
 export function hybridGains(report: SearchReport): HybridGain[] {
   return QUERY_SETS.map((set) => {
     const rows = report.rows.filter((row) => row.queries === set);
