@@ -30,8 +30,12 @@ Options:
   --index DESC       FAISS index_factory description (default 'HNSW32,Flat')
   --query-steps N    training steps of the query encoder for semantic search (default ${QUERY_ENCODER_STEPS}; 0 for none)
   --only query-encoder
-                     add a query encoder to the models directory --out, trained on the same
-                     --data, without training anything else (for models from older versions)
+                     add a query encoder and a search ranker to the models directory --out,
+                     trained on the same --data, without training anything else (for models
+                     from older versions)
+  --only search-ranker
+                     add only the search ranker (the 'learned' search fusion), on the query
+                     encoder the models directory --out already has
   --seed N           seed of weights, batches and subsets (default 42)
   --json             print the evaluation as one JSON object on stdout
   -h, --help         print this help
@@ -47,14 +51,14 @@ const OPTIONS = {
   'tower-minutes': { type: 'string', allowed: 'an integer in [1, 100000]' },
   index: { type: 'string', allowed: "a FAISS index_factory description such as 'HNSW32,Flat'" },
   'query-steps': { type: 'string', allowed: 'an integer in [0, 1000000]' },
-  only: { type: 'string', allowed: "'query-encoder'" },
+  only: { type: 'string', allowed: "'query-encoder' or 'search-ranker'" },
   seed: { type: 'string', allowed: 'an integer in [0, 2147483647]' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies CommandOptions;
 
 /** Parses the command line into train options; returns 'help' for --help. Throws AISLE_INVALID_ARGUMENT. */
-export function parseTrainArgs(argv: readonly string[]): (TrainOptions & { json: boolean; only?: 'query-encoder' }) | 'help' {
+export function parseTrainArgs(argv: readonly string[]): (TrainOptions & { json: boolean; only?: 'query-encoder' | 'search-ranker' }) | 'help' {
   const values = parseCommandLine('train', argv, OPTIONS);
   if (values.help) return 'help';
 
@@ -69,8 +73,9 @@ export function parseTrainArgs(argv: readonly string[]): (TrainOptions & { json:
     queryEncoderSteps: integer('query-steps', values['query-steps'], 0, 1_000_000),
   };
   if (!values.data || !values.out) throw usageError('train', '--data and --out are required.');
-  if (values.only !== undefined && values.only !== 'query-encoder') throw usageError('train', `--only must be 'query-encoder', got ${JSON.stringify(values.only)}.`);
-  return { data: values.data, out: values.out, index: values.index, json: values.json ?? false, ...(values.only ? { only: 'query-encoder' as const } : {}), ...numbers };
+  const only = values.only;
+  if (only !== undefined && only !== 'query-encoder' && only !== 'search-ranker') throw usageError('train', `--only must be 'query-encoder' or 'search-ranker', got ${JSON.stringify(only)}.`);
+  return { data: values.data, out: values.out, index: values.index, json: values.json ?? false, ...(only ? { only } : {}), ...numbers };
 }
 
 /** Runs `aisle train` with the arguments after the command name; returns the exit code. */
@@ -89,9 +94,9 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  if (options.only === 'query-encoder') {
-    const manifest = await addQueryEncoder({ data: options.data, out: options.out, queryEncoderSteps: options.queryEncoderSteps, seed: options.seed, log });
-    if (options.json) process.stdout.write(`${JSON.stringify({ version: manifest.version, queryEncoder: manifest.models.queryEncoder })}\n`);
+  if (options.only) {
+    const manifest = await addQueryEncoder({ only: options.only, data: options.data, out: options.out, queryEncoderSteps: options.queryEncoderSteps, seed: options.seed, log });
+    if (options.json) process.stdout.write(`${JSON.stringify({ version: manifest.version, queryEncoder: manifest.models.queryEncoder, searchRanker: manifest.models.searchRanker })}\n`);
     return 0;
   }
   const result = await train({ ...options, log });

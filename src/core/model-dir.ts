@@ -27,6 +27,7 @@ export const MODEL_FILES = {
   rankerTeacher: 'ranker_teacher.onnx',
   queryEncoder: 'query_encoder.onnx',
   itemContent: 'item_content.onnx',
+  searchRanker: 'search_ranker.json',
   items: 'items.json',
   vectors: 'item_vectors.f32',
   index: 'items.faiss',

@@ -180,6 +180,11 @@ export interface Manifest {
      * training (POST /v1/items). Companion only; the worker never downloads it.
      */
     itemContent?: ModelFileEntry;
+    /**
+     * The search ranker (JSON, core/search-ranker.ts) that orders BM25 and vector hits together,
+     * the 'learned' fusion. Companion only.
+     */
+    searchRanker?: ModelFileEntry;
   };
   /** Files the companion loads: item catalog, vectors and the FAISS index. */
   catalog: {
@@ -233,7 +238,7 @@ export interface SearchRequest {
 }
 
 /** Fusion of BM25 and vector hits in POST /v1/search. */
-export type SearchFusion = 'rrf' | 'weighted';
+export type SearchFusion = 'rrf' | 'weighted' | 'learned';
 
 /** Weights of BM25 and vector scores in the 'weighted' fusion (each in [0, 1]). */
 export interface FusionWeights {
@@ -262,6 +267,8 @@ export interface SearchDebug {
   space: 'text' | 'behaviour';
   /** Weights used, for the 'weighted' fusion. */
   weights?: FusionWeights;
+  /** Why the fusion asked for did not run, when it did not. */
+  note?: string;
   /** Hits of each list before fusion. */
   bm25Hits: number;
   vectorHits: number;

@@ -3,7 +3,10 @@
  * it, of 1 / (RRF_K + rank), with rank starting at 1. It uses only ranks, so BM25 scores and
  * inner products need no common scale.
  */
+import { queryRarity, SEARCH_FEATURE_COUNT, writeSearchFeatures, type ItemWords } from '../core/search-features.js';
+import type { SearchRanker } from '../core/search-ranker.js';
 import type { FusionWeights, SearchFusion } from '../core/types.js';
+import { tokenize } from '../core/words.js';
 
 /**
  * Rank offset of reciprocal rank fusion. A large offset flattens the curve, so agreement between
@@ -41,7 +44,7 @@ export function reciprocalRankFusion(lists: ReadonlyArray<readonly number[]>, k:
  */
 export const DEFAULT_FUSION_WEIGHTS: FusionWeights = { bm25: 0.4, vector: 0.6 };
 
-/** Fusion used when a search request names none. */
+/** Fusion used when a search request names none and the models have no search ranker (with one, 'learned'). */
 export const DEFAULT_FUSION: SearchFusion = 'weighted';
 
 /** Depth of the BM25 and vector lists that are fused, when k is smaller. */
@@ -74,4 +77,61 @@ export function weightedFusion(bm25: readonly ScoredHit[], vector: readonly Scor
     .map((index) => ({ index, score: weights.bm25 * (lexical.get(index) ?? 0) + weights.vector * cosine(index) }))
     .sort((a, b) => b.score - a.score)
     .slice(0, k);
+}
+
+/** The catalog data that learnedFusion reads. */
+export interface SearchCatalogView {
+  /** The item's words, computed once per item (itemWords). */
+  words(index: number): ItemWords;
+  popularity(index: number): number;
+  /** Items whose words include `word` exactly. */
+  frequency(word: string): number;
+  /** Items in the catalog. */
+  readonly size: number;
+}
+
+/**
+ * Returns the candidates of a query (every item in either list, BM25 list first) with their search
+ * features, row-major [candidates, SEARCH_FEATURE_COUNT]. The companion's learned fusion and the
+ * search ranker's training both call it, so both see the same features.
+ */
+export function searchCandidates(queryWords: readonly string[], bm25: readonly ScoredHit[], vector: readonly ScoredHit[], cosine: (index: number) => number, catalog: SearchCatalogView): { indices: number[]; features: Float32Array } {
+  const best = bm25.reduce((high, hit) => Math.max(high, hit.score), 0);
+  const lexical = new Map<number, { score: number; rank: number }>();
+  bm25.forEach((hit, rank) => lexical.set(hit.index, { score: best > 0 ? hit.score / best : 0, rank }));
+  const vectorRank = new Map<number, number>();
+  vector.forEach((hit, rank) => vectorRank.set(hit.index, rank));
+  const indices = [...new Set<number>([...bm25.map((hit) => hit.index), ...vector.map((hit) => hit.index)])];
+  const cosines = indices.map((index) => cosine(index));
+  const bestCosine = cosines.reduce((high, value) => Math.max(high, value), -1);
+  const rarity = queryRarity(queryWords, (word) => catalog.frequency(word), catalog.size);
+  const features = new Float32Array(indices.length * SEARCH_FEATURE_COUNT);
+  indices.forEach((index, row) => {
+    const text = lexical.get(index);
+    writeSearchFeatures(features, row * SEARCH_FEATURE_COUNT, queryWords, rarity, catalog.words(index), { popularity: catalog.popularity(index) }, {
+      bm25: text?.score ?? 0,
+      bm25Rank: text?.rank ?? -1,
+      cosine: cosines[row],
+      bestCosine,
+      vectorRank: vectorRank.get(index) ?? -1,
+    });
+  });
+  return { indices, features };
+}
+
+/**
+ * Orders every candidate of the two lists by the search ranker's score and returns the best k.
+ * A hit's score is exp(ranker score − the best ranker score), in (0, 1]. That is the candidate's
+ * likelihood over the best one's under the ranker's softmax, and it is 1 for the top hit like the
+ * other fusions' best scores. Ties keep the first-seen order (BM25 list, then vector list).
+ */
+export function learnedFusion(query: string, bm25: readonly ScoredHit[], vector: readonly ScoredHit[], cosine: (index: number) => number, catalog: SearchCatalogView, ranker: SearchRanker, k: number): FusedHit[] {
+  const { indices, features } = searchCandidates(tokenize(query), bm25, vector, cosine, catalog);
+  const scores = ranker.score(features, indices.length);
+  const best = scores.reduce((high, value) => Math.max(high, value), Number.NEGATIVE_INFINITY);
+  return indices
+    .map((index, row) => ({ index, score: scores[row], row }))
+    .sort((a, b) => b.score - a.score || a.row - b.row)
+    .slice(0, k)
+    .map(({ index, score }) => ({ index, score: Math.exp(score - best) }));
 }

@@ -76,6 +76,7 @@ function readModels(raw: Json, path: string): Manifest['models'] {
   if (models.rankerFp32 !== undefined) result.rankerFp32 = readModelEntry(models, 'rankerFp32', 'models.rankerFp32', path);
   if (models.queryEncoder !== undefined) result.queryEncoder = readModelEntry(models, 'queryEncoder', 'models.queryEncoder', path);
   if (models.itemContent !== undefined) result.itemContent = readModelEntry(models, 'itemContent', 'models.itemContent', path);
+  if (models.searchRanker !== undefined) result.searchRanker = readModelEntry(models, 'searchRanker', 'models.searchRanker', path);
   return result;
 }
 
@@ -120,8 +121,8 @@ export function parseManifest(raw: unknown, path: string): Manifest {
 
 /** Lists every model file entry of a manifest, optional ones only when present. */
 export function modelEntries(manifest: Manifest): ModelFileEntry[] {
-  const { userTower, ranker, rankerFp32, queryEncoder, itemContent } = manifest.models;
-  return [userTower, ranker, rankerFp32, queryEncoder, itemContent].filter((entry): entry is ModelFileEntry => entry !== undefined);
+  const { userTower, ranker, rankerFp32, queryEncoder, itemContent, searchRanker } = manifest.models;
+  return [userTower, ranker, rankerFp32, queryEncoder, itemContent, searchRanker].filter((entry): entry is ModelFileEntry => entry !== undefined);
 }
 
 /** Lists the ONNX files named by a manifest, the only model files the companion serves. */

@@ -81,7 +81,7 @@ export function searchBodySchema(dim: number) {
       query: { type: 'string', maxLength: LIMITS.maxQueryLength },
       k: kSchema,
       vector: vectorSchema(dim),
-      fusion: { type: 'string', enum: ['rrf', 'weighted'] },
+      fusion: { type: 'string', enum: ['rrf', 'weighted', 'learned'] },
       tags: { type: 'array', maxItems: LIMITS.maxTags, items: { type: 'string', minLength: 1, maxLength: LIMITS.maxFilterLength } },
       weights: {
         type: 'object',

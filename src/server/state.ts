@@ -16,6 +16,8 @@ import { Catalog, loadCatalog } from './catalog.js';
 import { ItemJsonCache, PopularSnapshot } from './item-json.js';
 import { listModelFiles, modelEntries, parseManifest } from './manifest.js';
 import { TextSearch, type ItemText, type TextHit } from './text-search.js';
+import { SearchWords } from './search-words.js';
+import { parseSearchRanker, type SearchRanker } from '../core/search-ranker.js';
 import { TextSearchClient } from './text-search-client.js';
 import { QueryEncoder } from './query-encoder.js';
 import { LiveItemJson } from './live/live-json.js';
@@ -75,6 +77,8 @@ export interface ServerState {
   textVectors: TextVectorIndex | null;
   /** The item tower's content path, which gives items added after training their vectors; null when the models have none. */
   itemContent: QueryEncoder | null;
+  /** The search ranker of the 'learned' fusion and the catalog words it reads; null when the models have none. */
+  search: { ranker: SearchRanker; words: SearchWords } | null;
 }
 
 async function readManifest(modelsDir: string): Promise<{ manifest: Manifest; served: ServedManifest }> {
@@ -183,7 +187,22 @@ export async function loadServerState(modelsDir: string, options: LoadOptions = 
       throw new AisleError('AISLE_MODEL_LOAD_FAILED', `Loading the item content model ${join(modelsDir, manifest.models.itemContent.file)} failed: ${(error as Error).message}. Re-run \`aisle train\`.`, { cause: error });
     }
   }
+  let search: ServerState['search'] = null;
+  if (manifest.models.searchRanker) {
+    const path = join(modelsDir, manifest.models.searchRanker.file);
+    try {
+      search = { ranker: parseSearchRanker(JSON.parse(await readFile(path, 'utf8')), path), words: new SearchWords(catalog.items) };
+    } catch (error) {
+      textVectors?.dispose();
+      await queryEncoder?.close();
+      await itemContent?.close();
+      await text.close();
+      ann.dispose();
+      if (error instanceof AisleError) throw error;
+      throw new AisleError('AISLE_MODEL_LOAD_FAILED', `Loading the search ranker ${path} failed: ${(error as Error).message}. Re-run \`aisle train --only search-ranker\`.`, { cause: error });
+    }
+  }
   const live = new LiveState(catalog, options.live, (error) => options.log?.error({ err: error }, 'refreshing the live counters failed; the next flush retries'));
   const liveJson = new LiveItemJson(catalog, itemJson, live);
-  return { modelsDir, manifest, manifestFile: served, catalog, text, ann, itemJson, popular: new PopularSnapshot(catalog, itemJson), modelFiles, queryEncoder, textVectors, itemContent, live, liveJson };
+  return { modelsDir, manifest, manifestFile: served, catalog, text, ann, itemJson, popular: new PopularSnapshot(catalog, itemJson), modelFiles, queryEncoder, textVectors, itemContent, search, live, liveJson };
 }

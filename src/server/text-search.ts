@@ -6,8 +6,10 @@
  * Thai) into dictionary words. Terms without a letter or digit (emoji, punctuation) are dropped.
  */
 import MiniSearch from 'minisearch';
-import { normalizeText } from '../core/text-pieces.js';
+import { fuzzyDistance, tokenize } from '../core/words.js';
 import type { ItemMeta } from '../core/types.js';
+
+export { tokenize } from '../core/words.js';
 
 /** The item fields that text search indexes. */
 export type ItemText = Pick<ItemMeta, 'title' | 'category' | 'brand' | 'tags'>;
@@ -26,9 +28,6 @@ interface TextDocument {
   tags: string;
 }
 
-// Marks count as word characters, so a Thai or Devanagari vowel sign does not split its word.
-const WORD_SEPARATOR = /[^\p{L}\p{M}\p{N}]+/u;
-
 /**
  * Largest number of query words searched; the rest are ignored. Each word costs a prefix and a
  * fuzzy walk of the term tree, so this bounds the work of one request.
@@ -37,25 +36,6 @@ export const MAX_QUERY_WORDS = 32;
 
 /** Number of recent queries whose results are kept, by normalized words and k. */
 export const RESULT_CACHE_SIZE = 1024;
-
-// Node and browsers built without ICU data have no Intl.Segmenter; words then split only at
-// characters that are not letters or digits.
-const SEGMENTER = typeof Intl.Segmenter === 'function' ? new Intl.Segmenter('und', { granularity: 'word' }) : undefined;
-
-/** Splits text into normalized words of letters and digits, by Unicode word boundaries. */
-export function tokenize(text: string): string[] {
-  const normalized = normalizeText(text);
-  const segments = SEGMENTER ? Array.from(SEGMENTER.segment(normalized), (part) => part.segment) : [normalized];
-  // A segment such as "don't" or "3.5mm" splits further, as words did before segmentation.
-  return segments.flatMap((segment) => segment.split(WORD_SEPARATOR)).filter((word) => word.length > 0);
-}
-
-// Edit distance allowed for a query term: short words would match too many others with a typo.
-function fuzzyDistance(term: string): number | false {
-  if (term.length >= 8) return 2;
-  if (term.length >= 4) return 1;
-  return false;
-}
 
 /**
  * A BM25 index over the catalog, built once at start-up and read-only afterwards.

@@ -14,6 +14,7 @@ import { itemText } from '../core/text-pieces.js';
 import type { Manifest, ModelFileEntry } from '../core/types.js';
 import { exportItemContent, exportQueryEncoder } from './models/query-encoder-onnx.js';
 import { queryWordLists, trainQueryEncoder } from './models/query-encoder.js';
+import { trainSearchRanker } from './search/train-search-ranker.js';
 import { searchHeldOutItems } from './search/holdout.js';
 import { addPredictedTags } from './tags/predicted-tags.js';
 import { RETRIEVAL } from '../core/candidates.js';
@@ -60,6 +61,8 @@ export interface TrainOptions {
   index?: string;
   /** Training steps of the query encoder (default QUERY_ENCODER_STEPS; 0 trains none). */
   queryEncoderSteps?: number;
+  /** Items whose queries train the search ranker (default SEARCH_RANKER_ITEMS); fewer train faster. */
+  searchRankerItems?: number;
   seed?: number;
   /** Receives progress lines. */
   log?: (line: string) => void;
@@ -131,6 +134,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const itemContent = await writeModelFile(options.out, MODEL_FILES.itemContent, exportItemContent(towers.towers.item));
   const catalogFiles = await writeCatalogFiles(options.out, catalogEntries(catalog), catalog.vectors);
   const queryEncoder = await trainQueryEncoderFile(options.out, dataset, catalog, options.queryEncoderSteps ?? QUERY_ENCODER_STEPS, seed, log);
+  const searchRanker = queryEncoder ? await trainSearchRankerFile(options.out, dataset, catalog, queryEncoder, seed, log, options.searchRankerItems) : undefined;
   const { index, description } = await buildCatalogIndex(catalog.vectors, dim, options.index ?? DEFAULT_INDEX, log);
   const encoder = await UserEncoder.create(towerBytes, seqLen, dim, dataset.hasTimestamps);
   try {
@@ -146,7 +150,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     const indexFile = await describeFile(options.out, MODEL_FILES.index);
     const fields = { dataset: dataset.name, dim, seqLen, usesAges: dataset.hasTimestamps, items: dataset.items.length, indexType: description };
-    const manifest = await writeManifest(options.out, fields, { userTower, ranker, rankerFp32, queryEncoder, itemContent }, [...catalogFiles, indexFile]);
+    const manifest = await writeManifest(options.out, fields, { userTower, ranker, rankerFp32, queryEncoder, itemContent, searchRanker }, [...catalogFiles, indexFile]);
 
     const evaluationStarted = Date.now();
     const rows = await evaluateModels(users, { catalog, encoder, index, student: rankers.fp32, studentInt8: rankers.int8, teacher: rankers.teacher, usesAges: dataset.hasTimestamps }, log);
@@ -197,6 +201,8 @@ function buildTrainingCatalog(dataset: Dataset, users: readonly LeaveOneOutUser[
 
 /** Options of `addQueryEncoder`. */
 export interface AddQueryEncoderOptions {
+  /** 'query-encoder' trains the query encoder and then the search ranker; 'search-ranker' the search ranker alone, on the query encoder already there. */
+  only?: 'query-encoder' | 'search-ranker';
   data: string;
   /** A models directory written by `aisle train` from the same dataset. */
   out: string;
@@ -206,9 +212,10 @@ export interface AddQueryEncoderOptions {
 }
 
 /**
- * Trains a query encoder for a models directory that has none and adds it, without training the
- * towers or rankers again. It reads the trained item vectors, then writes query_encoder.onnx and
- * a manifest.json with a new version, so devices fetch the new set.
+ * Trains a query encoder and a search ranker for a models directory (or the search ranker alone,
+ * with `only: 'search-ranker'`) and adds them, without training the towers or rankers again. It
+ * reads the trained item vectors, then writes query_encoder.onnx, search_ranker.json and a
+ * manifest.json with a new version, so devices fetch the new set.
  */
 export async function addQueryEncoder(options: AddQueryEncoderOptions): Promise<Manifest> {
   const log = options.log ?? (() => {});
@@ -227,14 +234,22 @@ export async function addQueryEncoder(options: AddQueryEncoderOptions): Promise<
   } finally {
     await models.dispose();
   }
-  const queryEncoder = await trainQueryEncoderFile(options.out, dataset, models.catalog, options.queryEncoderSteps ?? QUERY_ENCODER_STEPS, options.seed ?? 42, log);
-  if (!queryEncoder) throw new AisleError('AISLE_DATA_INVALID', `aisle train --only query-encoder: ${dataset.name} has too little item text for a query encoder, so nothing was added.`);
+  const only = options.only ?? 'query-encoder';
+  let queryEncoder: ModelFileEntry | undefined;
+  if (only === 'query-encoder') {
+    queryEncoder = await trainQueryEncoderFile(options.out, dataset, models.catalog, options.queryEncoderSteps ?? QUERY_ENCODER_STEPS, options.seed ?? 42, log);
+    if (!queryEncoder) throw new AisleError('AISLE_DATA_INVALID', `aisle train --only query-encoder: ${dataset.name} has too little item text for a query encoder, so nothing was added.`);
+  } else {
+    queryEncoder = manifest.models.queryEncoder;
+    if (!queryEncoder) throw new AisleError('AISLE_MANIFEST_INVALID', `aisle train --only search-ranker: ${manifestPath} lists no query encoder, which the search ranker's features need; run \`aisle train --only query-encoder\` first.`);
+  }
+  const searchRanker = await trainSearchRankerFile(options.out, dataset, models.catalog, queryEncoder, options.seed ?? 42, log);
   const others = await Promise.all([manifest.catalog.itemsFile, manifest.catalog.vectorsFile, manifest.catalog.indexFile].map((file) => describeFile(options.out, file)));
   const fields = { dataset: manifest.dataset, dim: manifest.dim, seqLen: manifest.seqLen, usesAges: manifest.usesAges, items: manifest.catalog.items, indexType: manifest.catalog.indexType };
   const { userTower, ranker, rankerFp32, itemContent } = manifest.models;
   if (!rankerFp32) throw new AisleError('AISLE_MANIFEST_INVALID', `aisle train --only query-encoder: ${manifestPath} has no models.rankerFp32; retrain with \`aisle train\`.`);
-  const written = await writeManifest(options.out, fields, { userTower, ranker, rankerFp32, queryEncoder, itemContent }, others);
-  log(`query encoder added to ${options.out} (version ${written.version})`);
+  const written = await writeManifest(options.out, fields, { userTower, ranker, rankerFp32, queryEncoder, itemContent, searchRanker }, others);
+  log(`${only === 'query-encoder' ? 'query encoder and search ranker' : 'search ranker'} added to ${options.out} (version ${written.version})`);
   return written;
 }
 
@@ -259,6 +274,18 @@ async function trainQueryEncoderFile(dir: string, dataset: Dataset, catalog: Cat
   weights.pieces.dispose();
   weights.projection.dispose();
   return writeModelFile(dir, MODEL_FILES.queryEncoder, bytes);
+}
+
+/**
+ * Trains the search ranker on queries for the items the query encoder trained on, with the
+ * query encoder `queryEncoder` of `dir`, and writes search_ranker.json.
+ */
+async function trainSearchRankerFile(dir: string, dataset: Dataset, catalog: Catalog, queryEncoder: ModelFileEntry, seed: number, log: (line: string) => void, items?: number): Promise<ModelFileEntry> {
+  const bytes = new Uint8Array(await readFile(join(dir, queryEncoder.file)));
+  const trained = await trainSearchRanker({
+    records: catalog.records, wordLists: queryWordLists(dataset.itemText), excluded: searchHeldOutItems(dataset.items.map((item) => item.id)), queryEncoder: bytes, dim: catalog.dim, seed, log, items,
+  });
+  return writeModelFile(dir, MODEL_FILES.searchRanker, new TextEncoder().encode(`${JSON.stringify(trained.json)}\n`));
 }
 
 /** Trains the teacher on validation-target candidate lists, then the student from it; returns ONNX bytes. */

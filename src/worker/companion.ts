@@ -51,15 +51,16 @@ export class CompanionClient {
     return { items, missing };
   }
 
-  /** POST /v1/search: hybrid text retrieval, best first, with the companion's fused scores. */
-  async search(request: SearchRequest): Promise<{ hits: Array<{ item: ItemRecord; score: number }>; facets: Array<[string, number]> }> {
+  /** POST /v1/search: hybrid text retrieval, best first, with the companion's fused scores and the method that made them. */
+  async search(request: SearchRequest): Promise<{ hits: Array<{ item: ItemRecord; score: number }>; facets: Array<[string, number]>; method: string | undefined }> {
     const body = await this.send<SearchResponse>('POST', '/v1/search', request);
     const hits = body.items.flatMap((wire) => {
       const item = decodeItem(wire);
       return item ? [{ item, score: wire.searchScore }] : [];
     });
     const facets = Array.isArray(body.facets) ? body.facets.filter((facet) => typeof facet?.[0] === 'string' && Number.isInteger(facet[1])) : [];
-    return { hits, facets };
+    const method = typeof body.debug?.method === 'string' ? body.debug.method : undefined;
+    return { hits, facets, method };
   }
 
   /** GET /v1/trending: the popular list, best first. */

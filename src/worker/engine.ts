@@ -25,7 +25,7 @@ import type { RunnerFactory } from './models.js';
 import { QueryVectors } from './query-vectors.js';
 import { encodeVector } from '../core/vector.js';
 import { CandidateRetriever } from './retrieval.js';
-import { noneInCatalog, rankGiven, rankSearchHits, rankUnknown } from './reranking.js';
+import { noneInCatalog, personalization, rankGiven, rankSearchHits, rankUnknown } from './reranking.js';
 import { degradedFrom, retrievalOrderScores, scoreCandidates, topK } from './scoring.js';
 import { HISTORY_LIMIT, isSequenceEvent, ShopperState } from './shopper.js';
 import type { TabChannel, TabMessage } from './tab-channel.js';
@@ -199,10 +199,11 @@ export class Engine {
 
     let hits;
     let facets: Array<[string, number]>;
+    let method: string | undefined;
     try {
       // The device encodes the query once its encoder is in; until then the companion does.
       const vector = this.queryVectors.encode(this.models.manifest, text);
-      ({ hits, facets } = await this.companion.search({ query: text, k: Math.min(1000, Math.max(3 * k, 50)), ...(vector ? { vector: encodeVector(vector) } : {}), ...(tags ? { tags } : {}) }));
+      ({ hits, facets, method } = await this.companion.search({ query: text, k: Math.min(1000, Math.max(3 * k, 50)), ...(vector ? { vector: encodeVector(vector) } : {}), ...(tags ? { tags } : {}) }));
       this.noteCompanion(undefined);
     } catch (error) {
       const degraded = degradedFrom(error, 'AISLE_COMPANION_UNREACHABLE');
@@ -212,7 +213,8 @@ export class Engine {
     this.catalog.remember(hits.map((hit) => hit.item));
     const candidates: Candidate[] = hits.map((hit) => ({ item: hit.item, sources: ['search'] }));
     const scored = await this.score(candidates, state);
-    return { ...this.result(rankSearchHits(candidates, hits.map((hit) => hit.score), scored, k), started, scored.degraded), facets };
+    const { weight, scale } = personalization(method);
+    return { ...this.result(rankSearchHits(candidates, hits.map((hit) => hit.score), scored, k, weight, scale), started, scored.degraded), facets };
   }
 
   /** Returns copies of everything stored about the shopper. */

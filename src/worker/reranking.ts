@@ -41,20 +41,41 @@ export function noneInCatalog(count: number): Degraded {
 export const SEARCH_PERSONAL_WEIGHT = 0.05;
 
 /**
+ * The same weight for the companion's learned fusion, whose scores are read as the search ranker's
+ * logits (see rankSearchHits), a wider scale than the other fusions' scores in [0, 1].
+ */
+export const LEARNED_PERSONAL_WEIGHT = 0.3;
+
+/** Scale of the companion's search scores in rankSearchHits. */
+export type SearchScoreScale = 'ratio' | 'logit';
+
+/** Returns the scale of a companion search method's scores and the personal weight for it. */
+export function personalization(method: string | undefined): { scale: SearchScoreScale; weight: number } {
+  return method === 'learned' ? { scale: 'logit', weight: LEARNED_PERSONAL_WEIGHT } : { scale: 'ratio', weight: SEARCH_PERSONAL_WEIGHT };
+}
+
+/**
  * Orders search hits for the shopper. Hit i (in the companion's order) scores
  *
- *   searchScores[i] / max(searchScores) + weight · (ranker score i − mean) / standard deviation,
+ *   text(i) + weight · (ranker score i − mean) / standard deviation,
  *
- * so the companion's text relevance stays the main term and the ranker's view of the shopper
- * moves items whose text scores are close. When the ranker did not run, the companion's order is
- * kept. Each result carries in `lifted` how many places personalization moved it up.
+ * where text(i) is searchScores[i] / max(searchScores) on the 'ratio' scale, and
+ * log(searchScores[i] / max(searchScores)) on the 'logit' scale, which turns the learned fusion's
+ * exp(logit − best logit) back into the search ranker's logit difference. The companion's text
+ * relevance stays the main term and the ranker's view of the shopper moves items whose text
+ * scores are close. When the ranker did not run, the companion's order is kept. Each result
+ * carries in `lifted` how many places personalization moved it up.
  */
-export function rankSearchHits(candidates: readonly Candidate[], searchScores: ArrayLike<number>, scored: Scores, k: number, weight: number = SEARCH_PERSONAL_WEIGHT): ScoredItem[] {
+export function rankSearchHits(candidates: readonly Candidate[], searchScores: ArrayLike<number>, scored: Scores, k: number, weight: number = SEARCH_PERSONAL_WEIGHT, scale: SearchScoreScale = 'ratio'): ScoredItem[] {
   const n = candidates.length;
   let best = 0;
   for (let i = 0; i < n; i++) best = Math.max(best, searchScores[i]);
   const final = new Float64Array(n);
-  for (let i = 0; i < n; i++) final[i] = best > 0 ? searchScores[i] / best : 0;
+  // Logits of hits whose score underflowed to 0 stay far below the others but finite.
+  for (let i = 0; i < n; i++) {
+    if (best <= 0) final[i] = 0;
+    else final[i] = scale === 'logit' ? Math.log(Math.max(searchScores[i] / best, 1e-30)) : searchScores[i] / best;
+  }
   if (!scored.degraded && n > 1) {
     let mean = 0;
     for (let i = 0; i < n; i++) mean += scored.scores[i] / n;

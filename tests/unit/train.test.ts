@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ let result: TrainResult;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'aisle-train-'));
-  result = await train({ data: 'demo', out: dir, maxUsers: 250, epochs: 2, seed: 7, queryEncoderSteps: 30 });
+  result = await train({ data: 'demo', out: dir, maxUsers: 250, epochs: 2, seed: 7, queryEncoderSteps: 30, searchRankerItems: 150 });
 }, 300_000);
 
 afterAll(async () => {
@@ -146,14 +146,40 @@ describe('aisle train on a demo subset', () => {
       expect(weighted.debug).toEqual({ method: 'weighted', vector: 'companion', space: 'text', weights: { bm25: 0.2, vector: 0.8 }, bm25Hits: rrf.debug.bm25Hits, vectorHits: rrf.debug.vectorHits });
       const scores = weighted.items.map((item) => item.searchScore);
       expect([...scores].sort((a, b) => b - a)).toEqual(scores);
-      // The default fusion is the weighted one with the default weights.
-      expect((await search({ query, k: 5 })).debug).toMatchObject({ method: 'weighted', weights: DEFAULT_FUSION_WEIGHTS });
+      // With a search ranker in the models, the default fusion is the learned one.
+      expect(manifest.models.searchRanker?.file).toBe(MODEL_FILES.searchRanker);
+      const learned = await search({ query, k: 5 });
+      expect(learned.debug).toEqual({ method: 'learned', vector: 'companion', space: 'text', bm25Hits: rrf.debug.bm25Hits, vectorHits: rrf.debug.vectorHits });
+      expect(learned.items[0].searchScore).toBe(1);
+      const learnedScores = learned.items.map((item) => item.searchScore);
+      expect([...learnedScores].sort((a, b) => b - a)).toEqual(learnedScores);
+      expect(learnedScores.every((score) => score > 0 && score <= 1)).toBe(true);
+      expect((await search({ query, k: 5, fusion: 'learned' })).items).toEqual(learned.items);
       // Symbols alone have no words for BM25 or the encoder.
       expect(await search({ query: '!!! ---', k: 5 })).toEqual({ items: [], facets: [], debug: { method: 'bm25', vector: 'none', space: 'text', bm25Hits: 0, vectorHits: 0 } });
       const bad = await app.inject({ method: 'POST', url: '/v1/search', payload: { query, k: 5, fusion: 'max' } });
       expect(bad.statusCode).toBe(400);
     } finally {
       await app.close();
+    }
+  });
+
+  it('runs the weighted fusion, with a note, for models without a search ranker', async () => {
+    const older = await mkdtemp(join(tmpdir(), 'aisle-older-'));
+    await cp(dir, older, { recursive: true, filter: (source) => !source.startsWith(join(dir, 'report')) });
+    const manifest = JSON.parse(await readFile(join(older, MODEL_FILES.manifest), 'utf8')) as Manifest;
+    delete manifest.models.searchRanker;
+    await writeFile(join(older, MODEL_FILES.manifest), JSON.stringify(manifest));
+    const app = await createServer({ modelsDir: older, textSearch: 'inline' });
+    try {
+      const search = async (body: object) => (await app.inject({ method: 'POST', url: '/v1/search', payload: body })).json() as SearchResponse;
+      expect((await search({ query: 'mug', k: 5 })).debug).toMatchObject({ method: 'weighted', weights: DEFAULT_FUSION_WEIGHTS });
+      const asked = await search({ query: 'mug', k: 5, fusion: 'learned' });
+      expect(asked.debug).toMatchObject({ method: 'weighted', weights: DEFAULT_FUSION_WEIGHTS });
+      expect(asked.debug.note).toBe(`fusion 'learned' needs a search ranker, which these models (version ${manifest.version}) lack, so 'weighted' ran; retrain with \`aisle train --only search-ranker\`.`);
+    } finally {
+      await app.close();
+      await rm(older, { recursive: true, force: true });
     }
   });
 

@@ -104,6 +104,7 @@ export function registerAddItemsRoute(app: FastifyInstance, states: ServingState
       state.catalog.append(entries, vectors);
       await state.text.add(items);
       await state.textVectors?.append(first, items);
+      state.search?.words.append(entries);
       request.log.info({ added: items.length, first }, 'items added to the catalog');
       return { items: entries.map((_, offset) => state.catalog.toWire(first + offset)), vectorsFrom: itemContent ? ('item-content' as const) : ('query-encoder' as const) };
     }));

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { SearchDebug, SearchRequest, SearchResponse } from '../../core/types.js';
 import { dot } from '../../core/vector.js';
-import { DEFAULT_FUSION, DEFAULT_FUSION_WEIGHTS, FUSION_DEPTH, reciprocalRankFusion, weightedFusion, type FusedHit } from '../fusion.js';
+import { DEFAULT_FUSION, DEFAULT_FUSION_WEIGHTS, FUSION_DEPTH, learnedFusion, reciprocalRankFusion, weightedFusion, type FusedHit } from '../fusion.js';
 import { countFacets, hasTags } from '../../core/tags.js';
 import { decodeQueryVector } from '../query-vector.js';
 import { searchBodySchema } from '../schemas.js';
@@ -15,7 +15,8 @@ import type { ServingState } from '../serving-state.js';
  * own encoding of the query text (when the models have a query encoder). It is searched among the
  * item text vectors when the models have a query encoder (server/text-vectors.ts), else among the
  * behavioural item vectors. With both lists, the BM25 and vector hits (FUSION_DEPTH each, or k when
- * larger) are fused by `fusion` (default DEFAULT_FUSION): 'rrf' or 'weighted' with `weights`.
+ * larger) are fused by `fusion`: 'learned' (the search ranker over every candidate; the default
+ * when the models have one), 'weighted' with `weights` (the default otherwise) or 'rrf'.
  * `searchScore` is the fused score, or with one list its own score. `tags` keeps the items that
  * carry every tag (given or predicted, server/facets.ts); `facets` counts the tags of the matching
  * items. `debug` names the path that produced the items and its weights.
@@ -24,7 +25,7 @@ export function registerSearchRoute(app: FastifyInstance, states: ServingState):
   const { dim } = states.state.manifest;
 
   app.post<{ Body: SearchRequest }>('/v1/search', { schema: { body: searchBodySchema(dim) } }, (request): Promise<SearchResponse> =>
-    states.use(async ({ catalog, ann, text, manifest, queryEncoder, textVectors }) => {
+    states.use(async ({ catalog, ann, text, manifest, queryEncoder, textVectors, search }) => {
       const { query, k } = request.body;
       const depth = Math.max(k, FUSION_DEPTH);
       const clientVector = request.body.vector === undefined ? undefined : decodeQueryVector(request.body.vector, manifest.dim, 'vector');
@@ -38,12 +39,20 @@ export function registerSearchRoute(app: FastifyInstance, states: ServingState):
       if (vector) vectorHits = textVectors ? await textVectors.search(vector, depth) : await ann.search(vector, depth);
       const debug: SearchDebug = { method: 'bm25', vector: source, space: textVectors ? 'text' : 'behaviour', bm25Hits: textHits.length, vectorHits: vectorHits.length };
       let hits: readonly FusedHit[];
-      const fusion = request.body.fusion ?? DEFAULT_FUSION;
+      let fusion = request.body.fusion ?? (search ? 'learned' : DEFAULT_FUSION);
+      if (fusion === 'learned' && !search) {
+        fusion = DEFAULT_FUSION;
+        debug.note = `fusion 'learned' needs a search ranker, which these models (version ${manifest.version}) lack, so '${DEFAULT_FUSION}' ran; retrain with \`aisle train --only search-ranker\`.`;
+      }
       if (!vector || vectorHits.length === 0) {
         hits = textHits;
       } else if (textHits.length === 0) {
         hits = vectorHits;
         debug.method = 'vector';
+      } else if (fusion === 'learned' && search) {
+        const cosine = textVectors ? (index: number) => textVectors.score(vector, index) : (index: number) => dot(vector, catalog.vector(index));
+        hits = learnedFusion(query, textHits, vectorHits, cosine, search.words, search.ranker, depth);
+        debug.method = 'learned';
       } else if (fusion === 'weighted') {
         const weights = request.body.weights ?? DEFAULT_FUSION_WEIGHTS;
         const cosine = textVectors ? (index: number) => textVectors.score(vector, index) : (index: number) => dot(vector, catalog.vector(index));

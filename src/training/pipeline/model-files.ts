@@ -46,10 +46,10 @@ export async function writeCatalogFiles(dir: string, entries: readonly CatalogFi
 export async function writeManifest(
   dir: string,
   fields: ManifestFields,
-  models: { userTower: ModelFileEntry; ranker: ModelFileEntry; rankerFp32: ModelFileEntry; queryEncoder?: ModelFileEntry; itemContent?: ModelFileEntry },
+  models: { userTower: ModelFileEntry; ranker: ModelFileEntry; rankerFp32: ModelFileEntry; queryEncoder?: ModelFileEntry; itemContent?: ModelFileEntry; searchRanker?: ModelFileEntry },
   others: readonly ModelFileEntry[],
 ): Promise<Manifest> {
-  const optional = [models.queryEncoder, models.itemContent].filter((entry): entry is ModelFileEntry => entry !== undefined);
+  const optional = [models.queryEncoder, models.itemContent, models.searchRanker].filter((entry): entry is ModelFileEntry => entry !== undefined);
   const all = [models.userTower, models.ranker, models.rankerFp32, ...optional, ...others];
   const version = sha256(new TextEncoder().encode(all.map((entry) => `${entry.file}:${entry.sha256}`).join('\n'))).slice(0, 16);
   const manifest: Manifest = {

@@ -50,8 +50,8 @@ export function hybridGains(report: SearchReport): HybridGain[] {
     const rows = report.rows.filter((row) => row.queries === set);
     const pick = (names: readonly string[]) => rows.filter((row) => names.includes(row.method)).sort((a, b) => b['NDCG@10'] - a['NDCG@10'])[0];
     const single = pick(['bm25', 'vector']);
-    const fused = pick(['rrf', 'weighted']);
-    const hybrid = pick(['rrf', 'weighted', 'rrf+personal', 'weighted+personal']);
+    const fused = pick(['rrf', 'weighted', 'learned']);
+    const hybrid = pick(['rrf', 'weighted', 'learned', 'rrf+personal', 'weighted+personal', 'learned+personal']);
     const over = (row: typeof single) => (single['NDCG@10'] > 0 ? row['NDCG@10'] / single['NDCG@10'] - 1 : 0);
     return { queries: set, best: single.method, fusion: fused.method, fusionGain: over(fused), hybrid: hybrid.method, gain: over(hybrid) };
   });

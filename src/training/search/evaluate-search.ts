@@ -19,21 +19,23 @@ import { ndcg } from '../../core/metrics.js';
 import { QUERY_ENCODER_IO, RANKER_IO, RANKER_OPTIMIZATION_LEVEL } from '../../core/model-dir.js';
 import type { Candidate } from '../../core/types.js';
 import { encodeTexts, TEXT_PIECES } from '../../core/text-pieces.js';
-import { reciprocalRankFusion, weightedFusion, type FusedHit, type ScoredHit } from '../../server/fusion.js';
+import type { SearchRanker } from '../../core/search-ranker.js';
+import { learnedFusion, reciprocalRankFusion, weightedFusion, type FusedHit, type ScoredHit } from '../../server/fusion.js';
 import { QueryEncoder } from '../../server/query-encoder.js';
 import { TextSearch } from '../../server/text-search.js';
 import { TextVectorIndex } from '../../server/text-vectors.js';
-import { rankSearchHits, SEARCH_PERSONAL_WEIGHT } from '../../worker/reranking.js';
+import { LEARNED_PERSONAL_WEIGHT, rankSearchHits, SEARCH_PERSONAL_WEIGHT, type SearchScoreScale } from '../../worker/reranking.js';
 import type { LeaveOneOutUser } from '../data/dataset.js';
 import { historyFor } from '../data/split.js';
 import { historyEntries } from '../pipeline/candidate-lists.js';
 import type { Catalog } from '../pipeline/catalog.js';
 import type { UserEncoder } from '../pipeline/user-encoder.js';
 import { loadOrama, OramaPeer, type OramaMethod } from './orama-peer.js';
+import { recordsView } from './train-search-ranker.js';
 import { QUERY_SETS, type QuerySetName, type SearchQuery, type SearchQuerySets } from './queries.js';
 
 /** Methods in report order. */
-export const SEARCH_METHODS = ['bm25', 'vector', 'rrf', 'weighted', 'rrf+personal', 'weighted+personal'] as const;
+export const SEARCH_METHODS = ['bm25', 'vector', 'rrf', 'weighted', 'learned', 'rrf+personal', 'weighted+personal', 'learned+personal'] as const;
 export type SearchMethod = (typeof SEARCH_METHODS)[number];
 
 /** Depth of each retrieval list before fusion. */
@@ -44,6 +46,8 @@ export const SEARCH_RERANK_DEPTH = 50;
 export const WEIGHT_GRID = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 /** Personal weights tried on the tuning queries, reported beside the one the worker uses. */
 export const PERSONAL_WEIGHT_GRID = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5];
+/** The same for the learned fusion, whose scores the worker reads as logits. */
+export const LEARNED_WEIGHT_GRID = [0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2];
 
 /** One row of the search report. */
 export interface SearchRow {
@@ -62,6 +66,8 @@ export interface SearchModels {
   encoder: UserEncoder;
   queryEncoder: Uint8Array;
   ranker: Uint8Array;
+  /** The search ranker of the models directory; without it the learned rows are left out. */
+  searchRanker?: SearchRanker;
   usesAges: boolean;
 }
 
@@ -91,12 +97,20 @@ export async function evaluateSearch(
     log(`search: ${textVectors.size} of ${models.catalog.records.length} items have a text vector`);
     const orama = await loadOrama(log);
     const peer = orama ? await OramaPeer.encodeAndBuild(orama, models.catalog.records, queryEncoder) : undefined;
+    const view = recordsView(models.catalog.records);
     const retrieve = (queries: readonly SearchQuery[]) => retrieveAll(queries, text, queryEncoder, textVectors);
     const tuningLists = await retrieve(tuning);
     const tuned = tuneWeights(tuning, tuningLists, textVectors);
     log(`search: weighted fusion weights bm25 ${tuned.bm25.toFixed(1)}, vector ${tuned.vector.toFixed(1)} (chosen on ${tuning.length} tuning queries)`);
-    const personal = await tunePersonalWeight(tuning, tuningLists, users, tuned, textVectors, models, rankerSession);
-    log(`search: personal weight ${personal.weight} is best on the tuning queries (NDCG@10 ${PERSONAL_WEIGHT_GRID.map((w, i) => `${w}: ${personal.ndcg[i].toFixed(4)}`).join(', ')}); the worker uses ${SEARCH_PERSONAL_WEIGHT}`);
+    const weightedFuse = ({ bm25, vector, query }: QueryLists) => weightedFusion(bm25, vector, (index) => textVectors.score(query, index), tuned, SEARCH_LIST_DEPTH);
+    const personal = await tunePersonalWeight(tuning, tuningLists, users, weightedFuse, PERSONAL_WEIGHT_GRID, 'ratio', models, rankerSession);
+    log(`search: personal weight ${personal.weight} is best for weighted on the tuning queries (NDCG@10 ${PERSONAL_WEIGHT_GRID.map((w, i) => `${w}: ${personal.ndcg[i].toFixed(4)}`).join(', ')}); the worker uses ${SEARCH_PERSONAL_WEIGHT}`);
+    if (models.searchRanker) {
+      const ranker = models.searchRanker;
+      const learnedFuse = ({ bm25, vector, query }: QueryLists, asked: SearchQuery) => learnedFusion(asked.text, bm25, vector, (index) => textVectors.score(query, index), view, ranker, SEARCH_LIST_DEPTH);
+      const learnedPersonal = await tunePersonalWeight(tuning, tuningLists, users, learnedFuse, LEARNED_WEIGHT_GRID, 'logit', models, rankerSession);
+      log(`search: personal weight ${learnedPersonal.weight} is best for learned on the tuning queries (NDCG@10 ${LEARNED_WEIGHT_GRID.map((w, i) => `${w}: ${learnedPersonal.ndcg[i].toFixed(4)}`).join(', ')}); the worker uses ${LEARNED_PERSONAL_WEIGHT}`);
+    }
 
     const rows: SearchRow[] = [];
     for (const name of QUERY_SETS) {
@@ -121,13 +135,26 @@ export async function evaluateSearch(
         const weighted = weightedFusion(bm25, vector, (index) => textVectors.score(lists[i].query, index), tuned, SEARCH_LIST_DEPTH);
         const weightedMs = performance.now() - started + ms.bm25 + ms.vector;
         add('weighted', weighted.map((hit) => hit.index), weightedMs);
+        let learnedMs = 0;
+        let learned: FusedHit[] = [];
+        if (models.searchRanker) {
+          started = performance.now();
+          learned = learnedFusion(query.text, bm25, vector, (index) => textVectors.score(lists[i].query, index), view, models.searchRanker, SEARCH_LIST_DEPTH);
+          learnedMs = performance.now() - started + ms.bm25 + ms.vector;
+          add('learned', learned.map((hit) => hit.index), learnedMs);
+        }
         started = performance.now();
         add('rrf+personal', personalOrder(await personalScores(users[query.user], rrf, 'test', models, rankerSession), SEARCH_PERSONAL_WEIGHT, models), performance.now() - started + rrfMs);
         started = performance.now();
         add('weighted+personal', personalOrder(await personalScores(users[query.user], weighted, 'test', models, rankerSession), SEARCH_PERSONAL_WEIGHT, models), performance.now() - started + weightedMs);
+        if (models.searchRanker) {
+          started = performance.now();
+          add('learned+personal', personalOrder(await personalScores(users[query.user], learned, 'test', models, rankerSession), LEARNED_PERSONAL_WEIGHT, models, 'logit'), performance.now() - started + learnedMs);
+        }
       }
       for (const method of SEARCH_METHODS) {
-        const entry = results.get(method) as { ranked: number[][]; ms: number[] };
+        const entry = results.get(method);
+        if (!entry) continue;
         rows.push({ method, queries: name, count: queries.length, ...searchMetrics(entry.ranked, queries), msPerQuery: mean(entry.ms) });
       }
       if (peer) {
@@ -224,32 +251,29 @@ async function personalScores(user: LeaveOneOutUser, fused: readonly FusedHit[],
 }
 
 /** Orders the fused hits as the worker does with personal weight `weight`. */
-function personalOrder({ fused, candidates, scores }: PersonalScores, weight: number, models: SearchModels): number[] {
+function personalOrder({ fused, candidates, scores }: PersonalScores, weight: number, models: SearchModels, scale: SearchScoreScale = 'ratio'): number[] {
   const searchScores = fused.slice(0, candidates.length).map((hit) => hit.score);
-  const ranked = rankSearchHits(candidates, searchScores, { scores, degraded: undefined }, candidates.length, weight);
+  const ranked = rankSearchHits(candidates, searchScores, { scores, degraded: undefined }, candidates.length, weight, scale);
   const rest = fused.slice(candidates.length).map((hit) => hit.index);
   return [...ranked.map((item) => models.catalog.indexById.get(item.id) as number), ...rest];
 }
 
-/** Personal weight of the grid with the best mean NDCG@10 of weighted+personal on the tuning queries. */
+/** Personal weight of `grid` with the best mean NDCG@10 of `fuse` + personal on the tuning queries. */
 async function tunePersonalWeight(
   queries: readonly SearchQuery[],
   lists: readonly QueryLists[],
   users: readonly LeaveOneOutUser[],
-  weights: { bm25: number; vector: number },
-  textVectors: TextVectorIndex,
+  fuse: (lists: QueryLists, query: SearchQuery) => FusedHit[],
+  grid: readonly number[],
+  scale: SearchScoreScale,
   models: SearchModels,
   session: ort.InferenceSession,
 ): Promise<{ weight: number; ndcg: number[] }> {
   const scored: PersonalScores[] = [];
-  for (const [i, query] of queries.entries()) {
-    const { bm25, vector, query: vectorOfQuery } = lists[i];
-    const fused = weightedFusion(bm25, vector, (index) => textVectors.score(vectorOfQuery, index), weights, SEARCH_LIST_DEPTH);
-    scored.push(await personalScores(users[query.user], fused, 'valid', models, session));
-  }
-  const ndcg = PERSONAL_WEIGHT_GRID.map((weight) => searchMetrics(scored.map((entry) => personalOrder(entry, weight, models)), queries)['NDCG@10']);
+  for (const [i, query] of queries.entries()) scored.push(await personalScores(users[query.user], fuse(lists[i], query), 'valid', models, session));
+  const ndcg = grid.map((weight) => searchMetrics(scored.map((entry) => personalOrder(entry, weight, models, scale)), queries)['NDCG@10']);
   const best = ndcg.indexOf(Math.max(...ndcg));
-  return { weight: PERSONAL_WEIGHT_GRID[best], ndcg };
+  return { weight: grid[best], ndcg };
 }
 
 function mean(values: readonly number[]): number {

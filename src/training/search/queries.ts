@@ -6,7 +6,7 @@
  * - typo: the clean query with one character edit in one word of four or more letters;
  * - close: the clean query with one word replaced by its close term (close-terms.ts).
  */
-import { createRandom } from '../../core/random.js';
+import { createRandom, type Random } from '../../core/random.js';
 import type { LeaveOneOutUser } from '../data/dataset.js';
 import { addTypo } from '../models/query-encoder.js';
 import { CloseTerms } from './close-terms.js';
@@ -54,21 +54,32 @@ export function buildSearchQueries(
     const words = wordLists[item];
     if (!heldOut.has(item) || words.length < 2) continue;
 
-    const size = Math.min(words.length, 2 + random.int(3));
-    const chosen = random.shuffle(words.map((_, i) => i)).slice(0, size).sort((a, b) => a - b).map((i) => words[i]);
-    const long = chosen.map((word, i) => (Array.from(word).length >= 4 ? i : -1)).filter((i) => i >= 0);
-    if (long.length === 0) continue;
-    const typoAt = long[random.int(long.length)];
-    const own = new Set(words);
-    const replaceable = chosen.map((word, i) => (closeTerms.closest(word, own) ? i : -1)).filter((i) => i >= 0);
-    if (replaceable.length === 0) continue;
-    const closeAt = replaceable[random.int(replaceable.length)];
-
-    const typo = chosen.map((word, i) => (i === typoAt ? addTypo(word, random) : word));
-    const close = chosen.map((word, i) => (i === closeAt ? (closeTerms.closest(word, own) as string) : word));
-    sets.clean.push({ text: chosen.join(' '), target: item, user });
-    sets.typo.push({ text: typo.join(' '), target: item, user });
-    sets.close.push({ text: close.join(' '), target: item, user });
+    const variants = queryVariants(words, closeTerms, random);
+    if (!variants) continue;
+    sets.clean.push({ text: variants.clean, target: item, user });
+    sets.typo.push({ text: variants.typo, target: item, user });
+    sets.close.push({ text: variants.close, target: item, user });
   }
   return sets;
+}
+
+/**
+ * The three variants of one query for an item with query words `words`: two to four distinct
+ * words in text order (clean), the same with one character edit in a word of four or more letters
+ * (typo), and with one word replaced by its close term (close). Undefined when the words have no
+ * typo position or no close term.
+ */
+export function queryVariants(words: readonly string[], closeTerms: CloseTerms, random: Random): { clean: string; typo: string; close: string } | undefined {
+  const size = Math.min(words.length, 2 + random.int(3));
+  const chosen = random.shuffle(words.map((_, i) => i)).slice(0, size).sort((a, b) => a - b).map((i) => words[i]);
+  const long = chosen.map((word, i) => (Array.from(word).length >= 4 ? i : -1)).filter((i) => i >= 0);
+  if (long.length === 0) return undefined;
+  const typoAt = long[random.int(long.length)];
+  const own = new Set(words);
+  const replaceable = chosen.map((word, i) => (closeTerms.closest(word, own) ? i : -1)).filter((i) => i >= 0);
+  if (replaceable.length === 0) return undefined;
+  const closeAt = replaceable[random.int(replaceable.length)];
+  const typo = chosen.map((word, i) => (i === typoAt ? addTypo(word, random) : word));
+  const close = chosen.map((word, i) => (i === closeAt ? (closeTerms.closest(word, own) as string) : word));
+  return { clean: chosen.join(' '), typo: typo.join(' '), close: close.join(' ') };
 }

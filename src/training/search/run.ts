@@ -5,6 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AisleError } from '../../core/errors.js';
+import { parseSearchRanker, type SearchRanker } from '../../core/search-ranker.js';
+import type { ModelFileEntry } from '../../core/types.js';
 import { leaveOneOut } from '../data/split.js';
 import { queryWordLists } from '../models/query-encoder.js';
 import { sha256 } from '../pipeline/model-files.js';
@@ -78,10 +80,25 @@ export async function evaluateSearchTask(options: SearchRunOptions): Promise<Sea
     const tuning = buildSearchQueries(users, words, heldOut, 3 * TUNING_QUERIES, TUNING_QUERY_SEED, 'valid').clean.filter((query) => !evaluated.has(query.target)).slice(0, TUNING_QUERIES);
     options.log(`search: ${sets.clean.length} queries per set, ${tuning.length} tuning queries, ${heldOut.size} items held out from the query encoder`);
 
-    const { rows, weights, personalWeight } = await evaluateSearch(users, sets, tuning, { ...models, ranker: models.studentInt8, queryEncoder, usesAges: models.manifest.usesAges }, options.log);
+    const searchRanker = await loadSearchRanker(options.models, models.manifest.models.searchRanker, options.log);
+    const { rows, weights, personalWeight } = await evaluateSearch(users, sets, tuning, { ...models, ranker: models.studentInt8, queryEncoder, searchRanker, usesAges: models.manifest.usesAges }, options.log);
     const examples = sets.clean.slice(0, 5).map((query, i) => ({ clean: query.text, typo: sets.typo[i].text, close: sets.close[i].text }));
     return { dataset: dataset.name, rows, weights, personalWeight, examples, command: options.command, date };
   } finally {
     await models.dispose();
   }
+}
+
+/** The search ranker a manifest lists, checked against its sha256, or undefined when it lists none. */
+async function loadSearchRanker(dir: string, entry: ModelFileEntry | undefined, log: (line: string) => void): Promise<SearchRanker | undefined> {
+  if (!entry) {
+    log(`search: ${dir} has no search ranker, so the learned rows are left out; add one with \`aisle train --only search-ranker\``);
+    return undefined;
+  }
+  const path = join(dir, entry.file);
+  const bytes = new Uint8Array(await readFile(path));
+  if (sha256(bytes) !== entry.sha256) {
+    throw new AisleError('AISLE_MODEL_CHECKSUM_MISMATCH', `Loading ${path} failed: its sha256 differs from manifest.json; retrain or restore the file.`);
+  }
+  return parseSearchRanker(JSON.parse(new TextDecoder().decode(bytes)), path);
 }

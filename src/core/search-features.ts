@@ -1,0 +1,195 @@
+/**
+ * Features of one (query, item) pair for the search ranker (search-ranker.ts): how the two
+ * retrieval lists scored the item, how the query's words match the item's words, and the item's
+ * popularity. The text-match group follows what hand-tuned search engines rank by (words matched,
+ * typos, matches in the title, word order, how much of the title the query explains), so a
+ * learned model can weigh them instead of a fixed tie-break order.
+ */
+import type { ItemMeta, ItemStats } from './types.js';
+import { fuzzyDistance, tokenize } from './words.js';
+
+/** Feature names, in the order of a feature row. */
+export const SEARCH_FEATURES = [
+  'bm25',
+  'bm25Rank',
+  'cosine',
+  'cosineGap',
+  'vectorRank',
+  'exact',
+  'matched',
+  'matchedRare',
+  'typos',
+  'titleExact',
+  'titleMatched',
+  'titleMatchedRare',
+  'allMatched',
+  'ordered',
+  'titleCoverage',
+  'titleLength',
+  'popularity',
+  'queryWords',
+] as const;
+export const SEARCH_FEATURE_COUNT = SEARCH_FEATURES.length;
+
+/** Largest number of query words the text-match features read. */
+export const MAX_FEATURE_WORDS = 16;
+/** Title length (in words) at which titleLength reaches 1. */
+const LONG_TITLE = 64;
+/** Query length (in words) at which queryWords reaches 1. */
+const LONG_QUERY = 8;
+
+/** Words of an item, computed once per item. */
+export interface ItemWords {
+  title: readonly string[];
+  /** Words of the category, brand and tags. */
+  other: readonly string[];
+}
+
+/** Splits an item's searchable text into words, as BM25 indexes them. */
+export function itemWords(item: Pick<ItemMeta, 'title' | 'category' | 'brand' | 'tags'>): ItemWords {
+  const other = [item.category ?? '', item.brand ?? '', ...(item.tags ?? [])].join(' ');
+  return { title: tokenize(item.title ?? ''), other: tokenize(other) };
+}
+
+/** Grades how a query word matches an item word: 3 exact, 2 prefix, 1 within its typo allowance, 0 none. */
+export function wordMatch(query: string, word: string): number {
+  if (query === word) return 3;
+  if (query.length >= 3 && word.startsWith(query)) return 2;
+  const allowed = fuzzyDistance(query);
+  if (allowed !== false && editDistanceWithin(query, word, allowed)) return 1;
+  return 0;
+}
+
+/**
+ * True when `a` becomes `b` with at most `limit` edits, counting an insertion, a deletion, a
+ * replacement or a swap of two adjacent characters as one edit (optimal string alignment). A
+ * swapped pair is the most common typing error, and plain Levenshtein counts it as two.
+ */
+export function editDistanceWithin(a: string, b: string, limit: number): boolean {
+  if (Math.abs(a.length - b.length) > limit) return false;
+  const n = b.length;
+  if (ROWS[0].length <= n) for (let r = 0; r < 3; r++) ROWS[r] = new Int32Array(2 * (n + 1));
+  let before = ROWS[0];
+  let previous = ROWS[1];
+  let current = ROWS[2];
+  for (let j = 0; j <= n; j++) previous[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    current[0] = i;
+    let rowBest = i;
+    for (let j = 1; j <= n; j++) {
+      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
+      let value = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+      if (i > 1 && j > 1 && a.charCodeAt(i - 1) === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1)) value = Math.min(value, before[j - 2] + 1);
+      current[j] = value;
+      if (value < rowBest) rowBest = value;
+    }
+    if (rowBest > limit) return false;
+    const spare = before;
+    before = previous;
+    previous = current;
+    current = spare;
+  }
+  return previous[n] <= limit;
+}
+
+// Rows of editDistanceWithin, kept between calls: it runs for every query word and item word.
+const ROWS = [new Int32Array(64), new Int32Array(64), new Int32Array(64)];
+
+/** Scores and ranks that the two retrieval lists gave one candidate. */
+export interface RetrievalScores {
+  /** BM25 score over the query's best BM25 score, 0 when BM25 did not return the item. */
+  bm25: number;
+  /** 0-based rank in the BM25 list, or -1. */
+  bm25Rank: number;
+  /** Cosine of the query vector and the item's text vector, 0 without a vector. */
+  cosine: number;
+  /** The best cosine among the query's candidates. */
+  bestCosine: number;
+  /** 0-based rank in the vector list, or -1. */
+  vectorRank: number;
+}
+
+/**
+ * Writes the features of one candidate into `out` at `offset` (SEARCH_FEATURE_COUNT values).
+ * `query` are the query's words (tokenize), at most MAX_FEATURE_WORDS of them read, and `rarity`
+ * their weights for the `…Rare` shares (queryRarity), so that matching a rare word counts more
+ * than matching a word found in half the catalog.
+ */
+export function writeSearchFeatures(out: Float32Array, offset: number, query: readonly string[], rarity: ArrayLike<number>, words: ItemWords, stats: Pick<ItemStats, 'popularity'>, scores: RetrievalScores): void {
+  const asked = query.length > MAX_FEATURE_WORDS ? query.slice(0, MAX_FEATURE_WORDS) : query;
+  const n = asked.length;
+
+  let rarityTotal = 0;
+  let matchedRare = 0;
+  let titleMatchedRare = 0;
+  let exact = 0;
+  let matched = 0;
+  let typos = 0;
+  let titleExact = 0;
+  let titleMatched = 0;
+  let ordered = 0;
+  let lastPosition = -1;
+  const covered = new Set<number>();
+  for (let q = 0; q < n; q++) {
+    let bestTitle = 0;
+    let position = -1;
+    for (let w = 0; w < words.title.length; w++) {
+      const level = wordMatch(asked[q], words.title[w]);
+      if (level > bestTitle) {
+        bestTitle = level;
+        position = w;
+      }
+      if (level > 0) covered.add(w);
+    }
+    let best = bestTitle;
+    for (let w = 0; w < words.other.length && best < 3; w++) best = Math.max(best, wordMatch(asked[q], words.other[w]));
+    if (best === 3) exact += 1;
+    rarityTotal += rarity[q];
+    if (best > 0) {
+      matched += 1;
+      matchedRare += rarity[q];
+    }
+    if (best === 1) typos += 1;
+    if (bestTitle === 3) titleExact += 1;
+    if (bestTitle > 0) {
+      titleMatched += 1;
+      titleMatchedRare += rarity[q];
+    }
+    if (q > 0 && position >= 0 && lastPosition >= 0 && position > lastPosition) ordered += 1;
+    lastPosition = position;
+  }
+
+  const share = (count: number) => (n === 0 ? 0 : count / n);
+  const reciprocal = (rank: number) => (rank < 0 ? 0 : 1 / (1 + rank));
+  const values = [
+    scores.bm25,
+    reciprocal(scores.bm25Rank),
+    scores.cosine,
+    scores.cosine - scores.bestCosine,
+    reciprocal(scores.vectorRank),
+    share(exact),
+    share(matched),
+    rarityTotal > 0 ? matchedRare / rarityTotal : 0,
+    share(typos),
+    share(titleExact),
+    share(titleMatched),
+    rarityTotal > 0 ? titleMatchedRare / rarityTotal : 0,
+    n > 0 && matched === n ? 1 : 0,
+    n > 1 ? ordered / (n - 1) : 0,
+    words.title.length === 0 ? 0 : covered.size / words.title.length,
+    Math.min(1, Math.log1p(words.title.length) / Math.log1p(LONG_TITLE)),
+    stats.popularity,
+    Math.min(1, n / LONG_QUERY),
+  ];
+  for (let i = 0; i < SEARCH_FEATURE_COUNT; i++) out[offset + i] = values[i];
+}
+
+/**
+ * Weight of each query word for the `…Rare` features: its inverse document frequency
+ * log(1 + items / (1 + items with the word)), where `frequency` counts the items whose words
+ * include it exactly. A word no item has (often a typo) gets the weight of a word in one item.
+ */
+export function queryRarity(query: readonly string[], frequency: (word: string) => number, items: number): Float64Array {
+  const asked = query.length > MAX_FEATURE_WORDS ? query.slice(0, MAX_FEATURE_WORDS) : query;
+  return Float64Array.from(asked, (word) => Math.log(1 + items / (1 + Math.max(1, frequency(word)))));
+}
