@@ -113,9 +113,19 @@ export interface RetrievalScores {
  * Writes the features of one candidate into `out` at `offset` (SEARCH_FEATURE_COUNT values).
  * `query` are the query's words (tokenize), at most MAX_FEATURE_WORDS of them read, and `rarity`
  * their weights for the `…Rare` shares (queryRarity), so that matching a rare word counts more
- * than matching a word found in half the catalog.
+ * than matching a word found in half the catalog. `memo` (one map per query word, kept across the
+ * candidates of one query) saves the grade of each item word already compared.
  */
-export function writeSearchFeatures(out: Float32Array, offset: number, query: readonly string[], rarity: ArrayLike<number>, words: ItemWords, stats: Pick<ItemStats, 'popularity'>, scores: RetrievalScores): void {
+export function writeSearchFeatures(
+  out: Float32Array,
+  offset: number,
+  query: readonly string[],
+  rarity: ArrayLike<number>,
+  words: ItemWords,
+  stats: Pick<ItemStats, 'popularity'>,
+  scores: RetrievalScores,
+  memo?: Array<Map<string, number>>,
+): void {
   const asked = query.length > MAX_FEATURE_WORDS ? query.slice(0, MAX_FEATURE_WORDS) : query;
   const n = asked.length;
 
@@ -129,20 +139,26 @@ export function writeSearchFeatures(out: Float32Array, offset: number, query: re
   let titleMatched = 0;
   let ordered = 0;
   let lastPosition = -1;
-  const covered = new Set<number>();
+  let covered = 0;
+  if (COVERED.length < words.title.length) COVERED = new Uint8Array(2 * words.title.length);
+  COVERED.fill(0, 0, words.title.length);
   for (let q = 0; q < n; q++) {
+    const known = memo?.[q];
     let bestTitle = 0;
     let position = -1;
     for (let w = 0; w < words.title.length; w++) {
-      const level = wordMatch(asked[q], words.title[w]);
+      const level = gradeWord(asked[q], words.title[w], known);
       if (level > bestTitle) {
         bestTitle = level;
         position = w;
       }
-      if (level > 0) covered.add(w);
+      if (level > 0 && COVERED[w] === 0) {
+        COVERED[w] = 1;
+        covered += 1;
+      }
     }
     let best = bestTitle;
-    for (let w = 0; w < words.other.length && best < 3; w++) best = Math.max(best, wordMatch(asked[q], words.other[w]));
+    for (let w = 0; w < words.other.length && best < 3; w++) best = Math.max(best, gradeWord(asked[q], words.other[w], known));
     if (best === 3) exact += 1;
     rarityTotal += rarity[q];
     if (best > 0) {
@@ -161,27 +177,38 @@ export function writeSearchFeatures(out: Float32Array, offset: number, query: re
 
   const share = (count: number) => (n === 0 ? 0 : count / n);
   const reciprocal = (rank: number) => (rank < 0 ? 0 : 1 / (1 + rank));
-  const values = [
-    scores.bm25,
-    reciprocal(scores.bm25Rank),
-    scores.cosine,
-    scores.cosine - scores.bestCosine,
-    reciprocal(scores.vectorRank),
-    share(exact),
-    share(matched),
-    rarityTotal > 0 ? matchedRare / rarityTotal : 0,
-    share(typos),
-    share(titleExact),
-    share(titleMatched),
-    rarityTotal > 0 ? titleMatchedRare / rarityTotal : 0,
-    n > 0 && matched === n ? 1 : 0,
-    n > 1 ? ordered / (n - 1) : 0,
-    words.title.length === 0 ? 0 : covered.size / words.title.length,
-    Math.min(1, Math.log1p(words.title.length) / Math.log1p(LONG_TITLE)),
-    stats.popularity,
-    Math.min(1, n / LONG_QUERY),
-  ];
-  for (let i = 0; i < SEARCH_FEATURE_COUNT; i++) out[offset + i] = values[i];
+  let i = offset;
+  out[i++] = scores.bm25;
+  out[i++] = reciprocal(scores.bm25Rank);
+  out[i++] = scores.cosine;
+  out[i++] = scores.cosine - scores.bestCosine;
+  out[i++] = reciprocal(scores.vectorRank);
+  out[i++] = share(exact);
+  out[i++] = share(matched);
+  out[i++] = rarityTotal > 0 ? matchedRare / rarityTotal : 0;
+  out[i++] = share(typos);
+  out[i++] = share(titleExact);
+  out[i++] = share(titleMatched);
+  out[i++] = rarityTotal > 0 ? titleMatchedRare / rarityTotal : 0;
+  out[i++] = n > 0 && matched === n ? 1 : 0;
+  out[i++] = n > 1 ? ordered / (n - 1) : 0;
+  out[i++] = words.title.length === 0 ? 0 : covered / words.title.length;
+  out[i++] = Math.min(1, Math.log1p(words.title.length) / Math.log1p(LONG_TITLE));
+  out[i++] = stats.popularity;
+  out[i] = Math.min(1, n / LONG_QUERY);
+}
+
+// Marks of the title words some query word matched, kept between calls of writeSearchFeatures.
+let COVERED = new Uint8Array(64);
+
+/** Grades a query word against an item word (wordMatch), through `known` when given. */
+function gradeWord(query: string, word: string, known: Map<string, number> | undefined): number {
+  let level = known?.get(word);
+  if (level === undefined) {
+    level = wordMatch(query, word);
+    known?.set(word, level);
+  }
+  return level;
 }
 
 /**

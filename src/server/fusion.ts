@@ -106,6 +106,7 @@ export function searchCandidates(queryWords: readonly string[], bm25: readonly S
   const bestCosine = cosines.reduce((high, value) => Math.max(high, value), -1);
   const rarity = queryRarity(queryWords, (word) => catalog.frequency(word), catalog.size);
   const features = new Float32Array(indices.length * SEARCH_FEATURE_COUNT);
+  const memo = queryWords.map(() => new Map<string, number>());
   indices.forEach((index, row) => {
     const text = lexical.get(index);
     writeSearchFeatures(features, row * SEARCH_FEATURE_COUNT, queryWords, rarity, catalog.words(index), { popularity: catalog.popularity(index) }, {
@@ -114,7 +115,7 @@ export function searchCandidates(queryWords: readonly string[], bm25: readonly S
       cosine: cosines[row],
       bestCosine,
       vectorRank: vectorRank.get(index) ?? -1,
-    });
+    }, memo);
   });
   return { indices, features };
 }

@@ -66,6 +66,15 @@ describe('text-match features', () => {
     expect(value('titleLength')).toBeCloseTo(Math.log1p(3) / Math.log1p(64), 6);
     expect(value('popularity')).toBe(0.25);
     expect(value('queryWords')).toBe(0.5);
+
+    // The memo of word grades gives the same row, twice over.
+    const memo = query.map(() => new Map<string, number>());
+    for (let round = 0; round < 2; round++) {
+      const again = new Float32Array(SEARCH_FEATURE_COUNT);
+      writeSearchFeatures(again, 0, query, [1, 1, 2, 4], words, { popularity: 0.25 }, { bm25: 0.5, bm25Rank: 1, cosine: 0.6, bestCosine: 0.8, vectorRank: -1 }, memo);
+      expect(again).toEqual(out);
+    }
+    expect(memo[1].get('gorilla')).toBe(1);
   });
 
   it('weighs rare query words more', () => {
