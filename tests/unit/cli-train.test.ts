@@ -33,6 +33,12 @@ describe('aisle train options', () => {
     expect(() => parseTrainArgs([...REQUIRED, '--tower-minutes', '-1'])).toThrow('--tower-minutes must be an integer in [1, 100000], got "-1".');
   });
 
+  it('accepts --only with the two parts', () => {
+    expect(parseTrainArgs([...REQUIRED, '--only', 'search-ranker'])).toMatchObject({ only: 'search-ranker' });
+    expect(parseTrainArgs([...REQUIRED, '--only', 'query-encoder'])).toMatchObject({ only: 'query-encoder' });
+    expect(() => parseTrainArgs([...REQUIRED, '--only', 'towers'])).toThrow(`--only must be 'query-encoder' or 'search-ranker', got "towers".`);
+  });
+
   it('rejects an unknown option listing the options', () => {
     expect(() => parseTrainArgs([...REQUIRED, '--bogus'])).toThrow(/^Unknown option --bogus; the options are --data, --out, --dim,/);
   });
