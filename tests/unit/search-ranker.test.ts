@@ -6,6 +6,7 @@ import { learnedFusion } from '../../src/server/fusion.js';
 import { SearchWords } from '../../src/server/search-words.js';
 import { fitSearchRanker, validationScore, type RankerExample } from '../../src/training/search/fit-search-ranker.js';
 import { personalization, rankSearchHits } from '../../src/worker/reranking.js';
+import { voteTags } from '../../src/core/tags.js';
 import type { Candidate, ItemRecord } from '../../src/core/types.js';
 
 const feature = (name: (typeof SEARCH_FEATURES)[number]) => SEARCH_FEATURES.indexOf(name);
@@ -187,5 +188,20 @@ describe('personal rerank of learned search scores', () => {
     expect(ranked[1].score).toBeCloseTo(-0.3 * z, 12);
     expect(ranked[2].score).toBeCloseTo(-3 + 0.3 * z, 12);
     expect(ranked[0].lifted).toBe(1);
+  });
+});
+
+describe('tag vote for new items', () => {
+  it('weighs neighbours by similarity', () => {
+    const voted = voteTags([
+      { tags: ['lamp', 'brass'], similarity: 0.6 },
+      { tags: ['lamp', 'lamp'], similarity: 0.3 },
+      { tags: ['desk'], similarity: 0.1 },
+      { tags: ['ignored'], similarity: -0.5 },
+    ]);
+    // lamp: 0.9 of the weight, brass 0.6, desk 0.1 (below 0.4).
+    expect(voted).toEqual([['lamp', 0.9], ['brass', 0.6]]);
+    expect(voteTags([{ tags: ['a'], similarity: 0 }])).toEqual([]);
+    expect(voteTags([{ tags: ['b', 'a', 'c'], similarity: 1 }], 0.4, 2)).toEqual([['a', 1], ['b', 1]]);
   });
 });

@@ -187,6 +187,7 @@ describe('aisle train on a demo subset', () => {
     const token = 'test-admin-token-0123456789';
     const app = await createServer({ modelsDir: dir, textSearch: 'worker', adminToken: token });
     const item = { id: 'new-lamp-1', title: 'Brass Zeppelin Reading Lamp', category: 'Lighting', brand: 'Lumen', price: 42, tags: ['lamp', 'brass'] };
+    const items = JSON.parse(await readFile(join(dir, MODEL_FILES.items), 'utf8')) as Array<{ tags?: string[] }>;
     const add = (body: object, authorization?: string) =>
       app.inject({ method: 'POST', url: '/v1/items', payload: body, headers: authorization ? { authorization } : {} });
     try {
@@ -203,6 +204,14 @@ describe('aisle train on a demo subset', () => {
       const wire = (added.json() as { items: Array<{ id: string; vector: string; stats: object }> }).items;
       expect(wire.map((entry) => entry.id)).toEqual([item.id]);
       expect(wire[0].stats).toEqual({ popularity: 0, trending: 0 });
+      // Tags voted by the catalog items nearest in text, each one a tag of the catalog.
+      const catalogTags = new Set(items.flatMap((entry) => entry.tags ?? []));
+      const predicted = (wire[0] as { predictedTags?: Array<[string, number]> }).predictedTags ?? [];
+      expect(predicted.length).toBeGreaterThan(0);
+      for (const [tag, confidence] of predicted) {
+        expect(catalogTags.has(tag), tag).toBe(true);
+        expect(confidence).toBeGreaterThanOrEqual(0.4);
+      }
       const vector = decodeVector(wire[0].vector) as Float32Array;
       expect(vector).toHaveLength(32);
       expect(Math.hypot(...vector)).toBeCloseTo(1, 4);

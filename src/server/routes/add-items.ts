@@ -17,6 +17,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AisleError } from '../../core/errors.js';
 import { ITEM_CONTENT, writeContentTokens } from '../../core/item-content.js';
 import type { CatalogFileEntry } from '../../core/model-dir.js';
+import { voteTags } from '../../core/tags.js';
 import { itemText } from '../../core/text-pieces.js';
 import type { ItemMeta, ItemWire } from '../../core/types.js';
 import { addItemsBodySchema } from '../schemas.js';
@@ -97,7 +98,8 @@ export function registerAddItemsRoute(app: FastifyInstance, states: ServingState
         throw new AisleError('AISLE_INVALID_REQUEST', `Invalid request: items ${JSON.stringify(zero.map((item) => item.id))} have no words the models can place; send a title.`, { details: { ids: zero.map((item) => item.id) } });
       }
 
-      const entries: CatalogFileEntry[] = items.map((item) => ({ ...item, stats: { popularity: 0, trending: 0 } }));
+      const predicted = await predictTags(state, items);
+      const entries: CatalogFileEntry[] = items.map((item, row) => ({ ...item, ...(predicted[row].length > 0 ? { predictedTags: predicted[row] } : {}), stats: { popularity: 0, trending: 0 } }));
       const first = state.catalog.size;
       // FAISS first: if it fails, nothing else has changed.
       await state.ann.add(vectors);
@@ -111,4 +113,30 @@ export function registerAddItemsRoute(app: FastifyInstance, states: ServingState
     queue = run.catch(() => undefined);
     return run;
   });
+}
+
+/** Neighbours whose tags vote for a new item's predicted tags, as `aisle train` uses. */
+export const TAG_NEIGHBOURS = 10;
+// Nearest items fetched to find TAG_NEIGHBOURS of them that carry tags.
+const TAG_SEARCH_DEPTH = 4 * TAG_NEIGHBOURS;
+
+/**
+ * Predicts the tags of new items from the tags of the catalog items whose text vectors are
+ * nearest to theirs, the vote `aisle train` runs by title (core/tags.ts voteTags). Returns an
+ * empty list per item when the models have no query encoder.
+ */
+async function predictTags(state: ServerState, items: readonly ItemMeta[]): Promise<Array<Array<[string, number]>>> {
+  const { queryEncoder, textVectors, catalog } = state;
+  if (!queryEncoder || !textVectors) return items.map(() => []);
+  const vectors = await queryEncoder.encodeMany(items.map(itemText));
+  const out: Array<Array<[string, number]>> = [];
+  for (let row = 0; row < items.length; row++) {
+    const hits = await textVectors.search(vectors.subarray(row * queryEncoder.dim, (row + 1) * queryEncoder.dim), TAG_SEARCH_DEPTH);
+    const neighbours = hits
+      .map((hit) => ({ tags: catalog.items[hit.index].tags ?? [], similarity: hit.score }))
+      .filter((neighbour) => neighbour.tags.length > 0)
+      .slice(0, TAG_NEIGHBOURS);
+    out.push(voteTags(neighbours));
+  }
+  return out;
 }

@@ -32,7 +32,7 @@ export interface FitOptions {
   onProgress?: (line: string) => void;
 }
 
-export const DEFAULT_FIT: Omit<FitOptions, 'seed'> = { units: 32, epochs: 25, batchSize: 32, learningRate: 0.01, l2: 1e-4, validationShare: 0.15 };
+export const DEFAULT_FIT: Omit<FitOptions, 'seed'> = { units: 32, epochs: 40, batchSize: 32, learningRate: 0.01, l2: 1e-4, validationShare: 0.15 };
 
 /** Returns the fitted ranker and the held-back NDCG@10 of its best epoch. */
 export function fitSearchRanker(examples: readonly RankerExample[], options: FitOptions): { json: SearchRankerJson; validationNdcg: number; epochs: number } {

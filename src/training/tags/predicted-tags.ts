@@ -10,6 +10,7 @@
  * most-frequent baseline on hidden items: P@3 0.219 against 0.262. Served vectors also read the
  * item's own tags, which that measurement excludes, so tags by vector are unmeasured for them.
  */
+import { MAX_PREDICTED_TAGS, PREDICTED_TAG_MIN_CONFIDENCE } from '../../core/tags.js';
 import type { ItemRecord } from '../../core/types.js';
 import type { Dataset } from '../data/dataset.js';
 import { hasTitles, MIN_TAG_ITEMS } from './evaluate-tags.js';
@@ -17,14 +18,7 @@ import { tagModelText } from './holdout.js';
 import { DEFAULT_NEIGHBOURS, knnTagScores, titleNeighbours, vectorNeighbours } from './knn.js';
 import { tagVocabulary } from './metrics.js';
 
-/**
- * Lowest confidence of a predicted tag. On amazon-scientific's hidden items (title neighbours),
- * 0.4 kept predicted tags of which 82% were true and gave 92% of the items at least one; 0.3 gave
- * 76% and 97%, 0.5 gave 87% and 85%.
- */
-export const PREDICTED_TAG_MIN_CONFIDENCE = 0.4;
-/** Predicted tags kept per item. */
-export const MAX_PREDICTED_TAGS = 5;
+export { MAX_PREDICTED_TAGS, PREDICTED_TAG_MIN_CONFIDENCE } from '../../core/tags.js';
 
 /**
  * Returns each item's predicted tags, best first, with confidences rounded to 3 decimals; or
