@@ -8,15 +8,17 @@
  */
 import { assignVariant, parseExperiments, type VariantChanges } from '../core/experiments.js';
 import type { ExposureEvent } from '../core/live-events.js';
+import type { FusionWeights, SearchFusion } from '../core/types.js';
 
 /** The variant of one experiment that this device is in. */
 export interface ExperimentAssignment {
   experiment: string;
   variant: string;
   /**
-   * Settings the variant changes. recommend() applies `ranker` and `liveWeight`.
-   * NOTE: `fusion` and `modelVersion` are only reported here for the store to apply, because the
-   * SDK has no per-call setting for them yet.
+   * Settings the variant changes. recommend() applies `ranker` and `liveWeight`, and search()
+   * applies `fusion`, unless the call sets them itself.
+   * NOTE: `modelVersion` is only reported here for the store to apply, because the SDK has no
+   * setting for it yet.
    */
   changes: VariantChanges;
 }
@@ -99,6 +101,21 @@ export class ExperimentClient {
     for (const { changes } of this.assigned) {
       if (changes.ranker !== undefined) defaults.ranker = changes.ranker;
       if (changes.liveWeight !== undefined) defaults.liveWeight = changes.liveWeight;
+    }
+    return defaults;
+  }
+
+  /**
+   * Returns the search() fusion of the assigned variants as the POST /v1/search fields, or an empty
+   * object when no variant changes it. With several experiments, the last one that sets it wins.
+   */
+  searchDefaults(): { fusion?: SearchFusion; weights?: FusionWeights } {
+    let defaults: { fusion?: SearchFusion; weights?: FusionWeights } = {};
+    for (const { changes } of this.assigned) {
+      const fusion = changes.fusion;
+      if (!fusion) continue;
+      defaults = { fusion: fusion.method };
+      if (fusion.bm25 !== undefined && fusion.vector !== undefined) defaults.weights = { bm25: fusion.bm25, vector: fusion.vector };
     }
     return defaults;
   }

@@ -236,7 +236,17 @@ class AisleClient implements Aisle {
   }
 
   search(query: string, options?: SearchOptions): Promise<RankResult> {
-    return this.measure('search', this.call((api) => api.search(query, options), (degraded) => ({ items: [], degraded, tookMs: 0 })));
+    const withVariant = this.withVariantFusion(options);
+    return this.measure('search', this.call((api) => api.search(query, withVariant), (degraded) => ({ items: [], degraded, tookMs: 0 })));
+  }
+
+  // The variant's fusion applies unless the call sets `fusion` or `weights`. The two count as one
+  // setting, so a variant's weights never mix with the page's method.
+  private withVariantFusion(options: SearchOptions | undefined): SearchOptions | undefined {
+    if (!this.experimentClient || (options !== undefined && (typeof options !== 'object' || options === null))) return options;
+    if (options?.fusion !== undefined || options?.weights !== undefined) return options;
+    const defaults = this.experimentClient.searchDefaults();
+    return defaults.fusion === undefined ? options : { ...options, ...defaults };
   }
 
   async stats(): Promise<AisleStats> {

@@ -7,7 +7,7 @@
 import type { AdaptationOptions, AdaptationState } from '../core/adaptation.js';
 import { AisleError, isErrorCode, type AisleErrorCode } from '../core/errors.js';
 import type { Explanation } from '../core/explanation.js';
-import type { AisleEvent, AisleEventInput, Degraded, RankResult } from '../core/types.js';
+import type { AisleEvent, AisleEventInput, Degraded, FusionWeights, RankResult, SearchFusion } from '../core/types.js';
 import type { LiveEventsOptions } from './beacon.js';
 
 /** Execution backend requested by the page. */
@@ -115,6 +115,14 @@ export interface SearchOptions {
   k?: number;
   /** Only items carrying every one of these tags, given or predicted (a selection of `facets`). */
   tags?: string[];
+  /**
+   * Fusion of the BM25 and vector hits at the companion: 'rrf' or 'weighted'. Default: the
+   * `fusion` change of the device's experiment variant, else the companion's default. When the
+   * call sets `fusion` or `weights`, the variant's fusion is ignored for this call.
+   */
+  fusion?: SearchFusion;
+  /** BM25 and vector weights of the 'weighted' fusion, each in [0, 1]. Set them only with fusion 'weighted'. */
+  weights?: FusionWeights;
 }
 
 /** Result of `track`. */

@@ -238,6 +238,27 @@ describe('ExperimentClient', () => {
     expect(experiments.rankingOf(exposure?.rankingId)).toBeUndefined();
   });
 
+  it('returns the variant search fusion', async () => {
+    const fusionDefinitions = {
+      experiments: [
+        { name: 'weights', salt: 's', variants: [{ name: 'a', weight: 1e6, changes: { fusion: { method: 'weighted', bm25: 0.3, vector: 0.7 } } }, { name: 'b', weight: 1 }] },
+        { name: 'method', salt: 's', variants: [{ name: 'c', weight: 1e6, changes: { fusion: { method: 'rrf' } } }, { name: 'd', weight: 1 }] },
+      ],
+    };
+    const { experiments } = client(respond({ experiments: fusionDefinitions.experiments.slice(0, 1) }));
+    await experiments.load(1000);
+    expect(experiments.searchDefaults()).toEqual({ fusion: 'weighted', weights: { bm25: 0.3, vector: 0.7 } });
+
+    // With two experiments that set the fusion, the later one wins as a whole.
+    const both = client(respond(fusionDefinitions)).experiments;
+    await both.load(1000);
+    expect(both.searchDefaults()).toEqual({ fusion: 'rrf' });
+
+    const none = client(respond(definitions)).experiments;
+    await none.load(1000);
+    expect(none.searchDefaults()).toEqual({});
+  });
+
   it('reports a failed load and stays out', async () => {
     const { experiments } = client(respond({ error: {} }, 503));
     await experiments.load(1000);
