@@ -9,7 +9,7 @@
  */
 import { assignVariant, parseExperiments, type VariantChanges } from '../core/experiments.js';
 import type { ExposureEvent } from '../core/live-events.js';
-import type { FusionWeights, SearchFusion } from '../core/types.js';
+import type { Degraded, FusionWeights, SearchFusion } from '../core/types.js';
 import { OUTCOME_EVENT_TYPES, OutcomeAttribution } from './attribution.js';
 
 /** The variant of one experiment that this device is in. */
@@ -18,11 +18,17 @@ export interface ExperimentAssignment {
   variant: string;
   /**
    * Settings the variant changes. recommend() applies `ranker` and `liveWeight`, and search()
-   * applies `fusion`, unless the call sets them itself.
-   * NOTE: `modelVersion` is only reported here for the store to apply, because the SDK has no
-   * setting for it yet.
+   * applies `fusion`, unless the call sets them itself. `modelVersion` must equal the version
+   * of the model set the companion serves.
+   * NOTE: the companion serves one model set, so a variant cannot yet ask for a second one.
    */
   changes: VariantChanges;
+  /**
+   * Set when the device cannot apply the variant (AISLE_MODEL_VERSION_UNAVAILABLE). The device
+   * then behaves as without the experiment and sends no exposures for it, so the variant's
+   * counts contain only devices that ran it. info() lists the same reason in `degraded`.
+   */
+  degraded?: Degraded;
 }
 
 /** Result of experiments(). */
@@ -95,12 +101,16 @@ export class ExperimentClient {
     try {
       const response = await this.env.fetch(`${this.endpoint}/v1/experiments`, { signal: controller.signal });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const body = (await response.json()) as { experiments?: unknown };
+      const body = (await response.json()) as { experiments?: unknown; modelVersion?: unknown };
       const experiments = parseExperiments(body.experiments, 'GET /v1/experiments');
+      const served = typeof body.modelVersion === 'string' ? body.modelVersion : undefined;
       const deviceId = this.ensureDeviceId();
       this.assigned = experiments.map((experiment) => {
         const variant = assignVariant(experiment, deviceId);
-        return { experiment: experiment.name, variant: variant.name, changes: variant.changes };
+        const assignment: ExperimentAssignment = { experiment: experiment.name, variant: variant.name, changes: variant.changes };
+        const requested = variant.changes.modelVersion;
+        if (requested !== undefined && requested !== served) assignment.degraded = modelVersionUnavailable(experiment.name, variant.name, requested, served);
+        return assignment;
       });
       this.error = undefined;
     } catch (error) {
@@ -113,7 +123,7 @@ export class ExperimentClient {
 
   /** Returns a copy of the device id, the assignments and the load error. */
   view(): ExperimentsView {
-    const view: ExperimentsView = { deviceId: this.deviceId, assignments: this.assigned.map((entry) => ({ ...entry, changes: structuredClone(entry.changes) })) };
+    const view: ExperimentsView = { deviceId: this.deviceId, assignments: this.assigned.map((entry) => structuredClone(entry)) };
     if (this.error) view.error = this.error;
     return view;
   }
@@ -121,7 +131,7 @@ export class ExperimentClient {
   /** Returns the recommend() settings of the assigned variants; the caller's own options win. */
   recommendDefaults(): { ranker?: boolean; liveWeight?: number } {
     const defaults: { ranker?: boolean; liveWeight?: number } = {};
-    for (const { changes } of this.assigned) {
+    for (const { changes } of this.applied()) {
       if (changes.ranker !== undefined) defaults.ranker = changes.ranker;
       if (changes.liveWeight !== undefined) defaults.liveWeight = changes.liveWeight;
     }
@@ -134,7 +144,7 @@ export class ExperimentClient {
    */
   searchDefaults(): { fusion?: SearchFusion; weights?: FusionWeights } {
     let defaults: { fusion?: SearchFusion; weights?: FusionWeights } = {};
-    for (const { changes } of this.assigned) {
+    for (const { changes } of this.applied()) {
       const fusion = changes.fusion;
       if (!fusion) continue;
       defaults = { fusion: fusion.method };
@@ -149,7 +159,7 @@ export class ExperimentClient {
    * `exposures` is empty and exposuresOn() returns them once the list is seen.
    */
   expose(): { rankingId: string; exposures: ExposureEvent[] } | null {
-    if (this.assigned.length === 0) return null;
+    if (this.applied().length === 0) return null;
     const rankingId = this.env.randomId();
     const time = this.env.now();
     const ranking: Ranking = { issuedAt: time, observed: false };
@@ -211,7 +221,17 @@ export class ExperimentClient {
   }
 
   private exposureEvents(rankingId: string, time: number): ExposureEvent[] {
-    return this.assigned.map(({ experiment, variant }) => ({ type: 'exposure' as const, ranking: rankingId, experiment, variant, time }));
+    return this.applied().map(({ experiment, variant }) => ({ type: 'exposure' as const, ranking: rankingId, experiment, variant, time }));
+  }
+
+  /** Returns the reasons of the variants this device cannot apply, for info(). */
+  issues(): Degraded[] {
+    return this.assigned.flatMap((entry) => (entry.degraded ? [{ ...entry.degraded }] : []));
+  }
+
+  // Assignments whose variant this device applies.
+  private applied(): ExperimentAssignment[] {
+    return this.assigned.filter((entry) => entry.degraded === undefined);
   }
 
   /** Replaces the device id and reassigns, after forget(). */
@@ -245,4 +265,12 @@ export class ExperimentClient {
     }
     return this.deviceId;
   }
+}
+
+function modelVersionUnavailable(experiment: string, variant: string, requested: string, served: string | undefined): Degraded {
+  const serves = served === undefined ? 'does not state the model set version it serves' : `serves model set version ${JSON.stringify(served)}`;
+  return {
+    code: 'AISLE_MODEL_VERSION_UNAVAILABLE',
+    reason: `Variant ${variant} of experiment ${experiment} asks for model set version ${JSON.stringify(requested)}, but the companion ${serves}. This device takes no part in the experiment. Serve that model set or remove modelVersion from the variant.`,
+  };
 }

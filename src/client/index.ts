@@ -298,8 +298,11 @@ class AisleClient implements Aisle {
     await this.experimentClient?.reset(this.options.timeoutMs);
   }
 
-  info(): Promise<AisleInfo> {
-    return this.call((api) => api.info(), (degraded) => this.fallbackInfo(degraded));
+  async info(): Promise<AisleInfo> {
+    const info = await this.call((api) => api.info(), (degraded) => this.fallbackInfo(degraded));
+    // Variants this device cannot apply are reported with the worker's own reasons.
+    const issues = this.experimentClient?.issues() ?? [];
+    return issues.length === 0 ? info : { ...info, degraded: [...info.degraded, ...issues] };
   }
 
   explain(itemId: string): Promise<Explanation> {

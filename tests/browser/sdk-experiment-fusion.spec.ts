@@ -1,7 +1,8 @@
 /**
  * The `fusion` change of an experiment variant, applied by search() through the built SDK in
  * Chromium against a real companion: the POST /v1/search body the companion received and the
- * `debug` section it answered with.
+ * `debug` section it answered with. A variant whose `modelVersion` the companion does not serve
+ * is skipped, so its `rrf` fusion never applies, and info() reports why.
  */
 import { expect, test, type Page } from '@playwright/test';
 import type { FastifyInstance } from 'fastify';
@@ -29,6 +30,15 @@ const CONFIG = parseConfig(
         variants: [
           { name: 'weighted-20-80', weight: 1_000_000, changes: { fusion: { method: 'weighted', bm25: 0.2, vector: 0.8 } } },
           { name: 'rrf', weight: 1, changes: { fusion: { method: 'rrf' } } },
+        ],
+      },
+      // A model set the companion does not serve: the device reports it and skips the variant.
+      {
+        name: 'next-models',
+        salt: 'fusion-test',
+        variants: [
+          { name: 'next', weight: 1_000_000, changes: { modelVersion: 'v-next', fusion: { method: 'rrf' } } },
+          { name: 'current', weight: 1 },
         ],
       },
     ],
@@ -84,7 +94,7 @@ async function openAisle(page: Page, options: Omit<AisleOptions, 'endpoint'>): P
 test('variant fusion reaches the companion', async ({ page }) => {
   await openAisle(page, { timeoutMs: 20_000, storage: 'memory' });
   const view = await page.evaluate(() => window.aisle.experiments());
-  expect(view.assignments.map((entry) => entry.variant)).toEqual(['weighted-20-80']);
+  expect(view.assignments.map((entry) => entry.variant)).toEqual(['weighted-20-80', 'next']);
 
   const result = await page.evaluate((text) => window.aisle.search(text, { k: 5 }), query);
   expect(result.degraded).toBeUndefined();
@@ -139,4 +149,18 @@ test('invalid weights reject with a typed error', async ({ page }) => {
   expect(error).toEqual({ code: 'AISLE_INVALID_ARGUMENT', message: "search(): options.weights applies only to fusion 'weighted'; got fusion \"rrf\". Remove weights or set fusion: 'weighted'." });
   const calls = searches();
   expect(calls).toHaveLength(0);
+});
+
+test('unserved modelVersion shows in info', async ({ page }) => {
+  await openAisle(page, { timeoutMs: 20_000, storage: 'memory' });
+  const info = await page.evaluate(() => window.aisle.info());
+  const issues = info.degraded.filter((entry) => entry.code === 'AISLE_MODEL_VERSION_UNAVAILABLE');
+  expect(issues).toHaveLength(1);
+  expect(issues[0].reason).toMatch(/^Variant next of experiment next-models asks for model set version "v-next", but the companion serves model set version "[^"]+"\. /);
+  const view = await page.evaluate(() => window.aisle.experiments());
+  expect(view.assignments[1].degraded).toEqual(issues[0]);
+
+  // The recommendation is tagged for the applied experiment only.
+  const result = await page.evaluate(() => window.aisle.recommend({ k: 5 }));
+  expect(result.rankingId).toMatch(/^[0-9a-f-]{36}$/);
 });
