@@ -1,6 +1,6 @@
 /**
- * What a simulated shopper does after clicking a recommended item, for the experiment bench: the
- * item goes to the cart with probability pCart · match, and a carted item is bought with
+ * Conversion model of the experiment bench. After a simulated shopper clicks a recommended item,
+ * the item goes to the cart with probability pCart · match, and a carted item is bought with
  * probability pBuy. `match` = 1 - exp(-utility · categoryFactor) is the shopper's hidden taste for
  * the item in [0, 1), the click model's score without its gamma scale, so a better-matched
  * click converts more often. The draws hash (shopper seed, interaction, 3 or 4, item), so both

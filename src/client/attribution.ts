@@ -1,7 +1,7 @@
 /**
  * Attribution of experiment outcomes to the list that led to them, across page loads. A store
  * tracks a click on the list page with the list's ranking id, but usually tracks add_to_cart and
- * purchase later, on a product or checkout page that no longer knows that id. So the device keeps
+ * purchase later, on a product or checkout page that no longer has that id. So the device keeps
  * the ranking ids it exposed and, per item, the ranking id of its last click from an exposed list.
  * A later add_to_cart or purchase of that item without a listId counts for that list, while the
  * list's outcome window is open.

@@ -111,7 +111,7 @@ function parseChanges(where: string, raw: unknown): VariantChanges {
     const fusion = raw.fusion;
     if (!isObject(fusion) || (fusion.method !== 'rrf' && fusion.method !== 'weighted')) throw invalid(where, `\`fusion.method\` must be 'rrf' or 'weighted', got ${JSON.stringify(isObject(fusion) ? fusion.method : fusion)}.`);
     changes.fusion = { method: fusion.method };
-    // The companion takes both weights or neither, so a half-given pair would be dropped silently.
+    // The companion takes both weights or neither, so the SDK could only drop a half-given pair.
     if ((fusion.bm25 === undefined) !== (fusion.vector === undefined)) throw invalid(where, `\`fusion\` must give both \`bm25\` and \`vector\` weights or neither, got ${JSON.stringify(fusion)}.`);
     if (fusion.method === 'rrf' && fusion.bm25 !== undefined) throw invalid(where, `\`fusion\` weights apply only to method 'weighted'; remove them or set method 'weighted', got ${JSON.stringify(fusion)}.`);
     if (fusion.bm25 !== undefined) changes.fusion.bm25 = checkUnit(where, 'fusion.bm25', fusion.bm25);

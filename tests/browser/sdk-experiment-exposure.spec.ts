@@ -65,7 +65,7 @@ async function popular(): Promise<VariantOutcomes> {
   return counts;
 }
 
-/** Waits until the page handed every queued live event to fetch and the companion answered. */
+/** Waits until the page handed every queued live event to fetch and the companion responded. */
 async function settleLiveEvents(page: Page): Promise<void> {
   await expect.poll(async () => {
     const { liveEvents } = await page.evaluate(() => window.aisle.stats());

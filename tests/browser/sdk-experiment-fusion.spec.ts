@@ -1,7 +1,7 @@
 /**
  * The `fusion` change of an experiment variant, applied by search() through the built SDK in
  * Chromium against a real companion: the POST /v1/search body the companion received and the
- * `debug` section it answered with. A variant whose `modelVersion` the companion does not serve
+ * `debug` section of its response. A variant whose `modelVersion` the companion does not serve
  * is skipped, so its `rrf` fusion never applies, and info() reports why.
  */
 import { expect, test, type Page } from '@playwright/test';
@@ -72,7 +72,7 @@ test.afterAll(async () => {
   await site?.close();
 });
 
-// Bodies of POST /v1/search that reached the companion, and its answers, in arrival order.
+// Bodies of POST /v1/search that reached the companion, and its responses, in arrival order.
 function searches(): Array<{ received: SearchRequest; answered: SearchResponse }> {
   return proxy.exchanges
     .filter((exchange) => exchange.method === 'POST' && exchange.url === '/v1/search')

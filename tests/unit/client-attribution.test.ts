@@ -19,7 +19,7 @@ import { buildCompanionFixture, type CompanionFixture, listenOnLoopback } from '
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 11, 5, 12, 0, 0);
 
-/** A Map behind the Storage methods the SDK uses, shared by the "pages" of one test like localStorage. */
+/** Creates a Map-backed Storage that the "pages" of one test share, as they would share localStorage. */
 function memoryStorage(): Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> & { map: Map<string, string> } {
   const map = new Map<string, string>();
   return { map, getItem: (key) => map.get(key) ?? null, setItem: (key, value) => void map.set(key, value), removeItem: (key) => void map.delete(key) };
@@ -37,7 +37,7 @@ describe('OutcomeAttribution', () => {
     expect(listPage.attribute('click', 'item-1', 'r1')).toBe('r1');
     expect(listPage.attribute('click', 'item-2', 'not-a-ranking')).toBeUndefined();
 
-    // A product page loaded later knows no list id, only the item.
+    // A product page loaded later has no list id, only the item.
     now += 10 * MINUTE;
     const productPage = new OutcomeAttribution(storage, 'k', 30 * MINUTE, clock);
     expect(productPage.attribute('add_to_cart', 'item-1', undefined)).toBe('r1');
@@ -117,7 +117,7 @@ describe('conversions at the companion', () => {
     if (fixture) await rm(fixture.dir, { recursive: true, force: true });
   });
 
-  /** One page load of the same device: the experiment client and live event sender track() uses. */
+  /** Opens one page of the same device: the experiment client and live event sender that track() uses. */
   async function openPage(storage: ReturnType<typeof memoryStorage>) {
     let ids = 0;
     const experiments = new ExperimentClient(base, 'aisle', { fetch, storage, randomId: () => `page-${now}-${++ids}`, now: () => now }, 'returned');

@@ -244,7 +244,7 @@ describe('ExperimentClient', () => {
     const variant = experiments.view().assignments[0].variant;
     const issued = experiments.expose();
     expect(issued).toEqual({ rankingId: 'id-2', exposures: [] });
-    // Not seen yet: outcomes are not tagged, and a click on a list nobody watches proves nothing.
+    // Not seen yet: outcomes are not tagged, and a click on a list that observeExposure does not watch proves nothing.
     expect(experiments.rankingOf('id-2')).toBeUndefined();
     expect(experiments.exposuresOn('click', 'id-2')).toEqual([]);
     expect(experiments.exposuresOn('impression', 'home-recs')).toEqual([]);
