@@ -65,12 +65,16 @@ async function popular(): Promise<VariantOutcomes> {
   return counts;
 }
 
-/** Waits until the page handed every queued live event to fetch and the companion responded. */
+/**
+ * Waits until the page handed every queued live event to fetch and the companion responded.
+ * stats() waits for the worker's info(), which can take seconds while it still loads the models
+ * on a busy machine, hence the long bound.
+ */
 async function settleLiveEvents(page: Page): Promise<void> {
   await expect.poll(async () => {
     const { liveEvents } = await page.evaluate(() => window.aisle.stats());
     return liveEvents !== null && liveEvents.queued === 0 && liveEvents.fetchBatches + liveEvents.failedBatches === liveEvents.sentEvents;
-  }).toBe(true);
+  }, { timeout: 30_000 }).toBe(true);
 }
 
 /**
