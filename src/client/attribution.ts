@@ -18,9 +18,9 @@ export const MAX_ATTRIBUTION_ENTRIES = 200;
 
 /** Stored state, oldest entries first. */
 interface AttributionState {
-  /** [ranking id, exposure time in ms since the epoch]. */
+  /** Pairs of ranking id and exposure time in ms since the epoch. */
   exposures: Array<[string, number]>;
-  /** [item id, ranking id of its last click, click time]; one entry per item. */
+  /** Triples of item id, ranking id of its last click and click time, one per item. */
   clicks: Array<[string, string, number]>;
 }
 
@@ -30,7 +30,8 @@ export class OutcomeAttribution {
   private memory: AttributionState = { exposures: [], clicks: [] };
 
   constructor(
-    private readonly storage: KeyValueStorage | undefined,
+    // Set to undefined after a read or write throws, so the state then stays in memory.
+    private storage: KeyValueStorage | undefined,
     private readonly key: string,
     /** Milliseconds after its exposure in which a list's outcomes count. */
     private readonly windowMs: number,
@@ -86,8 +87,16 @@ export class OutcomeAttribution {
 
   private read(): AttributionState {
     if (!this.storage) return this.memory;
+    let text: string | null;
     try {
-      const parsed: unknown = JSON.parse(this.storage.getItem(this.key) ?? 'null');
+      text = this.storage.getItem(this.key);
+    } catch {
+      // A blocked localStorage (some sandboxed frames) keeps the state for this page only.
+      this.storage = undefined;
+      return this.memory;
+    }
+    try {
+      const parsed: unknown = JSON.parse(text ?? 'null');
       if (isState(parsed)) return parsed;
     } catch {
       // A value another version or a script wrote that is not ours is replaced on the next write.
@@ -109,6 +118,7 @@ export class OutcomeAttribution {
       this.storage.setItem(this.key, JSON.stringify(state));
     } catch {
       // A full or blocked localStorage keeps the state for this page only.
+      this.storage = undefined;
     }
   }
 }

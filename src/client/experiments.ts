@@ -53,7 +53,6 @@ const MAX_RANKINGS = 200;
  */
 export type ExposureMode = 'seen' | 'returned';
 
-
 interface Ranking {
   issuedAt: number;
   /** Time the exposures were queued, or undefined while the list waits to be seen. */

@@ -88,6 +88,15 @@ describe('OutcomeAttribution', () => {
     expect(attribution.exposedAt(`r${MAX_ATTRIBUTION_ENTRIES}`)).toBe(T0);
   });
 
+  it('falls back to memory when storage throws', () => {
+    now = T0;
+    const full = { getItem: () => null, setItem: () => { throw new DOMException('quota', 'QuotaExceededError'); }, removeItem: () => undefined };
+    const attribution = new OutcomeAttribution(full, 'k', 30 * MINUTE, clock);
+    attribution.exposed('r1', now);
+    attribution.attribute('click', 'item-1', 'r1');
+    expect(attribution.attribute('purchase', 'item-1', undefined)).toBe('r1');
+  });
+
   it('ignores a stored value of another shape', () => {
     now = T0;
     const storage = memoryStorage();
