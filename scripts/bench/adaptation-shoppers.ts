@@ -90,7 +90,7 @@ export function clickProbability(catalog: DemoCatalogIndex, taste: DemoTaste, it
 }
 
 /** Hashes four integers to a float in [0, 1) (32-bit multiply-xorshift steps, as in the murmur3 finalizer). */
-function uniform(a: number, b: number, c: number, d: number): number {
+export function uniform(a: number, b: number, c: number, d: number): number {
   let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x632be5ab, 0xc2b2ae35);
   h = Math.imul(h ^ (h >>> 16) ^ Math.imul(c + 0x27d4eb2f, 0x165667b1), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13) ^ Math.imul(d + 0x61c88647, 0xcc9e2d51), 0xc2b2ae35);

@@ -1,7 +1,7 @@
 /**
  * Statistics of the simulated-shopper experiment bench (scripts/bench/experiment.ts): the
- * confidence interval of the relative CTR lift, the one-sentence verdict, and a test with the
- * shopper as the unit.
+ * confidence interval of the relative lift of a rate, the one-sentence verdicts on CTR and
+ * conversion, and a test with the shopper as the unit.
  */
 import { normalCdf, Z_95 } from '../../src/core/experiment-stats.js';
 import type { ReportRow } from '../../src/cli/report.js';
@@ -36,12 +36,23 @@ const signed = (value: number): string => `${value >= 0 ? '+' : ''}${percent(val
  * significant at alpha = 0.05." `treatmentClicks` and `controlClicks` are the exposures with a click.
  */
 export function describeVerdict(control: ReportRow, controlClicks: number, treatment: ReportRow, treatmentClicks: number, alpha: number): string {
-  const head = `${treatment.variant} vs ${control.variant}: CTR ${percent(treatment.ctr.interval.rate)} vs ${percent(control.ctr.interval.rate)}`;
-  const interval = liftInterval(treatmentClicks, treatment.exposures, controlClicks, control.exposures);
+  return describeRateVerdict('ctr', control, controlClicks, treatment, treatmentClicks, alpha);
+}
+
+/**
+ * Returns the verdict on one rate of `treatment` against `control`: 'ctr' (exposures with a
+ * click) or 'conversion' (exposures with a purchase), in the form of describeVerdict.
+ * `treatmentSuccesses` and `controlSuccesses` are the exposures counted in that rate.
+ */
+export function describeRateVerdict(rate: 'ctr' | 'conversion', control: ReportRow, controlSuccesses: number, treatment: ReportRow, treatmentSuccesses: number, alpha: number): string {
+  const label = rate === 'ctr' ? 'CTR' : 'conversion';
+  const head = `${treatment.variant} vs ${control.variant}: ${label} ${percent(treatment[rate].interval.rate)} vs ${percent(control[rate].interval.rate)}`;
+  const interval = liftInterval(treatmentSuccesses, treatment.exposures, controlSuccesses, control.exposures);
   const lift = interval === null ? 'lift n/a' : `lift ${signed(interval.lift)} [95% CI ${signed(interval.low)}, ${signed(interval.high)}]`;
-  if (treatment.ctr.pValue === null) return `${head}, ${lift}, no test (a variant has no exposures or no variance).`;
-  const verdict = treatment.ctr.significant ? 'significant' : 'not significant';
-  const pValue = treatment.ctr.pValue < 0.0001 ? 'p < 0.0001' : `p = ${treatment.ctr.pValue.toFixed(4)}`;
+  const comparison = treatment[rate];
+  if (comparison.pValue === null) return `${head}, ${lift}, no test (a variant has no exposures or no variance).`;
+  const verdict = comparison.significant ? 'significant' : 'not significant';
+  const pValue = comparison.pValue < 0.0001 ? 'p < 0.0001' : `p = ${comparison.pValue.toFixed(4)}`;
   return `${head}, ${lift}, ${pValue}, ${verdict} at alpha = ${alpha}.`;
 }
 

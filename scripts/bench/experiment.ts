@@ -12,12 +12,17 @@
  * Each simulated shopper gets a new random device id, so the real assignment splits them. It has a
  * short past history, then `--views` recommendation views of `--k` items each, each one clicked
  * or not by the cascade click model with position bias. Every list is one exposure, and a click carries its
- * ranking id. The bench checks that the companion counted exactly the exposures and clicks it sent.
+ * ranking id. A clicked item goes to the cart with probability `--p-cart` times the shopper's
+ * hidden taste match and is bought with probability `--p-buy` (conversion-model.ts). These two
+ * are tracked without a list id, as a product page would, so the SDK attributes them to the
+ * clicked list (src/client/attribution.ts). The bench checks that the companion counted exactly
+ * the exposures, clicks, carts and purchases it sent.
  *
  * The worker's Engine runs in Node (onnxruntime-node, in-memory store) with the SDK's default
  * options (adaptation off). AisleClient itself needs a browser Worker, so this script repeats its
- * glue in `showList` and `click`: merge recommendDefaults() into recommend(), expose() once per
- * shown list, tag a click with rankingOf(listId).
+ * glue in `showList` and `trackOutcome`: merge recommendDefaults() into recommend(), expose() once
+ * per shown list, tag an outcome with outcomeRanking(). The experiment client runs in 'returned'
+ * exposure mode, because every list the bench shows is examined at least at its first slot.
  *
  *   npm run bench:experiment -- --shoppers 400 --json
  *
@@ -36,7 +41,8 @@ import type { OutcomesResponse } from '../../src/server/experiments/outcomes.js'
 import type { DemoCatalogIndex } from '../../src/training/data/demo-shoppers.js';
 import { Engine } from '../../src/worker/engine.js';
 import { answerList, createSimulatedEngine, demoCatalog, drawShopper, type ClickModel, type SimulatedShopper } from './adaptation-shoppers.js';
-import { describeVerdict, shopperLevelTest, type ShopperLevelTest } from './experiment-summary.js';
+import { answerClick, type ConversionModel } from './conversion-model.js';
+import { describeRateVerdict, describeVerdict, shopperLevelTest, type ShopperLevelTest } from './experiment-summary.js';
 
 const { values } = parseArgs({
   options: {
@@ -48,6 +54,8 @@ const { values } = parseArgs({
     gamma: { type: 'string', default: '0.03' },
     fatigue: { type: 'string', default: '1' },
     alpha: { type: 'string', default: '0.05' },
+    'p-cart': { type: 'string', default: '0.5' },
+    'p-buy': { type: 'string', default: '0.4' },
     experiment: { type: 'string', multiple: true },
     json: { type: 'boolean', default: false },
   },
@@ -70,8 +78,16 @@ const EXPERIMENTS: BenchExperiment[] = [
   { key: 'popular', name: 'personalized-vs-popular', variants: [{ name: 'popular', shows: 'trending' }, { name: 'personalized', shows: 'recommend' }] },
 ];
 
-/** Exposures and clicks this script sent per variant, to check against the companion's counts, and the CTR of each shopper. */
-type SentCounts = Map<string, { exposures: number; clicks: number; shopperCtr: number[] }>;
+/** Outcomes of one session or one variant: exposures and the exposures with a click, cart or purchase. */
+interface OutcomeCounts {
+  exposures: number;
+  clicks: number;
+  carts: number;
+  purchases: number;
+}
+
+/** Counts this script sent per variant, to check against the companion's, and the CTR of each shopper. */
+type SentCounts = Map<string, OutcomeCounts & { shopperCtr: number[] }>;
 
 /** The page of one simulated shopper: the SDK's experiment client and event sender over one device. */
 interface ShopperPage {
@@ -82,7 +98,7 @@ interface ShopperPage {
 
 async function openPage(endpoint: string): Promise<ShopperPage> {
   // A fresh client without storage draws a new random device id, as a first visit does.
-  const experiments = new ExperimentClient(endpoint, 'bench', { fetch, randomId: () => randomUUID(), now: () => Date.now() });
+  const experiments = new ExperimentClient(endpoint, 'bench', { fetch, randomId: () => randomUUID(), now: () => Date.now() }, 'returned');
   await experiments.load(EXPERIMENTS_LOAD_MS);
   const view = experiments.view();
   if (view.error !== undefined || view.assignments.length !== 1) throw new Error(`Experiment assignment failed: ${view.error ?? JSON.stringify(view.assignments)}`);
@@ -108,15 +124,15 @@ async function showList(page: ShopperPage, engine: Engine, endpoint: string, sho
   return { ids, rankingId: exposure.rankingId };
 }
 
-/** Tracks a click in the engine and queues its live event tagged with the ranking id, as track() does. */
-async function click(page: ShopperPage, engine: Engine, itemId: string, listId: string, position: number): Promise<void> {
-  await engine.track({ type: 'click', itemId, listId, position });
-  const live = toLiveEvent('click', itemId, Date.now(), page.experiments.rankingOf(listId));
+/** Tracks an outcome in the engine and queues its live event tagged with its ranking id, as track() does. */
+async function trackOutcome(page: ShopperPage, engine: Engine, type: 'click' | 'add_to_cart' | 'purchase', itemId: string, listId?: string, position?: number): Promise<void> {
+  await engine.track({ type, itemId, ...(listId === undefined ? {} : { listId }), ...(position === undefined ? {} : { position }) });
+  const live = toLiveEvent(type, itemId, Date.now(), page.experiments.outcomeRanking(type, itemId, listId));
   if (live) page.sender.add(live);
 }
 
-/** Runs one shopper's session; returns the variant and its exposures and clicks. */
-async function runSession(endpoint: string, engine: Engine, experiment: BenchExperiment, catalog: DemoCatalogIndex, shopper: SimulatedShopper, clock: { now: number }, views: number, k: number, model: ClickModel): Promise<{ variant: string; exposures: number; clicks: number }> {
+/** Runs one shopper's session; returns the variant and its outcome counts. */
+async function runSession(endpoint: string, engine: Engine, experiment: BenchExperiment, catalog: DemoCatalogIndex, shopper: SimulatedShopper, clock: { now: number }, views: number, k: number, model: ClickModel, conversion: ConversionModel): Promise<OutcomeCounts & { variant: string }> {
   const page = await openPage(endpoint);
   const shows = experiment.variants.find((variant) => variant.name === page.variant)?.shows;
   if (shows === undefined) throw new Error(`The companion assigned variant ${page.variant}, which experiment ${experiment.name} of this bench does not define.`);
@@ -130,6 +146,8 @@ async function runSession(endpoint: string, engine: Engine, experiment: BenchExp
   const indexOf = new Map(catalog.items.map((item, i) => [item.meta.id, i]));
   const skips = new Map<number, number>();
   let clicks = 0;
+  let carts = 0;
+  let purchases = 0;
   for (let step = 0; step < views; step++) {
     clock.now += 40_000;
     const list = await showList(page, engine, endpoint, shows, k);
@@ -139,15 +157,26 @@ async function runSession(endpoint: string, engine: Engine, experiment: BenchExp
       clock.now += 100;
       await engine.track({ type: 'impression', itemId: list.ids[slot], listId: list.rankingId, position: slot });
     }
-    if (outcome.clicked !== undefined) {
-      clock.now += 1000;
-      await click(page, engine, list.ids[outcome.clicked], list.rankingId, outcome.clicked);
-      clicks += 1;
+    if (outcome.clicked === undefined) continue;
+    const itemId = list.ids[outcome.clicked];
+    clock.now += 1000;
+    await trackOutcome(page, engine, 'click', itemId, list.rankingId, outcome.clicked);
+    clicks += 1;
+    const after = answerClick(catalog, shopper, step, items[outcome.clicked], conversion);
+    if (after.addToCart) {
+      clock.now += 5000;
+      await trackOutcome(page, engine, 'add_to_cart', itemId);
+      carts += 1;
+    }
+    if (after.purchase) {
+      clock.now += 5000;
+      await trackOutcome(page, engine, 'purchase', itemId);
+      purchases += 1;
     }
   }
   await page.sender.flush();
   if (page.sender.stats.failedBatches > 0) throw new Error(`POST /v1/events failed for ${page.sender.stats.failedBatches} batch(es).`);
-  return { variant: page.variant, exposures: views, clicks };
+  return { variant: page.variant, exposures: views, clicks, carts, purchases };
 }
 
 /** Result of one experiment: the companion's outcomes, the report rows and the verdict. */
@@ -160,23 +189,25 @@ interface ExperimentResult {
   shopperLevel: (ShopperLevelTest & { shoppers: [number, number] }) | null;
 }
 
-async function runExperiment(experiment: BenchExperiment, catalog: DemoCatalogIndex, options: { shoppers: number; views: number; k: number; seed: number; past: number; model: ClickModel; alpha: number }): Promise<ExperimentResult> {
+async function runExperiment(experiment: BenchExperiment, catalog: DemoCatalogIndex, options: { shoppers: number; views: number; k: number; seed: number; past: number; model: ClickModel; conversion: ConversionModel; alpha: number }): Promise<ExperimentResult> {
   const config = parseConfig({ experiments: [{ name: experiment.name, salt: `bench-${options.seed}`, variants: experiment.variants.map((variant) => ({ name: variant.name, weight: 1 })) }] }, 'experiment bench');
   const app = await createServer({ modelsDir: MODELS_DIR, live: config.live });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const endpoint = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const clock = { now: Date.now() };
-  const sent: SentCounts = new Map(experiment.variants.map((variant) => [variant.name, { exposures: 0, clicks: 0, shopperCtr: [] as number[] }]));
+  const sent: SentCounts = new Map(experiment.variants.map((variant) => [variant.name, { exposures: 0, clicks: 0, carts: 0, purchases: 0, shopperCtr: [] as number[] }]));
   const started = Date.now();
   let engine: Engine | undefined;
   try {
     engine = await createSimulatedEngine(endpoint, clock);
     for (let s = 0; s < options.shoppers; s++) {
       const shopper = drawShopper(catalog, options.seed + s, options.past);
-      const session = await runSession(endpoint, engine, experiment, catalog, shopper, clock, options.views, options.k, options.model);
+      const session = await runSession(endpoint, engine, experiment, catalog, shopper, clock, options.views, options.k, options.model, options.conversion);
       const counts = sent.get(session.variant)!;
       counts.exposures += session.exposures;
       counts.clicks += session.clicks;
+      counts.carts += session.carts;
+      counts.purchases += session.purchases;
       counts.shopperCtr.push(session.clicks / session.exposures);
       if ((s + 1) % 50 === 0 || s + 1 === options.shoppers) {
         const ctr = [...sent].map(([name, c]) => `${name} ${c.exposures === 0 ? '-' : (c.clicks / c.exposures).toFixed(4)}`).join(', ');
@@ -190,12 +221,17 @@ async function runExperiment(experiment: BenchExperiment, catalog: DemoCatalogIn
     const counted = outcomes.experiments[0].variants;
     for (const variant of counted) {
       const mine = sent.get(variant.name)!;
-      if (variant.exposures !== mine.exposures || variant.click !== mine.clicks) {
-        throw new Error(`The companion counted ${variant.exposures} exposures and ${variant.click} clicks for ${variant.name}, but the bench sent ${mine.exposures} and ${mine.clicks}.`);
+      // One click per list at most, so every cart and purchase is the first of its exposure.
+      if (variant.exposures !== mine.exposures || variant.click !== mine.clicks || variant.add_to_cart !== mine.carts || variant.purchase !== mine.purchases) {
+        const counted = `${variant.exposures} exposures, ${variant.click} clicks, ${variant.add_to_cart} carts and ${variant.purchase} purchases`;
+        throw new Error(`The companion counted ${counted} for ${variant.name}, but the bench sent ${mine.exposures}, ${mine.clicks}, ${mine.carts} and ${mine.purchases}.`);
       }
     }
     const rows = buildReport(outcomes, options.alpha);
-    const verdict = describeVerdict(rows[0], counted[0].click, rows[1], counted[1].click, options.alpha);
+    const verdict = [
+      describeVerdict(rows[0], counted[0].click, rows[1], counted[1].click, options.alpha),
+      describeRateVerdict('conversion', rows[0], counted[0].purchase, rows[1], counted[1].purchase, options.alpha),
+    ].join('\n');
     const [control, treatment] = experiment.variants.map((variant) => sent.get(variant.name)!.shopperCtr);
     const test = shopperLevelTest(treatment, control);
     return { experiment: experiment.name, outcomes, rows, verdict, shopperLevel: test === null ? null : { ...test, shoppers: [control.length, treatment.length] } };
@@ -213,8 +249,12 @@ async function main(): Promise<void> {
     seed: Number(values.seed),
     past: Number(values.past),
     model: { gamma: Number(values.gamma), fatigue: Number(values.fatigue) },
+    conversion: { pCart: Number(values['p-cart']), pBuy: Number(values['p-buy']) },
     alpha: Number(values.alpha),
   };
+  for (const [name, value] of [['--p-cart', options.conversion.pCart], ['--p-buy', options.conversion.pBuy]] as const) {
+    if (!(value >= 0 && value <= 1)) throw new Error(`Invalid ${name} ${JSON.stringify(values[name.slice(2) as 'p-cart' | 'p-buy'])}: use a probability from 0 to 1.`);
+  }
   const keys = values.experiment ?? EXPERIMENTS.map((experiment) => experiment.key);
   const catalog = demoCatalog();
   const results: ExperimentResult[] = [];

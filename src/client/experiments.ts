@@ -4,21 +4,31 @@
  * salt (core/experiments.ts). The device id is a random UUID kept in localStorage when storage is
  * 'indexeddb', so the assignment survives reloads. It is never sent anywhere: only the experiment
  * and variant names and a random ranking id per recommendation list leave the device, with the
- * live events. forget() replaces the device id.
+ * live events. forget() replaces the device id and erases the exposed ranking ids and clicked
+ * items kept for outcome attribution (attribution.ts).
  */
 import { assignVariant, parseExperiments, type VariantChanges } from '../core/experiments.js';
 import type { ExposureEvent } from '../core/live-events.js';
+import type { Degraded, FusionWeights, SearchFusion } from '../core/types.js';
+import { OUTCOME_EVENT_TYPES, OutcomeAttribution } from './attribution.js';
 
 /** The variant of one experiment that this device is in. */
 export interface ExperimentAssignment {
   experiment: string;
   variant: string;
   /**
-   * Settings the variant changes. recommend() applies `ranker` and `liveWeight`.
-   * NOTE: `fusion` and `modelVersion` are only reported here for the store to apply, because the
-   * SDK has no per-call setting for them yet.
+   * Settings the variant changes. recommend() applies `ranker` and `liveWeight`, and search()
+   * applies `fusion`, unless the call sets them itself. `modelVersion` must equal the version
+   * of the model set the companion serves.
+   * NOTE: the companion serves one model set, so a variant cannot yet ask for a second one.
    */
   changes: VariantChanges;
+  /**
+   * Set when the device cannot apply the variant (AISLE_MODEL_VERSION_UNAVAILABLE). The device
+   * then behaves as without the experiment and sends no exposures for it, so the variant's
+   * counts contain only devices that ran it. info() lists the same reason in `degraded`.
+   */
+  degraded?: Degraded;
 }
 
 /** Result of experiments(). */
@@ -30,9 +40,26 @@ export interface ExperimentsView {
   error?: string;
 }
 
-/** How long a ranking id matches outcomes, in milliseconds: the companion's default outcome window. */
+/**
+ * How long a ranking id matches outcomes after its exposure, in milliseconds: the companion's
+ * default outcome window. A list that is never seen stays pending this long after recommend().
+ */
 export const RANKING_TTL_MS = 30 * 60_000;
 const MAX_RANKINGS = 200;
+
+/**
+ * When a list that recommend() returned counts as an experiment exposure: 'seen' when the shopper
+ * saw it (see AisleOptions.experimentExposure), 'returned' as soon as recommend() returns it.
+ */
+export type ExposureMode = 'seen' | 'returned';
+
+interface Ranking {
+  issuedAt: number;
+  /** Time the exposures were queued, or undefined while the list waits to be seen. */
+  exposedAt?: number;
+  /** True once observeExposure watches a list with this id. */
+  observed: boolean;
+}
 
 /** Browser APIs of ExperimentClient; tests pass their own. */
 export interface ExperimentEnvironment {
@@ -51,16 +78,19 @@ export class ExperimentClient {
   private deviceId: string | null = null;
   private assigned: ExperimentAssignment[] = [];
   private error: string | undefined;
-  // Ranking ids issued on this page with their time, oldest first, to tag outcomes.
-  private readonly rankings = new Map<string, number>();
+  // Ranking ids issued on this page, oldest first, to send exposures and tag outcomes.
+  private readonly rankings = new Map<string, Ranking>();
   private readonly storageKey: string;
+  private readonly attribution: OutcomeAttribution;
 
   constructor(
     private readonly endpoint: string,
     dbName: string,
     private readonly env: ExperimentEnvironment,
+    private readonly mode: ExposureMode = 'seen',
   ) {
     this.storageKey = `aisle:${dbName}:experiment-device`;
+    this.attribution = new OutcomeAttribution(env.storage, `aisle:${dbName}:experiment-outcomes`, RANKING_TTL_MS, env.now);
   }
 
   /** Fetches the definitions and assigns this device; a failure leaves it in no experiment. */
@@ -70,12 +100,16 @@ export class ExperimentClient {
     try {
       const response = await this.env.fetch(`${this.endpoint}/v1/experiments`, { signal: controller.signal });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const body = (await response.json()) as { experiments?: unknown };
+      const body = (await response.json()) as { experiments?: unknown; modelVersion?: unknown };
       const experiments = parseExperiments(body.experiments, 'GET /v1/experiments');
+      const served = typeof body.modelVersion === 'string' ? body.modelVersion : undefined;
       const deviceId = this.ensureDeviceId();
       this.assigned = experiments.map((experiment) => {
         const variant = assignVariant(experiment, deviceId);
-        return { experiment: experiment.name, variant: variant.name, changes: variant.changes };
+        const assignment: ExperimentAssignment = { experiment: experiment.name, variant: variant.name, changes: variant.changes };
+        const requested = variant.changes.modelVersion;
+        if (requested !== undefined && requested !== served) assignment.degraded = modelVersionUnavailable(experiment.name, variant.name, requested, served);
+        return assignment;
       });
       this.error = undefined;
     } catch (error) {
@@ -88,7 +122,7 @@ export class ExperimentClient {
 
   /** Returns a copy of the device id, the assignments and the load error. */
   view(): ExperimentsView {
-    const view: ExperimentsView = { deviceId: this.deviceId, assignments: this.assigned.map((entry) => ({ ...entry, changes: structuredClone(entry.changes) })) };
+    const view: ExperimentsView = { deviceId: this.deviceId, assignments: this.assigned.map((entry) => structuredClone(entry)) };
     if (this.error) view.error = this.error;
     return view;
   }
@@ -96,34 +130,113 @@ export class ExperimentClient {
   /** Returns the recommend() settings of the assigned variants; the caller's own options win. */
   recommendDefaults(): { ranker?: boolean; liveWeight?: number } {
     const defaults: { ranker?: boolean; liveWeight?: number } = {};
-    for (const { changes } of this.assigned) {
+    for (const { changes } of this.applied()) {
       if (changes.ranker !== undefined) defaults.ranker = changes.ranker;
       if (changes.liveWeight !== undefined) defaults.liveWeight = changes.liveWeight;
     }
     return defaults;
   }
 
-  /** Issues a ranking id and its exposure events, or returns null when the device is in no experiment. */
-  expose(): { rankingId: string; exposures: ExposureEvent[] } | null {
-    if (this.assigned.length === 0) return null;
-    const rankingId = this.env.randomId();
-    const time = this.env.now();
-    this.rankings.set(rankingId, time);
-    if (this.rankings.size > MAX_RANKINGS) this.rankings.delete(this.rankings.keys().next().value as string);
-    const exposures = this.assigned.map(({ experiment, variant }) => ({ type: 'exposure' as const, ranking: rankingId, experiment, variant, time }));
-    return { rankingId, exposures };
+  /**
+   * Returns the search() fusion of the assigned variants as the POST /v1/search fields, or an empty
+   * object when no variant changes it. With several experiments, the last one that sets it wins.
+   */
+  searchDefaults(): { fusion?: SearchFusion; weights?: FusionWeights } {
+    let defaults: { fusion?: SearchFusion; weights?: FusionWeights } = {};
+    for (const { changes } of this.applied()) {
+      const fusion = changes.fusion;
+      if (!fusion) continue;
+      defaults = { fusion: fusion.method };
+      if (fusion.bm25 !== undefined && fusion.vector !== undefined) defaults.weights = { bm25: fusion.bm25, vector: fusion.vector };
+    }
+    return defaults;
   }
 
-  /** Returns `listId` when it is a ranking id this page issued within RANKING_TTL_MS, else undefined. */
+  /**
+   * Issues a ranking id for a list that recommend() returned, or returns null when the device is
+   * in no experiment. In 'returned' mode the list's exposure events come with it; in 'seen' mode
+   * `exposures` is empty and exposuresOn() returns them once the list is seen.
+   */
+  expose(): { rankingId: string; exposures: ExposureEvent[] } | null {
+    if (this.applied().length === 0) return null;
+    const rankingId = this.env.randomId();
+    const time = this.env.now();
+    const ranking: Ranking = { issuedAt: time, observed: false };
+    this.rankings.set(rankingId, ranking);
+    if (this.rankings.size > MAX_RANKINGS) this.rankings.delete(this.rankings.keys().next().value as string);
+    if (this.mode === 'seen') return { rankingId, exposures: [] };
+    ranking.exposedAt = time;
+    this.attribution.exposed(rankingId, time);
+    return { rankingId, exposures: this.exposureEvents(rankingId, time) };
+  }
+
+  /** Marks `listId`, when it is a live ranking id, as a list that observeExposure watches. */
+  observe(listId: string): void {
+    const ranking = this.live(listId);
+    if (ranking) ranking.observed = true;
+  }
+
+  /**
+   * Returns the exposure events that a tracked event triggers in 'seen' mode, at most once per
+   * list: the first impression whose listId is a pending ranking id, or the first click,
+   * add_to_cart or purchase on a pending list that observeExposure watches (a shopper can click
+   * an item before it has been visible for minVisibleMs). Returns [] otherwise.
+   */
+  exposuresOn(type: unknown, listId: unknown): ExposureEvent[] {
+    if (this.mode !== 'seen' || typeof listId !== 'string') return [];
+    const ranking = this.live(listId);
+    if (!ranking || ranking.exposedAt !== undefined) return [];
+    const triggers = type === 'impression' || (ranking.observed && typeof type === 'string' && OUTCOME_EVENT_TYPES.has(type));
+    if (!triggers) return [];
+    ranking.exposedAt = this.env.now();
+    this.attribution.exposed(listId, ranking.exposedAt);
+    return this.exposureEvents(listId, ranking.exposedAt);
+  }
+
+  /**
+   * Returns `listId` when it is a ranking id whose exposure this device sent within
+   * RANKING_TTL_MS, on this page or an earlier one, else undefined. Outcomes of a list that was
+   * never exposed are not tagged, because the companion has no exposure to count them for.
+   */
   rankingOf(listId: string | undefined): string | undefined {
     if (listId === undefined) return undefined;
-    const issued = this.rankings.get(listId);
-    return issued !== undefined && this.env.now() - issued <= RANKING_TTL_MS ? listId : undefined;
+    return this.attribution.exposedAt(listId) !== undefined ? listId : undefined;
+  }
+
+  /**
+   * Returns the ranking id that a tracked event counts for as an experiment outcome, or
+   * undefined: its listId when that list was exposed within RANKING_TTL_MS, else for an
+   * add_to_cart or purchase without one, the list of the item's last click (see attribution.ts).
+   */
+  outcomeRanking(type: string, itemId: string | undefined, listId: string | undefined): string | undefined {
+    return this.attribution.attribute(type, itemId, listId);
+  }
+
+  // Returns the ranking, exposed or pending, when its id was issued or exposed within the TTL.
+  private live(listId: string): Ranking | undefined {
+    const ranking = this.rankings.get(listId);
+    if (!ranking) return undefined;
+    return this.env.now() - (ranking.exposedAt ?? ranking.issuedAt) <= RANKING_TTL_MS ? ranking : undefined;
+  }
+
+  private exposureEvents(rankingId: string, time: number): ExposureEvent[] {
+    return this.applied().map(({ experiment, variant }) => ({ type: 'exposure' as const, ranking: rankingId, experiment, variant, time }));
+  }
+
+  /** Returns the reasons of the variants this device cannot apply, for info(). */
+  issues(): Degraded[] {
+    return this.assigned.flatMap((entry) => (entry.degraded ? [{ ...entry.degraded }] : []));
+  }
+
+  // Assignments whose variant this device applies.
+  private applied(): ExperimentAssignment[] {
+    return this.assigned.filter((entry) => entry.degraded === undefined);
   }
 
   /** Replaces the device id and reassigns, after forget(). */
   async reset(timeoutMs: number): Promise<void> {
     this.rankings.clear();
+    this.attribution.clear();
     try {
       this.env.storage?.removeItem(this.storageKey);
     } catch {
@@ -151,4 +264,12 @@ export class ExperimentClient {
     }
     return this.deviceId;
   }
+}
+
+function modelVersionUnavailable(experiment: string, variant: string, requested: string, served: string | undefined): Degraded {
+  const serves = served === undefined ? 'does not state the model set version it serves' : `serves model set version ${JSON.stringify(served)}`;
+  return {
+    code: 'AISLE_MODEL_VERSION_UNAVAILABLE',
+    reason: `Variant ${variant} of experiment ${experiment} asks for model set version ${JSON.stringify(requested)}, but the companion ${serves}. This device takes no part in the experiment. Serve that model set or remove modelVersion from the variant.`,
+  };
 }

@@ -44,6 +44,8 @@ export interface ExposureRecord {
 
 /** Handle of one observed list. */
 export interface ExposureTracker {
+  /** The list id sent with each impression, as resolved from the options and the container. */
+  readonly listId: string;
   /** Returns copies of the records of the items seen so far, in the order they were seen. */
   records(): ExposureRecord[];
   /** Stops observing; items that are visible but not yet seen long enough are not recorded. */
@@ -168,6 +170,7 @@ export function observeExposure(sink: ImpressionSink, container: Element, option
   attach();
 
   return {
+    listId,
     records: () => seen.map((record) => {
       const slot = [...slots.values()].find((entry) => entry.record === record);
       return { ...record, visibleMs: slot ? visibleMsOf(slot) : record.visibleMs };

@@ -9,7 +9,7 @@ import type { AisleEventInput, Degraded, RankResult } from '../core/types.js';
 import { fromWireError, type AisleInfo, type AisleOptions, type ProfileView, type RecommendOptions, type Reply, type RequestContext, type ResolvedOptions, type SearchOptions, type TrackResult, type WorkerApi } from './protocol.js';
 import { LiveEventSender, resolveLiveEventsOption, toLiveEvent, toMinute, type LiveEventsOptions } from './beacon.js';
 import { CallStats, type AisleStats } from './call-stats.js';
-import { ExperimentClient, EXPERIMENTS_LOAD_MS, type ExperimentsView } from './experiments.js';
+import { ExperimentClient, EXPERIMENTS_LOAD_MS, type ExperimentsView, type ExposureMode } from './experiments.js';
 import { startWorker } from './worker-start.js';
 import { DEFAULT_ADAPTATION, type AdaptationOptions } from '../core/adaptation.js';
 import type { Explanation } from '../core/explanation.js';
@@ -23,7 +23,7 @@ export type { Explanation, ExplanationFactor, ExplanationReason, ExplainedEvent,
 export { observeExposure, type ExposureOptions, type ExposureRecord, type ExposureTracker } from './exposure.js';
 export type { LiveEventsOptions, LiveEventsStats } from './beacon.js';
 export type { AisleStats, CallLatency } from './call-stats.js';
-export type { ExperimentAssignment, ExperimentsView } from './experiments.js';
+export type { ExperimentAssignment, ExperimentsView, ExposureMode } from './experiments.js';
 
 /** Default time budget of one call, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 3000;
@@ -55,7 +55,11 @@ export interface Aisle {
    * Rejects with AISLE_NOT_FOUND for an id the catalog does not contain.
    */
   explain(itemId: string): Promise<Explanation>;
-  /** Records which items of `container` the shopper saw and sends them as impressions (see ExposureOptions). */
+  /**
+   * Records which items of `container` the shopper saw and sends them as impressions (see
+   * ExposureOptions). When the list id is a `rankingId`, the first item seen also sends the
+   * list's experiment exposure (see AisleOptions.experimentExposure).
+   */
   observeExposure(container: Element, options?: ExposureOptions): ExposureTracker;
 }
 
@@ -64,7 +68,9 @@ export async function createAisle(options: AisleOptions): Promise<Aisle> {
   const resolved = resolveOptions(options);
   const live = resolveLiveEventsOption(options.liveEvents);
   if (options.experiments !== undefined && typeof options.experiments !== 'boolean') throw invalidOption('experiments', options.experiments, 'true or false');
-  const client = new AisleClient(resolved, options.workerUrl, live, options.experiments ?? true);
+  const exposureMode = options.experimentExposure ?? 'seen';
+  if (exposureMode !== 'seen' && exposureMode !== 'returned') throw invalidOption('experimentExposure', exposureMode, "'seen' or 'returned'");
+  const client = new AisleClient(resolved, options.workerUrl, live, options.experiments === false ? null : exposureMode);
   await client.start();
   return client;
 }
@@ -153,10 +159,11 @@ class AisleClient implements Aisle {
     private readonly options: ResolvedOptions,
     private readonly workerUrl: string | URL | undefined,
     live: Required<LiveEventsOptions> | null,
-    experiments: boolean,
+    /** Exposure mode of the experiments, or null to keep the device out of them. */
+    experiments: ExposureMode | null,
   ) {
     this.liveEvents = live ? new LiveEventSender(options.endpoint, live) : null;
-    this.experimentClient = experiments ? new ExperimentClient(options.endpoint, options.dbName, experimentEnvironment(options.storage)) : null;
+    this.experimentClient = experiments ? new ExperimentClient(options.endpoint, options.dbName, experimentEnvironment(options.storage), experiments) : null;
   }
 
   async start(): Promise<void> {
@@ -182,12 +189,17 @@ class AisleClient implements Aisle {
   async track(event: AisleEventInput): Promise<TrackResult> {
     const eventId = typeof event?.eventId === 'string' ? event.eventId : '';
     const result = await this.measure('track', this.call((api) => api.track(event), (degraded) => ({ eventId, stored: false, degraded })));
+    // A seen list's exposures go before the event itself, so the companion counts the exposure
+    // first and the event as its outcome. They go even when the worker could not store the event.
+    if (typeof event === 'object' && event !== null) {
+      for (const exposure of this.experimentClient?.exposuresOn(event.type, event.listId) ?? []) this.liveEvents?.add({ ...exposure, time: toMinute(exposure.time) });
+    }
     // Only events the worker validated and stored for the first time are counted live, so a
     // retried event (same eventId) counts once there too.
     if (result.stored && this.liveEvents) {
       const now = Date.now();
       const time = typeof event.timestamp === 'number' ? Math.min(event.timestamp, now) : now;
-      const live = toLiveEvent(event.type, event.itemId, time, this.experimentClient?.rankingOf(event.listId));
+      const live = toLiveEvent(event.type, event.itemId, time, this.experimentClient?.outcomeRanking(event.type, event.itemId, event.listId));
       if (live) this.liveEvents.add(live);
     }
     return result;
@@ -209,14 +221,13 @@ class AisleClient implements Aisle {
     return result;
   }
 
-  // Tags a shown list with a ranking id and queues its experiment exposures.
+  // Tags a returned list with a ranking id. Its exposures are queued now in 'returned' mode, and
+  // when the list is seen in 'seen' mode (track()).
   private exposeResult(result: RankResult): void {
     if (result.items.length === 0) return;
     const exposure = this.experimentClient?.expose();
     if (!exposure) return;
     result.rankingId = exposure.rankingId;
-    // NOTE: an exposure is counted when recommend() returns, not when the items scroll into view,
-    // so a list the shopper never saw still counts as exposed.
     for (const event of exposure.exposures) this.liveEvents?.add({ ...event, time: toMinute(event.time) });
   }
 
@@ -236,7 +247,17 @@ class AisleClient implements Aisle {
   }
 
   search(query: string, options?: SearchOptions): Promise<RankResult> {
-    return this.measure('search', this.call((api) => api.search(query, options), (degraded) => ({ items: [], degraded, tookMs: 0 })));
+    const withVariant = this.withVariantFusion(options);
+    return this.measure('search', this.call((api) => api.search(query, withVariant), (degraded) => ({ items: [], degraded, tookMs: 0 })));
+  }
+
+  // The variant's fusion applies unless the call sets `fusion` or `weights`. The two count as one
+  // setting, so a variant's weights never mix with the page's method.
+  private withVariantFusion(options: SearchOptions | undefined): SearchOptions | undefined {
+    if (!this.experimentClient || (options !== undefined && (typeof options !== 'object' || options === null))) return options;
+    if (options?.fusion !== undefined || options?.weights !== undefined) return options;
+    const defaults = this.experimentClient.searchDefaults();
+    return defaults.fusion === undefined ? options : { ...options, ...defaults };
   }
 
   async stats(): Promise<AisleStats> {
@@ -277,8 +298,11 @@ class AisleClient implements Aisle {
     await this.experimentClient?.reset(this.options.timeoutMs);
   }
 
-  info(): Promise<AisleInfo> {
-    return this.call((api) => api.info(), (degraded) => this.fallbackInfo(degraded));
+  async info(): Promise<AisleInfo> {
+    const info = await this.call((api) => api.info(), (degraded) => this.fallbackInfo(degraded));
+    // Variants this device cannot apply are reported with the worker's own reasons.
+    const issues = this.experimentClient?.issues() ?? [];
+    return issues.length === 0 ? info : { ...info, degraded: [...info.degraded, ...issues] };
   }
 
   explain(itemId: string): Promise<Explanation> {
@@ -290,7 +314,9 @@ class AisleClient implements Aisle {
   }
 
   observeExposure(container: Element, options?: ExposureOptions): ExposureTracker {
-    return observeExposure(this, container, options);
+    const tracker = observeExposure(this, container, options);
+    this.experimentClient?.observe(tracker.listId);
+    return tracker;
   }
 
   async destroy(): Promise<void> {

@@ -7,8 +7,9 @@
 import type { AdaptationOptions, AdaptationState } from '../core/adaptation.js';
 import { AisleError, isErrorCode, type AisleErrorCode } from '../core/errors.js';
 import type { Explanation } from '../core/explanation.js';
-import type { AisleEvent, AisleEventInput, Degraded, RankResult } from '../core/types.js';
+import type { AisleEvent, AisleEventInput, Degraded, FusionWeights, RankResult, SearchFusion } from '../core/types.js';
 import type { LiveEventsOptions } from './beacon.js';
+import type { ExposureMode } from './experiments.js';
 
 /** Execution backend requested by the page. */
 export type BackendRequest = 'auto' | 'wasm' | 'webgpu';
@@ -71,6 +72,18 @@ export interface AisleOptions {
    * results carry a `rankingId` for outcome tracking. Default true; false ignores experiments.
    */
   experiments?: boolean;
+  /**
+   * When a list that recommend() returned counts as an experiment exposure.
+   * - 'seen' (default): when the shopper saw it, that is at the first impression tracked with the
+   *   list's `rankingId` as `listId` (observeExposure sends one when an item passes its visibility
+   *   rule; give the container `data-aisle-list` = rankingId), or at the first click, add_to_cart
+   *   or purchase on a list that observeExposure watches. A list that stays below the fold adds
+   *   no exposure, so it cannot dilute the variants' rates toward each other.
+   * - 'returned': as soon as recommend() returns the list, seen or not. Use it when the page
+   *   neither calls observeExposure nor tracks impressions, because in 'seen' mode such a page
+   *   counts no exposures at all.
+   */
+  experimentExposure?: ExposureMode;
 }
 
 /** Ranker runtime requested by the page. */
@@ -115,6 +128,14 @@ export interface SearchOptions {
   k?: number;
   /** Only items carrying every one of these tags, given or predicted (a selection of `facets`). */
   tags?: string[];
+  /**
+   * Fusion of the BM25 and vector hits at the companion: 'learned', 'rrf' or 'weighted'. Default: the
+   * `fusion` change of the device's experiment variant, else the companion's default. When the
+   * call sets `fusion` or `weights`, the variant's fusion is ignored for this call.
+   */
+  fusion?: SearchFusion;
+  /** BM25 and vector weights of the 'weighted' fusion, each in [0, 1]. Set them only with fusion 'weighted'. */
+  weights?: FusionWeights;
 }
 
 /** Result of `track`. */

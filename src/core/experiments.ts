@@ -11,8 +11,11 @@ export interface VariantChanges {
   ranker?: boolean;
   /** liveWeight of recommend() for this variant (0 to 10). */
   liveWeight?: number;
-  /** Fusion of search: 'rrf' or 'weighted' with BM25 and vector weights in [0, 1]. */
-  fusion?: { method: 'rrf' | 'weighted'; bm25?: number; vector?: number };
+  /**
+   * Fusion of search(): 'learned', 'rrf', or 'weighted' with both BM25 and vector weights in
+   * [0, 1] or neither (the companion's default weights).
+   */
+  fusion?: { method: 'rrf' | 'weighted' | 'learned'; bm25?: number; vector?: number };
   /** Model set version the variant is meant for, reported to the page by experiments(). */
   modelVersion?: string;
 }
@@ -106,8 +109,11 @@ function parseChanges(where: string, raw: unknown): VariantChanges {
   }
   if (raw.fusion !== undefined) {
     const fusion = raw.fusion;
-    if (!isObject(fusion) || (fusion.method !== 'rrf' && fusion.method !== 'weighted')) throw invalid(where, `\`fusion.method\` must be 'rrf' or 'weighted', got ${JSON.stringify(isObject(fusion) ? fusion.method : fusion)}.`);
+    if (!isObject(fusion) || (fusion.method !== 'rrf' && fusion.method !== 'weighted' && fusion.method !== 'learned')) throw invalid(where, `\`fusion.method\` must be 'learned', 'rrf' or 'weighted', got ${JSON.stringify(isObject(fusion) ? fusion.method : fusion)}.`);
     changes.fusion = { method: fusion.method };
+    // The companion takes both weights or neither, so the SDK could only drop a half-given pair.
+    if ((fusion.bm25 === undefined) !== (fusion.vector === undefined)) throw invalid(where, `\`fusion\` must give both \`bm25\` and \`vector\` weights or neither, got ${JSON.stringify(fusion)}.`);
+    if (fusion.method !== 'weighted' && fusion.bm25 !== undefined) throw invalid(where, `\`fusion\` weights apply only to method 'weighted'; remove them or set method 'weighted', got ${JSON.stringify(fusion)}.`);
     if (fusion.bm25 !== undefined) changes.fusion.bm25 = checkUnit(where, 'fusion.bm25', fusion.bm25);
     if (fusion.vector !== undefined) changes.fusion.vector = checkUnit(where, 'fusion.vector', fusion.vector);
   }

@@ -2,7 +2,7 @@
 import { AisleError } from '../core/errors.js';
 import { describe, MAX_ID_LENGTH, MAX_QUERY_LENGTH } from '../core/events.js';
 import { MAX_LIVE_WEIGHT } from '../core/live-events.js';
-import type { ItemMeta } from '../core/types.js';
+import type { FusionWeights, ItemMeta, SearchFusion } from '../core/types.js';
 import type { ItemFilter } from '../client/protocol.js';
 
 /** Largest k of recommend() and search(). */
@@ -94,4 +94,24 @@ export function matchesFilter(item: ItemMeta, filter: ItemFilter | undefined): b
   if (filter.category !== undefined && item.category !== filter.category) return false;
   if (filter.brand !== undefined && item.brand !== filter.brand) return false;
   return true;
+}
+
+/**
+ * Returns the fusion fields of the POST /v1/search body for search()'s `fusion` and `weights`
+ * options: nothing when both are undefined, `weights` only with fusion 'weighted', each weight a
+ * number in [0, 1].
+ */
+export function checkFusion(fusion: unknown, weights: unknown): { fusion?: SearchFusion; weights?: FusionWeights } {
+  if (fusion === undefined && weights === undefined) return {};
+  if (fusion !== 'rrf' && fusion !== 'weighted' && fusion !== 'learned') {
+    throw new AisleError('AISLE_INVALID_ARGUMENT', `search(): options.fusion must be 'learned', 'rrf' or 'weighted'${weights === undefined ? '' : ' when options.weights is set'}; got ${describe(fusion)}.`);
+  }
+  if (weights === undefined) return { fusion };
+  if (fusion !== 'weighted') throw new AisleError('AISLE_INVALID_ARGUMENT', `search(): options.weights applies only to fusion 'weighted'; got fusion ${describe(fusion)}. Remove weights or set fusion: 'weighted'.`);
+  const ok = typeof weights === 'object' && weights !== null && !Array.isArray(weights)
+    && Object.keys(weights).every((key) => key === 'bm25' || key === 'vector')
+    && [(weights as FusionWeights).bm25, (weights as FusionWeights).vector].every((value) => typeof value === 'number' && value >= 0 && value <= 1);
+  if (!ok) throw new AisleError('AISLE_INVALID_ARGUMENT', `search(): options.weights must be { bm25, vector } with each weight a number from 0 to 1, like { bm25: 0.4, vector: 0.6 }; got ${typeof weights === 'object' && weights !== null ? JSON.stringify(weights).slice(0, 80) : describe(weights)}.`);
+  const { bm25, vector } = weights as FusionWeights;
+  return { fusion, weights: { bm25, vector } };
 }

@@ -16,7 +16,7 @@ import type { AisleEvent, AisleEventInput, Candidate, Degraded, ItemRecord, Rank
 import type { FetchLike } from '../runtime/fetch.js';
 import type { EventStore, StoredProfile } from '../store/types.js';
 import { blendLiveScores } from '../core/live-events.js';
-import { checkFilter, checkItemIds, checkK, checkLiveWeight, checkTags, checkQuery, matchesFilter, MAX_RANK_ITEMS } from './arguments.js';
+import { checkFilter, checkFusion, checkItemIds, checkK, checkLiveWeight, checkTags, checkQuery, matchesFilter, MAX_RANK_ITEMS } from './arguments.js';
 import { CompanionClient } from './companion.js';
 import { withDeadline } from './deadline.js';
 import { ItemCatalog } from './item-catalog.js';
@@ -194,6 +194,7 @@ export class Engine {
     const text = checkQuery(query);
     const k = checkK('search', options.k ?? 10);
     const tags = checkTags(options.tags);
+    const fusion = checkFusion(options.fusion, options.weights);
     await this.settled();
     const state = this.state;
 
@@ -203,7 +204,7 @@ export class Engine {
     try {
       // The device encodes the query once its encoder is in; until then the companion does.
       const vector = this.queryVectors.encode(this.models.manifest, text);
-      ({ hits, facets, method } = await this.companion.search({ query: text, k: Math.min(1000, Math.max(3 * k, 50)), ...(vector ? { vector: encodeVector(vector) } : {}), ...(tags ? { tags } : {}) }));
+      ({ hits, facets, method } = await this.companion.search({ query: text, k: Math.min(1000, Math.max(3 * k, 50)), ...(vector ? { vector: encodeVector(vector) } : {}), ...(tags ? { tags } : {}), ...fusion }));
       this.noteCompanion(undefined);
     } catch (error) {
       const degraded = degradedFrom(error, 'AISLE_COMPANION_UNREACHABLE');

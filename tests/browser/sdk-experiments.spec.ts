@@ -78,7 +78,8 @@ test('assigns on the device and keeps the id across reloads', async ({ page }) =
 });
 
 test('applies the variant and counts its outcomes', async ({ page }) => {
-  await openAisle(page, { endpoint, timeoutMs: 20_000, storage: 'memory', liveEvents: { maxBatch: 100, flushMs: 600_000 } });
+  // 'returned' counts the list without rendering it. The 'seen' default has its own tests.
+  await openAisle(page, { endpoint, timeoutMs: 20_000, storage: 'memory', liveEvents: { maxBatch: 100, flushMs: 600_000 }, experimentExposure: 'returned' });
   const result = await page.evaluate(() => window.aisle.recommend({ k: 5 }));
   expect(result.degraded).toBeUndefined();
   expect(result.rankingId).toMatch(/^[0-9a-f-]{36}$/);

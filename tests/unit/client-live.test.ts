@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LiveEventSender, resolveLiveEventsOption, toLiveEvent, type BeaconEnvironment } from '../../src/client/beacon.js';
 import { CallStats, percentile, STATS_WINDOW } from '../../src/client/call-stats.js';
-import { ExperimentClient, RANKING_TTL_MS, type ExperimentEnvironment } from '../../src/client/experiments.js';
+import { ExperimentClient, RANKING_TTL_MS, type ExperimentEnvironment, type ExposureMode } from '../../src/client/experiments.js';
 import { assignVariant, parseExperiments } from '../../src/core/experiments.js';
 import type { LiveEvent } from '../../src/core/live-events.js';
 import { createServer } from '../../src/server/app.js';
@@ -206,11 +206,11 @@ describe('ExperimentClient', () => {
   const definitions = { experiments: [{ name: 'row', salt: 's', variants: [{ name: 'a', changes: { liveWeight: 2 } }, { name: 'b', changes: { liveWeight: 3 } }] }] };
   const respond = (body: unknown, status = 200) => vi.fn(async () => new Response(JSON.stringify(body), { status })) as unknown as typeof fetch;
 
-  function client(fetchImpl: typeof fetch, storage?: ExperimentEnvironment['storage']) {
+  function client(fetchImpl: typeof fetch, storage?: ExperimentEnvironment['storage'], mode: ExposureMode = 'seen') {
     let clock = T0;
     let ids = 0;
     const env: ExperimentEnvironment = { fetch: fetchImpl, storage, randomId: () => `id-${++ids}`, now: () => clock };
-    return { experiments: new ExperimentClient('https://reco.example', 'aisle', env), advance: (ms: number) => (clock += ms) };
+    return { experiments: new ExperimentClient('https://reco.example', 'aisle', env, mode), advance: (ms: number) => (clock += ms) };
   }
 
   it('assigns from the stored device id', async () => {
@@ -228,7 +228,7 @@ describe('ExperimentClient', () => {
   });
 
   it('issues ranking ids that expire', async () => {
-    const { experiments, advance } = client(respond(definitions));
+    const { experiments, advance } = client(respond(definitions), undefined, 'returned');
     await experiments.load(1000);
     const exposure = experiments.expose();
     expect(exposure?.exposures).toEqual([{ type: 'exposure', ranking: exposure?.rankingId, experiment: 'row', variant: experiments.view().assignments[0].variant, time: T0 }]);
@@ -236,6 +236,69 @@ describe('ExperimentClient', () => {
     expect(experiments.rankingOf('home-recs')).toBeUndefined();
     advance(RANKING_TTL_MS + 1);
     expect(experiments.rankingOf(exposure?.rankingId)).toBeUndefined();
+  });
+
+  it('exposes a seen list once', async () => {
+    const { experiments, advance } = client(respond(definitions));
+    await experiments.load(1000);
+    const variant = experiments.view().assignments[0].variant;
+    const issued = experiments.expose();
+    expect(issued).toEqual({ rankingId: 'id-2', exposures: [] });
+    // Not seen yet: outcomes are not tagged, and a click on a list that observeExposure does not watch proves nothing.
+    expect(experiments.rankingOf('id-2')).toBeUndefined();
+    expect(experiments.exposuresOn('click', 'id-2')).toEqual([]);
+    expect(experiments.exposuresOn('impression', 'home-recs')).toEqual([]);
+
+    advance(60_000);
+    expect(experiments.exposuresOn('impression', 'id-2')).toEqual([{ type: 'exposure', ranking: 'id-2', experiment: 'row', variant, time: T0 + 60_000 }]);
+    expect(experiments.exposuresOn('impression', 'id-2')).toEqual([]);
+    expect(experiments.rankingOf('id-2')).toBe('id-2');
+
+    // The outcome window starts at the exposure, not at recommend().
+    advance(RANKING_TTL_MS);
+    expect(experiments.rankingOf('id-2')).toBe('id-2');
+    advance(1);
+    expect(experiments.rankingOf('id-2')).toBeUndefined();
+  });
+
+  it('exposes an observed list on a click', async () => {
+    const { experiments } = client(respond(definitions));
+    await experiments.load(1000);
+    const { rankingId } = experiments.expose()!;
+    experiments.observe(rankingId);
+    expect(experiments.exposuresOn('view', rankingId)).toEqual([]);
+    expect(experiments.exposuresOn('add_to_cart', rankingId)).toHaveLength(1);
+    expect(experiments.exposuresOn('click', rankingId)).toEqual([]);
+    expect(experiments.rankingOf(rankingId)).toBe(rankingId);
+  });
+
+  it('returned mode ignores seen events', async () => {
+    const { experiments } = client(respond(definitions), undefined, 'returned');
+    await experiments.load(1000);
+    const { rankingId, exposures } = experiments.expose()!;
+    expect(exposures).toHaveLength(1);
+    expect(experiments.exposuresOn('impression', rankingId)).toEqual([]);
+  });
+
+  it('returns the variant search fusion', async () => {
+    const fusionDefinitions = {
+      experiments: [
+        { name: 'weights', salt: 's', variants: [{ name: 'a', weight: 1e6, changes: { fusion: { method: 'weighted', bm25: 0.3, vector: 0.7 } } }, { name: 'b', weight: 1 }] },
+        { name: 'method', salt: 's', variants: [{ name: 'c', weight: 1e6, changes: { fusion: { method: 'rrf' } } }, { name: 'd', weight: 1 }] },
+      ],
+    };
+    const { experiments } = client(respond({ experiments: fusionDefinitions.experiments.slice(0, 1) }));
+    await experiments.load(1000);
+    expect(experiments.searchDefaults()).toEqual({ fusion: 'weighted', weights: { bm25: 0.3, vector: 0.7 } });
+
+    // With two experiments that set the fusion, the later one wins as a whole.
+    const both = client(respond(fusionDefinitions)).experiments;
+    await both.load(1000);
+    expect(both.searchDefaults()).toEqual({ fusion: 'rrf' });
+
+    const none = client(respond(definitions)).experiments;
+    await none.load(1000);
+    expect(none.searchDefaults()).toEqual({});
   });
 
   it('reports a failed load and stays out', async () => {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { describeVerdict, liftInterval, shopperLevelTest } from '../../scripts/bench/experiment-summary.js';
+import { demoCatalog, drawShopper } from '../../scripts/bench/adaptation-shoppers.js';
+import { answerClick, tasteMatch } from '../../scripts/bench/conversion-model.js';
+import { describeRateVerdict, describeVerdict, liftInterval, shopperLevelTest } from '../../scripts/bench/experiment-summary.js';
+
 import { buildReport } from '../../src/cli/report.js';
 import type { OutcomesResponse } from '../../src/server/experiments/outcomes.js';
 
@@ -80,5 +83,52 @@ describe('shopperLevelTest', () => {
 
   it('returns null without variance', () => {
     expect(shopperLevelTest([0.2, 0.2], [0.1, 0.1])).toBeNull();
+  });
+});
+
+describe('describeRateVerdict', () => {
+  it('states a conversion lift', () => {
+    const rows = buildReport({
+      windowMs: 1_800_000,
+      experiments: [
+        {
+          name: 'personalized-vs-popular',
+          variants: [
+            { name: 'popular', exposures: 2000, click: 400, add_to_cart: 150, purchase: 60 },
+            { name: 'personalized', exposures: 2000, click: 500, add_to_cart: 220, purchase: 90 },
+          ],
+        },
+      ],
+    });
+    // Katz interval: log(1.5) ± 1.96 · sqrt(0.955 / 90 + 0.97 / 60); pooled z = 0.015 / sqrt(0.0375 · 0.9625 / 1000) = 2.4968.
+    expect(describeRateVerdict('conversion', rows[0], 60, rows[1], 90, 0.05)).toBe('personalized vs popular: conversion 4.5% vs 3.0%, lift +50.0% [95% CI +8.8%, +106.7%], p = 0.0125, significant at alpha = 0.05.');
+  });
+});
+
+describe('answerClick', () => {
+  const catalog = demoCatalog();
+  const shopper = drawShopper(catalog, 5000, 5);
+  const items = Array.from({ length: 300 }, (_, i) => i * 10);
+
+  it('converts only with positive probabilities', () => {
+    for (const item of items) {
+      expect(answerClick(catalog, shopper, 0, item, { pCart: 0, pBuy: 1 })).toEqual({ addToCart: false, purchase: false });
+      expect(answerClick(catalog, shopper, 0, item, { pCart: 1, pBuy: 0 }).purchase).toBe(false);
+    }
+  });
+
+  it('uses common random numbers', () => {
+    let carts = 0;
+    for (const item of items) {
+      const half = answerClick(catalog, shopper, 3, item, { pCart: 0.5, pBuy: 0.4 });
+      const full = answerClick(catalog, shopper, 3, item, { pCart: 1, pBuy: 0.4 });
+      // The same draws: a cart at half the probability is a cart at the full one too.
+      if (half.addToCart) expect(full.addToCart).toBe(true);
+      if (half.purchase) expect(half.addToCart).toBe(true);
+      if (full.addToCart) carts += 1;
+    }
+    const meanMatch = items.reduce((sum, item) => sum + tasteMatch(catalog, shopper, item), 0) / items.length;
+    // 300 Bernoulli draws around the mean match: within 4 standard deviations.
+    expect(Math.abs(carts / items.length - meanMatch)).toBeLessThan(4 * Math.sqrt(0.25 / items.length));
   });
 });

@@ -72,6 +72,8 @@ describe('parseExperiments', () => {
     [[{ name: 'row', variants: [{ name: 'a', weight: 0 }, { name: 'b' }] }], 'config experiment row variant a: `weight` must be a number > 0, got 0.'],
     [[{ name: 'row', variants: [{ name: 'a', changes: { diversity: 1 } }, { name: 'b' }] }], 'config experiment row variant a: unknown change `diversity`; allowed are ranker, liveWeight, fusion, modelVersion.'],
     [[{ name: 'bad name', variants: [] }], 'config experiment 0: `name` must be 1 to 64 letters, digits or _.-, got "bad name".'],
+    [[{ name: 'row', variants: [{ name: 'a', changes: { fusion: { method: 'weighted', bm25: 0.3 } } }, { name: 'b' }] }], 'config experiment row variant a: `fusion` must give both `bm25` and `vector` weights or neither, got {"method":"weighted","bm25":0.3}.'],
+    [[{ name: 'row', variants: [{ name: 'a', changes: { fusion: { method: 'rrf', bm25: 0.3, vector: 0.7 } } }, { name: 'b' }] }], 'config experiment row variant a: `fusion` weights apply only to method \'weighted\'; remove them or set method \'weighted\', got {"method":"rrf","bm25":0.3,"vector":0.7}.'],
   ])('rejects %j', (raw, message) => {
     expect(() => parseExperiments(raw, 'config')).toThrowError(expect.objectContaining({ code: 'AISLE_INVALID_ARGUMENT', message }));
   });

@@ -3,7 +3,8 @@
  * exposures and outcomes posted to /v1/events, counted per variant at
  * GET /v1/experiments/outcomes. The clock is injected, so the outcome window is exact.
  */
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LiveEventsResponse } from '../../src/core/live-events.js';
@@ -49,8 +50,10 @@ describe('GET /v1/experiments', () => {
   it('serves the configured definitions', async () => {
     const response = await fetch(`${base}/v1/experiments`);
     expect(response.headers.get('cache-control')).toBe('public, max-age=300');
+    const manifest = JSON.parse(await readFile(join(fixture.dir, 'manifest.json'), 'utf8')) as { version: string };
     expect((await response.json()) as ExperimentsResponse).toEqual({
       experiments: [{ name: 'home-row', salt: 's1', variants: [{ name: 'control', weight: 1, changes: { ranker: false } }, { name: 'personal', weight: 1, changes: {} }] }],
+      modelVersion: manifest.version,
     });
   });
 });
