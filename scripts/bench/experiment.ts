@@ -24,19 +24,14 @@
  * Progress and the report go to stderr; with --json one JSON object goes to stdout.
  */
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toLiveEvent, toMinute, LiveEventSender } from '../../src/client/beacon.js';
 import { ExperimentClient, EXPERIMENTS_LOAD_MS } from '../../src/client/experiments.js';
-import { buildReport, formatReport, type ReportRow } from '../../src/cli/report.js';
-import { createServer } from '../../src/server/app.js';
-import { parseConfig } from '../../src/server/config.js';
-import type { OutcomesResponse } from '../../src/server/experiments/outcomes.js';
 import type { DemoCatalogIndex } from '../../src/training/data/demo-shoppers.js';
 import { Engine } from '../../src/worker/engine.js';
 import { answerList, createSimulatedEngine, demoCatalog, drawShopper, type ClickModel, type SimulatedShopper } from './adaptation-shoppers.js';
-import { describeVerdict, shopperLevelTest, type ShopperLevelTest } from './experiment-summary.js';
+import { addSession, describeCounts, emptyCounts, logResult, selectExperiments, startExperimentCompanion, summarizeExperiment, type BenchExperiment, type ExperimentResult } from './experiment-companion.js';
 
 const { values } = parseArgs({
   options: {
@@ -56,22 +51,6 @@ const { values } = parseArgs({
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
 const MODELS_DIR = join(REPO_ROOT, 'demo', 'public', 'models');
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-/** One experiment of the bench: its config entry and what each variant shows. */
-interface BenchExperiment {
-  key: string;
-  name: string;
-  /** Variants in config order; the first one is the report's control. */
-  variants: Array<{ name: string; shows: 'recommend' | 'trending' }>;
-}
-
-const EXPERIMENTS: BenchExperiment[] = [
-  { key: 'aa', name: 'aa-personalized', variants: [{ name: 'A', shows: 'recommend' }, { name: 'B', shows: 'recommend' }] },
-  { key: 'popular', name: 'personalized-vs-popular', variants: [{ name: 'popular', shows: 'trending' }, { name: 'personalized', shows: 'recommend' }] },
-];
-
-/** Exposures and clicks this script sent per variant, to check against the companion's counts, and the CTR of each shopper. */
-type SentCounts = Map<string, { exposures: number; clicks: number; shopperCtr: number[] }>;
 
 /** The page of one simulated shopper: the SDK's experiment client and event sender over one device. */
 interface ShopperPage {
@@ -150,23 +129,10 @@ async function runSession(endpoint: string, engine: Engine, experiment: BenchExp
   return { variant: page.variant, exposures: views, clicks };
 }
 
-/** Result of one experiment: the companion's outcomes, the report rows and the verdict. */
-interface ExperimentResult {
-  experiment: string;
-  outcomes: OutcomesResponse;
-  rows: ReportRow[];
-  verdict: string;
-  /** Second variant against the first, with the shopper as the unit. */
-  shopperLevel: (ShopperLevelTest & { shoppers: [number, number] }) | null;
-}
-
 async function runExperiment(experiment: BenchExperiment, catalog: DemoCatalogIndex, options: { shoppers: number; views: number; k: number; seed: number; past: number; model: ClickModel; alpha: number }): Promise<ExperimentResult> {
-  const config = parseConfig({ experiments: [{ name: experiment.name, salt: `bench-${options.seed}`, variants: experiment.variants.map((variant) => ({ name: variant.name, weight: 1 })) }] }, 'experiment bench');
-  const app = await createServer({ modelsDir: MODELS_DIR, live: config.live });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const endpoint = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const { app, endpoint } = await startExperimentCompanion(experiment, `bench-${options.seed}`, MODELS_DIR);
   const clock = { now: Date.now() };
-  const sent: SentCounts = new Map(experiment.variants.map((variant) => [variant.name, { exposures: 0, clicks: 0, shopperCtr: [] as number[] }]));
+  const sent = emptyCounts(experiment);
   const started = Date.now();
   let engine: Engine | undefined;
   try {
@@ -174,31 +140,13 @@ async function runExperiment(experiment: BenchExperiment, catalog: DemoCatalogIn
     for (let s = 0; s < options.shoppers; s++) {
       const shopper = drawShopper(catalog, options.seed + s, options.past);
       const session = await runSession(endpoint, engine, experiment, catalog, shopper, clock, options.views, options.k, options.model);
-      const counts = sent.get(session.variant)!;
-      counts.exposures += session.exposures;
-      counts.clicks += session.clicks;
-      counts.shopperCtr.push(session.clicks / session.exposures);
+      addSession(sent, session);
       if ((s + 1) % 50 === 0 || s + 1 === options.shoppers) {
-        const ctr = [...sent].map(([name, c]) => `${name} ${c.exposures === 0 ? '-' : (c.clicks / c.exposures).toFixed(4)}`).join(', ');
-        log(`${experiment.name}: ${s + 1}/${options.shoppers} shoppers, ${((Date.now() - started) / 1000).toFixed(0)} s, CTR ${ctr}`);
+        log(`${experiment.name}: ${s + 1}/${options.shoppers} shoppers, ${((Date.now() - started) / 1000).toFixed(0)} s, CTR ${describeCounts(sent)}`);
       }
     }
+    return await summarizeExperiment(endpoint, experiment, sent, options.alpha);
 
-    const response = await fetch(`${endpoint}/v1/experiments/outcomes`);
-    if (!response.ok) throw new Error(`GET /v1/experiments/outcomes returned HTTP ${response.status}`);
-    const outcomes = (await response.json()) as OutcomesResponse;
-    const counted = outcomes.experiments[0].variants;
-    for (const variant of counted) {
-      const mine = sent.get(variant.name)!;
-      if (variant.exposures !== mine.exposures || variant.click !== mine.clicks) {
-        throw new Error(`The companion counted ${variant.exposures} exposures and ${variant.click} clicks for ${variant.name}, but the bench sent ${mine.exposures} and ${mine.clicks}.`);
-      }
-    }
-    const rows = buildReport(outcomes, options.alpha);
-    const verdict = describeVerdict(rows[0], counted[0].click, rows[1], counted[1].click, options.alpha);
-    const [control, treatment] = experiment.variants.map((variant) => sent.get(variant.name)!.shopperCtr);
-    const test = shopperLevelTest(treatment, control);
-    return { experiment: experiment.name, outcomes, rows, verdict, shopperLevel: test === null ? null : { ...test, shoppers: [control.length, treatment.length] } };
   } finally {
     await engine?.destroy();
     await app.close();
@@ -215,19 +163,10 @@ async function main(): Promise<void> {
     model: { gamma: Number(values.gamma), fatigue: Number(values.fatigue) },
     alpha: Number(values.alpha),
   };
-  const keys = values.experiment ?? EXPERIMENTS.map((experiment) => experiment.key);
   const catalog = demoCatalog();
   const results: ExperimentResult[] = [];
-  for (const key of keys) {
-    const experiment = EXPERIMENTS.find((entry) => entry.key === key);
-    if (experiment === undefined) throw new Error(`Invalid --experiment ${JSON.stringify(key)}: use ${EXPERIMENTS.map((entry) => entry.key).join(' or ')}.`);
-    results.push(await runExperiment(experiment, catalog, options));
-  }
-  for (const result of results) {
-    log(`\n${formatReport(result.rows, options.alpha)}${result.verdict}`);
-    const test = result.shopperLevel;
-    if (test !== null) log(`Per-shopper CTR (${test.shoppers[0]} vs ${test.shoppers[1]} shoppers): difference ${test.difference.toFixed(4)} ± ${test.halfWidth.toFixed(4)}, p = ${test.pValue.toFixed(4)}.`);
-  }
+  for (const experiment of selectExperiments(values.experiment)) results.push(await runExperiment(experiment, catalog, options));
+  for (const result of results) logResult(result, options.alpha, log);
   if (values.json) process.stdout.write(`${JSON.stringify({ ...options, results })}\n`);
 }
 
