@@ -40,7 +40,7 @@ export class App {
   private currentItemId: string | undefined;
   /** The item the shopper opened from a list: its click event already covers the product view. */
   private openedFromList: string | undefined;
-  /** What the row shows on this device; 'trending' in an experiment's popularity control. */
+  /** Source of the row's items on this device: 'trending' in an experiment's popularity control. */
   private source: RowSource = 'recommend';
 
   constructor(private readonly config: DemoConfig, private readonly catalog: Catalog, private readonly engine: Engine) {

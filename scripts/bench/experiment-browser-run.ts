@@ -8,7 +8,7 @@
  * A session: the page loads, the shopper opens the products of its short past history one by
  * one (product views through the page's links), then browses until it has seen `views` more
  * "Recommended for you" rows. Every row the page shows is one experiment exposure. The cascade
- * click model of adaptation-shoppers.ts answers each row from the items the page shows, and a
+ * click model of adaptation-shoppers.ts decides on each row from the items the page shows, and a
  * click goes through the card's own click handler. Without a click the shopper waits until the
  * row's exposure observer has recorded an impression, then moves on: to the next past product,
  * else to the home page or a category page it likes. Each of those page views computes a new row.
@@ -39,7 +39,7 @@ const SETTLE_TIMEOUT_MS = 30_000;
 /** Settings of one run. */
 export interface BrowserRunOptions {
   shoppers: number;
-  /** Rows each shopper sees after its past history. */
+  /** Rows shown to each shopper after its past history. */
   views: number;
   /** Seed of the first shopper; shopper s has seed + s. */
   seed: number;
@@ -54,7 +54,7 @@ export interface BrowserRunOptions {
   modelsDir?: string;
 }
 
-/** What one shopper did, as the driver recorded it. */
+/** Record of one shopper's session, as the driver kept it. */
 export interface ShopperSession {
   seed: number;
   variant: string;
@@ -110,9 +110,9 @@ export async function runBrowserExperiment(experiment: BenchExperiment, catalog:
   }
 }
 
-/** The row on screen: its render number, list id and item ids. */
+/** The row on screen: its render count, list id and item ids. */
 interface ShownRow {
-  shown: number;
+  renders: number;
   listId: string;
   ids: string[];
 }
@@ -157,7 +157,7 @@ async function runShopper(browser: Browser, siteUrl: string, experiment: BenchEx
         const hash = await page.evaluate(() => location.hash);
         await page.evaluate((to) => { location.hash = to; }, target === hash || (target === '#/' && hash === '') ? browseTargets[(step + 1) % 2] : target);
       }
-      row = await nextRow(page, row.shown);
+      row = await nextRow(page, row.renders);
     }
     // The last row counts too: the shopper looks at it before leaving.
     await checkSource(page, shows);
@@ -198,15 +198,15 @@ async function nextRow(page: Page, previous: number): Promise<ShownRow> {
   const handle = await page.waitForFunction(
     ([selector, after]) => {
       const row = document.querySelector<HTMLElement>(selector);
-      const shown = Number(row?.dataset.shown ?? 0);
-      return row && shown > after ? { shown, listId: row.dataset.listId ?? '' } : null;
+      const renders = Number(row?.dataset.renders ?? 0);
+      return row && renders > after ? { renders, listId: row.dataset.listId ?? '' } : null;
     },
     [ROW, previous] as const,
   );
-  const { shown, listId } = (await handle.jsonValue())!;
-  if (shown !== previous + 1) throw new Error(`The row was rendered ${shown - previous} times after one action; expected once.`);
+  const { renders, listId } = (await handle.jsonValue())!;
+  if (renders !== previous + 1) throw new Error(`The row was rendered ${renders - previous} times after one action; expected once.`);
   const ids = await page.locator(ROW_CARDS).evaluateAll((cards) => cards.map((card) => (card as HTMLElement).dataset.itemId ?? ''));
-  return { shown, listId, ids };
+  return { renders, listId, ids };
 }
 
 /**

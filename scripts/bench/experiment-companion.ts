@@ -1,8 +1,8 @@
 /**
- * The parts of the simulated-shopper experiment benches that do not depend on where the SDK runs:
- * the two experiments, a companion on 127.0.0.1 with one of them in its config, the exact check of
- * the companion's outcome counts against what the shoppers did, and the report of `aisle report`
- * with the per-shopper test. scripts/bench/experiment.ts runs the worker's Engine in Node, and
+ * The parts of the simulated-shopper experiment benches that do not depend on where the SDK runs.
+ * They are the two experiments, a companion on 127.0.0.1 with one of them in its config, the exact
+ * check of the companion's outcome counts against what the shoppers did, and the report of
+ * `aisle report` with the per-shopper test. scripts/bench/experiment.ts runs the worker's Engine in Node, and
  * scripts/bench/experiment-browser.ts drives the demo store in headless Chromium.
  */
 import type { AddressInfo } from 'node:net';

@@ -35,8 +35,8 @@ export class RecommendedRow {
   private readonly notice = h('p', { class: 'notice', data: { testid: 'degraded-notice' } });
   private readonly track = h('div', { class: 'row-track' });
   private exposure: ExposureTracker | null = null;
-  /** Number of show() calls, as `data-shown`: a driver waits for it to grow after an action. */
-  private shown = 0;
+  /** Number of show() calls, as `data-renders`: a driver waits for it to grow after an action. */
+  private renders = 0;
 
   constructor(
     private readonly onOpen: OpenProduct,
@@ -61,7 +61,7 @@ export class RecommendedRow {
     this.element.dataset.state = content.notice === undefined ? 'personalized' : 'fallback';
     this.element.dataset.events = String(content.eventCount);
     this.element.dataset.listId = content.listId;
-    this.element.dataset.shown = String(++this.shown);
+    this.element.dataset.renders = String(++this.renders);
     this.element.dataset.source = content.source;
     const cards = content.items.map((item, position) => this.withExplanation(productCard(item, content.listId, position, this.onOpen), item.id));
     replaceChildren(this.track, ...(cards.length > 0 ? cards : [h('p', { class: 'empty', text: 'Nothing to recommend yet.' })]));
@@ -69,7 +69,7 @@ export class RecommendedRow {
   }
 
   /**
-   * Records the cards the shopper sees (half a card for one second) as impressions of the list.
+   * Records each card that stays half visible for one second as an impression of the list.
    * `data-seen` counts them, so a test or a driver can wait until the row was seen.
    */
   private observeCards(listId: string): void {
