@@ -69,9 +69,14 @@ export interface ShopperSession {
 export interface BrowserExperimentResult extends ExperimentResult {
   sessions: ShopperSession[];
   seconds: number;
+  /** The companion's experiment counters from GET /metrics, such as outcomes it could not match, to explain a mismatch. */
+  companionMetrics: string[];
 }
 
-/** Runs `experiment` with `options.shoppers` shoppers in headless Chromium; throws when the companion's counts differ from the shoppers'. */
+/**
+ * Runs `experiment` with `options.shoppers` shoppers in headless Chromium. A difference between the
+ * companion's counts and the shoppers' is returned in `mismatches`, so a long run keeps its data.
+ */
 export async function runBrowserExperiment(experiment: BenchExperiment, catalog: DemoCatalogIndex, options: BrowserRunOptions): Promise<BrowserExperimentResult> {
   const modelsDir = options.modelsDir ?? DEMO_MODELS_DIR;
   if (!existsSync(join(modelsDir, 'manifest.json'))) throw new Error(`No trained models in ${modelsDir}: run \`npm run models:demo\` first.`);
@@ -100,9 +105,11 @@ export async function runBrowserExperiment(experiment: BenchExperiment, catalog:
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
 
     await waitForCounts(endpoint, experiment, sent);
-    const result = await summarizeExperiment(endpoint, experiment, sent, options.alpha);
+    const result = await summarizeExperiment(endpoint, experiment, sent, options.alpha, false);
+    const metrics = await (await fetch(`${endpoint}/metrics`)).text();
+    const companionMetrics = metrics.split('\n').filter((line) => line.startsWith('aisle_experiment_'));
     sessions.sort((a, b) => a.seed - b.seed);
-    return { ...result, sessions, seconds: (Date.now() - started) / 1000 };
+    return { ...result, sessions, seconds: (Date.now() - started) / 1000, companionMetrics };
   } finally {
     await browser?.close();
     await site.close();

@@ -83,11 +83,15 @@ async function main(): Promise<void> {
   const catalog = demoCatalog();
   const results: BrowserExperimentResult[] = [];
   for (const experiment of experiments) {
-    results.push(await runBrowserExperiment(experiment, catalog, { ...options, log }));
-    log(`${experiment.name}: done in ${results.at(-1)!.seconds.toFixed(0)} s; the companion counted exactly the shoppers' exposures and clicks.`);
+    const result = await runBrowserExperiment(experiment, catalog, { ...options, log });
+    results.push(result);
+    const check = result.mismatches.length === 0 ? "the companion counted exactly the shoppers' exposures and clicks" : `COUNTS DIFFER: ${result.mismatches.join(' ')} ${result.companionMetrics.join('; ')}`;
+    log(`${experiment.name}: done in ${result.seconds.toFixed(0)} s; ${check}.`);
   }
   for (const result of results) logResult(result, options.alpha, log);
   if (values.json) process.stdout.write(`${JSON.stringify({ ...options, results })}\n`);
+  // The report is out, but a run whose counts differ failed its check.
+  if (results.some((result) => result.mismatches.length > 0)) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

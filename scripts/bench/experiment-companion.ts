@@ -87,30 +87,34 @@ export interface ExperimentResult {
   verdict: string;
   /** Second variant against the first, with the shopper as the unit. */
   shopperLevel: (ShopperLevelTest & { shoppers: [number, number] }) | null;
+  /** Variants whose counts differ from what the shoppers did, one sentence each; empty when all match. */
+  mismatches: string[];
 }
 
 /**
- * Reads GET /v1/experiments/outcomes, checks that the companion counted exactly the exposures and
- * clicks in `sent` (throws otherwise), and returns the report of `aisle report` with the verdict
- * and the per-shopper test.
+ * Reads GET /v1/experiments/outcomes, compares the companion's exposures and clicks with `sent`,
+ * and returns the report of `aisle report` with the verdict and the per-shopper test. With
+ * `strict`, a difference throws. Otherwise it is listed in `mismatches`.
  */
-export async function summarizeExperiment(endpoint: string, experiment: BenchExperiment, sent: SentCounts, alpha: number): Promise<ExperimentResult> {
+export async function summarizeExperiment(endpoint: string, experiment: BenchExperiment, sent: SentCounts, alpha: number, strict = true): Promise<ExperimentResult> {
   const response = await fetch(`${endpoint}/v1/experiments/outcomes`);
   if (!response.ok) throw new Error(`GET /v1/experiments/outcomes returned HTTP ${response.status}`);
   const outcomes = (await response.json()) as OutcomesResponse;
   const counted = outcomes.experiments[0].variants;
+  const mismatches: string[] = [];
   for (const variant of counted) {
     const mine = sent.get(variant.name)!;
     if (variant.exposures !== mine.exposures || variant.click !== mine.clicks) {
-      throw new Error(`The companion counted ${variant.exposures} exposures and ${variant.click} clicks for ${variant.name}, but the shoppers made ${mine.exposures} and ${mine.clicks}.`);
+      mismatches.push(`The companion counted ${variant.exposures} exposures and ${variant.click} clicks for ${variant.name}, but the shoppers made ${mine.exposures} and ${mine.clicks}.`);
     }
   }
+  if (strict && mismatches.length > 0) throw new Error(mismatches.join(' '));
 
   const rows = buildReport(outcomes, alpha);
   const verdict = describeVerdict(rows[0], counted[0].click, rows[1], counted[1].click, alpha);
   const [control, treatment] = experiment.variants.map((variant) => sent.get(variant.name)!.shopperCtr);
   const test = shopperLevelTest(treatment, control);
-  return { experiment: experiment.name, outcomes, rows, verdict, shopperLevel: test === null ? null : { ...test, shoppers: [control.length, treatment.length] } };
+  return { experiment: experiment.name, outcomes, rows, verdict, shopperLevel: test === null ? null : { ...test, shoppers: [control.length, treatment.length] }, mismatches };
 }
 
 /** Writes the report table, the verdict and the per-shopper test of `result` with `log`. */

@@ -44,6 +44,7 @@ test('A/A run counts exactly what shoppers did', async () => {
     expect(new Set(session.rankings).size).toBe(session.rankings.length);
   }
 
+  expect(result.mismatches).toEqual([]);
   const recorded = recordedCounts(result);
   const counted = result.outcomes.experiments.find((entry) => entry.name === experiment.name)!.variants;
   expect(counted.map((variant) => variant.name)).toEqual(['A', 'B']);
