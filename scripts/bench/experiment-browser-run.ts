@@ -33,6 +33,8 @@ const ROW_CARDS = `${ROW} [data-testid=product-card]`;
 const UNRANKED_LIST = 'recommended';
 /** Milliseconds to wait for one page step (a row, an impression); generous for 2 busy cores. */
 const STEP_TIMEOUT_MS = 60_000;
+/** Flush interval of the SDK's live events (its default liveEvents.flushMs) plus a margin, in milliseconds. */
+const LIVE_FLUSH_WAIT_MS = 5500;
 /** Milliseconds the companion's counts may take to reach the totals after the last session. */
 const SETTLE_TIMEOUT_MS = 30_000;
 
@@ -130,6 +132,11 @@ async function runShopper(browser: Browser, siteUrl: string, experiment: BenchEx
   try {
     const page = await context.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    let pendingEvents = 0;
+    const isEventPost = (request: { url(): string; method(): string }) => request.method() === 'POST' && request.url().endsWith('/v1/events');
+    page.on('request', (request) => { if (isEventPost(request)) pendingEvents += 1; });
+    page.on('requestfinished', (request) => { if (isEventPost(request)) pendingEvents -= 1; });
+    page.on('requestfailed', (request) => { if (isEventPost(request)) pendingEvents -= 1; });
     await page.goto(`${siteUrl}/`);
     await page.locator('body[data-ready=true]').waitFor();
     const variant = await assignedVariant(page, experiment);
@@ -172,7 +179,11 @@ async function runShopper(browser: Browser, siteUrl: string, experiment: BenchEx
     else session.rankings.push(row.listId);
     await page.locator(`${ROW}:not([data-seen="0"])`).waitFor();
 
-    // pagehide makes the SDK send its queued live events with sendBeacon; closing the page fires it.
+    // The SDK sends queued live events within its flush interval. Waiting that long, and until each
+    // POST /v1/events has its response, leaves nothing for the beacon of pagehide: runs that relied
+    // on it lost a few events of 3,000 when the context closed right after the page.
+    await page.waitForTimeout(LIVE_FLUSH_WAIT_MS);
+    while (pendingEvents > 0) await page.waitForTimeout(100);
     await page.close({ runBeforeUnload: true });
     return session;
   } finally {
