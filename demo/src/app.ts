@@ -7,7 +7,8 @@ import type { Catalog, CatalogItem } from './catalog.js';
 import type { DemoConfig } from './config.js';
 import { formatMs, h, replaceChildren } from './dom.js';
 import type { Engine, EngineResult } from './engine.js';
-import { fallbackNotice, personalRowSubtitle, searchSubtitle } from './messages.js';
+import { rowSource, type RowSource } from './experiment.js';
+import { CONTROL_ROW_SUBTITLE, fallbackNotice, personalRowSubtitle, searchSubtitle } from './messages.js';
 import { listingPage, loadingPage } from './views/listing.js';
 import { AislePanel } from './views/panel.js';
 import { productPage, showSimilar } from './views/product-page.js';
@@ -39,11 +40,13 @@ export class App {
   private currentItemId: string | undefined;
   /** The item the shopper opened from a list: its click event already covers the product view. */
   private openedFromList: string | undefined;
+  /** Source of the row's items on this device: 'trending' in an experiment's popularity control. */
+  private source: RowSource = 'recommend';
 
   constructor(private readonly config: DemoConfig, private readonly catalog: Catalog, private readonly engine: Engine) {
     const open = (item: CatalogItem, listId: string, position: number) => this.openProduct(item, listId, position);
     this.header = new StoreHeader((query) => { location.hash = `#/search/${encodeURIComponent(query)}`; }, config.dataset);
-    this.row = new RecommendedRow(open, (itemId) => engine.explain(itemId));
+    this.row = new RecommendedRow(open, (itemId) => engine.explain(itemId), (container, options) => engine.observeExposure(container, options));
     this.panel = new AislePanel(() => void this.forget());
     engine.onCall((record) => this.panel.showCall(record));
   }
@@ -61,7 +64,11 @@ export class App {
     this.cart = cartCount(profile);
     this.header.setCartCount(this.cart);
     this.categories = await this.loadCategories();
-    await Promise.all([this.refreshInfo(), this.refreshRow(), this.route()]);
+    const experiments = await this.engine.experiments();
+    this.source = rowSource(this.config, experiments);
+    this.panel.showExperiments(experiments.assignments);
+    // route() refreshes the row, through the view event on a product page and directly on the others.
+    await Promise.all([this.refreshInfo(), this.route()]);
     // The panel plots stats() once a second, so latency moves while the shopper browses.
     setInterval(() => void this.refreshStats(), STATS_POLL_MS);
   }
@@ -84,6 +91,9 @@ export class App {
     window.scrollTo({ top: 0 });
 
     if (page === 'item' && argument) return this.showProduct(ticket, argument);
+    // A product page or a search gets a fresh row from its view, click or search event, and every
+    // other page view gets one here. So each page view computes the row once.
+    if (!(page === 'search' && argument)) void this.refreshRow();
     if (page === 'category' && argument) return this.showCategory(ticket, argument);
     if (page === 'search' && argument) return this.showSearch(ticket, argument);
     if (page === 'profile') return this.showProfile(ticket);
@@ -247,17 +257,21 @@ export class App {
   private async refreshRow(): Promise<void> {
     const ticket = ++this.rowTicket;
     const exclude = this.currentItemId ? [this.currentItemId] : undefined;
+    // The popularity control calls recommend() too, because the SDK issues the list's ranking id
+    // and counts its experiment exposure there. So both variants count their lists the same way.
     const result = await this.engine.recommend(ROW_SIZE, exclude);
-    const items = result && result.items.length > 0 ? await this.resolve(result) : await this.catalog.trending(ROW_SIZE).catch(() => []);
+    const personalized = this.source === 'recommend' && result !== null && result.items.length > 0;
+    const items = personalized ? await this.resolve(result) : await this.catalog.trending(ROW_SIZE).catch(() => []);
     if (ticket !== this.rowTicket) return;
 
     const failure = this.engine.lastFailure('recommend');
     const notice = items.length === 0 ? `Recommendations are unavailable right now${failure ? ` (${failure.code}: ${failure.reason})` : ''}.` : fallbackNotice(result, failure);
     const personal = this.storedEvents > 0 && result !== null && !result.degraded;
-    const subtitle = personal
-      ? personalRowSubtitle(this.storedEvents, result?.tookMs)
-      : 'Trending now. Open a few products and this row adapts to you.';
-    this.row.show({ items, subtitle, notice, eventCount: this.storedEvents });
+    let subtitle = personal ? personalRowSubtitle(this.storedEvents, result?.tookMs) : 'Trending now. Open a few products and this row adapts to you.';
+    if (this.source === 'trending') subtitle = CONTROL_ROW_SUBTITLE;
+    // A click on the row carries the ranking id as its list id, so the companion counts it as an
+    // outcome of this list's exposure.
+    this.row.show({ items, subtitle, notice, eventCount: this.storedEvents, listId: result?.rankingId ?? 'recommended', source: this.source });
   }
 
   private async refreshInfo(): Promise<void> {

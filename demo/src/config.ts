@@ -11,6 +11,17 @@ export interface DemoConfig {
   models?: string;
   /** Name of the dataset the models were trained on, shown in the header. */
   dataset?: string;
+  /**
+   * The experiment variant whose "Recommended for you" row shows the trending list, which is what
+   * the store shows without Aisle. Devices in other variants, or in no experiment, get recommend().
+   */
+  popularityControl?: PopularityControl;
+}
+
+/** An experiment and the name of its popularity-control variant. */
+export interface PopularityControl {
+  experiment: string;
+  variant: string;
 }
 
 const DEFAULT_ENDPOINT = 'http://127.0.0.1:8787';
@@ -26,5 +37,12 @@ export async function loadConfig(): Promise<DemoConfig> {
     // No config.json: a static host without one uses the query parameter or the default.
   }
   const endpoint = (fromQuery ?? fromFile.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
-  return { endpoint, models: fromFile.models, dataset: fromFile.dataset };
+  return { endpoint, models: fromFile.models, dataset: fromFile.dataset, popularityControl: parsePopularityControl(fromFile.popularityControl) };
+}
+
+// A malformed entry is ignored, so a typo in config.json leaves the store personalized rather than broken.
+function parsePopularityControl(raw: unknown): PopularityControl | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { experiment, variant } = raw as Record<string, unknown>;
+  return typeof experiment === 'string' && typeof variant === 'string' ? { experiment, variant } : undefined;
 }

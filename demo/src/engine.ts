@@ -5,7 +5,7 @@
  */
 // The SDK's public entry, the file a store gets as `import { createAisle } from 'aisle'`. The
 // demo names it by path so that tsc and Vite resolve it without a paths or alias setting.
-import { createAisle, type Aisle, type AisleEventInput, type ProfileView } from '../../src/client/index.js';
+import { createAisle, type Aisle, type AisleEventInput, type ExperimentsView, type ExposureOptions, type ExposureTracker, type ProfileView } from '../../src/client/index.js';
 
 type TrackInput = AisleEventInput;
 
@@ -31,6 +31,8 @@ export interface EngineResult {
   tookMs?: number;
   /** Search results: tags of the matching items with their counts. */
   facets?: Array<[string, number]>;
+  /** recommend() results of a device in an experiment: the list id that ties clicks to the list's exposure. */
+  rankingId?: string;
 }
 
 /** The fields of info() the panel shows; every field is optional so an older SDK still renders. */
@@ -138,6 +140,23 @@ export class Engine {
   stats(): Promise<EngineStats | null> {
     // Not reported to listeners, like info(): the panel polls it.
     return this.call('stats', (aisle) => aisle.stats() as Promise<EngineStats>, false);
+  }
+
+  /** Returns the device's experiment variants; no assignments when the SDK did not start. */
+  async experiments(): Promise<ExperimentsView> {
+    // Not reported to listeners: it is read once per page, not a shopper's action.
+    return (await this.call('experiments', (aisle) => aisle.experiments(), false)) ?? { deviceId: null, assignments: [] };
+  }
+
+  /** Records which items of `container` the shopper saw, or returns null when the SDK did not start or the browser cannot measure it. */
+  observeExposure(container: Element, options: ExposureOptions): ExposureTracker | null {
+    if (!this.aisle) return null;
+    try {
+      return this.aisle.observeExposure(container, options);
+    } catch {
+      // A browser without IntersectionObserver: the row still works, with no impressions.
+      return null;
+    }
   }
 
   /** Erases everything the engine stored on this device; returns false when that failed. */

@@ -35,3 +35,6 @@ export function searchSubtitle(count: number, reranked: boolean, tookMs: number 
 export function personalRowSubtitle(eventCount: number, tookMs: number | undefined): string {
   return `Picked on this device from your last ${plural(eventCount, 'action')}, ranked in ${formatMs(tookMs)}.`;
 }
+
+/** Subtitle of the row of a device in an experiment's popularity control. */
+export const CONTROL_ROW_SUBTITLE = 'Trending now across all shoppers (this device is in the popularity control of an experiment).';

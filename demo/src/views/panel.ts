@@ -1,5 +1,6 @@
 /** The small Aisle status panel: engine info, the last call's latency and the "Forget me" button. */
 import { formatMs, h, replaceChildren } from '../dom.js';
+import type { ExperimentAssignment } from '../../../src/client/index.js';
 import type { CallRecord, EngineInfo, EngineStats } from '../engine.js';
 import { StatsChart } from './stats-chart.js';
 
@@ -23,13 +24,15 @@ export class AislePanel {
   private readonly infoList = h('dl', { class: 'panel-info' });
   private readonly lastCall = h('p', { class: 'panel-call', data: { testid: 'last-call' }, text: 'No call yet.' });
   private readonly chart = new StatsChart();
+  private readonly experiments = h('p', { class: 'panel-call', data: { testid: 'experiments' } });
 
   constructor(onForget: () => void) {
+    this.experiments.hidden = true;
     const forget = h('button', { class: 'panel-forget', text: 'Forget me', data: { testid: 'forget-button' }, on: { click: onForget } });
     this.element = h(
       'aside',
       { class: 'panel', data: { testid: 'aisle-panel' }, attrs: { 'aria-label': 'Aisle engine status' } },
-      h('div', { class: 'panel-inner' }, h('span', { class: 'panel-title', text: 'Aisle engine' }), this.infoList, this.lastCall, this.chart.element, forget),
+      h('div', { class: 'panel-inner' }, h('span', { class: 'panel-title', text: 'Aisle engine' }), this.infoList, this.experiments, this.lastCall, this.chart.element, forget),
     );
   }
 
@@ -43,6 +46,16 @@ export class AislePanel {
     }
     this.element.dataset.state = info.degraded && info.degraded.length > 0 ? 'degraded' : 'ok';
     replaceChildren(this.infoList, ...infoRows(info).map(([label, text, bad]) => field(label, text, bad)));
+  }
+
+  /**
+   * Shows the device's experiment variants. `data-assignments` carries them as JSON
+   * ([{ experiment, variant }]) for tests and the experiment driver.
+   */
+  showExperiments(assignments: readonly ExperimentAssignment[]): void {
+    this.experiments.hidden = assignments.length === 0;
+    this.experiments.textContent = `Experiments: ${assignments.map((entry) => `${entry.experiment} → ${entry.variant}`).join(', ')}`;
+    this.experiments.dataset.assignments = JSON.stringify(assignments.map(({ experiment, variant }) => ({ experiment, variant })));
   }
 
   /** Adds a stats() sample to the latency plot. */

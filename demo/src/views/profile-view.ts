@@ -5,6 +5,7 @@
  */
 import type { CatalogItem } from '../catalog.js';
 import { h } from '../dom.js';
+import { plural } from '../messages.js';
 import { productImage } from '../image.js';
 
 const EVENT_LABELS: Record<string, string> = {
@@ -63,10 +64,13 @@ function timeAgo(timestamp: number | undefined): string {
   return new Date(timestamp).toLocaleDateString('en-US');
 }
 
-/** Counts the events in a profile: the longest event list, or 0. */
+/**
+ * Counts the shopper's actions in a profile: the events of the longest event list, or 0.
+ * Impressions do not count, because the row's exposure observer records them, not the shopper.
+ */
 export function countProfileEvents(profile: object | null): number {
   if (!profile) return 0;
-  return Math.max(0, ...Object.values(profile).filter(isEventList).map((events) => events.length));
+  return Math.max(0, ...Object.values(profile).filter(isEventList).map((events) => events.filter((event) => event.type !== 'impression').length));
 }
 
 /**
@@ -179,8 +183,12 @@ export function profileView(
   }
   for (const [key, value] of Object.entries(profile ?? {})) {
     if (isEventList(value)) {
-      sections.push(h('section', { class: 'profile-section' }, h('h2', { text: `${labelOf(key)} (${value.length})` }), eventList(value, lookup, actions.onOpenId)));
-      const byCategory = categoryCounts(value, lookup);
+      // Impressions are what the row recorded as seen, not the shopper's actions, so they get one line.
+      const shopperEvents = value.filter((event) => event.type !== 'impression');
+      const impressions = value.length - shopperEvents.length;
+      const impressionNote = impressions > 0 && h('p', { class: 'muted', data: { testid: 'profile-impressions' }, text: `Also stored: ${plural(impressions, 'impression')} of recommended items you saw.` });
+      sections.push(h('section', { class: 'profile-section' }, h('h2', { text: `${labelOf(key)} (${shopperEvents.length})` }), eventList(shopperEvents, lookup, actions.onOpenId), impressionNote));
+      const byCategory = categoryCounts(shopperEvents, lookup);
       if (Object.keys(byCategory).length > 0) sections.push(h('section', { class: 'profile-section' }, h('h2', { text: 'Categories you looked at' }), countBars(byCategory)));
       continue;
     }
