@@ -6,7 +6,8 @@
 import * as Comlink from 'comlink';
 import { AisleError } from '../core/errors.js';
 import type { AisleEventInput, Degraded, RankResult } from '../core/types.js';
-import { fromWireError, type AisleInfo, type AisleOptions, type ProfileView, type RecommendOptions, type Reply, type RequestContext, type ResolvedOptions, type SearchOptions, type TrackResult, type WorkerApi } from './protocol.js';
+import { fromWireError, type AisleInfo, type AisleOptions, type ProfileView, type RecommendOptions, type Reply, type RequestContext, type ResolvedOptions, type SearchOptions, type TrackResult, type WireRankResult, type WorkerApi } from './protocol.js';
+import { ItemMetaCache } from './meta-cache.js';
 import { LiveEventSender, resolveLiveEventsOption, toLiveEvent, toMinute, type LiveEventsOptions } from './beacon.js';
 import { CallStats, type AisleStats } from './call-stats.js';
 import { ExperimentClient, EXPERIMENTS_LOAD_MS, type ExperimentsView } from './experiments.js';
@@ -146,6 +147,7 @@ class AisleClient implements Aisle {
   /** Last personalized recommendation, served when the worker does not reply in time. */
   private lastRecommendation: RankResult['items'] = [];
   private readonly callStats = new CallStats();
+  private readonly metaCache = new ItemMetaCache();
   private readonly liveEvents: LiveEventSender | null;
   private readonly experimentClient: ExperimentClient | null;
 
@@ -200,7 +202,7 @@ class AisleClient implements Aisle {
     const result = await this.measure(
       'recommend',
       this.call(
-        (api) => api.recommend(withVariant),
+        (api) => this.decoded(api, api.recommend(withVariant)),
         (degraded) => ({ items: this.lastRecommendation.slice(0, k), degraded, tookMs: 0 }),
       ),
     );
@@ -229,14 +231,14 @@ class AisleClient implements Aisle {
     return this.measure(
       'rank',
       this.call(
-        (api) => api.rank(items, context),
+        (api) => this.decoded(api, api.rank(items, context)),
         (degraded) => ({ items: inputIds.map((id, i) => ({ id, score: 1 - i / inputIds.length })), degraded, tookMs: 0 }),
       ),
     );
   }
 
   search(query: string, options?: SearchOptions): Promise<RankResult> {
-    return this.measure('search', this.call((api) => api.search(query, options), (degraded) => ({ items: [], degraded, tookMs: 0 })));
+    return this.measure('search', this.call((api) => this.decoded(api, api.search(query, options)), (degraded) => ({ items: [], degraded, tookMs: 0 })));
   }
 
   async stats(): Promise<AisleStats> {
@@ -274,6 +276,7 @@ class AisleClient implements Aisle {
     // The last recommendation is a copy of personalized results kept on the page for timeouts.
     this.lastRecommendation = [];
     await this.call((api) => api.forget());
+    this.metaCache.clear();
     await this.experimentClient?.reset(this.options.timeoutMs);
   }
 
@@ -306,6 +309,20 @@ class AisleClient implements Aisle {
     if (this.api) await withTimeout<Reply<void>>(this.api.destroy(), 1000).catch(() => undefined);
     this.api?.[Comlink.releaseProxy]();
     this.worker?.terminate();
+  }
+
+  /**
+   * Fills in the item metadata a reply left out. It runs for every reply, also one that arrives
+   * after its call timed out, so the page's metadata cache stays in step with the worker's record.
+   */
+  private async decoded(api: Comlink.Remote<WorkerApi>, pending: Promise<Reply<WireRankResult>>): Promise<Reply<RankResult>> {
+    const reply = await pending;
+    if (!reply.ok) return reply;
+    const lookup = async (ids: string[]) => {
+      const found = await api.itemMetas(ids);
+      return found.ok ? found.value : [];
+    };
+    return { ok: true, value: await this.metaCache.decode(reply.value, lookup) };
   }
 
   /**
