@@ -12,7 +12,6 @@ import type { Explanation } from '../core/explanation.js';
 import type { AisleEventInput, ItemMeta, Manifest, RankResult } from '../core/types.js';
 import { selectBackend, type BackendRequest } from '../runtime/backend.js';
 import type { ModelBytes } from '../runtime/model-runner.js';
-import { explainOrtFailure } from '../runtime/ort-files.js';
 import { loadOrtWeb, ortFilesFolder } from '../runtime/ort.js';
 import { openStore } from '../store/open-store.js';
 import { Engine } from './engine.js';
@@ -112,6 +111,8 @@ async function createRunner(request: BackendRequest, bytes: ModelBytes, manifest
   try {
     return await selectBackend({ request, loadOrt: loadOrtWeb, bytes, manifest });
   } catch (error) {
+    // Loaded only here, because the checks of the ORT files are needed only when ORT failed.
+    const { explainOrtFailure } = await import('../runtime/ort-files.js');
     // Without an adapter a 'webgpu' or 'auto' request loads the wasm build, so its files come first.
     throw await explainOrtFailure(error, ortFilesFolder(), request === 'wasm' ? ['wasm'] : ['wasm', 'webgpu'], (url) => globalThis.fetch(url));
   }
