@@ -275,8 +275,9 @@ class AisleClient implements Aisle {
   async forget(): Promise<void> {
     // The last recommendation is a copy of personalized results kept on the page for timeouts.
     this.lastRecommendation = [];
-    await this.call((api) => api.forget());
+    // Cleared again once the worker forgot, so that metadata of replies sent meanwhile goes too.
     this.metaCache.clear();
+    await this.call((api) => api.forget()).finally(() => this.metaCache.clear());
     await this.experimentClient?.reset(this.options.timeoutMs);
   }
 

@@ -63,8 +63,11 @@ class WorkerHost implements WorkerApi {
 
   forget(): Promise<Reply<void>> {
     return toReply(async () => {
-      await this.get().forget();
-      this.metaSender.clear();
+      try {
+        await this.get().forget();
+      } finally {
+        this.metaSender.clear();
+      }
     });
   }
 
