@@ -48,6 +48,9 @@ export default defineConfig({
       formats: ['es', 'iife'],
       fileName: (format) => (format === 'es' ? 'aisle.js' : 'aisle.iife.js'),
     },
+    // Vite leaves whitespace in an ES library build so that the bundler of the store minifies
+    // it. Pages also import aisle.js as it is (from a CDN or an import map), so it ships minified.
+    rolldownOptions: { output: { minify: { compress: true, mangle: true, codegen: true } } },
   },
   worker: {
     format: 'es',

@@ -3,17 +3,20 @@
  * raw bytes and gzip -9 bytes of every file, as a server that compresses would send them.
  *
  * Groups:
- * - `sdk`: the JavaScript a page runs on the wasm path (the ESM entry, the worker chunks and
- *   ONNX Runtime Web's JavaScript for the CPU build);
+ * - `sdk`: the JavaScript every page runs on the wasm path: the ESM entry, the worker entry, every
+ *   chunk either imports statically (found in the built code, so no chunk the first result
+ *   needs can be left out), and ONNX Runtime Web's JavaScript for the CPU build, which the ORT
+ *   worker loads after the first answer;
  * - `wasm`: ORT's CPU wasm;
  * - `webgpu`: the files loaded only when WebGPU is requested or probed;
  * - `iife`: the script-tag entry, an alternative to the ESM entry;
- * - `adaptation`: the TensorFlow.js chunk, loaded only when `createAisle({ adaptation })` is on;
- * - `onDemand`: worker chunks loaded on the first explain() or search();
+ * - `adaptation`: the adaptation code and TensorFlow.js, loaded only when `createAisle({ adaptation })` is on;
+ * - `onDemand`: the other worker chunks, loaded on first use: explain(), the query encoder of
+ *   search(), and the check of the ORT files after ORT failed to load;
  * - `models`: the manifest and the two served models.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Manifest } from '../../src/core/types.js';
 import { SDK_DIR } from './browser-site.js';
@@ -39,23 +42,55 @@ export interface SizeReport {
   webgpu: SizeGroup;
   iife: SizeGroup;
   adaptation: SizeGroup;
-  /** Worker chunks loaded on the first explain() or search(). */
+  /** Worker chunks loaded on first use (explain(), search()'s query encoder, a failed ORT load). */
   onDemand: SizeGroup;
   models: SizeGroup;
   /** sdk + wasm + models, gzip bytes. */
   firstVisitGzipBytes: number;
 }
 
+/** Entry files of the ESM build: the page's module and the worker script it starts. */
+const ENTRIES = ['aisle.js', 'aisle.worker.js'];
+
+/** Returns whether `path` is ORT-web's CPU build, which the ORT worker imports after the first result. */
+function isOrtCpuScript(path: string): boolean {
+  return (path.includes('.ort.wasm.') || path.startsWith('ort/')) && !path.includes('asyncify') && /\.m?js$/.test(path);
+}
+
+/** `import … from "./file"` and `export … from "./file"` in built code; `import("./file")` does not match. */
+const STATIC_IMPORT = /\b(?:import|export)\s*(?:[^"'`()]*?\bfrom\s*)?["'`]\.\/([^"'`]+)["'`]/g;
+
+/** Returns the relative paths of the chunks that `code` imports statically. */
+export function staticImportsOf(code: string): string[] {
+  return [...code.matchAll(STATIC_IMPORT)].map((match) => match[1]);
+}
+
+/**
+ * Returns the files every page loads: the entries, ORT-web's CPU scripts and every file they
+ * import statically, directly or through other chunks.
+ */
+function loadedOnEveryPage(root: string, paths: readonly string[]): Set<string> {
+  const found = new Set<string>();
+  const pending = [...ENTRIES, ...paths.filter(isOrtCpuScript)];
+  while (pending.length > 0) {
+    const path = pending.pop()!;
+    if (found.has(path)) continue;
+    found.add(path);
+    // Import paths are relative to the importing file, and a dist/sdk path is relative to root.
+    for (const imported of staticImportsOf(readFileSync(join(root, path), 'utf8'))) pending.push(posix.join(posix.dirname(path), imported));
+  }
+  return found;
+}
+
 /** Returns the group of a dist/sdk file, or undefined for source maps and other files. */
-function groupOf(path: string): keyof Omit<SizeReport, 'models' | 'firstVisitGzipBytes'> | undefined {
+function groupOf(path: string, everyPage: ReadonlySet<string>): keyof Omit<SizeReport, 'models' | 'firstVisitGzipBytes'> | undefined {
   if (path.endsWith('.map')) return undefined;
   if (path === 'aisle.iife.js') return 'iife';
-  if (path.includes('tf-trainer')) return 'adaptation';
-  // Chunks the worker imports on first use of explain() or search(), not on page load.
-  if (path.includes('.explain-') || path.includes('.js-query-encoder-')) return 'onDemand';
+  if (everyPage.has(path)) return 'sdk';
   if (path.includes('asyncify') || path.includes('.webgpu.')) return 'webgpu';
   if (path.endsWith('.wasm')) return 'wasm';
-  if (path.endsWith('.js') || path.endsWith('.mjs')) return 'sdk';
+  if (path.includes('tf-trainer') || path.includes('session-adapter')) return 'adaptation';
+  if (path.endsWith('.js') || path.endsWith('.mjs')) return 'onDemand';
   return undefined;
 }
 
@@ -71,10 +106,12 @@ function group(files: SizedFile[]): SizeGroup {
 /** Measures the current build in dist/sdk and the models of `modelsDir`. */
 export function measureSizes(modelsDir: string): SizeReport {
   const buckets: Record<string, SizedFile[]> = { sdk: [], wasm: [], webgpu: [], iife: [], adaptation: [], onDemand: [] };
-  for (const entry of readdirSync(SDK_DIR, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const path = relative(SDK_DIR, join(entry.parentPath, entry.name));
-    const bucket = groupOf(path);
+  const paths = readdirSync(SDK_DIR, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(SDK_DIR, join(entry.parentPath, entry.name)));
+  const everyPage = loadedOnEveryPage(SDK_DIR, paths);
+  for (const path of paths) {
+    const bucket = groupOf(path, everyPage);
     if (bucket) buckets[bucket].push(sized(SDK_DIR, path));
   }
 

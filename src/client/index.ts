@@ -6,7 +6,8 @@
 import * as Comlink from 'comlink';
 import { AisleError } from '../core/errors.js';
 import type { AisleEventInput, Degraded, RankResult } from '../core/types.js';
-import { fromWireError, type AisleInfo, type AisleOptions, type ProfileView, type RecommendOptions, type Reply, type RequestContext, type ResolvedOptions, type SearchOptions, type TrackResult, type WorkerApi } from './protocol.js';
+import { fromWireError, type AisleInfo, type AisleOptions, type ProfileView, type RecommendOptions, type Reply, type RequestContext, type ResolvedOptions, type SearchOptions, type TrackResult, type WireRankResult, type WorkerApi } from './protocol.js';
+import { ItemMetaCache } from './meta-cache.js';
 import { LiveEventSender, resolveLiveEventsOption, toLiveEvent, toMinute, type LiveEventsOptions } from './beacon.js';
 import { CallStats, type AisleStats } from './call-stats.js';
 import { ExperimentClient, EXPERIMENTS_LOAD_MS, type ExperimentsView, type ExposureMode } from './experiments.js';
@@ -152,6 +153,7 @@ class AisleClient implements Aisle {
   /** Last personalized recommendation, served when the worker does not reply in time. */
   private lastRecommendation: RankResult['items'] = [];
   private readonly callStats = new CallStats();
+  private readonly metaCache = new ItemMetaCache();
   private readonly liveEvents: LiveEventSender | null;
   private readonly experimentClient: ExperimentClient | null;
 
@@ -212,7 +214,7 @@ class AisleClient implements Aisle {
     const result = await this.measure(
       'recommend',
       this.call(
-        (api) => api.recommend(withVariant),
+        (api) => this.decoded(api, api.recommend(withVariant)),
         (degraded) => ({ items: this.lastRecommendation.slice(0, k), degraded, tookMs: 0 }),
       ),
     );
@@ -240,7 +242,7 @@ class AisleClient implements Aisle {
     return this.measure(
       'rank',
       this.call(
-        (api) => api.rank(items, context),
+        (api) => this.decoded(api, api.rank(items, context)),
         (degraded) => ({ items: inputIds.map((id, i) => ({ id, score: 1 - i / inputIds.length })), degraded, tookMs: 0 }),
       ),
     );
@@ -248,7 +250,7 @@ class AisleClient implements Aisle {
 
   search(query: string, options?: SearchOptions): Promise<RankResult> {
     const withVariant = this.withVariantFusion(options);
-    return this.measure('search', this.call((api) => api.search(query, withVariant), (degraded) => ({ items: [], degraded, tookMs: 0 })));
+    return this.measure('search', this.call((api) => this.decoded(api, api.search(query, withVariant)), (degraded) => ({ items: [], degraded, tookMs: 0 })));
   }
 
   // The variant's fusion applies unless the call sets `fusion` or `weights`. The two count as one
@@ -294,7 +296,9 @@ class AisleClient implements Aisle {
   async forget(): Promise<void> {
     // The last recommendation is a copy of personalized results kept on the page for timeouts.
     this.lastRecommendation = [];
-    await this.call((api) => api.forget());
+    // Cleared again once the worker forgot, so that metadata of replies sent meanwhile goes too.
+    this.metaCache.clear();
+    await this.call((api) => api.forget()).finally(() => this.metaCache.clear());
     await this.experimentClient?.reset(this.options.timeoutMs);
   }
 
@@ -332,6 +336,20 @@ class AisleClient implements Aisle {
     if (this.api) await withTimeout<Reply<void>>(this.api.destroy(), 1000).catch(() => undefined);
     this.api?.[Comlink.releaseProxy]();
     this.worker?.terminate();
+  }
+
+  /**
+   * Fills in the item metadata a reply left out. It runs for every reply, also one that arrives
+   * after its call timed out, so the page's metadata cache stays in step with the worker's record.
+   */
+  private async decoded(api: Comlink.Remote<WorkerApi>, pending: Promise<Reply<WireRankResult>>): Promise<Reply<RankResult>> {
+    const reply = await pending;
+    if (!reply.ok) return reply;
+    const lookup = async (ids: string[]) => {
+      const found = await api.itemMetas(ids);
+      return found.ok ? found.value : [];
+    };
+    return { ok: true, value: await this.metaCache.decode(reply.value, lookup) };
   }
 
   /**

@@ -7,7 +7,7 @@
 import type { AdaptationOptions, AdaptationState } from '../core/adaptation.js';
 import { AisleError, isErrorCode, type AisleErrorCode } from '../core/errors.js';
 import type { Explanation } from '../core/explanation.js';
-import type { AisleEvent, AisleEventInput, Degraded, FusionWeights, RankResult, SearchFusion } from '../core/types.js';
+import type { AisleEvent, AisleEventInput, Degraded, FusionWeights, ItemMeta, RankResult, ScoredItem, SearchFusion } from '../core/types.js';
 import type { LiveEventsOptions } from './beacon.js';
 import type { ExposureMode } from './experiments.js';
 
@@ -217,6 +217,8 @@ export interface WorkerApi {
   info(): Promise<Reply<AisleInfo>>;
   destroy(): Promise<Reply<void>>;
   explain(itemId: string): Promise<Reply<Explanation>>;
+  /** Returns the metadata the worker last sent for each id, or null where it has none. */
+  itemMetas(ids: string[]): Promise<Reply<Array<ItemMeta | null>>>;
 }
 
 /** Options after defaults, as the worker receives them. */
@@ -248,8 +250,26 @@ export interface WireError {
 /** Outcome of one worker call. */
 export type Reply<T> = { ok: true; value: T } | { ok: false; error: WireError };
 
+/**
+ * Maximum entries of the worker's record of sent item metadata and of the page's cache of it.
+ * Both evict the entry stored first, and both store the metadata of a reply in the same order.
+ */
+export const ITEM_META_CACHE_SIZE = 5000;
+
+/**
+ * A scored item as the worker sends it. `cachedItem: true` replaces `item` when an earlier reply
+ * already carried an equal ItemMeta for this id. Cloning the metadata of 200 items on every call
+ * cost more than ranking them, and its garbage made the page's minor collections frequent.
+ */
+export type WireScoredItem = ScoredItem & { cachedItem?: true };
+
+/** A RankResult as the worker sends it. */
+export interface WireRankResult extends Omit<RankResult, 'items'> {
+  items: WireScoredItem[];
+}
+
 /** Reply of recommend, rank and search. */
-export type RankResultReply = Promise<Reply<RankResult>>;
+export type RankResultReply = Promise<Reply<WireRankResult>>;
 
 /** Converts any thrown value to a WireError; non-Aisle errors become AISLE_INTERNAL. */
 export function toWireError(error: unknown): WireError {

@@ -33,8 +33,26 @@ interface Activation {
 
 type Value = Constant | Activation;
 
-/** One compiled step: reads named batch buffers and writes its output buffer. */
-type Step = (buffers: Map<string, Float32Array>, rows: number) => void;
+/**
+ * One compiled step: reads named batch buffers and writes its output into a buffer from
+ * `scratch`, so the buffers of one run are reused by the next instead of becoming garbage.
+ */
+type Step = (buffers: Map<string, Float32Array>, rows: number, scratch: Scratch) => void;
+
+/** Grow-only output buffers, one per tensor name, reused across runs. An ONNX graph assigns each name once. */
+class Scratch {
+  private readonly storage = new Map<string, Float32Array>();
+
+  /** Returns a buffer of `length` values for `name`, with unspecified contents. */
+  take(name: string, length: number): Float32Array {
+    let buffer = this.storage.get(name);
+    if (buffer === undefined || buffer.length < length) {
+      buffer = new Float32Array(length);
+      this.storage.set(name, buffer);
+    }
+    return buffer.length === length ? buffer : buffer.subarray(0, length);
+  }
+}
 
 const UNARY: Record<string, (x: number) => number> = {
   Relu: (x) => (x > 0 ? x : 0),
@@ -51,6 +69,8 @@ const BINARY: Record<string, (a: number, b: number) => number> = {
 
 /** A ranker compiled from ONNX into JavaScript steps. */
 export class JsRanker {
+  private readonly scratch = new Scratch();
+
   private constructor(
     private readonly steps: Step[],
     private readonly inputName: string,
@@ -76,8 +96,9 @@ export class JsRanker {
     if (featureCount !== this.featureCount || features.length !== rows * featureCount) {
       throw new AisleError('AISLE_MODEL_RUN_FAILED', `Running the JavaScript ranker failed: it expects ${this.featureCount} features per row, got a matrix of ${features.length} values for ${rows} rows of ${featureCount}.`);
     }
+    // Steps run synchronously one after the other, so one set of scratch buffers serves every run.
     const buffers = new Map<string, Float32Array>([[this.inputName, features]]);
-    for (const step of this.steps) step(buffers, rows);
+    for (const step of this.steps) step(buffers, rows, this.scratch);
     return buffers.get(this.outputName)!.slice();
   }
 }
@@ -147,9 +168,9 @@ class GraphCompiler {
     const [input, output] = [node.inputs[0], node.outputs[0]];
     this.values.set(output, { ...x });
     this.flops += x.width;
-    this.steps.push((buffers, rows) => {
+    this.steps.push((buffers, rows, scratch) => {
       const source = buffers.get(input)!;
-      const target = new Float32Array(rows * x.width);
+      const target = scratch.take(output, rows * x.width);
       for (let i = 0; i < target.length; i++) target[i] = apply(source[i]);
       buffers.set(output, target);
     });
@@ -163,9 +184,9 @@ class GraphCompiler {
       if (a.width !== b.width) throw unsupported(`${node.opType} of activations with ${a.width} and ${b.width} values per row`);
       this.values.set(output, { ...a });
       this.flops += a.width;
-      this.steps.push((buffers, rows) => {
+      this.steps.push((buffers, rows, scratch) => {
         const [left, right] = [buffers.get(nameA)!, buffers.get(nameB)!];
-        const target = new Float32Array(rows * a.width);
+        const target = scratch.take(output, rows * a.width);
         for (let i = 0; i < target.length; i++) target[i] = apply(left[i], right[i]);
         buffers.set(output, target);
       });
@@ -180,10 +201,10 @@ class GraphCompiler {
     const constantFirst = a.kind === 'constant';
     this.values.set(output, { ...activation });
     this.flops += activation.width;
-    this.steps.push((buffers, rows) => {
+    this.steps.push((buffers, rows, scratch) => {
       const source = buffers.get(activationName)!;
       const width = activation.width;
-      const target = new Float32Array(rows * width);
+      const target = scratch.take(output, rows * width);
       for (let r = 0; r < rows; r++) {
         const base = r * width;
         for (let c = 0; c < width; c++) target[base + c] = constantFirst ? apply(row[c], source[base + c]) : apply(source[base + c], row[c]);
@@ -212,10 +233,10 @@ class GraphCompiler {
     this.values.set(output, { kind: 'activation', dims: [width], width });
     this.flops += 2 * inner * width + (biasRow ? width : 0);
 
-    this.steps.push((buffers, rows) => {
+    const sums = new Float64Array(width);
+    this.steps.push((buffers, rows, scratch) => {
       const source = buffers.get(input)!;
-      const target = new Float32Array(rows * width);
-      const sums = new Float64Array(width);
+      const target = scratch.take(output, rows * width);
       for (let r = 0; r < rows; r++) {
         sums.fill(0);
         for (let k = 0; k < inner; k++) {

@@ -31,7 +31,7 @@ import { HISTORY_LIMIT, isSequenceEvent, ShopperState } from './shopper.js';
 import type { TabChannel, TabMessage } from './tab-channel.js';
 import { isAdaptationState } from '../core/adaptation.js';
 import type { Explanation } from '../core/explanation.js';
-import { SessionAdapter, type AdaptationStep } from './adaptation/session-adapter.js';
+import type { AdaptationStep, SessionAdapter } from './adaptation/session-adapter.js';
 
 /** Dependencies of the engine: the worker passes browser implementations, tests their own. */
 export interface EngineDeps {
@@ -79,6 +79,7 @@ export class Engine {
   private constructor(
     private readonly options: ResolvedOptions,
     private readonly deps: EngineDeps,
+    adapterClass?: typeof SessionAdapter,
   ) {
     this.now = deps.now ?? (() => Date.now());
     this.makeId = deps.makeId ?? (() => globalThis.crypto.randomUUID());
@@ -89,13 +90,15 @@ export class Engine {
     this.models = new ModelSet({ manifestUrl: options.models, fetch: deps.fetch, store: deps.store, timeoutMs: options.timeoutMs, createRunner: deps.createRunner, coalesce: options.coalesce !== false, ranker: options.ranker ?? 'auto' });
     this.queryVectors = new QueryVectors({ manifestUrl: options.models, fetch: deps.fetch, store: deps.store, timeoutMs: options.timeoutMs });
     this.ready = this.models.ready.then(() => this.afterModelsLoaded());
-    if (options.adaptation) this.adapter = new SessionAdapter(options.adaptation, deps.adaptationStep ?? tensorflowStep);
+    if (options.adaptation && adapterClass) this.adapter = new adapterClass(options.adaptation, deps.adaptationStep ?? tensorflowStep);
     deps.channel?.subscribe((message) => void this.serialize(() => this.onTabMessage(message)));
   }
 
   /** Creates an engine, restores the stored profile and starts loading the models in the background. */
   static async create(options: ResolvedOptions, deps: EngineDeps): Promise<Engine> {
-    const engine = new Engine(options, deps);
+    // Pages without adaptation never download its code.
+    const adapterClass = options.adaptation ? (await import('./adaptation/session-adapter.js')).SessionAdapter : undefined;
+    const engine = new Engine(options, deps, adapterClass);
     await engine.serialize(() => engine.restore());
     // The history's item records are fetched now rather than in the first call, while the
     // models load; a failure is retried by that call.

@@ -9,13 +9,13 @@ import * as Comlink from 'comlink';
 import { toReply, type AisleInfo, type ProfileView, type RankResultReply, type RecommendOptions, type Reply, type RequestContext, type ResolvedOptions, type SearchOptions, type TrackResult, type WorkerApi } from '../client/protocol.js';
 import { AisleError } from '../core/errors.js';
 import type { Explanation } from '../core/explanation.js';
-import type { AisleEventInput, Manifest } from '../core/types.js';
+import type { AisleEventInput, ItemMeta, Manifest, RankResult } from '../core/types.js';
 import { selectBackend, type BackendRequest } from '../runtime/backend.js';
 import type { ModelBytes } from '../runtime/model-runner.js';
-import { explainOrtFailure } from '../runtime/ort-files.js';
 import { loadOrtWeb, ortFilesFolder } from '../runtime/ort.js';
 import { openStore } from '../store/open-store.js';
 import { Engine } from './engine.js';
+import { ItemMetaSender } from './meta-sender.js';
 import { exposeOrtHost, ORT_HOST_NAME } from './ort-host.js';
 import { createRemoteRunner, startOrtHost } from './remote-runner.js';
 import { openTabChannel } from './tab-channel.js';
@@ -23,6 +23,7 @@ import { openTabChannel } from './tab-channel.js';
 /** The object the worker exposes; one engine per worker. */
 class WorkerHost implements WorkerApi {
   private engine?: Engine;
+  private readonly metaSender = new ItemMetaSender();
 
   init(options: ResolvedOptions): Promise<Reply<AisleInfo>> {
     return toReply(async () => {
@@ -45,15 +46,15 @@ class WorkerHost implements WorkerApi {
   }
 
   recommend(options: RecommendOptions): RankResultReply {
-    return toReply(() => this.get().recommend(options));
+    return this.rankReply(() => this.get().recommend(options));
   }
 
   rank(items: string[], context?: RequestContext): RankResultReply {
-    return toReply(() => this.get().rank(items, context));
+    return this.rankReply(() => this.get().rank(items, context));
   }
 
   search(query: string, options?: SearchOptions): RankResultReply {
-    return toReply(() => this.get().search(query, options));
+    return this.rankReply(() => this.get().search(query, options));
   }
 
   profile(): Promise<Reply<ProfileView>> {
@@ -61,7 +62,13 @@ class WorkerHost implements WorkerApi {
   }
 
   forget(): Promise<Reply<void>> {
-    return toReply(() => this.get().forget());
+    return toReply(async () => {
+      try {
+        await this.get().forget();
+      } finally {
+        this.metaSender.clear();
+      }
+    });
   }
 
   info(): Promise<Reply<AisleInfo>> {
@@ -74,6 +81,15 @@ class WorkerHost implements WorkerApi {
 
   explain(itemId: string): Promise<Reply<Explanation>> {
     return toReply(() => this.get().explain(itemId));
+  }
+
+  itemMetas(ids: string[]): Promise<Reply<Array<ItemMeta | null>>> {
+    return toReply(async () => this.metaSender.lookup(ids));
+  }
+
+  // Replies are posted in the order they are encoded, which is the order the page stores them in.
+  private rankReply(call: () => Promise<RankResult>): RankResultReply {
+    return toReply(async () => this.metaSender.encode(await call()));
   }
 
   private get(): Engine {
@@ -98,6 +114,8 @@ async function createRunner(request: BackendRequest, bytes: ModelBytes, manifest
   try {
     return await selectBackend({ request, loadOrt: loadOrtWeb, bytes, manifest });
   } catch (error) {
+    // Loaded only here, because the checks of the ORT files are needed only when ORT failed.
+    const { explainOrtFailure } = await import('../runtime/ort-files.js');
     // Without an adapter a 'webgpu' or 'auto' request loads the wasm build, so its files come first.
     throw await explainOrtFailure(error, ortFilesFolder(), request === 'wasm' ? ['wasm'] : ['wasm', 'webgpu'], (url) => globalThis.fetch(url));
   }

@@ -96,6 +96,21 @@ describe('JsRanker', () => {
     }
   });
 
+  it('reuses buffers across batch sizes', () => {
+    const model = new Uint8Array(readFileSync(join(DEMO_MODELS, 'ranker.onnx')));
+    const reused = JsRanker.fromOnnx(model, FEATURE_COUNT);
+    const results: Array<[number, Float32Array, Float32Array]> = [];
+    for (const [rows, seed] of [[200, 11], [7, 12], [1000, 13], [200, 14]]) {
+      const features = featureMatrix(rows, seed);
+      results.push([rows, features, reused.run(features, rows, FEATURE_COUNT)]);
+    }
+    // Earlier results stay intact, and each equals a run of a fresh ranker.
+    for (const [rows, features, scores] of results) {
+      expect(scores).toHaveLength(rows);
+      expect(scores).toEqual(JsRanker.fromOnnx(model, FEATURE_COUNT).run(features, rows, FEATURE_COUNT));
+    }
+  });
+
   it('counts the FLOPs of the demo ranker', () => {
     const ranker = JsRanker.fromOnnx(new Uint8Array(readFileSync(join(DEMO_MODELS, 'ranker.onnx'))), FEATURE_COUNT);
     // 17→64→32→1: multiply-adds 2·(17·64 + 64·32 + 32·1), bias adds 64 + 32 + 1, ReLUs 64 + 32.
