@@ -132,8 +132,9 @@ test('experiments false keeps companion fusion', async ({ page }) => {
   expect(calls).toHaveLength(1);
   expect(calls[0].received.fusion).toBeUndefined();
   expect(calls[0].received.weights).toBeUndefined();
-  // The companion's default is the weighted fusion with DEFAULT_FUSION_WEIGHTS.
-  expect(calls[0].answered.debug.weights).toEqual({ bm25: 0.4, vector: 0.6 });
+  // The companion's default for models with a search ranker is the learned fusion, without weights.
+  expect(calls[0].answered.debug.method).toBe('learned');
+  expect(calls[0].answered.debug.weights).toBeUndefined();
 });
 
 test('invalid weights reject with a typed error', async ({ page }) => {
