@@ -42,6 +42,7 @@ import type { DemoCatalogIndex } from '../../src/training/data/demo-shoppers.js'
 import { Engine } from '../../src/worker/engine.js';
 import { answerList, createSimulatedEngine, demoCatalog, drawShopper, type ClickModel, type SimulatedShopper } from './adaptation-shoppers.js';
 import { answerClick, type ConversionModel } from './conversion-model.js';
+import { EXPERIMENTS, type BenchExperiment } from './experiment-companion.js';
 import { describeRateVerdict, describeVerdict, shopperLevelTest, type ShopperLevelTest } from './experiment-summary.js';
 
 const { values } = parseArgs({
@@ -64,19 +65,6 @@ const { values } = parseArgs({
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
 const MODELS_DIR = join(REPO_ROOT, 'demo', 'public', 'models');
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-/** One experiment of the bench: its config entry and what each variant shows. */
-interface BenchExperiment {
-  key: string;
-  name: string;
-  /** Variants in config order; the first one is the report's control. */
-  variants: Array<{ name: string; shows: 'recommend' | 'trending' }>;
-}
-
-const EXPERIMENTS: BenchExperiment[] = [
-  { key: 'aa', name: 'aa-personalized', variants: [{ name: 'A', shows: 'recommend' }, { name: 'B', shows: 'recommend' }] },
-  { key: 'popular', name: 'personalized-vs-popular', variants: [{ name: 'popular', shows: 'trending' }, { name: 'personalized', shows: 'recommend' }] },
-];
 
 /** Outcomes of one session or one variant: exposures and the exposures with a click, cart or purchase. */
 interface OutcomeCounts {
