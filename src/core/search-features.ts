@@ -126,8 +126,8 @@ export function writeSearchFeatures(
   scores: RetrievalScores,
   memo?: Array<Map<string, number>>,
 ): void {
-  const asked = query.length > MAX_FEATURE_WORDS ? query.slice(0, MAX_FEATURE_WORDS) : query;
-  const n = asked.length;
+  const used = query.length > MAX_FEATURE_WORDS ? query.slice(0, MAX_FEATURE_WORDS) : query;
+  const n = used.length;
 
   let rarityTotal = 0;
   let matchedRare = 0;
@@ -147,7 +147,7 @@ export function writeSearchFeatures(
     let bestTitle = 0;
     let position = -1;
     for (let w = 0; w < words.title.length; w++) {
-      const level = gradeWord(asked[q], words.title[w], known);
+      const level = gradeWord(used[q], words.title[w], known);
       if (level > bestTitle) {
         bestTitle = level;
         position = w;
@@ -158,7 +158,7 @@ export function writeSearchFeatures(
       }
     }
     let best = bestTitle;
-    for (let w = 0; w < words.other.length && best < 3; w++) best = Math.max(best, gradeWord(asked[q], words.other[w], known));
+    for (let w = 0; w < words.other.length && best < 3; w++) best = Math.max(best, gradeWord(used[q], words.other[w], known));
     if (best === 3) exact += 1;
     rarityTotal += rarity[q];
     if (best > 0) {
@@ -217,6 +217,6 @@ function gradeWord(query: string, word: string, known: Map<string, number> | und
  * include it exactly. A word no item has (often a typo) gets the weight of a word in one item.
  */
 export function queryRarity(query: readonly string[], frequency: (word: string) => number, items: number): Float64Array {
-  const asked = query.length > MAX_FEATURE_WORDS ? query.slice(0, MAX_FEATURE_WORDS) : query;
-  return Float64Array.from(asked, (word) => Math.log(1 + items / (1 + Math.max(1, frequency(word)))));
+  const used = query.length > MAX_FEATURE_WORDS ? query.slice(0, MAX_FEATURE_WORDS) : query;
+  return Float64Array.from(used, (word) => Math.log(1 + items / (1 + Math.max(1, frequency(word)))));
 }

@@ -267,7 +267,7 @@ export interface SearchDebug {
   space: 'text' | 'behaviour';
   /** Weights used, for the 'weighted' fusion. */
   weights?: FusionWeights;
-  /** Why the fusion asked for did not run, when it did not. */
+  /** Reason the requested fusion did not run, when it did not. */
   note?: string;
   /** Hits of each list before fusion. */
   bm25Hits: number;

@@ -51,12 +51,17 @@ export class TextVectorIndex {
     return this.labels.length;
   }
 
+  /** Encodes the texts of items as `append` does: row-major [items, dim]. */
+  encode(items: readonly ItemTextFields[]): Promise<Float32Array> {
+    return this.encoder.encodeMany(items.map(itemText));
+  }
+
   /**
-   * Encodes and indexes items whose catalog indices start at `first` and follow each other.
-   * Returns how many got a text vector.
+   * Indexes items whose catalog indices start at `first` and follow each other, with their
+   * `vectors` from `encode` when the caller has them. Returns how many got a text vector.
    */
-  async append(first: number, items: readonly ItemTextFields[]): Promise<number> {
-    const vectors = await this.encoder.encodeMany(items.map(itemText));
+  async append(first: number, items: readonly ItemTextFields[], vectors?: Float32Array): Promise<number> {
+    vectors ??= await this.encode(items);
     const kept: number[] = [];
     for (let i = 0; i < items.length; i++) {
       if (vectors.subarray(i * this.dim, (i + 1) * this.dim).some((value) => value !== 0)) kept.push(i);

@@ -5,7 +5,7 @@
  *
  * Both sides store the metadata of every reply in reply order and evict the entry stored first
  * past ITEM_META_CACHE_SIZE, so they keep the same ids. When they differ (after forget() or a
- * reply the page did not read), the page asks for the missing ids with `lookup`.
+ * reply the page did not read), the page requests the missing ids with `lookup`.
  */
 import { ITEM_META_CACHE_SIZE, type WireRankResult, type WireScoredItem } from '../client/protocol.js';
 import { sameItemMeta } from '../core/item-meta.js';

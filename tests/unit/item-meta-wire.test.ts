@@ -17,7 +17,7 @@ function result(ids: string[], metas: Record<string, ItemMeta> = {}): RankResult
   return { items: ids.map((id, i) => ({ id, score: 1 - i / 10, item: metas[id] ?? meta(id) })), tookMs: 1 };
 }
 
-/** A lookup that fails the test when the cache calls it. */
+/** Fails the test when the cache calls this lookup. */
 const noLookup: MetaLookup = async (ids) => {
   throw new Error(`unexpected lookup of ${ids.join(', ')}`);
 };

@@ -174,9 +174,9 @@ describe('aisle train on a demo subset', () => {
     try {
       const search = async (body: object) => (await app.inject({ method: 'POST', url: '/v1/search', payload: body })).json() as SearchResponse;
       expect((await search({ query: 'mug', k: 5 })).debug).toMatchObject({ method: 'weighted', weights: DEFAULT_FUSION_WEIGHTS });
-      const asked = await search({ query: 'mug', k: 5, fusion: 'learned' });
-      expect(asked.debug).toMatchObject({ method: 'weighted', weights: DEFAULT_FUSION_WEIGHTS });
-      expect(asked.debug.note).toBe(`fusion 'learned' needs a search ranker, which these models (version ${manifest.version}) lack, so 'weighted' ran; retrain with \`aisle train --only search-ranker\`.`);
+      const requested = await search({ query: 'mug', k: 5, fusion: 'learned' });
+      expect(requested.debug).toMatchObject({ method: 'weighted', weights: DEFAULT_FUSION_WEIGHTS });
+      expect(requested.debug.note).toBe(`fusion 'learned' needs a search ranker, which these models (version ${manifest.version}) lack, so 'weighted' ran; retrain with \`aisle train --only search-ranker\`.`);
     } finally {
       await app.close();
       await rm(older, { recursive: true, force: true });

@@ -98,14 +98,15 @@ export function registerAddItemsRoute(app: FastifyInstance, states: ServingState
         throw new AisleError('AISLE_INVALID_REQUEST', `Invalid request: items ${JSON.stringify(zero.map((item) => item.id))} have no words the models can place; send a title.`, { details: { ids: zero.map((item) => item.id) } });
       }
 
-      const predicted = await predictTags(state, items);
+      const textVectors = state.textVectors ? await state.textVectors.encode(items) : undefined;
+      const predicted = await predictTags(state, textVectors, items.length);
       const entries: CatalogFileEntry[] = items.map((item, row) => ({ ...item, ...(predicted[row].length > 0 ? { predictedTags: predicted[row] } : {}), stats: { popularity: 0, trending: 0 } }));
       const first = state.catalog.size;
       // FAISS first: if it fails, nothing else has changed.
       await state.ann.add(vectors);
       state.catalog.append(entries, vectors);
       await state.text.add(items);
-      await state.textVectors?.append(first, items);
+      await state.textVectors?.append(first, items, textVectors);
       state.search?.words.append(entries);
       request.log.info({ added: items.length, first }, 'items added to the catalog');
       return { items: entries.map((_, offset) => state.catalog.toWire(first + offset)), vectorsFrom: itemContent ? ('item-content' as const) : ('query-encoder' as const) };
@@ -122,16 +123,15 @@ const TAG_SEARCH_DEPTH = 4 * TAG_NEIGHBOURS;
 
 /**
  * Predicts the tags of new items from the tags of the catalog items whose text vectors are
- * nearest to theirs, the vote `aisle train` runs by title (core/tags.ts voteTags). Returns an
- * empty list per item when the models have no query encoder.
+ * nearest to theirs (`vectors`, row-major), the vote `aisle train` runs by title (core/tags.ts
+ * voteTags). Returns an empty list per item when the models have no text vectors.
  */
-async function predictTags(state: ServerState, items: readonly ItemMeta[]): Promise<Array<Array<[string, number]>>> {
-  const { queryEncoder, textVectors, catalog } = state;
-  if (!queryEncoder || !textVectors) return items.map(() => []);
-  const vectors = await queryEncoder.encodeMany(items.map(itemText));
+async function predictTags(state: ServerState, vectors: Float32Array | undefined, count: number): Promise<Array<Array<[string, number]>>> {
+  const { textVectors, catalog } = state;
+  if (!textVectors || !vectors) return Array.from({ length: count }, () => []);
   const out: Array<Array<[string, number]>> = [];
-  for (let row = 0; row < items.length; row++) {
-    const hits = await textVectors.search(vectors.subarray(row * queryEncoder.dim, (row + 1) * queryEncoder.dim), TAG_SEARCH_DEPTH);
+  for (let row = 0; row < count; row++) {
+    const hits = await textVectors.search(vectors.subarray(row * textVectors.dim, (row + 1) * textVectors.dim), TAG_SEARCH_DEPTH);
     const neighbours = hits
       .map((hit) => ({ tags: catalog.items[hit.index].tags ?? [], similarity: hit.score }))
       .filter((neighbour) => neighbour.tags.length > 0)

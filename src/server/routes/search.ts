@@ -15,8 +15,9 @@ import type { ServingState } from '../serving-state.js';
  * own encoding of the query text (when the models have a query encoder). It is searched among the
  * item text vectors when the models have a query encoder (server/text-vectors.ts), else among the
  * behavioural item vectors. With both lists, the BM25 and vector hits (FUSION_DEPTH each, or k when
- * larger) are fused by `fusion`: 'learned' (the search ranker over every candidate; the default
- * when the models have one), 'weighted' with `weights` (the default otherwise) or 'rrf'.
+ * larger) are fused by `fusion`. 'learned' orders every candidate with the search ranker and is
+ * the default when the models have one. 'weighted' takes `weights` and is the default otherwise.
+ * 'rrf' is the third choice.
  * `searchScore` is the fused score, or with one list its own score. `tags` keeps the items that
  * carry every tag (given or predicted, server/facets.ts); `facets` counts the tags of the matching
  * items. `debug` names the path that produced the items and its weights.
@@ -38,6 +39,8 @@ export function registerSearchRoute(app: FastifyInstance, states: ServingState):
       let vectorHits: FusedHit[] = [];
       if (vector) vectorHits = textVectors ? await textVectors.search(vector, depth) : await ann.search(vector, depth);
       const debug: SearchDebug = { method: 'bm25', vector: source, space: textVectors ? 'text' : 'behaviour', bm25Hits: textHits.length, vectorHits: vectorHits.length };
+      // Exact cosine of any candidate in the space the vector list came from; read only when there is a vector.
+      const cosine = (index: number) => (textVectors ? textVectors.score(vector as Float32Array, index) : dot(vector as Float32Array, catalog.vector(index)));
       let hits: readonly FusedHit[];
       let fusion = request.body.fusion ?? (search ? 'learned' : DEFAULT_FUSION);
       if (fusion === 'learned' && !search) {
@@ -50,12 +53,10 @@ export function registerSearchRoute(app: FastifyInstance, states: ServingState):
         hits = vectorHits;
         debug.method = 'vector';
       } else if (fusion === 'learned' && search) {
-        const cosine = textVectors ? (index: number) => textVectors.score(vector, index) : (index: number) => dot(vector, catalog.vector(index));
         hits = learnedFusion(query, textHits, vectorHits, cosine, search.words, search.ranker, depth);
         debug.method = 'learned';
       } else if (fusion === 'weighted') {
         const weights = request.body.weights ?? DEFAULT_FUSION_WEIGHTS;
-        const cosine = textVectors ? (index: number) => textVectors.score(vector, index) : (index: number) => dot(vector, catalog.vector(index));
         hits = weightedFusion(textHits, vectorHits, cosine, weights, depth);
         Object.assign(debug, { method: 'weighted', weights });
       } else {

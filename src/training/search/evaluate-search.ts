@@ -22,6 +22,7 @@ import { encodeTexts, TEXT_PIECES } from '../../core/text-pieces.js';
 import type { SearchRanker } from '../../core/search-ranker.js';
 import { learnedFusion, reciprocalRankFusion, weightedFusion, type FusedHit, type ScoredHit } from '../../server/fusion.js';
 import { QueryEncoder } from '../../server/query-encoder.js';
+import { SearchWords } from '../../server/search-words.js';
 import { TextSearch } from '../../server/text-search.js';
 import { TextVectorIndex } from '../../server/text-vectors.js';
 import { LEARNED_PERSONAL_WEIGHT, rankSearchHits, SEARCH_PERSONAL_WEIGHT, type SearchScoreScale } from '../../worker/reranking.js';
@@ -31,7 +32,6 @@ import { historyEntries } from '../pipeline/candidate-lists.js';
 import type { Catalog } from '../pipeline/catalog.js';
 import type { UserEncoder } from '../pipeline/user-encoder.js';
 import { loadOrama, OramaPeer, type OramaMethod } from './orama-peer.js';
-import { recordsView } from './train-search-ranker.js';
 import { QUERY_SETS, type QuerySetName, type SearchQuery, type SearchQuerySets } from './queries.js';
 
 /** Methods in report order. */
@@ -97,7 +97,7 @@ export async function evaluateSearch(
     log(`search: ${textVectors.size} of ${models.catalog.records.length} items have a text vector`);
     const orama = await loadOrama(log);
     const peer = orama ? await OramaPeer.encodeAndBuild(orama, models.catalog.records, queryEncoder) : undefined;
-    const view = recordsView(models.catalog.records);
+    const view = new SearchWords(models.catalog.records);
     const retrieve = (queries: readonly SearchQuery[]) => retrieveAll(queries, text, queryEncoder, textVectors);
     const tuningLists = await retrieve(tuning);
     const tuned = tuneWeights(tuning, tuningLists, textVectors);
@@ -107,7 +107,7 @@ export async function evaluateSearch(
     log(`search: personal weight ${personal.weight} is best for weighted on the tuning queries (NDCG@10 ${PERSONAL_WEIGHT_GRID.map((w, i) => `${w}: ${personal.ndcg[i].toFixed(4)}`).join(', ')}); the worker uses ${SEARCH_PERSONAL_WEIGHT}`);
     if (models.searchRanker) {
       const ranker = models.searchRanker;
-      const learnedFuse = ({ bm25, vector, query }: QueryLists, asked: SearchQuery) => learnedFusion(asked.text, bm25, vector, (index) => textVectors.score(query, index), view, ranker, SEARCH_LIST_DEPTH);
+      const learnedFuse = ({ bm25, vector, query }: QueryLists, request: SearchQuery) => learnedFusion(request.text, bm25, vector, (index) => textVectors.score(query, index), view, ranker, SEARCH_LIST_DEPTH);
       const learnedPersonal = await tunePersonalWeight(tuning, tuningLists, users, learnedFuse, LEARNED_WEIGHT_GRID, 'logit', models, rankerSession);
       log(`search: personal weight ${learnedPersonal.weight} is best for learned on the tuning queries (NDCG@10 ${LEARNED_WEIGHT_GRID.map((w, i) => `${w}: ${learnedPersonal.ndcg[i].toFixed(4)}`).join(', ')}); the worker uses ${LEARNED_PERSONAL_WEIGHT}`);
     }

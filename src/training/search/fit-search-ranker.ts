@@ -39,9 +39,9 @@ export function fitSearchRanker(examples: readonly RankerExample[], options: Fit
   const f = SEARCH_FEATURE_COUNT;
   const random = createRandom(options.seed);
   const order = random.shuffle(examples.map((_, i) => i));
-  const held = Math.max(1, Math.round(order.length * options.validationShare));
-  const validation = order.slice(0, held).map((i) => examples[i]);
-  const training = order.slice(held).map((i) => examples[i]);
+  const heldBack = Math.max(1, Math.round(order.length * options.validationShare));
+  const validation = order.slice(0, heldBack).map((i) => examples[i]);
+  const training = order.slice(heldBack).map((i) => examples[i]);
   const { mean, scale } = standardization(training);
   const standardized = training.map((example) => standardize(example, mean, scale));
 

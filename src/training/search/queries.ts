@@ -64,10 +64,10 @@ export function buildSearchQueries(
 }
 
 /**
- * The three variants of one query for an item with query words `words`: two to four distinct
- * words in text order (clean), the same with one character edit in a word of four or more letters
- * (typo), and with one word replaced by its close term (close). Undefined when the words have no
- * typo position or no close term.
+ * Draws the three variants of one query for an item with query words `words`. The clean variant
+ * is two to four distinct words in text order. The typo variant has one character edit in a word
+ * of four or more letters, and the close variant one word replaced by its close term. Returns
+ * undefined when the words have no typo position or no close term.
  */
 export function queryVariants(words: readonly string[], closeTerms: CloseTerms, random: Random): { clean: string; typo: string; close: string } | undefined {
   const size = Math.min(words.length, 2 + random.int(3));

@@ -89,7 +89,7 @@ export async function evaluateSearchTask(options: SearchRunOptions): Promise<Sea
   }
 }
 
-/** The search ranker a manifest lists, checked against its sha256, or undefined when it lists none. */
+/** Loads the search ranker a manifest lists, checked against its sha256; returns undefined when it lists none. */
 async function loadSearchRanker(dir: string, entry: ModelFileEntry | undefined, log: (line: string) => void): Promise<SearchRanker | undefined> {
   if (!entry) {
     log(`search: ${dir} has no search ranker, so the learned rows are left out; add one with \`aisle train --only search-ranker\``);

@@ -10,7 +10,7 @@ import type { SearchRankerJson } from '../../core/search-ranker.js';
 import { TEXT_PIECES } from '../../core/text-pieces.js';
 import type { ItemRecord } from '../../core/types.js';
 import { tokenize } from '../../core/words.js';
-import { FUSION_DEPTH, searchCandidates, type SearchCatalogView } from '../../server/fusion.js';
+import { FUSION_DEPTH, searchCandidates } from '../../server/fusion.js';
 import { QueryEncoder } from '../../server/query-encoder.js';
 import { SearchWords } from '../../server/search-words.js';
 import { TextSearch } from '../../server/text-search.js';
@@ -45,11 +45,6 @@ export interface SearchRankerTraining {
   log: (line: string) => void;
 }
 
-/** Returns the view of catalog records that searchCandidates reads. */
-export function recordsView(records: readonly ItemRecord[]): SearchCatalogView {
-  return new SearchWords(records);
-}
-
 /** Builds the training queries, retrieves their candidates and fits the ranker. */
 export async function trainSearchRanker(options: SearchRankerTraining): Promise<{ json: SearchRankerJson; validationNdcg: number; queries: number; covered: number }> {
   const started = Date.now();
@@ -70,7 +65,7 @@ export async function trainSearchRanker(options: SearchRankerTraining): Promise<
   const vectors = await TextVectorIndex.build(options.records, encoder);
   try {
     const queryVectors = await encoder.encodeMany(texts.map((query) => query.text), TEXT_PIECES.maxPieces);
-    const view = recordsView(options.records);
+    const view = new SearchWords(options.records);
     const examples: RankerExample[] = [];
     for (const [i, query] of texts.entries()) {
       const vector = queryVectors.subarray(i * encoder.dim, (i + 1) * encoder.dim);
