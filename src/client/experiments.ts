@@ -7,7 +7,7 @@
  * live events. forget() replaces the device id and erases the exposed ranking ids and clicked
  * items kept for outcome attribution (attribution.ts).
  */
-import { assignVariant, parseExperiments, type VariantChanges } from '../core/experiments.js';
+import { assignVariant, parseExperiments, type Experiment, type VariantChanges } from '../core/experiments.js';
 import type { ExposureEvent } from '../core/live-events.js';
 import type { Degraded, FusionWeights, SearchFusion } from '../core/types.js';
 import { OUTCOME_EVENT_TYPES, OutcomeAttribution } from './attribution.js';
@@ -18,15 +18,16 @@ export interface ExperimentAssignment {
   variant: string;
   /**
    * Settings the variant changes. recommend() applies `ranker` and `liveWeight`, and search()
-   * applies `fusion`, unless the call sets them itself. `modelVersion` must equal the version
-   * of the model set the companion serves.
-   * NOTE: the companion serves one model set, so a variant cannot yet ask for a second one.
+   * applies `fusion`, unless the call sets them itself. `modelVersion` picks the model set the
+   * worker loads when the page starts: one of the versions the companion serves (its default set,
+   * or an extra set under /versions/<version>).
    */
   changes: VariantChanges;
   /**
-   * Set when the device cannot apply the variant (AISLE_MODEL_VERSION_UNAVAILABLE). The device
-   * then behaves as without the experiment and sends no exposures for it, so the variant's
-   * counts contain only devices that ran it. info() lists the same reason in `degraded`.
+   * Set when the device cannot apply the variant (AISLE_MODEL_VERSION_UNAVAILABLE): the companion
+   * does not serve its `modelVersion`, or the page runs another model set (one set per page).
+   * The device then behaves as without the experiment and sends no exposures for it, so the
+   * variant's counts contain only devices that ran it. info() lists the same reason in `degraded`.
    */
   degraded?: Degraded;
 }
@@ -70,14 +71,36 @@ export interface ExperimentEnvironment {
   now: () => number;
 }
 
-/** Loads the definitions, keeps the device id and the assignments, and issues ranking ids. */
 /** Maximum time createAisle() waits for GET /v1/experiments, in milliseconds. */
 export const EXPERIMENTS_LOAD_MS = 2000;
 
+/** Body of GET /v1/experiments as the SDK reads it; companions before model sets send no `modelVersions`. */
+interface ExperimentsBody {
+  experiments?: unknown;
+  modelVersion?: unknown;
+  modelVersions?: unknown;
+}
+
+/** Model set a page runs: null for the companion's default set, else the version of an extra set. */
+type ModelSetChoice = { version: string | null; experiment?: string };
+
+/** Returns the companion base URL of the extra model set `version` (server/model-sets.ts). */
+export function modelSetEndpoint(endpoint: string, version: string): string {
+  return `${endpoint}/versions/${encodeURIComponent(version)}`;
+}
+
+/** Loads the definitions, keeps the device id and the assignments, and issues ranking ids. */
 export class ExperimentClient {
   private deviceId: string | null = null;
   private assigned: ExperimentAssignment[] = [];
   private error: string | undefined;
+  /** Reason of a definitions load that timed out, reported by issues(). */
+  private loadIssue: Degraded | undefined;
+  /**
+   * Model set of this page, fixed by the first load(), because the worker loads its models once.
+   * Undefined before that load.
+   */
+  private modelSet: ModelSetChoice | undefined;
   // Ranking ids issued on this page, oldest first, to send exposures and tag outcomes.
   private readonly rankings = new Map<string, Ranking>();
   private readonly storageKey: string;
@@ -93,31 +116,66 @@ export class ExperimentClient {
     this.attribution = new OutcomeAttribution(env.storage, `aisle:${dbName}:experiment-outcomes`, RANKING_TTL_MS, env.now);
   }
 
-  /** Fetches the definitions and assigns this device; a failure leaves it in no experiment. */
+  /**
+   * Fetches the definitions and assigns this device; a failure leaves it in no experiment. The
+   * first call also fixes the page's model set (modelSetVersion()): the version of the first
+   * variant that requests a served one, else the default set.
+   */
   async load(timeoutMs: number): Promise<void> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
+    this.loadIssue = undefined;
     try {
       const response = await this.env.fetch(`${this.endpoint}/v1/experiments`, { signal: controller.signal });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const body = (await response.json()) as { experiments?: unknown; modelVersion?: unknown };
+      const body = (await response.json()) as ExperimentsBody;
       const experiments = parseExperiments(body.experiments, 'GET /v1/experiments');
-      const served = typeof body.modelVersion === 'string' ? body.modelVersion : undefined;
-      const deviceId = this.ensureDeviceId();
-      this.assigned = experiments.map((experiment) => {
-        const variant = assignVariant(experiment, deviceId);
-        const assignment: ExperimentAssignment = { experiment: experiment.name, variant: variant.name, changes: variant.changes };
-        const requested = variant.changes.modelVersion;
-        if (requested !== undefined && requested !== served) assignment.degraded = modelVersionUnavailable(experiment.name, variant.name, requested, served);
-        return assignment;
-      });
+      this.assign(experiments, body);
       this.error = undefined;
     } catch (error) {
       this.assigned = [];
       this.error = `Loading experiments from ${this.endpoint}/v1/experiments failed: ${error instanceof Error ? error.message : String(error)}.`;
+      if (controller.signal.aborted) {
+        this.loadIssue = { code: 'AISLE_TIMEOUT', reason: `GET /v1/experiments did not respond within ${timeoutMs} ms, so this page runs the default model set and takes part in no experiment.` };
+      }
     } finally {
       clearTimeout(timer);
+      this.modelSet ??= { version: null };
     }
+  }
+
+  /**
+   * Returns the version of the extra model set this page runs, or null for the companion's
+   * default set. Fixed by the first load().
+   */
+  modelSetVersion(): string | null {
+    return this.modelSet?.version ?? null;
+  }
+
+  // Assigns each experiment's variant. A variant applies only when the companion serves its
+  // modelVersion and the page runs that set. The first variant that requests a served set picks it.
+  private assign(experiments: readonly Experiment[], body: ExperimentsBody): void {
+    const served = typeof body.modelVersion === 'string' ? body.modelVersion : undefined;
+    const versions = servedVersions(body, served);
+    const deviceId = this.ensureDeviceId();
+    const fixed = this.modelSet;
+    let choice = fixed;
+    this.assigned = experiments.map((experiment) => {
+      const variant = assignVariant(experiment, deviceId);
+      const assignment: ExperimentAssignment = { experiment: experiment.name, variant: variant.name, changes: variant.changes };
+      const requested = variant.changes.modelVersion;
+      if (requested === undefined) return assignment;
+      if (!versions.includes(requested)) {
+        assignment.degraded = modelVersionUnavailable(experiment.name, variant.name, requested, versions);
+        return assignment;
+      }
+
+      const version = requested === served ? null : requested;
+      choice ??= { version, experiment: experiment.name };
+      if (choice.version !== version) assignment.degraded = otherModelSet(experiment.name, variant.name, requested, choice.version ?? served ?? '', fixed === undefined ? choice.experiment : undefined);
+      return assignment;
+    });
+    this.modelSet = choice ?? { version: null };
   }
 
   /** Returns a copy of the device id, the assignments and the load error. */
@@ -223,9 +281,10 @@ export class ExperimentClient {
     return this.applied().map(({ experiment, variant }) => ({ type: 'exposure' as const, ranking: rankingId, experiment, variant, time }));
   }
 
-  /** Returns the reasons of the variants this device cannot apply, for info(). */
+  /** Returns the reasons of the variants this device cannot apply and of a timed-out load, for info(). */
   issues(): Degraded[] {
-    return this.assigned.flatMap((entry) => (entry.degraded ? [{ ...entry.degraded }] : []));
+    const issues = this.assigned.flatMap((entry) => (entry.degraded ? [{ ...entry.degraded }] : []));
+    return this.loadIssue ? [...issues, { ...this.loadIssue }] : issues;
   }
 
   // Assignments whose variant this device applies.
@@ -266,10 +325,28 @@ export class ExperimentClient {
   }
 }
 
-function modelVersionUnavailable(experiment: string, variant: string, requested: string, served: string | undefined): Degraded {
-  const serves = served === undefined ? 'does not state the model set version it serves' : `serves model set version ${JSON.stringify(served)}`;
+// The default version first, then the extra sets; a companion before model sets states only its default.
+function servedVersions(body: ExperimentsBody, served: string | undefined): string[] {
+  const extra = Array.isArray(body.modelVersions) ? body.modelVersions.filter((version): version is string => typeof version === 'string' && version !== served) : [];
+  return served === undefined ? extra : [served, ...extra];
+}
+
+function modelVersionUnavailable(experiment: string, variant: string, requested: string, served: readonly string[]): Degraded {
+  let serves = 'does not state the model set version it serves';
+  if (served.length === 1) serves = `serves model set version ${JSON.stringify(served[0])}`;
+  else if (served.length > 1) serves = `serves model set versions ${served.map((version) => JSON.stringify(version)).join(', ')}`;
   return {
     code: 'AISLE_MODEL_VERSION_UNAVAILABLE',
     reason: `Variant ${variant} of experiment ${experiment} asks for model set version ${JSON.stringify(requested)}, but the companion ${serves}. This device takes no part in the experiment. Serve that model set or remove modelVersion from the variant.`,
   };
+}
+
+// `chooser` is the experiment whose variant picked the page's set in the same load. Without it the
+// set was fixed when the page started, before a forget() reassigned the device.
+function otherModelSet(experiment: string, variant: string, requested: string, running: string, chooser: string | undefined): Degraded {
+  const asks = `Variant ${variant} of experiment ${experiment} asks for model set version ${JSON.stringify(requested)}`;
+  const reason = chooser === undefined
+    ? `${asks}, but this page started on model set version ${JSON.stringify(running)}, and a page runs one model set. This device takes part in the experiment from the next page load.`
+    : `${asks}, but the variant of experiment ${chooser} on this device requests model set version ${JSON.stringify(running)}, and a page runs one model set. This device takes no part in experiment ${experiment}. Give the variants of experiments that run together the same modelVersion, or none.`;
+  return { code: 'AISLE_MODEL_VERSION_UNAVAILABLE', reason };
 }

@@ -10,7 +10,7 @@ import { fromWireError, type AisleInfo, type AisleOptions, type ProfileView, typ
 import { ItemMetaCache } from './meta-cache.js';
 import { LiveEventSender, resolveLiveEventsOption, toLiveEvent, toMinute, type LiveEventsOptions } from './beacon.js';
 import { CallStats, type AisleStats } from './call-stats.js';
-import { ExperimentClient, EXPERIMENTS_LOAD_MS, type ExperimentsView, type ExposureMode } from './experiments.js';
+import { ExperimentClient, EXPERIMENTS_LOAD_MS, modelSetEndpoint, type ExperimentsView, type ExposureMode } from './experiments.js';
 import { startWorker } from './worker-start.js';
 import { DEFAULT_ADAPTATION, type AdaptationOptions } from '../core/adaptation.js';
 import type { Explanation } from '../core/explanation.js';
@@ -178,14 +178,15 @@ class AisleClient implements Aisle {
     this.worker.addEventListener('error', (event) => this.onWorkerFailure(`The Aisle worker failed: ${event.message || 'its script could not be loaded'}.`));
     this.worker.addEventListener('messageerror', () => this.onWorkerFailure('The Aisle worker sent a message the page could not read.'));
     this.api = Comlink.wrap<WorkerApi>(this.worker);
-    // init opens the store and restores the profile; the models keep loading in the worker. The
-    // experiments load meanwhile, so the first recommend() already applies the variant. A slow
-    // companion delays createAisle() by at most EXPERIMENTS_LOAD_MS, and the page view then has
-    // no experiment.
-    await Promise.all([
-      this.call((api) => api.init(this.options), (degraded) => this.fallbackInfo(degraded)).catch(() => undefined),
-      this.experimentClient?.load(Math.min(this.options.timeoutMs, EXPERIMENTS_LOAD_MS)),
-    ]);
+    // The variant can pick the model set, and the worker starts loading its models in init, so
+    // the experiments load first (the worker script downloads meanwhile). A slow companion delays
+    // createAisle() by at most EXPERIMENTS_LOAD_MS, and the page view then runs the default set
+    // in no experiment. init opens the store and restores the profile; the models keep loading
+    // in the worker after it returns.
+    await this.experimentClient?.load(Math.min(this.options.timeoutMs, EXPERIMENTS_LOAD_MS));
+    const modelSet = this.experimentClient?.modelSetVersion() ?? null;
+    const options = modelSet === null ? this.options : withModelSet(this.options, modelSet);
+    await this.call((api) => api.init(options), (degraded) => this.fallbackInfo(degraded)).catch(() => undefined);
   }
 
   async track(event: AisleEventInput): Promise<TrackResult> {
@@ -417,6 +418,13 @@ class AisleClient implements Aisle {
       endpoint: this.options.endpoint,
     };
   }
+}
+
+// The worker of a page in an extra model set sends its companion calls and model requests to that
+// set's routes. Live events and experiments stay on the root endpoint, which counts them for every set.
+function withModelSet(options: ResolvedOptions, version: string): ResolvedOptions {
+  const endpoint = modelSetEndpoint(options.endpoint, version);
+  return { ...options, endpoint, models: `${endpoint}/models/manifest.json` };
 }
 
 // The device id persists in localStorage only when the engine persists anything (storage

@@ -22,7 +22,11 @@ export interface AisleOptions {
    * with AISLE_INVALID_ARGUMENT.
    */
   endpoint: string;
-  /** URL of manifest.json; defaults to `${endpoint}/models/manifest.json`. */
+  /**
+   * URL of manifest.json; defaults to `${endpoint}/models/manifest.json`. A device whose
+   * experiment variant runs an extra model set of the companion loads that set's manifest from
+   * `${endpoint}/versions/<version>/models/manifest.json` instead.
+   */
   models?: string;
   /** Storage of events and profile: 'indexeddb' (default, falls back to memory) or 'memory'. */
   storage?: 'indexeddb' | 'memory';
@@ -69,7 +73,9 @@ export interface AisleOptions {
   /**
    * Take part in the companion's experiments (GET /v1/experiments): the device assigns itself a
    * variant from a random device id kept on the device, recommend() applies the variant, and its
-   * results carry a `rankingId` for outcome tracking. Default true; false ignores experiments.
+   * results carry a `rankingId` for outcome tracking. A variant's `modelVersion` picks the model
+   * set the worker loads, so createAisle() waits for the definitions (at most 2 s) before the
+   * worker starts. Default true; false ignores experiments.
    */
   experiments?: boolean;
   /**
