@@ -49,10 +49,18 @@ export const RANKING_TTL_MS = 30 * 60_000;
 const MAX_RANKINGS = 200;
 
 /**
- * When a list that recommend() returned counts as an experiment exposure: 'seen' when the shopper
- * saw it (see AisleOptions.experimentExposure), 'returned' as soon as recommend() returns it.
+ * When a list that recommend() returned counts as an experiment exposure (see
+ * AisleOptions.experimentExposure): 'auto' when seen if the page watches it, else on return,
+ * 'seen' when the shopper saw it, 'returned' as soon as recommend() returns it.
  */
-export type ExposureMode = 'seen' | 'returned';
+export type ExposureMode = 'auto' | 'seen' | 'returned';
+
+/**
+ * Milliseconds a page has in 'auto' mode to start watching a returned list with observeExposure.
+ * A list it does not watch by then, or by the time the page is hidden, counts as exposed when
+ * recommend() returned it.
+ */
+export const AUTO_EXPOSURE_GRACE_MS = 2000;
 
 interface Ranking {
   issuedAt: number;
@@ -110,7 +118,7 @@ export class ExperimentClient {
     private readonly endpoint: string,
     dbName: string,
     private readonly env: ExperimentEnvironment,
-    private readonly mode: ExposureMode = 'seen',
+    private readonly mode: ExposureMode = 'auto',
   ) {
     this.storageKey = `aisle:${dbName}:experiment-device`;
     this.attribution = new OutcomeAttribution(env.storage, `aisle:${dbName}:experiment-outcomes`, RANKING_TTL_MS, env.now);
@@ -212,8 +220,9 @@ export class ExperimentClient {
 
   /**
    * Issues a ranking id for a list that recommend() returned, or returns null when the device is
-   * in no experiment. In 'returned' mode the list's exposure events come with it; in 'seen' mode
-   * `exposures` is empty and exposuresOn() returns them once the list is seen.
+   * in no experiment. In 'returned' mode the list's exposure events come with it. In 'seen' and
+   * 'auto' mode `exposures` is empty: exposuresOn() returns them once the list is seen, and in
+   * 'auto' mode dueExposures() too once the grace period passed without observeExposure.
    */
   expose(): { rankingId: string; exposures: ExposureEvent[] } | null {
     if (this.applied().length === 0) return null;
@@ -222,10 +231,8 @@ export class ExperimentClient {
     const ranking: Ranking = { issuedAt: time, observed: false };
     this.rankings.set(rankingId, ranking);
     if (this.rankings.size > MAX_RANKINGS) this.rankings.delete(this.rankings.keys().next().value as string);
-    if (this.mode === 'seen') return { rankingId, exposures: [] };
-    ranking.exposedAt = time;
-    this.attribution.exposed(rankingId, time);
-    return { rankingId, exposures: this.exposureEvents(rankingId, time) };
+    if (this.mode !== 'returned') return { rankingId, exposures: [] };
+    return { rankingId, exposures: this.markExposed(rankingId, ranking, time) };
   }
 
   /** Marks `listId`, when it is a live ranking id, as a list that observeExposure watches. */
@@ -235,20 +242,47 @@ export class ExperimentClient {
   }
 
   /**
-   * Returns the exposure events that a tracked event triggers in 'seen' mode, at most once per
-   * list: the first impression whose listId is a pending ranking id, or the first click,
+   * Returns the exposure events that a tracked event triggers, at most once per list, or [].
+   * In 'seen' mode: the first impression whose listId is a pending ranking id, or the first click,
    * add_to_cart or purchase on a pending list that observeExposure watches (a shopper can click
-   * an item before it has been visible for minVisibleMs). Returns [] otherwise.
+   * an item before it has been visible for minVisibleMs). In 'auto' mode an outcome on a pending
+   * list that is not watched triggers them too, dated when recommend() returned the list, because
+   * that list counts on return anyway and its exposure must reach the companion before the outcome.
    */
   exposuresOn(type: unknown, listId: unknown): ExposureEvent[] {
-    if (this.mode !== 'seen' || typeof listId !== 'string') return [];
+    if (this.mode === 'returned' || typeof listId !== 'string') return [];
     const ranking = this.live(listId);
     if (!ranking || ranking.exposedAt !== undefined) return [];
-    const triggers = type === 'impression' || (ranking.observed && typeof type === 'string' && OUTCOME_EVENT_TYPES.has(type));
+    const outcome = typeof type === 'string' && OUTCOME_EVENT_TYPES.has(type);
+    const triggers = type === 'impression' || (outcome && (ranking.observed || this.mode === 'auto'));
     if (!triggers) return [];
-    ranking.exposedAt = this.env.now();
-    this.attribution.exposed(listId, ranking.exposedAt);
-    return this.exposureEvents(listId, ranking.exposedAt);
+    const time = this.mode === 'auto' && !ranking.observed ? ranking.issuedAt : this.env.now();
+    return this.markExposed(listId, ranking, time);
+  }
+
+  /**
+   * Returns the exposure events of the lists that count on return in 'auto' mode. Those are the
+   * pending lists that observeExposure does not watch and that recommend() returned at least
+   * AUTO_EXPOSURE_GRACE_MS ago, or all of them when `all` is set (the page is being hidden). Each
+   * is dated when recommend() returned it. Returns [] in the other modes.
+   */
+  dueExposures(all = false): ExposureEvent[] {
+    if (this.mode !== 'auto') return [];
+    const now = this.env.now();
+    const events: ExposureEvent[] = [];
+    for (const [rankingId, ranking] of this.rankings) {
+      if (ranking.exposedAt !== undefined || ranking.observed) continue;
+      if (!all && now - ranking.issuedAt < AUTO_EXPOSURE_GRACE_MS) continue;
+      if (!this.live(rankingId)) continue;
+      events.push(...this.markExposed(rankingId, ranking, ranking.issuedAt));
+    }
+    return events;
+  }
+
+  private markExposed(rankingId: string, ranking: Ranking, time: number): ExposureEvent[] {
+    ranking.exposedAt = time;
+    this.attribution.exposed(rankingId, time);
+    return this.exposureEvents(rankingId, time);
   }
 
   /**

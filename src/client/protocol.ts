@@ -80,14 +80,19 @@ export interface AisleOptions {
   experiments?: boolean;
   /**
    * When a list that recommend() returned counts as an experiment exposure.
-   * - 'seen' (default): when the shopper saw it, that is at the first impression tracked with the
+   * - 'auto' (default): a list the page watches with observeExposure (its `rankingId` as the list
+   *   id) counts as in 'seen' mode. A list the page does not start watching within
+   *   AUTO_EXPOSURE_GRACE_MS (2 s) of its return, or before the page is hidden, counts as in
+   *   'returned' mode, dated when recommend() returned it. A click, add_to_cart or purchase on such
+   *   a list within the grace period counts it at once. So a page that watches its lists keeps
+   *   lists below the fold out, and a page that never watches still counts every list.
+   * - 'seen': when the shopper saw it, that is at the first impression tracked with the
    *   list's `rankingId` as `listId` (observeExposure sends one when an item passes its visibility
    *   rule; give the container `data-aisle-list` = rankingId), or at the first click, add_to_cart
    *   or purchase on a list that observeExposure watches. A list that stays below the fold adds
-   *   no exposure, so it cannot dilute the variants' rates toward each other.
-   * - 'returned': as soon as recommend() returns the list, seen or not. Use it when the page
-   *   neither calls observeExposure nor tracks impressions, because in 'seen' mode such a page
-   *   counts no exposures at all.
+   *   no exposure, so it cannot dilute the variants' rates toward each other. A page that neither
+   *   calls observeExposure nor tracks impressions counts no exposures at all in this mode.
+   * - 'returned': as soon as recommend() returns the list, seen or not.
    */
   experimentExposure?: ExposureMode;
 }
