@@ -4,7 +4,8 @@
  * other under /versions/<version>. Each returns candidates from its own index, checked against
  * an exact search of its vectors, while both read one store of live counters.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -94,7 +95,7 @@ describe('two model sets', () => {
     expect(body.experiments[0].variants.map((variant) => variant.changes.modelVersion)).toEqual(['set-a', 'set-b']);
   });
 
-  it('answers candidates from the index of each set', async () => {
+  it('returns candidates from each set index', async () => {
     const query = unitVector(DIM, 5);
     const request = { vector: encodeVector(query), k: 10 };
     const fromA = await post<CandidatesResponse>('/v1/candidates', request);
@@ -191,5 +192,47 @@ describe('model set errors', () => {
 
   it('rejects a missing directory after the sets loaded before it', async () => {
     await expect(createServer({ modelsDir: setA.dir, modelSets: { 'set-b': setB.dir, 'set-d': join(root, 'missing') }, metrics: false, textSearch: 'inline' })).rejects.toMatchObject({ code: 'AISLE_MANIFEST_INVALID' });
+  });
+});
+
+/** Runs `aisle serve` until `stop` resolves for its output, or until it exits; returns the exit code and the output. */
+async function runServe(args: string[], stop?: (output: string) => Promise<boolean>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['bin/aisle.mjs', 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AISLE_ADMIN_TOKEN: '' } });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (stop) {
+    for (let i = 0; i < 600 && child.exitCode === null; i++) {
+      if (await stop(output)) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill('SIGTERM');
+  }
+  return { code: await exited, output };
+}
+
+describe('aisle serve --config with modelSets', () => {
+  it('serves the extra set under its prefix', async () => {
+    const config = join(root, 'serve-good.json');
+    await writeFile(config, JSON.stringify({ modelSets: { 'set-b': 'models-b' } }));
+    let health: HealthResponse | undefined;
+    const { code } = await runServe(['--models', setA.dir, '--config', config, '--port', '0'], async (output) => {
+      const port = /"port":(\d+)/.exec(output)?.[1];
+      if (port === undefined) return false;
+      health = (await (await fetch(`http://127.0.0.1:${port}/versions/set-b/healthz`)).json()) as HealthResponse;
+      return true;
+    });
+    expect(health?.version).toBe('set-b');
+    expect(code).toBe(0);
+  });
+
+  it('exits 1 on a set of another version', async () => {
+    const config = join(root, 'serve-bad.json');
+    await writeFile(config, JSON.stringify({ modelSets: { 'set-c': 'models-b' } }));
+    const { code, output } = await runServe(['--models', setA.dir, '--config', config, '--port', '0', '--log-level', 'silent']);
+    expect(code).toBe(1);
+    expect(output).toContain('AISLE_MANIFEST_INVALID');
+    expect(output).toContain(`The models directory ${setB.dir} is configured as model set "set-c" (modelSets), but its manifest.json has version "set-b".`);
   });
 });
