@@ -310,6 +310,9 @@ export class Engine {
     });
   }
 
+  // NOTE: the stored user vector does not record the user tower that computed it. A device that
+  // moves to another model set (its experiment variant changed, or the companion serves retrained
+  // models) ranks with the old vector until its next sequence event recomputes it.
   private async restore(state: ShopperState = this.state): Promise<void> {
     try {
       const profile = await this.deps.store.getProfile();
