@@ -45,15 +45,28 @@ export interface ItemWords {
   title: readonly string[];
   /** Words of the category, brand and tags. */
   other: readonly string[];
-  /** The distinct words of title and other, in first-seen order. */
-  distinct: readonly string[];
+  /**
+   * First position of each distinct word of title and other: its title position, or −1 − its
+   * position in other. Its length is the number of distinct words.
+   */
+  distinct: Int32Array;
 }
 
 /** Splits an item's searchable text into words, as BM25 indexes them. */
 export function itemWords(item: Pick<ItemMeta, 'title' | 'category' | 'brand' | 'tags'>): ItemWords {
   const title = tokenize(item.title ?? '');
   const other = tokenize([item.category ?? '', item.brand ?? '', ...(item.tags ?? [])].join(' '));
-  return { title, other, distinct: [...new Set([...title, ...other])] };
+  const seen = new Set<string>();
+  const distinct: number[] = [];
+  title.forEach((word, w) => {
+    if (!seen.has(word)) distinct.push(w);
+    seen.add(word);
+  });
+  other.forEach((word, w) => {
+    if (!seen.has(word)) distinct.push(-1 - w);
+    seen.add(word);
+  });
+  return { title, other, distinct: Int32Array.from(distinct) };
 }
 
 /** Grades how a query word matches an item word: 3 exact, 2 prefix, 1 within its typo allowance, 0 none. */
@@ -147,6 +160,8 @@ export function writeSearchFeatures(
   let covered = 0;
   if (COVERED.length < words.title.length) COVERED = new Uint8Array(2 * words.title.length);
   COVERED.fill(0, 0, words.title.length);
+  if (OTHER_COVERED.length < words.other.length) OTHER_COVERED = new Uint8Array(2 * words.other.length);
+  OTHER_COVERED.fill(0, 0, words.other.length);
   for (let q = 0; q < n; q++) {
     const known = memo?.[q];
     let bestTitle = 0;
@@ -163,7 +178,11 @@ export function writeSearchFeatures(
       }
     }
     let best = bestTitle;
-    for (let w = 0; w < words.other.length && best < 3; w++) best = Math.max(best, gradeWord(used[q], words.other[w], known));
+    for (let w = 0; w < words.other.length; w++) {
+      const level = gradeWord(used[q], words.other[w], known);
+      if (level > best) best = level;
+      if (level > 0) OTHER_COVERED[w] = 1;
+    }
     if (best === 3) exact += 1;
     rarityTotal += rarity[q];
     if (best > 0) {
@@ -183,14 +202,7 @@ export function writeSearchFeatures(
   // Of all the item's distinct words, the share some query word matches: a query that explains
   // most of a short text points at that item more than at a long text sharing the same words.
   let textCovered = 0;
-  for (const word of words.distinct) {
-    for (let q = 0; q < n; q++) {
-      if (gradeWord(used[q], word, memo?.[q]) > 0) {
-        textCovered += 1;
-        break;
-      }
-    }
-  }
+  for (const at of words.distinct) textCovered += at >= 0 ? COVERED[at] : OTHER_COVERED[-1 - at];
 
   const share = (count: number) => (n === 0 ? 0 : count / n);
   const reciprocal = (rank: number) => (rank < 0 ? 0 : 1 / (1 + rank));
@@ -217,8 +229,9 @@ export function writeSearchFeatures(
   out[i] = Math.min(1, n / LONG_QUERY);
 }
 
-// Marks of the title words some query word matched, kept between calls of writeSearchFeatures.
+// Marks of the title and other words some query word matched, kept between calls of writeSearchFeatures.
 let COVERED = new Uint8Array(64);
+let OTHER_COVERED = new Uint8Array(64);
 
 /** Grades a query word against an item word (wordMatch), through `known` when given. */
 function gradeWord(query: string, word: string, known: Map<string, number> | undefined): number {

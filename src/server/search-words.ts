@@ -32,7 +32,7 @@ export class SearchWords implements SearchCatalogView {
   }
 
   words(index: number): ItemWords {
-    return this.wordLists[index] ?? { title: [], other: [], distinct: [] };
+    return this.wordLists[index] ?? { title: [], other: [], distinct: new Int32Array(0) };
   }
 
   popularity(index: number): number {

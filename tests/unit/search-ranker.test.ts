@@ -7,6 +7,7 @@ import { SearchWords } from '../../src/server/search-words.js';
 import { fitSearchRanker, validationScore, type RankerExample } from '../../src/training/search/fit-search-ranker.js';
 import { personalization, rankSearchHits } from '../../src/worker/reranking.js';
 import { voteTags } from '../../src/core/tags.js';
+import { choosePersonalWeight, personalOrder, type PersonalScores } from '../../src/training/search/personal.js';
 import type { Candidate, ItemRecord } from '../../src/core/types.js';
 
 const feature = (name: (typeof SEARCH_FEATURES)[number]) => SEARCH_FEATURES.indexOf(name);
@@ -42,7 +43,7 @@ describe('text-match features', () => {
 
   it('writes the features of one candidate', () => {
     const words = itemWords({ title: 'Gorilla Glue, Waterproof', category: 'Adhesives', brand: 'Gorilla', tags: ['bond'] });
-    expect(words).toEqual({ title: ['gorilla', 'glue', 'waterproof'], other: ['adhesives', 'gorilla', 'bond'], distinct: ['gorilla', 'glue', 'waterproof', 'adhesives', 'bond'] });
+    expect(words).toEqual({ title: ['gorilla', 'glue', 'waterproof'], other: ['adhesives', 'gorilla', 'bond'], distinct: Int32Array.from([0, 1, 2, -1, -3]) });
     const out = new Float32Array(SEARCH_FEATURE_COUNT);
     const query = ['glue', 'gorila', 'bond', 'epoxy'];
     writeSearchFeatures(out, 0, query, [1, 1, 2, 4], words, { popularity: 0.25 }, { bm25: 0.5, bm25Rank: 1, cosine: 0.6, bestCosine: 0.8, vectorRank: -1 });
@@ -174,7 +175,7 @@ describe('learned fusion', () => {
     expect(grown.frequency('glue')).toBe(2);
     grown.append([{ title: 'Wood Glue', stats: { popularity: 0 } }]);
     expect([grown.size, grown.frequency('glue'), grown.frequency('wood')]).toEqual([4, 3, 1]);
-    expect(grown.words(3)).toEqual({ title: ['wood', 'glue'], other: [], distinct: ['wood', 'glue'] });
+    expect(grown.words(3)).toEqual({ title: ['wood', 'glue'], other: [], distinct: Int32Array.from([0, 1]) });
   });
 });
 
@@ -201,6 +202,31 @@ describe('personal rerank of learned search scores', () => {
     expect(ranked[1].score).toBeCloseTo(-0.3 * z, 12);
     expect(ranked[2].score).toBeCloseTo(-3 + 0.3 * z, 12);
     expect(ranked[0].lifted).toBe(1);
+  });
+});
+
+describe('personal weight choice', () => {
+  const record = (id: string): ItemRecord => ({ id, vector: new Float32Array(2), stats: { popularity: 0, trending: 0 } }) as ItemRecord;
+  const indexById = new Map([['a', 0], ['b', 1], ['c', 2]]);
+  const scoredQuery = (logits: number[], ranker: number[]): PersonalScores => ({
+    fused: logits.map((logit, index) => ({ index, score: Math.exp(logit) })),
+    candidates: ['a', 'b', 'c'].map((id) => ({ item: record(id), sources: ['search'] })),
+    scores: Float64Array.from(ranker),
+  });
+
+  it('picks the weight that lifts targets', () => {
+    // Target b trails a by 0.5 in logits and leads on the ranker (z about 1.22 against 0): weights above 0.41 lift it.
+    const scored = [scoredQuery([0, -0.5, -4], [0, 1, -1]), scoredQuery([0, -0.5, -4], [0, 1, -1])];
+    const chosen = choosePersonalWeight(scored, [1, 1], [0, 0.2, 0.5, 1], indexById, 'logit');
+    expect(chosen.weight).toBe(0.5);
+    expect(chosen.ndcg).toEqual([1 / Math.log2(3), 1 / Math.log2(3), 1, 1]);
+    expect(personalOrder(scored[0], 0.2, indexById, 'logit')).toEqual([0, 1, 2]);
+    expect(personalOrder(scored[0], 0.5, indexById, 'logit')).toEqual([1, 0, 2]);
+  });
+
+  it('keeps weight 0 when behaviour does not help', () => {
+    const scored = [scoredQuery([0, -0.5, -4], [0, 1, -1])];
+    expect(choosePersonalWeight(scored, [0], [0, 0.5, 1], indexById, 'logit')).toEqual({ weight: 0, ndcg: [1, 1 / Math.log2(3), 1 / Math.log2(3)] });
   });
 });
 
