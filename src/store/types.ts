@@ -18,6 +18,12 @@ export interface StoredProfile {
   userVector: Float32Array | null;
   /** Increases whenever the user vector changes; cached candidates carry the version they were made for. */
   vectorVersion: number;
+  /**
+   * sha256 of the user tower that computed userVector. When the device loads another tower (a new
+   * model set, or an experiment variant's), the vector is computed again from the stored events.
+   * Absent in profiles stored before it was recorded, which are computed again once.
+   */
+  userTower?: string;
   /** Number of stored events per event type, over the life of the profile (evictions included). */
   counts: Record<string, number>;
   /** Milliseconds since the Unix epoch of the last change. */
@@ -85,6 +91,7 @@ export function copyProfile(profile: StoredProfile): StoredProfile {
   return {
     userVector: profile.userVector ? profile.userVector.slice() : null,
     vectorVersion: profile.vectorVersion,
+    ...(profile.userTower === undefined ? {} : { userTower: profile.userTower }),
     counts: { ...profile.counts },
     updatedAt: profile.updatedAt,
     ...(profile.adaptation ? { adaptation: copyAdaptation(profile.adaptation) } : {}),

@@ -303,16 +303,24 @@ export class Engine {
   private async afterModelsLoaded(): Promise<void> {
     if (!this.models.runner || this.destroyed) return;
     void this.serialize(async () => {
-      if (!this.state.vectorStale) return;
+      if (!this.state.vectorStale && !this.fromOtherTower()) return;
       await this.completeHistory();
       await this.updateUserVector();
       await this.saveProfile();
     });
   }
 
-  // NOTE: the stored user vector does not record the user tower that computed it. A device that
-  // moves to another model set (its experiment variant changed, or the companion serves retrained
-  // models) ranks with the old vector until its next sequence event recomputes it.
+  /**
+   * Returns true when another user tower than the loaded one computed the stored user vector. The
+   * device then moved to another model set (its experiment variant changed, or the companion serves
+   * retrained models), and the vector is computed again from the stored events.
+   */
+  private fromOtherTower(): boolean {
+    const tower = this.models.manifest?.models.userTower.sha256;
+    const { userVector, userTower } = this.state.profile;
+    return tower !== undefined && userVector !== null && userTower !== tower;
+  }
+
   private async restore(state: ShopperState = this.state): Promise<void> {
     try {
       const profile = await this.deps.store.getProfile();
@@ -391,7 +399,7 @@ export class Engine {
       const input = buildTowerInput(state.history, manifest.seqLen, manifest.dim, this.now(), manifest.usesAges);
       run = runner.runTower(input, manifest.seqLen, manifest.dim);
       const vector = await withDeadline(run, this.options.timeoutMs, `The ${runner.backend} user tower run`);
-      state.setUserVector(vector, this.now());
+      state.setUserVector(vector, this.now(), manifest.models.userTower.sha256);
       state.vectorStale = false;
       return undefined;
     } catch (error) {
@@ -413,9 +421,9 @@ export class Engine {
    */
   private async saveProfile(): Promise<Degraded | undefined> {
     const state = this.state;
-    const { userVector, vectorVersion } = state.profile;
+    const { userVector, vectorVersion, userTower } = state.profile;
     try {
-      const written = await this.deps.store.updateProfile((saved) => ({ ...(saved ?? state.profile), userVector, vectorVersion, updatedAt: this.now() }));
+      const written = await this.deps.store.updateProfile((saved) => ({ ...(saved ?? state.profile), userVector, vectorVersion, userTower, updatedAt: this.now() }));
       state.profile = { ...state.profile, counts: written.counts };
       return undefined;
     } catch (error) {

@@ -52,16 +52,17 @@ export class ShopperState {
   }
 
   /**
-   * Sets a new user vector and bumps the version when it moved, so caches made for the old
-   * vector stop matching. Returns whether it moved.
+   * Sets a new user vector, computed by the user tower with sha256 `userTower`, and bumps the
+   * version when it moved, so caches made for the old vector stop matching. Returns whether it moved.
    */
-  setUserVector(vector: Float32Array, now: number): boolean {
+  setUserVector(vector: Float32Array, now: number, userTower?: string): boolean {
     const old = this.profile.userVector;
     let moved = old === null || old.length !== vector.length;
     for (let i = 0; !moved && i < vector.length; i++) moved = Math.abs(vector[i] - old![i]) > 1e-6;
     if (moved) {
       this.profile = { ...this.profile, userVector: vector, vectorVersion: this.profile.vectorVersion + 1, updatedAt: now };
     }
+    if (userTower !== undefined) this.profile = { ...this.profile, userTower };
     return moved;
   }
 }

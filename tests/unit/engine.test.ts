@@ -364,6 +364,30 @@ describe('Engine with tiny ONNX models', () => {
     expect(lookups()).toBe(before + 1);
   });
 
+  it('recomputes a vector from another tower', async () => {
+    const store = new MemoryStore();
+    const first = await createHarness({ store });
+    await first.engine.track({ type: 'view', itemId: 'item-6' });
+    const computed = (await first.engine.profile()).userVector!;
+    const tower = (await store.getProfile())!.userTower;
+    expect(tower).toMatch(/^[0-9a-f]{64}$/);
+
+    // A vector stored by the same tower is kept as it is, even one that differs from a fresh run.
+    const planted = Float32Array.from(computed, (value) => value + 1);
+    await store.updateProfile((saved) => ({ ...saved!, userVector: planted }));
+    const same = await createHarness({ store });
+    await same.engine.track({ type: 'search', query: 'mugs' });
+    expect(Array.from((await same.engine.profile()).userVector!)).toEqual(Array.from(planted));
+
+    // One stored by another tower is computed again from the stored events once the models load.
+    await store.updateProfile((saved) => ({ ...saved!, userVector: planted, userTower: 'a-tower-of-another-model-set' }));
+    const moved = await createHarness({ store });
+    await expect.poll(async () => (await store.getProfile())?.userTower).toBe(tower);
+    const profile = await moved.engine.profile();
+    profile.userVector!.forEach((value, i) => expect(value).toBeCloseTo(computed[i], 6));
+    expect(profile.vectorVersion).toBeGreaterThan((await first.engine.profile()).vectorVersion);
+  });
+
   it('restores the profile in a new engine', async () => {
     const store = new MemoryStore();
     const first = await createHarness({ store });
