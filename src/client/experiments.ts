@@ -6,11 +6,15 @@
  * and variant names and a random ranking id per recommendation list leave the device, with the
  * live events. forget() replaces the device id and erases the exposed ranking ids and clicked
  * items kept for outcome attribution (attribution.ts).
+ *
+ * The checks of the definitions, the assignment and the attribution (experiment-runtime.ts) are
+ * loaded only when the companion lists experiments or the device keeps lists exposed on an earlier
+ * page. The pages of a store that runs no experiment never download them.
  */
-import { assignVariant, parseExperiments, type VariantChanges } from '../core/experiments.js';
-import type { ExposureEvent } from '../core/live-events.js';
+import type { VariantChanges } from '../core/experiments.js';
+import { OUTCOME_EVENT_TYPES, type ExposureEvent } from '../core/live-events.js';
 import type { Degraded, FusionWeights, SearchFusion } from '../core/types.js';
-import { OUTCOME_EVENT_TYPES, OutcomeAttribution } from './attribution.js';
+import type { OutcomeAttribution } from './attribution.js';
 
 /** The variant of one experiment that this device is in. */
 export interface ExperimentAssignment {
@@ -81,7 +85,9 @@ export class ExperimentClient {
   // Ranking ids issued on this page, oldest first, to send exposures and tag outcomes.
   private readonly rankings = new Map<string, Ranking>();
   private readonly storageKey: string;
-  private readonly attribution: OutcomeAttribution;
+  private readonly outcomesKey: string;
+  /** Created when experiment-runtime.ts is loaded. Until then this page exposed no list. */
+  private attribution?: OutcomeAttribution;
 
   constructor(
     private readonly endpoint: string,
@@ -90,33 +96,53 @@ export class ExperimentClient {
     private readonly mode: ExposureMode = 'seen',
   ) {
     this.storageKey = `aisle:${dbName}:experiment-device`;
-    this.attribution = new OutcomeAttribution(env.storage, `aisle:${dbName}:experiment-outcomes`, RANKING_TTL_MS, env.now);
+    this.outcomesKey = `aisle:${dbName}:experiment-outcomes`;
   }
 
   /** Fetches the definitions and assigns this device; a failure leaves it in no experiment. */
   async load(timeoutMs: number): Promise<void> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
+    // Lists exposed on an earlier page keep their outcome window, also when this page lists no
+    // experiment or cannot load the definitions, so a device that keeps some loads the attribution.
+    const earlier = this.attribution === undefined && this.keepsOutcomes() ? this.runtime(controller.signal).catch(() => undefined) : undefined;
     try {
       const response = await this.env.fetch(`${this.endpoint}/v1/experiments`, { signal: controller.signal });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const body = (await response.json()) as { experiments?: unknown; modelVersion?: unknown };
-      const experiments = parseExperiments(body.experiments, 'GET /v1/experiments');
       const served = typeof body.modelVersion === 'string' ? body.modelVersion : undefined;
-      const deviceId = this.ensureDeviceId();
-      this.assigned = experiments.map((experiment) => {
-        const variant = assignVariant(experiment, deviceId);
-        const assignment: ExperimentAssignment = { experiment: experiment.name, variant: variant.name, changes: variant.changes };
-        const requested = variant.changes.modelVersion;
-        if (requested !== undefined && requested !== served) assignment.degraded = modelVersionUnavailable(experiment.name, variant.name, requested, served);
-        return assignment;
-      });
+      if (Array.isArray(body.experiments) && body.experiments.length === 0) {
+        this.ensureDeviceId();
+        this.assigned = [];
+      } else {
+        const { assignExperiments } = await this.runtime(controller.signal);
+        this.assigned = assignExperiments(body.experiments, () => this.ensureDeviceId(), served);
+      }
       this.error = undefined;
     } catch (error) {
       this.assigned = [];
       this.error = `Loading experiments from ${this.endpoint}/v1/experiments failed: ${error instanceof Error ? error.message : String(error)}.`;
     } finally {
+      // Also within the time budget, so outcomes tracked after createAisle() are attributed.
+      await earlier;
       clearTimeout(timer);
+    }
+  }
+
+  /** Loads experiment-runtime.ts within the time left of `signal`, and creates the attribution. */
+  private async runtime(signal: AbortSignal): Promise<typeof import('./experiment-runtime.js')> {
+    const runtime = await beforeAbort(import('./experiment-runtime.js'), signal);
+    this.attribution ??= new runtime.OutcomeAttribution(this.env.storage, this.outcomesKey, RANKING_TTL_MS, this.env.now);
+    return runtime;
+  }
+
+  // Returns whether the device stores exposed lists or clicks for attribution. A storage that
+  // throws keeps nothing.
+  private keepsOutcomes(): boolean {
+    try {
+      return (this.env.storage?.getItem(this.outcomesKey) ?? null) !== null;
+    } catch {
+      return false;
     }
   }
 
@@ -166,7 +192,7 @@ export class ExperimentClient {
     if (this.rankings.size > MAX_RANKINGS) this.rankings.delete(this.rankings.keys().next().value as string);
     if (this.mode === 'seen') return { rankingId, exposures: [] };
     ranking.exposedAt = time;
-    this.attribution.exposed(rankingId, time);
+    this.attribution?.exposed(rankingId, time);
     return { rankingId, exposures: this.exposureEvents(rankingId, time) };
   }
 
@@ -189,7 +215,7 @@ export class ExperimentClient {
     const triggers = type === 'impression' || (ranking.observed && typeof type === 'string' && OUTCOME_EVENT_TYPES.has(type));
     if (!triggers) return [];
     ranking.exposedAt = this.env.now();
-    this.attribution.exposed(listId, ranking.exposedAt);
+    this.attribution?.exposed(listId, ranking.exposedAt);
     return this.exposureEvents(listId, ranking.exposedAt);
   }
 
@@ -200,7 +226,7 @@ export class ExperimentClient {
    */
   rankingOf(listId: string | undefined): string | undefined {
     if (listId === undefined) return undefined;
-    return this.attribution.exposedAt(listId) !== undefined ? listId : undefined;
+    return this.attribution?.exposedAt(listId) !== undefined ? listId : undefined;
   }
 
   /**
@@ -209,7 +235,7 @@ export class ExperimentClient {
    * add_to_cart or purchase without one, the list of the item's last click (see attribution.ts).
    */
   outcomeRanking(type: string, itemId: string | undefined, listId: string | undefined): string | undefined {
-    return this.attribution.attribute(type, itemId, listId);
+    return this.attribution?.attribute(type, itemId, listId);
   }
 
   // Returns the ranking, exposed or pending, when its id was issued or exposed within the TTL.
@@ -236,9 +262,11 @@ export class ExperimentClient {
   /** Replaces the device id and reassigns, after forget(). */
   async reset(timeoutMs: number): Promise<void> {
     this.rankings.clear();
-    this.attribution.clear();
+    this.attribution?.clear();
     try {
       this.env.storage?.removeItem(this.storageKey);
+      // Kept by an earlier page even when this one has not loaded the attribution.
+      this.env.storage?.removeItem(this.outcomesKey);
     } catch {
       // Storage that throws (private mode) keeps nothing, so there is nothing to remove.
     }
@@ -266,10 +294,11 @@ export class ExperimentClient {
   }
 }
 
-function modelVersionUnavailable(experiment: string, variant: string, requested: string, served: string | undefined): Degraded {
-  const serves = served === undefined ? 'does not state the model set version it serves' : `serves model set version ${JSON.stringify(served)}`;
-  return {
-    code: 'AISLE_MODEL_VERSION_UNAVAILABLE',
-    reason: `Variant ${variant} of experiment ${experiment} asks for model set version ${JSON.stringify(requested)}, but the companion ${serves}. This device takes no part in the experiment. Serve that model set or remove modelVersion from the variant.`,
-  };
+/** Settles as `pending` does, or rejects with the reason of `signal` when it aborts first. */
+function beforeAbort<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    pending.then(resolve, reject);
+  });
 }
