@@ -85,8 +85,12 @@ export class Engine {
    * A start failure yields an engine that reports it.
    */
   static async start(endpoint: string, models?: string): Promise<Engine> {
+    // The demo watches every row it shows, and drops a row whose newer refresh overtook it. In
+    // 'seen' mode such a dropped row counts no exposure, which the default 'auto' would count on
+    // return, so the experiment bench's counts stay exactly the rows shown.
+    const options = { endpoint, experimentExposure: 'seen' as const };
     try {
-      return new Engine(await createAisle(models ? { endpoint, models } : { endpoint }));
+      return new Engine(await createAisle(models ? { ...options, models } : options));
     } catch (error) {
       return new Engine(null, describeError(error));
     }

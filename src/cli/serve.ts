@@ -22,13 +22,15 @@ Options:
   --ef-search N      HNSW efSearch for every ANN search (default: the value stored in the index)
   --nprobe N         IVF nprobe for every ANN search (default: the value stored in the index)
   --log-level LEVEL  pino level: fatal, error, warn, info, debug, trace or silent (default info)
-  --config FILE      JSON config: half-lives and thresholds of the live counters
-                     (see src/server/config.ts for the keys)
+  --config FILE      JSON config: half-lives and thresholds of the live counters,
+                     experiments, and extra model sets ("modelSets": { VERSION: DIR })
+                     served under /versions/VERSION (see src/server/config.ts for the keys)
   --metrics on|off   serve Prometheus metrics at GET /metrics (default on)
   -h, --help         print this help
 
 Reloading: send SIGHUP (kill -HUP PID) to load the models directory again and swap it in while
 requests keep being answered; a directory that fails its checks is logged and the old one stays.
+The extra model sets of the config are not reloaded: a version names fixed models.
 With the environment variable AISLE_ADMIN_TOKEN set (at least 16 characters), POST /admin/reload
 with the header 'Authorization: Bearer TOKEN' does the same over HTTP.
 POST /v1/items (adding new products) needs the same token; without it catalog writes are refused.
@@ -124,6 +126,7 @@ export async function run(argv: string[]): Promise<number> {
     logger: { level },
     ann: { efSearch: parseInteger('ef-search', values['ef-search'], 1, 100_000), nprobe: parseInteger('nprobe', values.nprobe, 1, 1_000_000) },
     live: config?.live,
+    modelSets: config?.modelSets,
     metrics: metrics === 'on',
   });
 

@@ -85,6 +85,11 @@ export class LiveEventSender {
   private queue: Array<LiveEvent | ExposureEvent> = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  /**
+   * Returns events to send with the batch of a page hide (and of close()), such as exposures that
+   * count once the page goes away. Called before the queue is taken.
+   */
+  beforeHide?: () => Array<LiveEvent | ExposureEvent>;
   private readonly counters = { sentEvents: 0, fetchBatches: 0, beaconBatches: 0, failedBatches: 0 };
   private readonly onHide = (): void => this.flushOnHide();
   private readonly onVisibility = (): void => {
@@ -147,6 +152,7 @@ export class LiveEventSender {
   }
 
   private flushOnHide(): void {
+    for (const event of this.beforeHide?.() ?? []) this.queue.push(event);
     const body = this.takeBatch();
     if (body !== null) this.sendBeacon(body);
   }

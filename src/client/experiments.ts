@@ -7,9 +7,10 @@
  * live events. forget() replaces the device id and erases the exposed ranking ids and clicked
  * items kept for outcome attribution (attribution.ts).
  *
- * The checks of the definitions, the assignment and the attribution (experiment-runtime.ts) are
- * loaded only when the companion lists experiments or the device keeps lists exposed on an earlier
- * page. The pages of a store that runs no experiment never download them.
+ * The checks of the definitions, the assignment, the model set the variants pick and the
+ * attribution (experiment-runtime.ts) are loaded only when the companion lists experiments or the
+ * device keeps lists exposed on an earlier page. The pages of a store that runs no experiment
+ * never download them, and their worker starts on the default model set.
  */
 import type { VariantChanges } from '../core/experiments.js';
 import { OUTCOME_EVENT_TYPES, type ExposureEvent } from '../core/live-events.js';
@@ -22,15 +23,16 @@ export interface ExperimentAssignment {
   variant: string;
   /**
    * Settings the variant changes. recommend() applies `ranker` and `liveWeight`, and search()
-   * applies `fusion`, unless the call sets them itself. `modelVersion` must equal the version
-   * of the model set the companion serves.
-   * NOTE: the companion serves one model set, so a variant cannot yet ask for a second one.
+   * applies `fusion`, unless the call sets them itself. `modelVersion` picks the model set the
+   * worker loads when the page starts: one of the versions the companion serves (its default set,
+   * or an extra set under /versions/<version>).
    */
   changes: VariantChanges;
   /**
-   * Set when the device cannot apply the variant (AISLE_MODEL_VERSION_UNAVAILABLE). The device
-   * then behaves as without the experiment and sends no exposures for it, so the variant's
-   * counts contain only devices that ran it. info() lists the same reason in `degraded`.
+   * Set when the device cannot apply the variant (AISLE_MODEL_VERSION_UNAVAILABLE): the companion
+   * does not serve its `modelVersion`, or the page runs another model set (one set per page).
+   * The device then behaves as without the experiment and sends no exposures for it, so the
+   * variant's counts contain only devices that ran it. info() lists the same reason in `degraded`.
    */
   degraded?: Degraded;
 }
@@ -52,10 +54,18 @@ export const RANKING_TTL_MS = 30 * 60_000;
 const MAX_RANKINGS = 200;
 
 /**
- * When a list that recommend() returned counts as an experiment exposure: 'seen' when the shopper
- * saw it (see AisleOptions.experimentExposure), 'returned' as soon as recommend() returns it.
+ * When a list that recommend() returned counts as an experiment exposure (see
+ * AisleOptions.experimentExposure): 'auto' when seen if the page watches it, else on return,
+ * 'seen' when the shopper saw it, 'returned' as soon as recommend() returns it.
  */
-export type ExposureMode = 'seen' | 'returned';
+export type ExposureMode = 'auto' | 'seen' | 'returned';
+
+/**
+ * Milliseconds a page has in 'auto' mode to start watching a returned list with observeExposure.
+ * A list it does not watch by then, or by the time the page is hidden, counts as exposed when
+ * recommend() returned it.
+ */
+export const AUTO_EXPOSURE_GRACE_MS = 2000;
 
 interface Ranking {
   issuedAt: number;
@@ -74,14 +84,36 @@ export interface ExperimentEnvironment {
   now: () => number;
 }
 
-/** Loads the definitions, keeps the device id and the assignments, and issues ranking ids. */
 /** Maximum time createAisle() waits for GET /v1/experiments, in milliseconds. */
 export const EXPERIMENTS_LOAD_MS = 2000;
 
+/** Body of GET /v1/experiments as the SDK reads it; companions before model sets send no `modelVersions`. */
+export interface ExperimentsBody {
+  experiments?: unknown;
+  modelVersion?: unknown;
+  modelVersions?: unknown;
+}
+
+/** Model set a page runs: null for the companion's default set, else the version of an extra set. */
+export type ModelSetChoice = { version: string | null; experiment?: string };
+
+/** Returns the companion base URL of the extra model set `version` (server/model-sets.ts). */
+export function modelSetEndpoint(endpoint: string, version: string): string {
+  return `${endpoint}/versions/${encodeURIComponent(version)}`;
+}
+
+/** Loads the definitions, keeps the device id and the assignments, and issues ranking ids. */
 export class ExperimentClient {
   private deviceId: string | null = null;
   private assigned: ExperimentAssignment[] = [];
   private error: string | undefined;
+  /** Reason of a definitions load that timed out, reported by issues(). */
+  private loadIssue: Degraded | undefined;
+  /**
+   * Model set of this page, fixed by the first load(), because the worker loads its models once.
+   * Undefined before that load.
+   */
+  private modelSet: ModelSetChoice | undefined;
   // Ranking ids issued on this page, oldest first, to send exposures and tag outcomes.
   private readonly rankings = new Map<string, Ranking>();
   private readonly storageKey: string;
@@ -93,40 +125,58 @@ export class ExperimentClient {
     private readonly endpoint: string,
     dbName: string,
     private readonly env: ExperimentEnvironment,
-    private readonly mode: ExposureMode = 'seen',
+    private readonly mode: ExposureMode = 'auto',
   ) {
     this.storageKey = `aisle:${dbName}:experiment-device`;
     this.outcomesKey = `aisle:${dbName}:experiment-outcomes`;
   }
 
-  /** Fetches the definitions and assigns this device; a failure leaves it in no experiment. */
+  /**
+   * Fetches the definitions and assigns this device; a failure leaves it in no experiment. The
+   * first call also fixes the page's model set (modelSetVersion()): the version of the first
+   * variant that requests a served one, else the default set.
+   */
   async load(timeoutMs: number): Promise<void> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
+    this.loadIssue = undefined;
     // Lists exposed on an earlier page keep their outcome window, also when this page lists no
     // experiment or cannot load the definitions, so a device that keeps some loads the attribution.
     const earlier = this.attribution === undefined && this.keepsOutcomes() ? this.runtime(controller.signal).catch(() => undefined) : undefined;
     try {
       const response = await this.env.fetch(`${this.endpoint}/v1/experiments`, { signal: controller.signal });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const body = (await response.json()) as { experiments?: unknown; modelVersion?: unknown };
-      const served = typeof body.modelVersion === 'string' ? body.modelVersion : undefined;
+      const body = (await response.json()) as ExperimentsBody;
       if (Array.isArray(body.experiments) && body.experiments.length === 0) {
+        // No experiment to check or assign, so the page keeps the default model set (or the one
+        // an earlier load fixed) without loading experiment-runtime.ts.
         this.ensureDeviceId();
         this.assigned = [];
       } else {
         const { assignExperiments } = await this.runtime(controller.signal);
-        this.assigned = assignExperiments(body.experiments, () => this.ensureDeviceId(), served);
+        ({ assigned: this.assigned, modelSet: this.modelSet } = assignExperiments(body, () => this.ensureDeviceId(), this.modelSet));
       }
       this.error = undefined;
     } catch (error) {
       this.assigned = [];
       this.error = `Loading experiments from ${this.endpoint}/v1/experiments failed: ${error instanceof Error ? error.message : String(error)}.`;
+      if (controller.signal.aborted) {
+        this.loadIssue = { code: 'AISLE_TIMEOUT', reason: `GET /v1/experiments did not respond within ${timeoutMs} ms, so this page runs the default model set and takes part in no experiment.` };
+      }
     } finally {
       // Also within the time budget, so outcomes tracked after createAisle() are attributed.
       await earlier;
       clearTimeout(timer);
+      this.modelSet ??= { version: null };
     }
+  }
+
+  /**
+   * Returns the version of the extra model set this page runs, or null for the companion's
+   * default set. Fixed by the first load().
+   */
+  modelSetVersion(): string | null {
+    return this.modelSet?.version ?? null;
   }
 
   /** Loads experiment-runtime.ts within the time left of `signal`, and creates the attribution. */
@@ -180,8 +230,9 @@ export class ExperimentClient {
 
   /**
    * Issues a ranking id for a list that recommend() returned, or returns null when the device is
-   * in no experiment. In 'returned' mode the list's exposure events come with it; in 'seen' mode
-   * `exposures` is empty and exposuresOn() returns them once the list is seen.
+   * in no experiment. In 'returned' mode the list's exposure events come with it. In 'seen' and
+   * 'auto' mode `exposures` is empty: exposuresOn() returns them once the list is seen, and in
+   * 'auto' mode dueExposures() too once the grace period passed without observeExposure.
    */
   expose(): { rankingId: string; exposures: ExposureEvent[] } | null {
     if (this.applied().length === 0) return null;
@@ -190,10 +241,8 @@ export class ExperimentClient {
     const ranking: Ranking = { issuedAt: time, observed: false };
     this.rankings.set(rankingId, ranking);
     if (this.rankings.size > MAX_RANKINGS) this.rankings.delete(this.rankings.keys().next().value as string);
-    if (this.mode === 'seen') return { rankingId, exposures: [] };
-    ranking.exposedAt = time;
-    this.attribution?.exposed(rankingId, time);
-    return { rankingId, exposures: this.exposureEvents(rankingId, time) };
+    if (this.mode !== 'returned') return { rankingId, exposures: [] };
+    return { rankingId, exposures: this.markExposed(rankingId, ranking, time) };
   }
 
   /** Marks `listId`, when it is a live ranking id, as a list that observeExposure watches. */
@@ -203,20 +252,47 @@ export class ExperimentClient {
   }
 
   /**
-   * Returns the exposure events that a tracked event triggers in 'seen' mode, at most once per
-   * list: the first impression whose listId is a pending ranking id, or the first click,
+   * Returns the exposure events that a tracked event triggers, at most once per list, or [].
+   * In 'seen' mode: the first impression whose listId is a pending ranking id, or the first click,
    * add_to_cart or purchase on a pending list that observeExposure watches (a shopper can click
-   * an item before it has been visible for minVisibleMs). Returns [] otherwise.
+   * an item before it has been visible for minVisibleMs). In 'auto' mode an outcome on a pending
+   * list that is not watched triggers them too, dated when recommend() returned the list, because
+   * that list counts on return anyway and its exposure must reach the companion before the outcome.
    */
   exposuresOn(type: unknown, listId: unknown): ExposureEvent[] {
-    if (this.mode !== 'seen' || typeof listId !== 'string') return [];
+    if (this.mode === 'returned' || typeof listId !== 'string') return [];
     const ranking = this.live(listId);
     if (!ranking || ranking.exposedAt !== undefined) return [];
-    const triggers = type === 'impression' || (ranking.observed && typeof type === 'string' && OUTCOME_EVENT_TYPES.has(type));
+    const outcome = typeof type === 'string' && OUTCOME_EVENT_TYPES.has(type);
+    const triggers = type === 'impression' || (outcome && (ranking.observed || this.mode === 'auto'));
     if (!triggers) return [];
-    ranking.exposedAt = this.env.now();
-    this.attribution?.exposed(listId, ranking.exposedAt);
-    return this.exposureEvents(listId, ranking.exposedAt);
+    const time = this.mode === 'auto' && !ranking.observed ? ranking.issuedAt : this.env.now();
+    return this.markExposed(listId, ranking, time);
+  }
+
+  /**
+   * Returns the exposure events of the lists that count on return in 'auto' mode. Those are the
+   * pending lists that observeExposure does not watch and that recommend() returned at least
+   * AUTO_EXPOSURE_GRACE_MS ago, or all of them when `all` is set (the page is being hidden). Each
+   * is dated when recommend() returned it. Returns [] in the other modes.
+   */
+  dueExposures(all = false): ExposureEvent[] {
+    if (this.mode !== 'auto') return [];
+    const now = this.env.now();
+    const events: ExposureEvent[] = [];
+    for (const [rankingId, ranking] of this.rankings) {
+      if (ranking.exposedAt !== undefined || ranking.observed) continue;
+      if (!all && now - ranking.issuedAt < AUTO_EXPOSURE_GRACE_MS) continue;
+      if (!this.live(rankingId)) continue;
+      events.push(...this.markExposed(rankingId, ranking, ranking.issuedAt));
+    }
+    return events;
+  }
+
+  private markExposed(rankingId: string, ranking: Ranking, time: number): ExposureEvent[] {
+    ranking.exposedAt = time;
+    this.attribution?.exposed(rankingId, time);
+    return this.exposureEvents(rankingId, time);
   }
 
   /**
@@ -249,9 +325,10 @@ export class ExperimentClient {
     return this.applied().map(({ experiment, variant }) => ({ type: 'exposure' as const, ranking: rankingId, experiment, variant, time }));
   }
 
-  /** Returns the reasons of the variants this device cannot apply, for info(). */
+  /** Returns the reasons of the variants this device cannot apply and of a timed-out load, for info(). */
   issues(): Degraded[] {
-    return this.assigned.flatMap((entry) => (entry.degraded ? [{ ...entry.degraded }] : []));
+    const issues = this.assigned.flatMap((entry) => (entry.degraded ? [{ ...entry.degraded }] : []));
+    return this.loadIssue ? [...issues, { ...this.loadIssue }] : issues;
   }
 
   // Assignments whose variant this device applies.

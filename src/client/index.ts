@@ -10,7 +10,7 @@ import { fromWireError, type AisleInfo, type AisleOptions, type ProfileView, typ
 import { ItemMetaCache } from './meta-cache.js';
 import { LiveEventSender, resolveLiveEventsOption, toLiveEvent, toMinute, type LiveEventsOptions } from './beacon.js';
 import { CallStats, type AisleStats } from './call-stats.js';
-import { ExperimentClient, EXPERIMENTS_LOAD_MS, type ExperimentsView, type ExposureMode } from './experiments.js';
+import { AUTO_EXPOSURE_GRACE_MS, ExperimentClient, EXPERIMENTS_LOAD_MS, modelSetEndpoint, type ExperimentsView, type ExposureMode } from './experiments.js';
 import { startWorker } from './worker-start.js';
 import { DEFAULT_ADAPTATION, type AdaptationOptions } from '../core/adaptation-options.js';
 import type { Explanation } from '../core/explanation.js';
@@ -70,8 +70,8 @@ export async function createAisle(options: AisleOptions): Promise<Aisle> {
   const resolved = resolveOptions(options);
   const live = resolveLiveEventsOption(options.liveEvents);
   if (options.experiments !== undefined && typeof options.experiments !== 'boolean') throw invalidOption('experiments', options.experiments, 'true or false');
-  const exposureMode = options.experimentExposure ?? 'seen';
-  if (exposureMode !== 'seen' && exposureMode !== 'returned') throw invalidOption('experimentExposure', exposureMode, "'seen' or 'returned'");
+  const exposureMode = options.experimentExposure ?? 'auto';
+  if (exposureMode !== 'auto' && exposureMode !== 'seen' && exposureMode !== 'returned') throw invalidOption('experimentExposure', exposureMode, "'auto', 'seen' or 'returned'");
   const client = new AisleClient(resolved, options.workerUrl, live, options.experiments === false ? null : exposureMode);
   await client.start();
   return client;
@@ -157,16 +157,21 @@ class AisleClient implements Aisle {
   private readonly metaCache = new ItemMetaCache();
   private readonly liveEvents: LiveEventSender | null;
   private readonly experimentClient: ExperimentClient | null;
+  /** Timers that send the 'auto' exposures of lists the page did not start watching. */
+  private readonly exposureTimers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(
     private readonly options: ResolvedOptions,
     private readonly workerUrl: string | URL | undefined,
     live: Required<LiveEventsOptions> | null,
     /** Exposure mode of the experiments, or null to keep the device out of them. */
-    experiments: ExposureMode | null,
+    private readonly exposureMode: ExposureMode | null,
   ) {
     this.liveEvents = live ? new LiveEventSender(options.endpoint, live) : null;
-    this.experimentClient = experiments ? new ExperimentClient(options.endpoint, options.dbName, experimentEnvironment(options.storage), experiments) : null;
+    const experimentClient = exposureMode ? new ExperimentClient(options.endpoint, options.dbName, experimentEnvironment(options.storage), exposureMode) : null;
+    this.experimentClient = experimentClient;
+    // In 'auto' mode a list the page never watched counts when the page is hidden, in the same beacon.
+    if (this.liveEvents && experimentClient) this.liveEvents.beforeHide = () => experimentClient.dueExposures(true).map((event) => ({ ...event, time: toMinute(event.time) }));
   }
 
   async start(): Promise<void> {
@@ -179,14 +184,15 @@ class AisleClient implements Aisle {
     this.worker.addEventListener('error', (event) => this.onWorkerFailure(`The Aisle worker failed: ${event.message || 'its script could not be loaded'}.`));
     this.worker.addEventListener('messageerror', () => this.onWorkerFailure('The Aisle worker sent a message the page could not read.'));
     this.api = Comlink.wrap<WorkerApi>(this.worker);
-    // init opens the store and restores the profile; the models keep loading in the worker. The
-    // experiments load meanwhile, so the first recommend() already applies the variant. A slow
-    // companion delays createAisle() by at most EXPERIMENTS_LOAD_MS, and the page view then has
-    // no experiment.
-    await Promise.all([
-      this.call((api) => api.init(this.options), (degraded) => this.fallbackInfo(degraded)).catch(() => undefined),
-      this.experimentClient?.load(Math.min(this.options.timeoutMs, EXPERIMENTS_LOAD_MS)),
-    ]);
+    // The variant can pick the model set, and the worker starts loading its models in init, so
+    // the experiments load first (the worker script downloads meanwhile). A slow companion delays
+    // createAisle() by at most EXPERIMENTS_LOAD_MS, and the page view then runs the default set
+    // in no experiment. init opens the store and restores the profile; the models keep loading
+    // in the worker after it returns.
+    await this.experimentClient?.load(Math.min(this.options.timeoutMs, EXPERIMENTS_LOAD_MS));
+    const modelSet = this.experimentClient?.modelSetVersion() ?? null;
+    const options = modelSet === null ? this.options : withModelSet(this.options, modelSet);
+    await this.call((api) => api.init(options), (degraded) => this.fallbackInfo(degraded)).catch(() => undefined);
   }
 
   async track(event: AisleEventInput): Promise<TrackResult> {
@@ -224,14 +230,22 @@ class AisleClient implements Aisle {
     return result;
   }
 
-  // Tags a returned list with a ranking id. Its exposures are queued now in 'returned' mode, and
-  // when the list is seen in 'seen' mode (track()).
+  // Tags a returned list with a ranking id. Its exposures are queued now in 'returned' mode, when
+  // the list is seen in 'seen' mode (track()), and in 'auto' mode also once the grace period
+  // passed without observeExposure on it.
   private exposeResult(result: RankResult): void {
     if (result.items.length === 0) return;
     const exposure = this.experimentClient?.expose();
     if (!exposure) return;
     result.rankingId = exposure.rankingId;
     for (const event of exposure.exposures) this.liveEvents?.add({ ...event, time: toMinute(event.time) });
+    if (this.exposureMode === 'auto' && this.liveEvents && !this.destroyed) {
+      const timer = setTimeout(() => {
+        this.exposureTimers.delete(timer);
+        for (const event of this.experimentClient?.dueExposures() ?? []) this.liveEvents?.add({ ...event, time: toMinute(event.time) });
+      }, AUTO_EXPOSURE_GRACE_MS);
+      this.exposureTimers.add(timer);
+    }
   }
 
   async experiments(): Promise<ExperimentsView> {
@@ -327,7 +341,10 @@ class AisleClient implements Aisle {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
-    // Queued live events go out with sendBeacon, which survives the page closing.
+    // Queued live events go out with sendBeacon, which survives the page closing, and with them
+    // the 'auto' exposures of lists still in their grace period (beforeHide).
+    for (const timer of this.exposureTimers) clearTimeout(timer);
+    this.exposureTimers.clear();
     this.liveEvents?.close();
     const destroyedError = new AisleError('AISLE_DESTROYED', 'The call was pending when destroy() stopped the Aisle worker.');
     for (const call of [...this.pending]) call.reject(destroyedError);
@@ -418,6 +435,13 @@ class AisleClient implements Aisle {
       endpoint: this.options.endpoint,
     };
   }
+}
+
+// The worker of a page in an extra model set sends its companion calls and model requests to that
+// set's routes. Live events and experiments stay on the root endpoint, which counts them for every set.
+function withModelSet(options: ResolvedOptions, version: string): ResolvedOptions {
+  const endpoint = modelSetEndpoint(options.endpoint, version);
+  return { ...options, endpoint, models: `${endpoint}/models/manifest.json` };
 }
 
 // The device id persists in localStorage only when the engine persists anything (storage

@@ -22,7 +22,11 @@ export interface AisleOptions {
    * with AISLE_INVALID_ARGUMENT.
    */
   endpoint: string;
-  /** URL of manifest.json; defaults to `${endpoint}/models/manifest.json`. */
+  /**
+   * URL of manifest.json; defaults to `${endpoint}/models/manifest.json`. A device whose
+   * experiment variant runs an extra model set of the companion loads that set's manifest from
+   * `${endpoint}/versions/<version>/models/manifest.json` instead.
+   */
   models?: string;
   /** Storage of events and profile: 'indexeddb' (default, falls back to memory) or 'memory'. */
   storage?: 'indexeddb' | 'memory';
@@ -69,19 +73,26 @@ export interface AisleOptions {
   /**
    * Take part in the companion's experiments (GET /v1/experiments): the device assigns itself a
    * variant from a random device id kept on the device, recommend() applies the variant, and its
-   * results carry a `rankingId` for outcome tracking. Default true; false ignores experiments.
+   * results carry a `rankingId` for outcome tracking. A variant's `modelVersion` picks the model
+   * set the worker loads, so createAisle() waits for the definitions (at most 2 s) before the
+   * worker starts. Default true; false ignores experiments.
    */
   experiments?: boolean;
   /**
    * When a list that recommend() returned counts as an experiment exposure.
-   * - 'seen' (default): when the shopper saw it, that is at the first impression tracked with the
+   * - 'auto' (default): a list the page watches with observeExposure (its `rankingId` as the list
+   *   id) counts as in 'seen' mode. A list the page does not start watching within
+   *   AUTO_EXPOSURE_GRACE_MS (2 s) of its return, or before the page is hidden, counts as in
+   *   'returned' mode, dated when recommend() returned it. A click, add_to_cart or purchase on such
+   *   a list within the grace period counts it at once. So a page that watches its lists keeps
+   *   lists below the fold out, and a page that never watches still counts every list.
+   * - 'seen': when the shopper saw it, that is at the first impression tracked with the
    *   list's `rankingId` as `listId` (observeExposure sends one when an item passes its visibility
    *   rule; give the container `data-aisle-list` = rankingId), or at the first click, add_to_cart
    *   or purchase on a list that observeExposure watches. A list that stays below the fold adds
-   *   no exposure, so it cannot dilute the variants' rates toward each other.
-   * - 'returned': as soon as recommend() returns the list, seen or not. Use it when the page
-   *   neither calls observeExposure nor tracks impressions, because in 'seen' mode such a page
-   *   counts no exposures at all.
+   *   no exposure, so it cannot dilute the variants' rates toward each other. A page that neither
+   *   calls observeExposure nor tracks impressions counts no exposures at all in this mode.
+   * - 'returned': as soon as recommend() returns the list, seen or not.
    */
   experimentExposure?: ExposureMode;
 }

@@ -41,7 +41,7 @@ export const ERROR_CATALOG = {
   AISLE_RELOAD_REJECTED: { status: 409, kind: 'index', summary: 'A reload was refused because the new models directory cannot replace the served one (another dim); the old one keeps serving.' },
   AISLE_CONFLICT: { status: 409, kind: 'input', summary: 'An item to add has an id the catalog already has.' },
   // Experiments.
-  AISLE_MODEL_VERSION_UNAVAILABLE: { status: 409, kind: 'model', summary: "An experiment variant asks for a model set version that the companion does not serve, so the device takes no part in that experiment." },
+  AISLE_MODEL_VERSION_UNAVAILABLE: { status: 409, kind: 'model', summary: "An experiment variant asks for a model set version that the companion does not serve, or that this page does not run (a page runs one model set), so the device takes no part in that experiment." },
 } as const;
 
 export type AisleErrorCode = keyof typeof ERROR_CATALOG;

@@ -26,6 +26,8 @@ export const SEARCH_FEATURES = [
   'ordered',
   'titleCoverage',
   'titleLength',
+  'textCoverage',
+  'textLength',
   'popularity',
   'queryWords',
 ] as const;
@@ -33,7 +35,7 @@ export const SEARCH_FEATURE_COUNT = SEARCH_FEATURES.length;
 
 /** Largest number of query words the text-match features read. */
 export const MAX_FEATURE_WORDS = 16;
-/** Title length (in words) at which titleLength reaches 1. */
+/** Title length (in words) at which titleLength reaches 1, and distinct words at which textLength does. */
 const LONG_TITLE = 64;
 /** Query length (in words) at which queryWords reaches 1. */
 const LONG_QUERY = 8;
@@ -43,12 +45,15 @@ export interface ItemWords {
   title: readonly string[];
   /** Words of the category, brand and tags. */
   other: readonly string[];
+  /** The distinct words of title and other, in first-seen order. */
+  distinct: readonly string[];
 }
 
 /** Splits an item's searchable text into words, as BM25 indexes them. */
 export function itemWords(item: Pick<ItemMeta, 'title' | 'category' | 'brand' | 'tags'>): ItemWords {
-  const other = [item.category ?? '', item.brand ?? '', ...(item.tags ?? [])].join(' ');
-  return { title: tokenize(item.title ?? ''), other: tokenize(other) };
+  const title = tokenize(item.title ?? '');
+  const other = tokenize([item.category ?? '', item.brand ?? '', ...(item.tags ?? [])].join(' '));
+  return { title, other, distinct: [...new Set([...title, ...other])] };
 }
 
 /** Grades how a query word matches an item word: 3 exact, 2 prefix, 1 within its typo allowance, 0 none. */
@@ -175,6 +180,18 @@ export function writeSearchFeatures(
     lastPosition = position;
   }
 
+  // Of all the item's distinct words, the share some query word matches: a query that explains
+  // most of a short text points at that item more than at a long text sharing the same words.
+  let textCovered = 0;
+  for (const word of words.distinct) {
+    for (let q = 0; q < n; q++) {
+      if (gradeWord(used[q], word, memo?.[q]) > 0) {
+        textCovered += 1;
+        break;
+      }
+    }
+  }
+
   const share = (count: number) => (n === 0 ? 0 : count / n);
   const reciprocal = (rank: number) => (rank < 0 ? 0 : 1 / (1 + rank));
   let i = offset;
@@ -194,6 +211,8 @@ export function writeSearchFeatures(
   out[i++] = n > 1 ? ordered / (n - 1) : 0;
   out[i++] = words.title.length === 0 ? 0 : covered / words.title.length;
   out[i++] = Math.min(1, Math.log1p(words.title.length) / Math.log1p(LONG_TITLE));
+  out[i++] = words.distinct.length === 0 ? 0 : textCovered / words.distinct.length;
+  out[i++] = Math.min(1, Math.log1p(words.distinct.length) / Math.log1p(LONG_TITLE));
   out[i++] = stats.popularity;
   out[i] = Math.min(1, n / LONG_QUERY);
 }

@@ -30,11 +30,21 @@ export interface SearchRankerJson {
   hiddenBias: number[];
   output: number[];
   outputBias: number;
+  /**
+   * Weight of the shopper's standardized ranker score when the worker reranks this ranker's
+   * results (reranking.ts rankSearchHits on the 'logit' scale), chosen by `aisle train` on
+   * queries for users' validation items. Absent in rankers trained before it was chosen.
+   */
+  personalWeight?: number;
 }
+
+/** Largest personal weight a search ranker file may carry: beyond it behaviour would outweigh any text match. */
+export const MAX_PERSONAL_WEIGHT = 10;
 
 /** A parsed search ranker, ready to score feature rows. */
 export class SearchRanker {
   readonly units: number;
+  readonly personalWeight: number | undefined;
   private readonly mean: Float64Array;
   private readonly scale: Float64Array;
   private readonly linear: Float64Array;
@@ -45,6 +55,7 @@ export class SearchRanker {
 
   constructor(json: SearchRankerJson) {
     this.units = json.hiddenBias.length;
+    this.personalWeight = json.personalWeight;
     this.mean = Float64Array.from(json.mean);
     this.scale = Float64Array.from(json.scale);
     this.linear = Float64Array.from(json.linear);
@@ -114,5 +125,10 @@ export function parseSearchRanker(raw: unknown, where: string): SearchRanker {
     output: numbers('output', units),
     outputBias: typeof json.outputBias === 'number' && Number.isFinite(json.outputBias) ? json.outputBias : fail('`outputBias` must be a finite number'),
   };
+  const weight = json.personalWeight;
+  if (weight !== undefined) {
+    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0 || weight > MAX_PERSONAL_WEIGHT) fail(`\`personalWeight\` is ${JSON.stringify(weight)}, expected a number from 0 to ${MAX_PERSONAL_WEIGHT}`);
+    checked.personalWeight = weight as number;
+  }
   return new SearchRanker(checked);
 }

@@ -255,6 +255,11 @@ export interface SearchResponse {
   facets: Array<[tag: string, count: number]>;
   /** Which path produced the items. */
   debug: SearchDebug;
+  /**
+   * For the 'learned' fusion, the weight of the shopper's ranker score in the worker's rerank that
+   * `aisle train` chose for these models (search_ranker.json `personalWeight`); absent otherwise.
+   */
+  personalWeight?: number;
 }
 
 /** The debug section of a search response. */

@@ -1,7 +1,8 @@
 /**
- * The companion service: a Fastify app over one models directory. `createServer` loads and checks
- * the directory and returns an app that is not yet listening, so tests can listen on port 0.
- * `startServer` also listens and logs the address.
+ * The companion service: a Fastify app over one models directory, plus the extra model sets of
+ * ServerOptions.modelSets under /versions/<version> (model-sets.ts). `createServer` loads and
+ * checks the directories and returns an app that is not yet listening, so tests can listen on
+ * port 0. `startServer` also listens and logs the address.
  */
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -25,6 +26,7 @@ import { ServingState } from './serving-state.js';
 import { registerSearchRoute } from './routes/search.js';
 import { LIMITS, type ServerLimits } from './schemas.js';
 import { loadServerState, type LoadOptions, type ServerState, type TextSearchMode } from './state.js';
+import { closeModelSets, loadModelSets, registerModelSetRoutes } from './model-sets.js';
 
 /**
  * Origins allowed to call the companion from a browser: '*' for any origin (the default, because
@@ -58,6 +60,12 @@ export interface ServerOptions {
    * `aisle serve`).
    */
   adminToken?: string;
+  /**
+   * Extra model sets to serve next to `modelsDir`: models directory by model set version, each
+   * served under /versions/<version> (model-sets.ts) for the experiment variants that ask for
+   * that `modelVersion`. Each manifest's version must equal its key. Default none.
+   */
+  modelSets?: Readonly<Record<string, string>>;
 }
 
 /** Options of startServer: createServer's plus where to listen. */
@@ -83,7 +91,7 @@ async function registerCors(app: FastifyInstance, origins: CorsOrigins): Promise
 const STATES = new WeakMap<FastifyInstance, ServingState>();
 const RELOADERS = new WeakMap<FastifyInstance, Reloader>();
 
-function registerRoutes(app: FastifyInstance, states: ServingState, options: ServerOptions): void {
+function registerRoutes(app: FastifyInstance, states: ServingState, modelSets: ReadonlyMap<string, ServingState>, options: ServerOptions): void {
   registerCandidatesRoute(app, states);
   registerSearchRoute(app, states);
   registerItemRoutes(app, states);
@@ -91,14 +99,16 @@ function registerRoutes(app: FastifyInstance, states: ServingState, options: Ser
   registerModelRoutes(app, states);
   registerHealthRoute(app, states);
   registerLiveRoutes(app, states);
-  registerExperimentRoutes(app, states);
+  registerExperimentRoutes(app, states, [...modelSets.keys()]);
+  for (const [version, setStates] of modelSets) registerModelSetRoutes(app, version, setStates, options.adminToken);
 }
 
 /**
- * Loads a models directory and builds the companion app, not yet listening. Rejects with a coded
- * AisleError when a file of the directory is missing or invalid (AISLE_MANIFEST_INVALID,
+ * Loads a models directory (and the extra model sets) and builds the companion app, not yet
+ * listening. Rejects with a coded AisleError when a file of a directory is missing or invalid
+ * (AISLE_MANIFEST_INVALID, also for an extra set of another version than its key,
  * AISLE_MODEL_LOAD_FAILED, AISLE_MODEL_CHECKSUM_MISMATCH, AISLE_INDEX_LOAD_FAILED,
- * AISLE_NATIVE_UNAVAILABLE). Closing the app frees the FAISS index.
+ * AISLE_NATIVE_UNAVAILABLE). Closing the app frees the FAISS indexes.
  */
 export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
   if (options.adminToken !== undefined) checkAdminToken(options.adminToken);
@@ -128,8 +138,17 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     await app.close();
     throw error;
   }
-  const states = new ServingState(state, (error) => app.log.error({ err: error }, 'freeing a replaced models directory failed'));
+  const onDisposeError = (error: unknown) => app.log.error({ err: error }, 'freeing a replaced models directory failed');
+  const states = new ServingState(state, onDisposeError);
   const reloader = new Reloader(states, options.modelsDir, loadOptions, app.log);
+  let modelSets: Map<string, ServingState>;
+  try {
+    modelSets = await loadModelSets(options.modelSets ?? {}, state.manifest.version, loadOptions, () => states.state.live, onDisposeError);
+  } catch (error) {
+    await states.close();
+    await app.close();
+    throw error;
+  }
 
   try {
     installErrorHandlers(app);
@@ -140,20 +159,23 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     });
     // Before the routes, so the latency hook covers every one of them.
     if (metrics) {
-      metrics.attach(() => states.state);
+      metrics.attach(() => states.state, () => [...modelSets.values()].map((set) => set.state));
       metrics.install(app);
     }
-    registerRoutes(app, states, options);
+    registerRoutes(app, states, modelSets, options);
     if (options.adminToken !== undefined) registerAdminRoutes(app, reloader, options.adminToken);
 
     // onClose hooks run after the HTTP server has stopped and in-flight requests have finished,
     // so no search can still use the index when it is freed.
+    // The extra sets first, because they read the default set's live counters.
     app.addHook('onClose', async (instance) => {
+      await closeModelSets(modelSets);
       await states.close();
-      instance.log.info('companion stopped, FAISS index and text search worker freed');
+      instance.log.info('companion stopped, FAISS indexes and text search workers freed');
     });
     await app.ready();
   } catch (error) {
+    await closeModelSets(modelSets);
     await states.close();
     throw error;
   }
@@ -222,7 +244,7 @@ export async function startServer(options: StartOptions): Promise<FastifyInstanc
   const boundPort = typeof address === 'object' && address !== null ? address.port : port;
   const state = STATES.get(app)?.state;
   app.log.info(
-    { host, port: boundPort, modelsDir: options.modelsDir, items: state?.catalog.size, dim: state?.manifest.dim, indexType: state?.ann.type, version: state?.manifest.version },
+    { host, port: boundPort, modelsDir: options.modelsDir, items: state?.catalog.size, dim: state?.manifest.dim, indexType: state?.ann.type, version: state?.manifest.version, modelSets: options.modelSets },
     'companion started',
   );
   return app;

@@ -7,20 +7,28 @@
  *     "experiments": [{ "name": "home-row", "salt": "2026-12", "variants": [
  *         { "name": "control", "weight": 1, "changes": { "ranker": false } },
  *         { "name": "personal", "weight": 1 }] }],
- *     "outcomeWindow": "30m" }
+ *     "outcomeWindow": "30m",
+ *     "modelSets": { "2026-12-b": "../models-b" } }
  *
  * Durations are milliseconds as a number, or a string of a number and a unit: ms, s, m, h or d.
+ * `modelSets` maps a model set version to its models directory (relative paths start at the
+ * config file's folder); the companion serves each one under /versions/<version>/ next to the
+ * default set of --models (model-sets.ts).
  * Every key is optional; an unknown key is rejected, so a typo never silently keeps a default.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { AisleError } from '../core/errors.js';
 import { LIVE_EVENT_TYPES, type LiveEventType } from '../core/live-events.js';
 import { parseExperiments } from '../core/experiments.js';
 import type { LiveOptions } from './live/live-state.js';
+import { checkModelSetVersion } from './model-sets.js';
 
 /** The parsed config file. */
 export interface CompanionConfig {
   live: LiveOptions;
+  /** Models directories of the extra model sets by version, as absolute paths; empty without `modelSets`. */
+  modelSets: Record<string, string>;
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -81,14 +89,27 @@ function parseLive(file: string, raw: unknown): LiveOptions {
   return live;
 }
 
+// Relative directories start at the config file's folder, so a config and its models can move together.
+function parseModelSets(file: string, raw: unknown): Record<string, string> {
+  if (raw === undefined) return {};
+  if (!isObject(raw)) throw invalid(file, 'modelSets', 'an object of model set version to models directory, like { "2026-12-b": "../models-b" }', raw);
+  const sets: Record<string, string> = {};
+  for (const [version, dir] of Object.entries(raw)) {
+    checkModelSetVersion(version, `Config ${file}: \`modelSets\``);
+    if (typeof dir !== 'string' || dir.trim() === '') throw invalid(file, `modelSets.${version}`, 'the path of a models directory written by `aisle train`', dir);
+    sets[version] = resolve(dirname(file), dir);
+  }
+  return sets;
+}
+
 /** Parses the config object; throws AISLE_INVALID_ARGUMENT naming the file, the key and the bad value. */
 export function parseConfig(raw: unknown, file: string): CompanionConfig {
   if (!isObject(raw)) throw invalid(file, '(top level)', 'a JSON object', raw);
-  checkKeys(file, '', raw, ['live', 'experiments', 'outcomeWindow']);
+  checkKeys(file, '', raw, ['live', 'experiments', 'outcomeWindow', 'modelSets']);
   const live = parseLive(file, raw.live);
   if (raw.experiments !== undefined) live.experiments = parseExperiments(raw.experiments, `Config ${file}`);
   if (raw.outcomeWindow !== undefined) live.outcomeWindowMs = parseDuration(file, 'outcomeWindow', raw.outcomeWindow);
-  return { live };
+  return { live, modelSets: parseModelSets(file, raw.modelSets) };
 }
 
 /** Reads and parses a config file. */

@@ -71,8 +71,11 @@ export class CompanionMetrics {
     this.annBatchSize.observe(queries);
   };
 
-  /** Registers the metrics read from the loaded state: caches, index, catalog and live events. */
-  attach(current: () => ServerState): void {
+  /**
+   * Registers the metrics read from the loaded state: caches, index, catalog and live events.
+   * `extraSets` returns the states of the extra model sets, whose indexes are reported too.
+   */
+  attach(current: () => ServerState, extraSets: () => ServerState[] = () => []): void {
     const registers = [this.registry];
     const caches = (): Array<[string, { hits: number; misses: number }]> => {
       const ann = current().ann.stats.cache;
@@ -92,12 +95,13 @@ export class CompanionMetrics {
 
     new Gauge({
       name: 'aisle_index_vectors',
-      help: 'Vectors in the FAISS index (ntotal), labelled with the index type and the model set version.',
+      help: 'Vectors in the FAISS index (ntotal) of each served model set, labelled with the index type and the model set version.',
       labelNames: ['type', 'version'],
       registers,
       collect() {
-        const { ann, manifest } = current();
-        this.set({ type: ann.type, version: manifest.version }, ann.ntotal);
+        // Reset, so the version a reload replaced stops being reported.
+        this.reset();
+        for (const { ann, manifest } of [current(), ...extraSets()]) this.set({ type: ann.type, version: manifest.version }, ann.ntotal);
       },
     });
     new Gauge({ name: 'aisle_catalog_items', help: 'Items in the catalog.', registers, collect() {

@@ -32,7 +32,7 @@ export class SearchWords implements SearchCatalogView {
   }
 
   words(index: number): ItemWords {
-    return this.wordLists[index] ?? { title: [], other: [] };
+    return this.wordLists[index] ?? { title: [], other: [], distinct: [] };
   }
 
   popularity(index: number): number {

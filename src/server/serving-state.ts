@@ -10,8 +10,9 @@ import type { ServerState } from './state.js';
 
 /** Frees the native and worker resources of a state. Call once no request uses it. */
 export async function disposeServerState(state: ServerState): Promise<void> {
-  // Optional, so states built by hand in tests without live counters can be freed too.
-  await state.live?.close();
+  // Optional, so states built by hand in tests without live counters can be freed too. Shared
+  // counters belong to the state that lent them.
+  if (state.ownsLive !== false) await state.live?.close();
   await state.text.close();
   await state.queryEncoder?.close();
   await state.itemContent?.close();

@@ -45,6 +45,17 @@ export interface LoadOptions {
   log?: FastifyBaseLogger;
   /** Live counters and the event path. */
   live?: LiveOptions;
+  /**
+   * Version the manifest must have; another one rejects with AISLE_MANIFEST_INVALID. Set for the
+   * extra model sets (model-sets.ts), whose version is their key in the config.
+   */
+  expectedVersion?: string;
+  /**
+   * Live counters of another state to use instead of new ones (`live` is then ignored), read at
+   * each use, so they follow that state across its reloads. The returned state does not own
+   * them and never closes them.
+   */
+  sharedLive?: () => LiveState;
 }
 
 /** The manifest as served over HTTP: the exact bytes read at start-up and their ETag. */
@@ -69,8 +80,10 @@ export interface ServerState {
   modelFiles: ReadonlySet<string>;
   /** Text to query vector, for searches that arrive without a vector; null when the models have none. */
   queryEncoder: QueryEncoder | null;
-  /** Live counters fed by POST /v1/events. Call `live.close()` when done. */
+  /** Live counters fed by POST /v1/events. Call `live.close()` when done, unless `ownsLive` is false. */
   live: LiveState;
+  /** False when `live` belongs to another state (LoadOptions.sharedLive); absent means true. */
+  ownsLive?: boolean;
   /** Item JSON with live signals, and the cold-start list. */
   liveJson: LiveItemJson;
   /** The query encoder's vectors of the items' texts, searched by query vectors; null without a query encoder. */
@@ -79,6 +92,17 @@ export interface ServerState {
   itemContent: QueryEncoder | null;
   /** The search ranker of the 'learned' fusion and the catalog words it reads; null when the models have none. */
   search: { ranker: SearchRanker; words: SearchWords } | null;
+}
+
+// Devices request an extra model set by its version, so a directory of another version would
+// serve them the wrong models.
+function checkVersion(modelsDir: string, manifest: Manifest, expected: string | undefined): void {
+  if (expected === undefined || manifest.version === expected) return;
+  throw new AisleError(
+    'AISLE_MANIFEST_INVALID',
+    `The models directory ${modelsDir} is configured as model set ${JSON.stringify(expected)} (modelSets), but its manifest.json has version ${JSON.stringify(manifest.version)}. Rename the key to ${JSON.stringify(manifest.version)} or point ${JSON.stringify(expected)} at the directory of that version.`,
+    { details: { modelsDir, expected, actual: manifest.version } },
+  );
 }
 
 async function readManifest(modelsDir: string): Promise<{ manifest: Manifest; served: ServedManifest }> {
@@ -147,6 +171,7 @@ async function startTextSearch(catalog: Catalog, mode: TextSearchMode, log?: Fas
  */
 export async function loadServerState(modelsDir: string, options: LoadOptions = {}): Promise<ServerState> {
   const { manifest, served } = await readManifest(modelsDir);
+  checkVersion(modelsDir, manifest, options.expectedVersion);
   for (const entry of modelEntries(manifest)) await checkModelFile(modelsDir, entry);
 
   const catalog = await loadCatalog(modelsDir, manifest);
@@ -202,7 +227,9 @@ export async function loadServerState(modelsDir: string, options: LoadOptions = 
       throw new AisleError('AISLE_MODEL_LOAD_FAILED', `Loading the search ranker ${path} failed: ${(error as Error).message}. Re-run \`aisle train --only search-ranker\`.`, { cause: error });
     }
   }
+  const state = { modelsDir, manifest, manifestFile: served, catalog, text, ann, itemJson, popular: new PopularSnapshot(catalog, itemJson), modelFiles, queryEncoder, textVectors, itemContent, search };
+  const sharedLive = options.sharedLive;
+  if (sharedLive) return { ...state, get live() { return sharedLive(); }, ownsLive: false, liveJson: new LiveItemJson(catalog, itemJson, sharedLive) };
   const live = new LiveState(catalog, options.live, (error) => options.log?.error({ err: error }, 'refreshing the live counters failed; the next flush retries'));
-  const liveJson = new LiveItemJson(catalog, itemJson, live);
-  return { modelsDir, manifest, manifestFile: served, catalog, text, ann, itemJson, popular: new PopularSnapshot(catalog, itemJson), modelFiles, queryEncoder, textVectors, itemContent, search, live, liveJson };
+  return { ...state, live, liveJson: new LiveItemJson(catalog, itemJson, () => live) };
 }

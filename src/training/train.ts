@@ -15,6 +15,8 @@ import type { Manifest, ModelFileEntry } from '../core/types.js';
 import { exportItemContent, exportQueryEncoder } from './models/query-encoder-onnx.js';
 import { queryWordLists, trainQueryEncoder } from './models/query-encoder.js';
 import { trainSearchRanker } from './search/train-search-ranker.js';
+import { chooseSearchPersonalWeight } from './search/tune-personal.js';
+import type { SearchRankerJson } from '../core/search-ranker.js';
 import { searchHeldOutItems } from './search/holdout.js';
 import { addPredictedTags } from './tags/predicted-tags.js';
 import { RETRIEVAL } from '../core/candidates.js';
@@ -37,7 +39,7 @@ import { buildCatalog, catalogEntries, type Catalog } from './pipeline/catalog.j
 import { buildCatalogIndex } from './pipeline/catalog-index.js';
 import { evaluateModels } from './pipeline/evaluate-models.js';
 import { describeFile, writeCatalogFiles, writeManifest, writeModelFile } from './pipeline/model-files.js';
-import { checkSameCatalog, loadModels } from './pipeline/load-models.js';
+import { checkSameCatalog, loadModels, type LoadedModels } from './pipeline/load-models.js';
 import { UserEncoder } from './pipeline/user-encoder.js';
 import type { FaissIndex } from '../server/ann/faiss.js';
 
@@ -134,7 +136,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const itemContent = await writeModelFile(options.out, MODEL_FILES.itemContent, exportItemContent(towers.towers.item));
   const catalogFiles = await writeCatalogFiles(options.out, catalogEntries(catalog), catalog.vectors);
   const queryEncoder = await trainQueryEncoderFile(options.out, dataset, catalog, options.queryEncoderSteps ?? QUERY_ENCODER_STEPS, seed, log);
-  const searchRanker = queryEncoder ? await trainSearchRankerFile(options.out, dataset, catalog, queryEncoder, seed, log, options.searchRankerItems) : undefined;
+  const searchRankerJson = queryEncoder ? await fitSearchRanker(options.out, dataset, catalog, queryEncoder, seed, log, options.searchRankerItems) : undefined;
   const { index, description } = await buildCatalogIndex(catalog.vectors, dim, options.index ?? DEFAULT_INDEX, log);
   const encoder = await UserEncoder.create(towerBytes, seqLen, dim, dataset.hasTimestamps);
   try {
@@ -147,6 +149,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const rankerFp32 = await writeModelFile(options.out, MODEL_FILES.rankerFp32, rankers.fp32);
     await writeModelFile(options.out, MODEL_FILES.rankerTeacher, rankers.teacher);
     const rankerSeconds = (Date.now() - rankerStarted) / 1000;
+    const searchRanker = queryEncoder && searchRankerJson
+      ? await writeSearchRankerFile(options.out, searchRankerJson, { dataset, users, catalog, queryEncoder, encoder, ranker: rankers.int8, seed, log })
+      : undefined;
 
     const indexFile = await describeFile(options.out, MODEL_FILES.index);
     const fields = { dataset: dataset.name, dim, seqLen, usesAges: dataset.hasTimestamps, items: dataset.items.length, indexType: description };
@@ -231,9 +236,13 @@ export async function addQueryEncoder(options: AddQueryEncoderOptions): Promise<
   const models = await loadModels(options.out);
   try {
     checkSameCatalog(dataset, models.catalog);
+    return await addSearchModels(options, manifest, manifestPath, dataset, models, log);
   } finally {
     await models.dispose();
   }
+}
+
+async function addSearchModels(options: AddQueryEncoderOptions, manifest: Manifest, manifestPath: string, dataset: Dataset, models: LoadedModels, log: (line: string) => void): Promise<Manifest> {
   const only = options.only ?? 'query-encoder';
   let queryEncoder: ModelFileEntry | undefined;
   if (only === 'query-encoder') {
@@ -243,7 +252,10 @@ export async function addQueryEncoder(options: AddQueryEncoderOptions): Promise<
     queryEncoder = manifest.models.queryEncoder;
     if (!queryEncoder) throw new AisleError('AISLE_MANIFEST_INVALID', `aisle train --only search-ranker: ${manifestPath} lists no query encoder, which the search ranker's features need; run \`aisle train --only query-encoder\` first.`);
   }
-  const searchRanker = await trainSearchRankerFile(options.out, dataset, models.catalog, queryEncoder, options.seed ?? 42, log);
+  const seed = options.seed ?? 42;
+  const json = await fitSearchRanker(options.out, dataset, models.catalog, queryEncoder, seed, log);
+  const users = leaveOneOut(dataset);
+  const searchRanker = await writeSearchRankerFile(options.out, json, { dataset, users, catalog: models.catalog, queryEncoder, encoder: models.encoder, ranker: models.studentInt8, seed, log });
   const others = await Promise.all([manifest.catalog.itemsFile, manifest.catalog.vectorsFile, manifest.catalog.indexFile].map((file) => describeFile(options.out, file)));
   const fields = { dataset: manifest.dataset, dim: manifest.dim, seqLen: manifest.seqLen, usesAges: manifest.usesAges, items: manifest.catalog.items, indexType: manifest.catalog.indexType };
   const { userTower, ranker, rankerFp32, itemContent } = manifest.models;
@@ -278,14 +290,39 @@ async function trainQueryEncoderFile(dir: string, dataset: Dataset, catalog: Cat
 
 /**
  * Trains the search ranker on queries for the items the query encoder trained on, with the
- * query encoder `queryEncoder` of `dir`, and writes search_ranker.json.
+ * query encoder `queryEncoder` of `dir`, and returns it.
  */
-async function trainSearchRankerFile(dir: string, dataset: Dataset, catalog: Catalog, queryEncoder: ModelFileEntry, seed: number, log: (line: string) => void, items?: number): Promise<ModelFileEntry> {
+async function fitSearchRanker(dir: string, dataset: Dataset, catalog: Catalog, queryEncoder: ModelFileEntry, seed: number, log: (line: string) => void, items?: number): Promise<SearchRankerJson> {
   const bytes = new Uint8Array(await readFile(join(dir, queryEncoder.file)));
   const trained = await trainSearchRanker({
     records: catalog.records, wordLists: queryWordLists(dataset.itemText), excluded: searchHeldOutItems(dataset.items.map((item) => item.id)), queryEncoder: bytes, dim: catalog.dim, seed, log, items,
   });
-  return writeModelFile(dir, MODEL_FILES.searchRanker, new TextEncoder().encode(`${JSON.stringify(trained.json)}\n`));
+  return trained.json;
+}
+
+/** What choosing a search ranker's personal weight reads besides the ranker. */
+interface PersonalWeightInputs {
+  dataset: Dataset;
+  users: readonly LeaveOneOutUser[];
+  catalog: Catalog;
+  queryEncoder: ModelFileEntry;
+  encoder: UserEncoder;
+  /** The int8 ranker's ONNX bytes. */
+  ranker: Uint8Array;
+  seed: number;
+  log: (line: string) => void;
+}
+
+/** Chooses the search ranker's personal weight (search/tune-personal.ts) and writes search_ranker.json. */
+async function writeSearchRankerFile(dir: string, json: SearchRankerJson, inputs: PersonalWeightInputs): Promise<ModelFileEntry> {
+  const { dataset, catalog } = inputs;
+  const chosen = await chooseSearchPersonalWeight({
+    users: inputs.users, records: catalog.records, indexById: catalog.indexById, wordLists: queryWordLists(dataset.itemText), excluded: searchHeldOutItems(dataset.items.map((item) => item.id)),
+    queryEncoder: new Uint8Array(await readFile(join(dir, inputs.queryEncoder.file))), dim: catalog.dim, searchRanker: json, encoder: inputs.encoder, ranker: inputs.ranker,
+    usesAges: dataset.hasTimestamps, seed: inputs.seed, log: inputs.log,
+  });
+  const withWeight: SearchRankerJson = chosen.queries > 0 ? { ...json, personalWeight: chosen.weight } : json;
+  return writeModelFile(dir, MODEL_FILES.searchRanker, new TextEncoder().encode(`${JSON.stringify(withWeight)}\n`));
 }
 
 /** Trains the teacher on validation-target candidate lists, then the student from it; returns ONNX bytes. */

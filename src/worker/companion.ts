@@ -51,8 +51,8 @@ export class CompanionClient {
     return { items, missing };
   }
 
-  /** POST /v1/search: hybrid text retrieval, best first, with the companion's fused scores and the method that made them. */
-  async search(request: SearchRequest): Promise<{ hits: Array<{ item: ItemRecord; score: number }>; facets: Array<[string, number]>; method: string | undefined }> {
+  /** POST /v1/search: hybrid text retrieval, best first, with the companion's fused scores, the method that made them and the models' personal weight for it. */
+  async search(request: SearchRequest): Promise<{ hits: Array<{ item: ItemRecord; score: number }>; facets: Array<[string, number]>; method: string | undefined; personalWeight: number | undefined }> {
     const body = await this.send<SearchResponse>('POST', '/v1/search', request);
     const hits = body.items.flatMap((wire) => {
       const item = decodeItem(wire);
@@ -60,7 +60,8 @@ export class CompanionClient {
     });
     const facets = Array.isArray(body.facets) ? body.facets.filter((facet) => typeof facet?.[0] === 'string' && Number.isInteger(facet[1])) : [];
     const method = typeof body.debug?.method === 'string' ? body.debug.method : undefined;
-    return { hits, facets, method };
+    const personalWeight = typeof body.personalWeight === 'number' ? body.personalWeight : undefined;
+    return { hits, facets, method, personalWeight };
   }
 
   /** GET /v1/trending: the popular list, best first. */

@@ -204,10 +204,11 @@ export class Engine {
     let hits;
     let facets: Array<[string, number]>;
     let method: string | undefined;
+    let personalWeight: number | undefined;
     try {
       // The device encodes the query once its encoder is in; until then the companion does.
       const vector = this.queryVectors.encode(this.models.manifest, text);
-      ({ hits, facets, method } = await this.companion.search({ query: text, k: Math.min(1000, Math.max(3 * k, 50)), ...(vector ? { vector: encodeVector(vector) } : {}), ...(tags ? { tags } : {}), ...fusion }));
+      ({ hits, facets, method, personalWeight } = await this.companion.search({ query: text, k: Math.min(1000, Math.max(3 * k, 50)), ...(vector ? { vector: encodeVector(vector) } : {}), ...(tags ? { tags } : {}), ...fusion }));
       this.noteCompanion(undefined);
     } catch (error) {
       const degraded = degradedFrom(error, 'AISLE_COMPANION_UNREACHABLE');
@@ -217,7 +218,7 @@ export class Engine {
     this.catalog.remember(hits.map((hit) => hit.item));
     const candidates: Candidate[] = hits.map((hit) => ({ item: hit.item, sources: ['search'] }));
     const scored = await this.score(candidates, state);
-    const { weight, scale } = personalization(method);
+    const { weight, scale } = personalization(method, personalWeight);
     return { ...this.result(rankSearchHits(candidates, hits.map((hit) => hit.score), scored, k, weight, scale), started, scored.degraded), facets };
   }
 
@@ -309,6 +310,9 @@ export class Engine {
     });
   }
 
+  // NOTE: the stored user vector does not record the user tower that computed it. A device that
+  // moves to another model set (its experiment variant changed, or the companion serves retrained
+  // models) ranks with the old vector until its next sequence event recomputes it.
   private async restore(state: ShopperState = this.state): Promise<void> {
     try {
       const profile = await this.deps.store.getProfile();

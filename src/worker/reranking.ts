@@ -1,4 +1,5 @@
 /** Final ordering of rank() and search() results from ranker scores. */
+import { MAX_PERSONAL_WEIGHT } from '../core/search-ranker.js';
 import type { Candidate, Degraded, ItemRecord, ScoredItem } from '../core/types.js';
 import type { ItemFilter } from '../client/protocol.js';
 import { matchesFilter } from './arguments.js';
@@ -49,9 +50,16 @@ export const LEARNED_PERSONAL_WEIGHT = 0.3;
 /** Scale of the companion's search scores in rankSearchHits. */
 export type SearchScoreScale = 'ratio' | 'logit';
 
-/** Returns the scale of a companion search method's scores and the personal weight for it. */
-export function personalization(method: string | undefined): { scale: SearchScoreScale; weight: number } {
-  return method === 'learned' ? { scale: 'logit', weight: LEARNED_PERSONAL_WEIGHT } : { scale: 'ratio', weight: SEARCH_PERSONAL_WEIGHT };
+/**
+ * Returns the scale of a companion search method's scores and the personal weight for it. For the
+ * learned fusion, `modelWeight` is the weight the companion passed on from its search ranker
+ * (chosen by `aisle train` for that catalog); a missing or out-of-range one gives
+ * LEARNED_PERSONAL_WEIGHT.
+ */
+export function personalization(method: string | undefined, modelWeight?: number): { scale: SearchScoreScale; weight: number } {
+  if (method !== 'learned') return { scale: 'ratio', weight: SEARCH_PERSONAL_WEIGHT };
+  const usable = modelWeight !== undefined && Number.isFinite(modelWeight) && modelWeight >= 0 && modelWeight <= MAX_PERSONAL_WEIGHT;
+  return { scale: 'logit', weight: usable ? modelWeight : LEARNED_PERSONAL_WEIGHT };
 }
 
 /**

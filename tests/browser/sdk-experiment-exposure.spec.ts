@@ -1,12 +1,14 @@
 /**
- * Experiment exposures counted when the shopper sees a list (experimentExposure 'seen', the
- * default) or when recommend() returns it ('returned'), through the built SDK in Chromium and a
- * real companion: the counts at GET /v1/experiments/outcomes before and after a list below the
- * fold is scrolled into view.
+ * Experiment exposures counted when a list is seen (experimentExposure 'seen'), when
+ * recommend() returns it ('returned'), or when seen for lists the page watches and on return for
+ * the others ('auto', the default), through the built SDK in Chromium and a real companion: the
+ * counts at GET /v1/experiments/outcomes before and after a list below the fold is scrolled into
+ * view, for pages that watch every list, none, or some.
  */
 import { expect, test, type Page } from '@playwright/test';
 import type { FastifyInstance } from 'fastify';
 import type { Aisle, AisleOptions, ExposureTracker } from '../../src/client/index.js';
+import { AUTO_EXPOSURE_GRACE_MS } from '../../src/client/experiments.js';
 import { createServer } from '../../src/server/app.js';
 import { parseConfig } from '../../src/server/config.js';
 import type { OutcomesResponse, VariantOutcomes } from '../../src/server/experiments/outcomes.js';
@@ -17,6 +19,8 @@ declare global {
     AisleSdk: typeof import('../../src/client/index.js');
     aisle: Aisle;
     tracker: ExposureTracker;
+    /** Trackers of the lists that showList() watches, by element id. */
+    trackers: Record<string, ExposureTracker>;
     /** Whether a test-owned IntersectionObserver last saw the list's first item at least half visible. */
     firstVisible: boolean | undefined;
   }
@@ -120,7 +124,7 @@ async function trackFromList(page: Page, type: 'click' | 'add_to_cart', rankingI
 }
 
 test('unseen list counts no exposure', async ({ page }) => {
-  await openAisle(page);
+  await openAisle(page, { experimentExposure: 'seen' });
   const before = await popular();
   const rankingId = await renderBelowFold(page, true);
   // A view event goes through the same queue, so once it is counted nothing else is pending.
@@ -144,7 +148,7 @@ test('unseen list counts no exposure', async ({ page }) => {
 });
 
 test('click on observed list counts exposure', async ({ page }) => {
-  await openAisle(page);
+  await openAisle(page, { experimentExposure: 'seen' });
   const before = await popular();
   const rankingId = await renderBelowFold(page, true);
   // The shopper clicked before any item passed the visibility rule: the click proves the list was seen.
@@ -155,7 +159,7 @@ test('click on observed list counts exposure', async ({ page }) => {
 });
 
 test('unobserved list counts nothing when seen', async ({ page }) => {
-  await openAisle(page);
+  await openAisle(page, { experimentExposure: 'seen' });
   const before = await popular();
   const rankingId = await renderBelowFold(page, false);
   await page.evaluate(() => document.getElementById('recs')!.scrollIntoView());
@@ -180,6 +184,98 @@ test('returned mode counts at recommend', async ({ page }) => {
   expect(await popular()).toEqual({ ...before, exposures: before.exposures + 1 });
 });
 
+/**
+ * Calls recommend() and renders its items 3000 px below everything on the page, in a list with
+ * element id `elementId` named by the ranking id, and watches it with observeExposure (minVisibleMs
+ * 0) when `watch` is set. All in one step on the page, so the page starts watching well within
+ * the grace period of 'auto' mode. Returns the ranking id.
+ */
+async function showList(page: Page, elementId: string, watch: boolean): Promise<string> {
+  return page.evaluate(async ({ elementId, watch }) => {
+    const result = await window.aisle.recommend({ k: 5 });
+    if (result.degraded || result.rankingId === undefined) throw new Error(`recommend() returned no ranked list: ${JSON.stringify(result.degraded)}`);
+    document.body.style.margin = '0';
+    const spacer = document.createElement('div');
+    spacer.style.height = '3000px';
+    const list = document.createElement('ul');
+    list.id = elementId;
+    list.dataset.aisleList = result.rankingId;
+    list.style.cssText = 'margin:0;padding:0;list-style:none';
+    for (const item of result.items) {
+      const row = document.createElement('li');
+      row.dataset.aisleItem = item.id;
+      row.style.height = '100px';
+      row.textContent = item.id;
+      list.append(row);
+    }
+    document.body.append(spacer, list);
+    window.trackers ??= {};
+    if (watch) window.trackers[elementId] = window.aisle.observeExposure(list, { minVisibleMs: 0 });
+    return result.rankingId;
+  }, { elementId, watch });
+}
+
+/** Scrolls a list of showList() into view and waits until its tracker recorded all five items. */
+async function scrollToWatched(page: Page, elementId: string): Promise<void> {
+  await page.evaluate((id) => document.getElementById(id)!.scrollIntoView(), elementId);
+  await expect.poll(() => page.evaluate((id) => window.trackers[id].records().length, elementId)).toBe(5);
+}
+
+// Waits past the grace period of 'auto' mode, then until the page sent every queued live event.
+async function afterGrace(page: Page): Promise<void> {
+  await page.waitForTimeout(AUTO_EXPOSURE_GRACE_MS + 500);
+  await settleLiveEvents(page);
+}
+
+test('auto mode counts watched lists when seen', async ({ page }) => {
+  await openAisle(page);
+  const before = await popular();
+  await showList(page, 'recs', true);
+  await afterGrace(page);
+  expect(await popular()).toEqual(before);
+
+  await scrollToWatched(page, 'recs');
+  await settleLiveEvents(page);
+  expect(await popular()).toEqual({ ...before, exposures: before.exposures + 1 });
+});
+
+test('auto mode counts unwatched lists on return', async ({ page }) => {
+  await openAisle(page);
+  const before = await popular();
+  await showList(page, 'recs', false);
+  await showList(page, 'recs-2', false);
+  await expect.poll(async () => (await popular()).exposures, { timeout: 15_000 }).toBe(before.exposures + 2);
+
+  // Seeing a list later adds nothing.
+  await page.evaluate(() => document.getElementById('recs')!.scrollIntoView());
+  await afterGrace(page);
+  expect(await popular()).toEqual({ ...before, exposures: before.exposures + 2 });
+});
+
+test('auto mode counts mixed pages', async ({ page }) => {
+  await openAisle(page);
+  const before = await popular();
+  const watched = await showList(page, 'recs', true);
+  await showList(page, 'recs-2', false);
+  await afterGrace(page);
+  expect(await popular()).toEqual({ ...before, exposures: before.exposures + 1 });
+
+  await scrollToWatched(page, 'recs');
+  await page.evaluate((listId) => window.aisle.track({ type: 'click', itemId: document.querySelector<HTMLElement>('#recs [data-aisle-item]')!.dataset.aisleItem!, listId }), watched);
+  await settleLiveEvents(page);
+  expect(await popular()).toEqual({ ...before, exposures: before.exposures + 2, click: before.click + 1 });
+});
+
+test('auto mode counts a list when the page hides', async ({ page }) => {
+  await openAisle(page);
+  const before = await popular();
+  // The page goes away right after recommend(), before anything could watch the list.
+  await showList(page, 'recs', false);
+  await page.goto(`${site.url}/blank.html`);
+  await expect.poll(async () => (await popular()).exposures, { timeout: 15_000 }).toBe(before.exposures + 1);
+  expect(await popular()).toEqual({ ...before, exposures: before.exposures + 1 });
+});
+
 test('invalid experimentExposure rejects', async ({ page }) => {
   await page.goto(`${site.url}/esm.html`);
   await page.waitForFunction(() => window.AisleSdk !== undefined);
@@ -191,5 +287,5 @@ test('invalid experimentExposure rejects', async ({ page }) => {
       return { code: (caught as { code?: string }).code, message: (caught as Error).message };
     }
   }, endpoint);
-  expect(error).toEqual({ code: 'AISLE_INVALID_ARGUMENT', message: 'createAisle(): option experimentExposure must be \'seen\' or \'returned\'; got "viewed".' });
+  expect(error).toEqual({ code: 'AISLE_INVALID_ARGUMENT', message: 'createAisle(): option experimentExposure must be \'auto\', \'seen\' or \'returned\'; got "viewed".' });
 });

@@ -22,8 +22,10 @@ export interface ModelsSpec {
   items: number;
   dim: number;
   seed: number;
-  /** Manifest version, also the prefix of every item id (`${version}-item-${i}`). */
+  /** Manifest version, also the prefix of every item id (`${version}-item-${i}`) unless `idPrefix` is set. */
   version: string;
+  /** Prefix of the item ids instead of the version, so two model sets can share one catalog's ids. */
+  idPrefix?: string;
   /** FAISS index_factory description. Default 'Flat'. */
   index?: string;
 }
@@ -54,7 +56,7 @@ export async function writeModelsDir(dir: string, spec: ModelsSpec): Promise<Mod
     const words = [random.pick(WORDS), random.pick(WORDS)];
     const category = CATEGORIES[i % CATEGORIES.length];
     return {
-      id: `${spec.version}-item-${i}`,
+      id: `${spec.idPrefix ?? spec.version}-item-${i}`,
       title: `${words.join(' ')} ${category.toLowerCase()} ${i}`,
       category,
       brand: BRANDS[i % BRANDS.length],

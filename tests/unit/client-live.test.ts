@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LiveEventSender, resolveLiveEventsOption, toLiveEvent, type BeaconEnvironment } from '../../src/client/beacon.js';
 import { CallStats, percentile, STATS_WINDOW } from '../../src/client/call-stats.js';
-import { ExperimentClient, RANKING_TTL_MS, type ExperimentEnvironment, type ExposureMode } from '../../src/client/experiments.js';
+import { AUTO_EXPOSURE_GRACE_MS, ExperimentClient, RANKING_TTL_MS, type ExperimentEnvironment, type ExposureMode } from '../../src/client/experiments.js';
 import { assignVariant, parseExperiments } from '../../src/core/experiments.js';
 import type { LiveEvent } from '../../src/core/live-events.js';
 import { createServer } from '../../src/server/app.js';
@@ -141,6 +141,25 @@ describe('LiveEventSender', () => {
     sender.add({ item: 'c', type: 'view', time: T0 });
     page.listeners.get('pagehide')?.();
     expect(page.beacons[1].events).toEqual([{ item: 'c', type: 'view', time: T0 }]);
+    sender.close();
+  });
+
+  it('adds the beforeHide events to the hide beacon', () => {
+    const page = fakePage();
+    const sender = new LiveEventSender('https://reco.example', { maxBatch: 20, flushMs: 5000 }, page.env);
+    const due = [{ type: 'exposure' as const, ranking: 'r1', experiment: 'row', variant: 'a', time: T0 }];
+    sender.beforeHide = () => due.splice(0);
+    sender.add({ item: 'a', type: 'view', time: T0 });
+
+    page.listeners.get('pagehide')?.();
+    expect(page.beacons).toHaveLength(1);
+    expect(page.beacons[0].events).toHaveLength(2);
+    expect(page.beacons[0].events).toContainEqual({ type: 'exposure', ranking: 'r1', experiment: 'row', variant: 'a', time: T0 });
+    expect(sender.stats).toEqual({ queued: 0, sentEvents: 2, fetchBatches: 0, beaconBatches: 1, failedBatches: 0 });
+
+    // Nothing queued and nothing due: no empty beacon.
+    page.listeners.get('pagehide')?.();
+    expect(page.beacons).toHaveLength(1);
     sender.close();
   });
 
@@ -278,6 +297,92 @@ describe('ExperimentClient', () => {
     const { rankingId, exposures } = experiments.expose()!;
     expect(exposures).toHaveLength(1);
     expect(experiments.exposuresOn('impression', rankingId)).toEqual([]);
+  });
+
+  describe('auto mode', () => {
+    // Lists returned at T0, T0 + 1 s and T0 + 2 s; the page may watch some of them.
+    async function threeLists(watched: readonly number[]) {
+      const { experiments, advance } = client(respond(definitions), undefined, 'auto');
+      await experiments.load(1000);
+      const ids: string[] = [];
+      for (let list = 0; list < 3; list++) {
+        if (list > 0) advance(1000);
+        const { rankingId } = experiments.expose()!;
+        ids.push(rankingId);
+        if (watched.includes(list)) experiments.observe(rankingId);
+      }
+      return { experiments, advance, ids, variant: experiments.view().assignments[0].variant };
+    }
+
+    it('counts watched lists when seen', async () => {
+      const { experiments, advance, ids, variant } = await threeLists([0, 1, 2]);
+      advance(10_000);
+      expect(experiments.dueExposures()).toEqual([]);
+      expect(experiments.dueExposures(true)).toEqual([]);
+      expect(experiments.rankingOf(ids[0])).toBeUndefined();
+
+      // The list below the fold is never seen, so two exposures in all.
+      expect(experiments.exposuresOn('impression', ids[0])).toEqual([{ type: 'exposure', ranking: ids[0], experiment: 'row', variant, time: T0 + 12_000 }]);
+      expect(experiments.exposuresOn('click', ids[1])).toHaveLength(1);
+      expect(experiments.exposuresOn('impression', ids[1])).toEqual([]);
+    });
+
+    it('counts unwatched lists on return', async () => {
+      const { experiments, advance, ids, variant } = await threeLists([]);
+      // The first list was returned 2 s ago, the second 1 s ago, the third now.
+      expect(experiments.dueExposures().map((event) => event.ranking)).toEqual([ids[0]]);
+      advance(AUTO_EXPOSURE_GRACE_MS - 1);
+      expect(experiments.dueExposures().map((event) => event.ranking)).toEqual([ids[1]]);
+      advance(1);
+      expect(experiments.dueExposures()).toEqual([{ type: 'exposure', ranking: ids[2], experiment: 'row', variant, time: T0 + 2000 }]);
+      expect(experiments.dueExposures(true)).toEqual([]);
+      expect(ids.map((id) => experiments.rankingOf(id))).toEqual(ids);
+      expect(experiments.exposuresOn('impression', ids[0])).toEqual([]);
+    });
+
+    it('counts lists of mixed pages', async () => {
+      const { experiments, advance, ids } = await threeLists([1]);
+      // The page hides at once: the unwatched lists count, dated at their return.
+      const hidden = experiments.dueExposures(true);
+      expect(hidden.map((event) => [event.ranking, event.time])).toEqual([[ids[0], T0], [ids[2], T0 + 2000]]);
+      advance(60_000);
+      expect(experiments.dueExposures()).toEqual([]);
+      expect(experiments.exposuresOn('impression', ids[1])).toHaveLength(1);
+      expect(experiments.exposuresOn('impression', ids[1])).toEqual([]);
+    });
+
+    it('counts a click in the grace period once', async () => {
+      const { experiments, advance } = client(respond(definitions), undefined, 'auto');
+      await experiments.load(1000);
+      const { rankingId, exposures } = experiments.expose()!;
+      expect(exposures).toEqual([]);
+      advance(500);
+      expect(experiments.exposuresOn('view', rankingId)).toEqual([]);
+      expect(experiments.exposuresOn('click', rankingId).map((event) => event.time)).toEqual([T0]);
+      expect(experiments.rankingOf(rankingId)).toBe(rankingId);
+      advance(AUTO_EXPOSURE_GRACE_MS);
+      expect(experiments.dueExposures()).toEqual([]);
+    });
+
+    it('is the default mode', async () => {
+      const env: ExperimentEnvironment = { fetch: respond(definitions), randomId: () => 'id-1', now: () => T0 };
+      const experiments = new ExperimentClient('https://reco.example', 'aisle', env);
+      await experiments.load(1000);
+      experiments.expose();
+      expect(experiments.dueExposures(true)).toHaveLength(1);
+    });
+
+    it.each(['seen', 'returned'] as const)('does nothing in %s mode', async (mode) => {
+      const { experiments, advance } = client(respond(definitions), undefined, mode);
+      await experiments.load(1000);
+      const { rankingId, exposures } = experiments.expose()!;
+      advance(AUTO_EXPOSURE_GRACE_MS);
+      expect(experiments.dueExposures()).toEqual([]);
+      expect(experiments.dueExposures(true)).toEqual([]);
+      // An outcome on an unwatched list still counts nothing in 'seen' mode.
+      expect(experiments.exposuresOn('click', rankingId)).toEqual([]);
+      expect(exposures).toHaveLength(mode === 'returned' ? 1 : 0);
+    });
   });
 
   it('returns the variant search fusion', async () => {

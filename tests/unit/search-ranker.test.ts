@@ -42,7 +42,7 @@ describe('text-match features', () => {
 
   it('writes the features of one candidate', () => {
     const words = itemWords({ title: 'Gorilla Glue, Waterproof', category: 'Adhesives', brand: 'Gorilla', tags: ['bond'] });
-    expect(words).toEqual({ title: ['gorilla', 'glue', 'waterproof'], other: ['adhesives', 'gorilla', 'bond'] });
+    expect(words).toEqual({ title: ['gorilla', 'glue', 'waterproof'], other: ['adhesives', 'gorilla', 'bond'], distinct: ['gorilla', 'glue', 'waterproof', 'adhesives', 'bond'] });
     const out = new Float32Array(SEARCH_FEATURE_COUNT);
     const query = ['glue', 'gorila', 'bond', 'epoxy'];
     writeSearchFeatures(out, 0, query, [1, 1, 2, 4], words, { popularity: 0.25 }, { bm25: 0.5, bm25Rank: 1, cosine: 0.6, bestCosine: 0.8, vectorRank: -1 });
@@ -65,6 +65,9 @@ describe('text-match features', () => {
     expect(value('ordered')).toBe(0);
     expect(value('titleCoverage')).toBeCloseTo(2 / 3, 6);
     expect(value('titleLength')).toBeCloseTo(Math.log1p(3) / Math.log1p(64), 6);
+    // gorilla, glue and bond of the five distinct words.
+    expect(value('textCoverage')).toBeCloseTo(3 / 5, 6);
+    expect(value('textLength')).toBeCloseTo(Math.log1p(5) / Math.log1p(64), 6);
     expect(value('popularity')).toBe(0.25);
     expect(value('queryWords')).toBe(0.5);
 
@@ -119,6 +122,10 @@ describe('search ranker', () => {
     expect(error({ ...good, hiddenBias: [0], hidden: [] }).message).toContain(`\`hidden\` has 0 numbers, expected ${SEARCH_FEATURE_COUNT}`);
     expect(error({ ...good, outputBias: Number.NaN }).message).toContain('`outputBias` must be a finite number');
     expect(error([]).message).toContain('not a JSON object');
+    expect(error({ ...good, personalWeight: -1 }).message).toContain('`personalWeight` is -1, expected a number from 0 to 10');
+    expect(error({ ...good, personalWeight: '0.5' }).message).toContain('`personalWeight` is "0.5"');
+    expect(parseSearchRanker({ ...good, personalWeight: 0.65 }, 'r').personalWeight).toBe(0.65);
+    expect(parseSearchRanker(good, 'r').personalWeight).toBeUndefined();
   });
 
   it('learns to put the candidate that matches every word first', () => {
@@ -167,7 +174,7 @@ describe('learned fusion', () => {
     expect(grown.frequency('glue')).toBe(2);
     grown.append([{ title: 'Wood Glue', stats: { popularity: 0 } }]);
     expect([grown.size, grown.frequency('glue'), grown.frequency('wood')]).toEqual([4, 3, 1]);
-    expect(grown.words(3)).toEqual({ title: ['wood', 'glue'], other: [] });
+    expect(grown.words(3)).toEqual({ title: ['wood', 'glue'], other: [], distinct: ['wood', 'glue'] });
   });
 });
 
@@ -178,6 +185,12 @@ describe('personal rerank of learned search scores', () => {
     expect(personalization('learned')).toEqual({ scale: 'logit', weight: 0.3 });
     expect(personalization('weighted')).toEqual({ scale: 'ratio', weight: 0.05 });
     expect(personalization(undefined)).toEqual({ scale: 'ratio', weight: 0.05 });
+    // The weight `aisle train` chose for the models wins; one out of range falls back to the default.
+    expect(personalization('learned', 0.8)).toEqual({ scale: 'logit', weight: 0.8 });
+    expect(personalization('learned', 0)).toEqual({ scale: 'logit', weight: 0 });
+    expect(personalization('learned', 11)).toEqual({ scale: 'logit', weight: 0.3 });
+    expect(personalization('learned', Number.NaN)).toEqual({ scale: 'logit', weight: 0.3 });
+    expect(personalization('weighted', 0.8)).toEqual({ scale: 'ratio', weight: 0.05 });
     const candidates = ['a', 'b', 'c'].map(candidate);
     // Logits 0, −0.2, −3 against the best; ranker scores standardize to about 1.22, 0, −1.22 reversed.
     const searchScores = [1, Math.exp(-0.2), Math.exp(-3)];

@@ -38,14 +38,30 @@ describe('parseConfig', () => {
       flushIntervalMs: 2000,
       maxEventAgeMs: 172_800_000,
     });
-    expect(parseConfig({}, 'c.json')).toEqual({ live: {} });
+    expect(parseConfig({}, 'c.json')).toEqual({ live: {}, modelSets: {} });
   });
 
   it('rejects unknown keys with the allowed ones', () => {
-    expect(() => parseConfig({ lvie: {} }, 'c.json')).toThrow('Config c.json: unknown key `lvie`; allowed keys are live, experiments, outcomeWindow.');
+    expect(() => parseConfig({ lvie: {} }, 'c.json')).toThrow('Config c.json: unknown key `lvie`; allowed keys are live, experiments, outcomeWindow, modelSets.');
     expect(() => parseConfig({ live: { halfLives: { search: '1h' } } }, 'c.json')).toThrow('Config c.json: unknown key `live.halfLives.search`; allowed keys are view, click, add_to_cart, purchase.');
     expect(() => parseConfig({ live: { trendingPrior: '20' } }, 'c.json')).toThrow('Config c.json: `live.trendingPrior` must be a finite number, got "20".');
     expect(() => parseConfig([], 'c.json')).toThrow('Config c.json: `(top level)` must be a JSON object, got [].');
+  });
+
+  it('resolves model set directories from the config file', () => {
+    const config = parseConfig({ modelSets: { '2026-12-b': '../models-b', v3: '/srv/models/v3' } }, '/etc/aisle/companion.json');
+    expect(config.modelSets).toEqual({ '2026-12-b': '/etc/models-b', v3: '/srv/models/v3' });
+  });
+
+  it('rejects bad model sets with the key and the fix', () => {
+    expect(() => parseConfig({ modelSets: ['models-b'] }, 'c.json')).toThrow('Config c.json: `modelSets` must be an object of model set version to models directory, like { "2026-12-b": "../models-b" }, got ["models-b"].');
+    expect(() => parseConfig({ modelSets: { 'v 2': 'models-b' } }, 'c.json')).toThrowError(expect.objectContaining({
+      code: 'AISLE_INVALID_ARGUMENT',
+      message: 'Config c.json: `modelSets`: model set version "v 2" cannot name a served model set; use 1 to 64 letters, digits or _.- starting with a letter or digit, as the manifest of `aisle train` has.',
+    }));
+    expect(() => parseConfig({ modelSets: { '.hidden': 'models-b' } }, 'c.json')).toThrow('model set version ".hidden" cannot name a served model set');
+    expect(() => parseConfig({ modelSets: { v2: '' } }, 'c.json')).toThrow('Config c.json: `modelSets.v2` must be the path of a models directory written by `aisle train`, got "".');
+    expect(() => parseConfig({ modelSets: { v2: 7 } }, 'c.json')).toThrow('Config c.json: `modelSets.v2` must be the path of a models directory written by `aisle train`, got 7.');
   });
 
   it('reads a file and names a malformed one', async () => {

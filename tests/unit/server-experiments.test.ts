@@ -54,6 +54,7 @@ describe('GET /v1/experiments', () => {
     expect((await response.json()) as ExperimentsResponse).toEqual({
       experiments: [{ name: 'home-row', salt: 's1', variants: [{ name: 'control', weight: 1, changes: { ranker: false } }, { name: 'personal', weight: 1, changes: {} }] }],
       modelVersion: manifest.version,
+      modelVersions: [manifest.version],
     });
   });
 });

@@ -17,6 +17,7 @@ import { loadTrainingData, train, type TrainResult } from '../../src/training/tr
 import { evaluateDataset } from '../../src/training/eval-run.js';
 import { writeReport } from '../../src/training/report/report.js';
 import { MAX_PREDICTED_TAGS, PREDICTED_TAG_MIN_CONFIDENCE } from '../../src/training/tags/predicted-tags.js';
+import { LEARNED_WEIGHT_GRID } from '../../src/training/search/tune-personal.js';
 
 let dir: string;
 let result: TrainResult;
@@ -151,6 +152,11 @@ describe('aisle train on a demo subset', () => {
       const learned = await search({ query, k: 5 });
       expect(learned.debug).toEqual({ method: 'learned', vector: 'companion', space: 'text', bm25Hits: rrf.debug.bm25Hits, vectorHits: rrf.debug.vectorHits });
       expect(learned.items[0].searchScore).toBe(1);
+      // The personal weight `aisle train` chose for the search ranker travels with its results, and only with them.
+      const rankerFile = JSON.parse(await readFile(join(dir, MODEL_FILES.searchRanker), 'utf8')) as { personalWeight?: number };
+      expect(LEARNED_WEIGHT_GRID).toContain(rankerFile.personalWeight);
+      expect(learned.personalWeight).toBe(rankerFile.personalWeight);
+      expect(rrf.personalWeight).toBeUndefined();
       const learnedScores = learned.items.map((item) => item.searchScore);
       expect([...learnedScores].sort((a, b) => b - a)).toEqual(learnedScores);
       expect(learnedScores.every((score) => score > 0 && score <= 1)).toBe(true);

@@ -17,14 +17,18 @@ export interface ExtraField {
 export class LiveItemJson {
   private readonly catalog: Catalog;
   private readonly items: ItemJsonCache;
-  private readonly live: LiveState;
+  private readonly currentLive: () => LiveState;
   // Cold-start lists without exclusions, kept until the counter snapshot changes.
-  private cached = { version: -1, lists: new Map<number, { indices: number[]; bytes: Buffer }>() };
+  private cached: { store?: LiveState['store']; version: number; lists: Map<number, { indices: number[]; bytes: Buffer }> } = { version: -1, lists: new Map() };
 
-  constructor(catalog: Catalog, items: ItemJsonCache, live: LiveState) {
+  /**
+   * `live` returns the counters to read, at each use: an extra model set reads the default set's,
+   * which a reload replaces (model-sets.ts).
+   */
+  constructor(catalog: Catalog, items: ItemJsonCache, live: () => LiveState) {
     this.catalog = catalog;
     this.items = items;
-    this.live = live;
+    this.currentLive = live;
   }
 
   /** Appends the JSON of the item at a catalog index, with an optional extra field and its live signals. */
@@ -33,14 +37,16 @@ export class LiveItemJson {
     // Every wire item has an id, so the object is never empty and a comma always fits before a field.
     body.bytes(bytes.subarray(0, bytes.length - 1));
     if (extra) body.text(`,${JSON.stringify(extra.name)}:${JSON.stringify(extra.value)}`);
-    body.text(`,"live":${JSON.stringify(this.live.store.signals(this.catalog.items[index].id))}}`);
+    body.text(`,"live":${JSON.stringify(this.currentLive().store.signals(this.catalog.items[index].id))}}`);
   }
 
   /** Returns the JSON array of the cold-start list (LiveState.coldStart) of length k. */
   coldStart(k: number, excluded?: ReadonlySet<string>): Buffer {
-    const indices = this.live.coldStart(k, excluded);
-    const version = this.live.store.version;
-    if (this.cached.version !== version) this.cached = { version, lists: new Map() };
+    const live = this.currentLive();
+    const indices = live.coldStart(k, excluded, this.catalog);
+    const { store } = live;
+    // Counters replaced by a reload start their versions again, so the store must match too.
+    if (this.cached.version !== store.version || this.cached.store !== store) this.cached = { store, version: store.version, lists: new Map() };
 
     // Exclusions that miss the list leave it unchanged, so its bytes are reused.
     const hit = this.cached.lists.get(k);

@@ -116,22 +116,24 @@ export class LiveState {
   }
 
   /**
-   * Returns the cold-start list as catalog indices, best first: trending items of the current
-   * snapshot, then the most popular items of the training data, skipping excluded ids and repeats.
+   * Returns the cold-start list as indices of `catalog` (default: the counters' own), best first:
+   * trending items of the current snapshot, then the most popular items of the training data,
+   * skipping excluded ids, repeats and trending ids that `catalog` lacks. An extra model set
+   * passes its own catalog (model-sets.ts).
    */
-  coldStart(k: number, excluded?: ReadonlySet<string>): number[] {
+  coldStart(k: number, excluded?: ReadonlySet<string>, catalog: Catalog = this.catalog): number[] {
     const result: number[] = [];
     const inList = new Set<number>();
     for (const entry of this.store.trending(k + (excluded?.size ?? 0))) {
       if (result.length >= k) return result;
-      const index = this.catalog.indexOf(entry.itemId);
+      const index = catalog.indexOf(entry.itemId);
       if (index === undefined || excluded?.has(entry.itemId)) continue;
       result.push(index);
       inList.add(index);
     }
-    for (const index of this.catalog.byPopularity) {
+    for (const index of catalog.byPopularity) {
       if (result.length >= k) break;
-      if (inList.has(index) || excluded?.has(this.catalog.items[index].id)) continue;
+      if (inList.has(index) || excluded?.has(catalog.items[index].id)) continue;
       result.push(index);
     }
     return result;

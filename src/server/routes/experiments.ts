@@ -11,19 +11,30 @@ import type { ServingState } from '../serving-state.js';
 export interface ExperimentsResponse {
   experiments: readonly Experiment[];
   /**
-   * Version of the model set the companion serves (manifest.json), which a variant's
-   * `modelVersion` must equal for the SDK to apply the variant.
+   * Version of the default model set (manifest.json of --models), served at the root. A variant
+   * whose `modelVersion` equals it runs on the default routes.
    */
   modelVersion: string;
+  /**
+   * Every served model set version, the default first, then the extra sets (served under
+   * /versions/<version>). The SDK applies a variant only when its `modelVersion` is one of them.
+   */
+  modelVersions: string[];
 }
 
-/** Registers GET /v1/experiments and GET /v1/experiments/outcomes. */
-export function registerExperimentRoutes(app: FastifyInstance, states: ServingState): void {
+/**
+ * Registers GET /v1/experiments and GET /v1/experiments/outcomes. `extraVersions` are the
+ * versions of the extra model sets.
+ */
+export function registerExperimentRoutes(app: FastifyInstance, states: ServingState, extraVersions: readonly string[] = []): void {
   // Devices fetch definitions once per session, and a definition changes only with a restart. The
-  // model version changes with a reload, so it is read per request.
+  // default model version changes with a reload, so it is read per request.
   app.get('/v1/experiments', async (_request, reply): Promise<ExperimentsResponse> => {
     void reply.header('Cache-Control', 'public, max-age=300');
-    return { experiments: states.state.live.experiments, modelVersion: states.state.manifest.version };
+    const modelVersion = states.state.manifest.version;
+    // A reload can make the default set the version of an extra one; each version is listed once.
+    const modelVersions = [modelVersion, ...extraVersions.filter((version) => version !== modelVersion)];
+    return { experiments: states.state.live.experiments, modelVersion, modelVersions };
   });
   app.get('/v1/experiments/outcomes', async (): Promise<OutcomesResponse> => states.state.live.outcomes.report());
 }

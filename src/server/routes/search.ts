@@ -20,7 +20,8 @@ import type { ServingState } from '../serving-state.js';
  * 'rrf' is the third choice.
  * `searchScore` is the fused score, or with one list its own score. `tags` keeps the items that
  * carry every tag (given or predicted, server/facets.ts); `facets` counts the tags of the matching
- * items. `debug` names the path that produced the items and its weights.
+ * items. `debug` names the path that produced the items and its weights. After the learned fusion,
+ * `personalWeight` passes on the personal weight `aisle train` chose for the search ranker.
  */
 export function registerSearchRoute(app: FastifyInstance, states: ServingState): void {
   const { dim } = states.state.manifest;
@@ -66,7 +67,9 @@ export function registerSearchRoute(app: FastifyInstance, states: ServingState):
       const required = request.body.tags ?? [];
       const matching = required.length === 0 ? hits : hits.filter((hit) => hasTags(catalog.items[hit.index], required));
       const facets = countFacets(matching.map((hit) => catalog.items[hit.index]));
-      return { items: matching.slice(0, k).map((hit) => ({ ...catalog.toWire(hit.index), searchScore: hit.score })), facets, debug };
+      const items = matching.slice(0, k).map((hit) => ({ ...catalog.toWire(hit.index), searchScore: hit.score }));
+      const personalWeight = debug.method === 'learned' ? search?.ranker.personalWeight : undefined;
+      return { items, facets, debug, ...(personalWeight === undefined ? {} : { personalWeight }) };
     }),
   );
 }

@@ -9,15 +9,13 @@
  *   (server/fusion.ts), weights chosen on separate tuning queries;
  * - rrf+personal and weighted+personal: the fused list reranked for the query's user as the
  *   worker does (reranking.ts: the companion's order fused with the int8 ranker's order over the
- *   top SEARCH_RERANK_DEPTH).
+ *   top SEARCH_RERANK_DEPTH of personal.ts).
  * Recall@10 and NDCG@10 with one relevant item per query (the target). When `@orama/orama` is
  * installed, the peer's rows (orama-peer.ts) follow ours in each query set.
  */
 import * as ort from 'onnxruntime-node';
-import { FEATURE_COUNT, buildFeatureMatrix } from '../../core/features.js';
 import { ndcg } from '../../core/metrics.js';
-import { QUERY_ENCODER_IO, RANKER_IO, RANKER_OPTIMIZATION_LEVEL } from '../../core/model-dir.js';
-import type { Candidate } from '../../core/types.js';
+import { QUERY_ENCODER_IO, RANKER_OPTIMIZATION_LEVEL } from '../../core/model-dir.js';
 import { encodeTexts, TEXT_PIECES } from '../../core/text-pieces.js';
 import type { SearchRanker } from '../../core/search-ranker.js';
 import { learnedFusion, reciprocalRankFusion, weightedFusion, type FusedHit, type ScoredHit } from '../../server/fusion.js';
@@ -25,13 +23,13 @@ import { QueryEncoder } from '../../server/query-encoder.js';
 import { SearchWords } from '../../server/search-words.js';
 import { TextSearch } from '../../server/text-search.js';
 import { TextVectorIndex } from '../../server/text-vectors.js';
-import { LEARNED_PERSONAL_WEIGHT, rankSearchHits, SEARCH_PERSONAL_WEIGHT, type SearchScoreScale } from '../../worker/reranking.js';
+import { LEARNED_PERSONAL_WEIGHT, personalization, SEARCH_PERSONAL_WEIGHT, type SearchScoreScale } from '../../worker/reranking.js';
 import type { LeaveOneOutUser } from '../data/dataset.js';
-import { historyFor } from '../data/split.js';
-import { historyEntries } from '../pipeline/candidate-lists.js';
 import type { Catalog } from '../pipeline/catalog.js';
 import type { UserEncoder } from '../pipeline/user-encoder.js';
 import { loadOrama, OramaPeer, type OramaMethod } from './orama-peer.js';
+import { LEARNED_WEIGHT_GRID } from './tune-personal.js';
+import { choosePersonalWeight, personalOrder, personalScores, type PersonalModels, type PersonalScores } from './personal.js';
 import { QUERY_SETS, type QuerySetName, type SearchQuery, type SearchQuerySets } from './queries.js';
 
 /** Methods in report order. */
@@ -40,14 +38,10 @@ export type SearchMethod = (typeof SEARCH_METHODS)[number];
 
 /** Depth of each retrieval list before fusion. */
 export const SEARCH_LIST_DEPTH = 100;
-/** Hits the worker requests from the companion and reranks, for k = 10: max(3k, 50). */
-export const SEARCH_RERANK_DEPTH = 50;
 /** bm25 weights tried for weighted fusion (the vector weight is 1 - w). */
 export const WEIGHT_GRID = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 /** Personal weights tried on the tuning queries, reported beside the one the worker uses. */
 export const PERSONAL_WEIGHT_GRID = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5];
-/** The same for the learned fusion, whose scores the worker reads as logits. */
-export const LEARNED_WEIGHT_GRID = [0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2];
 
 /** One row of the search report. */
 export interface SearchRow {
@@ -93,6 +87,7 @@ export async function evaluateSearch(
   const queryEncoder = await QueryEncoder.load(models.queryEncoder, models.catalog.dim);
   const textVectors = await TextVectorIndex.build(models.catalog.records, queryEncoder);
   const rankerSession = await ort.InferenceSession.create(models.ranker, { graphOptimizationLevel: RANKER_OPTIMIZATION_LEVEL });
+  const personal: PersonalModels = { records: models.catalog.records, indexById: models.catalog.indexById, encoder: models.encoder, ranker: rankerSession, usesAges: models.usesAges };
   try {
     log(`search: ${textVectors.size} of ${models.catalog.records.length} items have a text vector`);
     const orama = await loadOrama(log);
@@ -103,15 +98,17 @@ export async function evaluateSearch(
     const tuned = tuneWeights(tuning, tuningLists, textVectors);
     log(`search: weighted fusion weights bm25 ${tuned.bm25.toFixed(1)}, vector ${tuned.vector.toFixed(1)} (chosen on ${tuning.length} tuning queries)`);
     const weightedFuse = ({ bm25, vector, query }: QueryLists) => weightedFusion(bm25, vector, (index) => textVectors.score(query, index), tuned, SEARCH_LIST_DEPTH);
-    const personal = await tunePersonalWeight(tuning, tuningLists, users, weightedFuse, PERSONAL_WEIGHT_GRID, 'ratio', models, rankerSession);
-    log(`search: personal weight ${personal.weight} is best for weighted on the tuning queries (NDCG@10 ${PERSONAL_WEIGHT_GRID.map((w, i) => `${w}: ${personal.ndcg[i].toFixed(4)}`).join(', ')}); the worker uses ${SEARCH_PERSONAL_WEIGHT}`);
+    const tunedPersonal = await tunePersonalWeight(tuning, tuningLists, users, weightedFuse, PERSONAL_WEIGHT_GRID, 'ratio', personal);
+    log(`search: personal weight ${tunedPersonal.weight} is best for weighted on the tuning queries (NDCG@10 ${PERSONAL_WEIGHT_GRID.map((w, i) => `${w}: ${tunedPersonal.ndcg[i].toFixed(4)}`).join(', ')}); the worker uses ${SEARCH_PERSONAL_WEIGHT}`);
     if (models.searchRanker) {
       const ranker = models.searchRanker;
       const learnedFuse = ({ bm25, vector, query }: QueryLists, request: SearchQuery) => learnedFusion(request.text, bm25, vector, (index) => textVectors.score(query, index), view, ranker, SEARCH_LIST_DEPTH);
-      const learnedPersonal = await tunePersonalWeight(tuning, tuningLists, users, learnedFuse, LEARNED_WEIGHT_GRID, 'logit', models, rankerSession);
-      log(`search: personal weight ${learnedPersonal.weight} is best for learned on the tuning queries (NDCG@10 ${LEARNED_WEIGHT_GRID.map((w, i) => `${w}: ${learnedPersonal.ndcg[i].toFixed(4)}`).join(', ')}); the worker uses ${LEARNED_PERSONAL_WEIGHT}`);
+      const learnedPersonal = await tunePersonalWeight(tuning, tuningLists, users, learnedFuse, LEARNED_WEIGHT_GRID, 'logit', personal);
+      log(`search: personal weight ${learnedPersonal.weight} is best for learned on the tuning queries (NDCG@10 ${LEARNED_WEIGHT_GRID.map((w, i) => `${w}: ${learnedPersonal.ndcg[i].toFixed(4)}`).join(', ')}); the models' search ranker carries ${ranker.personalWeight ?? `none, so the worker uses ${LEARNED_PERSONAL_WEIGHT}`}`);
     }
 
+    // The weight the worker uses with these models: the search ranker's own, else its default.
+    const learnedWeight = personalization('learned', models.searchRanker?.personalWeight).weight;
     const rows: SearchRow[] = [];
     for (const name of QUERY_SETS) {
       const queries = sets[name];
@@ -144,12 +141,12 @@ export async function evaluateSearch(
           add('learned', learned.map((hit) => hit.index), learnedMs);
         }
         started = performance.now();
-        add('rrf+personal', personalOrder(await personalScores(users[query.user], rrf, 'test', models, rankerSession), SEARCH_PERSONAL_WEIGHT, models), performance.now() - started + rrfMs);
+        add('rrf+personal', personalOrder(await personalScores(users[query.user], rrf, 'test', personal), SEARCH_PERSONAL_WEIGHT, personal.indexById), performance.now() - started + rrfMs);
         started = performance.now();
-        add('weighted+personal', personalOrder(await personalScores(users[query.user], weighted, 'test', models, rankerSession), SEARCH_PERSONAL_WEIGHT, models), performance.now() - started + weightedMs);
+        add('weighted+personal', personalOrder(await personalScores(users[query.user], weighted, 'test', personal), SEARCH_PERSONAL_WEIGHT, personal.indexById), performance.now() - started + weightedMs);
         if (models.searchRanker) {
           started = performance.now();
-          add('learned+personal', personalOrder(await personalScores(users[query.user], learned, 'test', models, rankerSession), LEARNED_PERSONAL_WEIGHT, models, 'logit'), performance.now() - started + learnedMs);
+          add('learned+personal', personalOrder(await personalScores(users[query.user], learned, 'test', personal), learnedWeight, personal.indexById, 'logit'), performance.now() - started + learnedMs);
         }
       }
       for (const method of SEARCH_METHODS) {
@@ -163,7 +160,7 @@ export async function evaluateSearch(
       }
       log(`search: ${name} queries done (${queries.length})`);
     }
-    return { rows, weights: tuned, personalWeight: personal.weight };
+    return { rows, weights: tuned, personalWeight: tunedPersonal.weight };
   } finally {
     textVectors.dispose();
     await queryEncoder.close();
@@ -229,35 +226,6 @@ function tuneWeights(queries: readonly SearchQuery[], lists: readonly QueryLists
   return best;
 }
 
-/** The top SEARCH_RERANK_DEPTH fused hits of one query and the int8 ranker's scores of them for its user. */
-interface PersonalScores {
-  fused: readonly FusedHit[];
-  candidates: Candidate[];
-  scores: Float64Array;
-}
-
-/** Runs the ranker over the top fused hits for `user`, with the history before the `split` target. */
-async function personalScores(user: LeaveOneOutUser, fused: readonly FusedHit[], split: 'valid' | 'test', models: SearchModels, session: ort.InferenceSession): Promise<PersonalScores> {
-  const top = fused.slice(0, SEARCH_RERANK_DEPTH);
-  const candidates: Candidate[] = top.map((hit) => ({ item: models.catalog.records[hit.index], sources: ['search'] }));
-  if (top.length === 0) return { fused, candidates, scores: new Float64Array(0) };
-  const history = historyFor(user, split);
-  const entries = historyEntries(history, models.catalog.records);
-  const now = models.usesAges ? (user.sequence.timestamps?.[history.items.length] ?? 0) : 0;
-  const userVector = await models.encoder.encode([{ history: entries, now }]);
-  const features = buildFeatureMatrix({ userVector, history: entries, candidates });
-  const output = await session.run({ [RANKER_IO.input]: new ort.Tensor('float32', features, [candidates.length, FEATURE_COUNT]) });
-  return { fused, candidates, scores: Float64Array.from(output[RANKER_IO.output].data as Float32Array) };
-}
-
-/** Orders the fused hits as the worker does with personal weight `weight`. */
-function personalOrder({ fused, candidates, scores }: PersonalScores, weight: number, models: SearchModels, scale: SearchScoreScale = 'ratio'): number[] {
-  const searchScores = fused.slice(0, candidates.length).map((hit) => hit.score);
-  const ranked = rankSearchHits(candidates, searchScores, { scores, degraded: undefined }, candidates.length, weight, scale);
-  const rest = fused.slice(candidates.length).map((hit) => hit.index);
-  return [...ranked.map((item) => models.catalog.indexById.get(item.id) as number), ...rest];
-}
-
 /** Personal weight of `grid` with the best mean NDCG@10 of `fuse` + personal on the tuning queries. */
 async function tunePersonalWeight(
   queries: readonly SearchQuery[],
@@ -266,14 +234,11 @@ async function tunePersonalWeight(
   fuse: (lists: QueryLists, query: SearchQuery) => FusedHit[],
   grid: readonly number[],
   scale: SearchScoreScale,
-  models: SearchModels,
-  session: ort.InferenceSession,
+  models: PersonalModels,
 ): Promise<{ weight: number; ndcg: number[] }> {
   const scored: PersonalScores[] = [];
-  for (const [i, query] of queries.entries()) scored.push(await personalScores(users[query.user], fuse(lists[i], query), 'valid', models, session));
-  const ndcg = grid.map((weight) => searchMetrics(scored.map((entry) => personalOrder(entry, weight, models, scale)), queries)['NDCG@10']);
-  const best = ndcg.indexOf(Math.max(...ndcg));
-  return { weight: grid[best], ndcg };
+  for (const [i, query] of queries.entries()) scored.push(await personalScores(users[query.user], fuse(lists[i], query), 'valid', models));
+  return choosePersonalWeight(scored, queries.map((query) => query.target), grid, models.indexById, scale);
 }
 
 function mean(values: readonly number[]): number {
