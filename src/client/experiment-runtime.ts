@@ -1,15 +1,17 @@
 /**
  * The part of the experiments that only a device in an experiment runs: the checks of the
  * definitions of GET /v1/experiments, the variant of each (core/experiments.ts), the model set
- * those variants pick, and the outcome attribution (attribution.ts). experiments.ts loads this
- * module when the companion lists experiments, or when the device keeps lists exposed on an
- * earlier page. It runs before the worker starts, because the variant picks the worker's models.
+ * and the call defaults those variants pick, the exposures of the lists (list-exposures.ts) and
+ * the outcome attribution (attribution.ts). experiments.ts loads this module when the companion
+ * lists experiments, or when the device keeps lists exposed on an earlier page. It runs before the
+ * worker starts, because the variant picks the worker's models.
  */
 import { assignVariant, parseExperiments } from '../core/experiments.js';
-import type { Degraded } from '../core/types.js';
+import type { Degraded, FusionWeights, SearchFusion } from '../core/types.js';
 import type { ExperimentAssignment, ExperimentsBody, ModelSetChoice } from './experiments.js';
 
 export { OutcomeAttribution } from './attribution.js';
+export { ListExposures } from './list-exposures.js';
 
 /**
  * Checks the definitions of `body` and returns this device's variant of each experiment, with the
@@ -41,6 +43,31 @@ export function assignExperiments(body: ExperimentsBody, deviceId: () => string,
     return assignment;
   });
   return { assigned, modelSet: choice ?? { version: null } };
+}
+
+/** Returns the recommend() settings of the variants in `applied`. The last variant that sets each one wins. */
+export function recommendDefaults(applied: readonly ExperimentAssignment[]): { ranker?: boolean; liveWeight?: number } {
+  const defaults: { ranker?: boolean; liveWeight?: number } = {};
+  for (const { changes } of applied) {
+    if (changes.ranker !== undefined) defaults.ranker = changes.ranker;
+    if (changes.liveWeight !== undefined) defaults.liveWeight = changes.liveWeight;
+  }
+  return defaults;
+}
+
+/**
+ * Returns the search() fusion of the variants in `applied` as the POST /v1/search fields, or an
+ * empty object when no variant changes it. The last variant that sets it wins.
+ */
+export function searchDefaults(applied: readonly ExperimentAssignment[]): { fusion?: SearchFusion; weights?: FusionWeights } {
+  let defaults: { fusion?: SearchFusion; weights?: FusionWeights } = {};
+  for (const { changes } of applied) {
+    const fusion = changes.fusion;
+    if (!fusion) continue;
+    defaults = { fusion: fusion.method };
+    if (fusion.bm25 !== undefined && fusion.vector !== undefined) defaults.weights = { bm25: fusion.bm25, vector: fusion.vector };
+  }
+  return defaults;
 }
 
 // The default version first, then the extra sets; a companion before model sets states only its default.

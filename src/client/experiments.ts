@@ -7,15 +7,15 @@
  * live events. forget() replaces the device id and erases the exposed ranking ids and clicked
  * items kept for outcome attribution (attribution.ts).
  *
- * The checks of the definitions, the assignment, the model set the variants pick and the
- * attribution (experiment-runtime.ts) are loaded only when the companion lists experiments or the
- * device keeps lists exposed on an earlier page. The pages of a store that runs no experiment
+ * The checks of the definitions, the assignment, the model set the variants pick, the exposures
+ * of the lists (list-exposures.ts) and the attribution (experiment-runtime.ts) are loaded only when
+ * the companion lists experiments or the device keeps lists exposed on an earlier page. The pages of a store that runs no experiment
  * never download them, and their worker starts on the default model set.
  */
 import type { VariantChanges } from '../core/experiments.js';
-import { OUTCOME_EVENT_TYPES, type ExposureEvent } from '../core/live-events.js';
+import type { ExposureEvent } from '../core/live-events.js';
 import type { Degraded, FusionWeights, SearchFusion } from '../core/types.js';
-import type { OutcomeAttribution } from './attribution.js';
+import type { ListExposures } from './list-exposures.js';
 
 /** The variant of one experiment that this device is in. */
 export interface ExperimentAssignment {
@@ -51,7 +51,6 @@ export interface ExperimentsView {
  * default outcome window. A list that is never seen stays pending this long after recommend().
  */
 export const RANKING_TTL_MS = 30 * 60_000;
-const MAX_RANKINGS = 200;
 
 /**
  * When a list that recommend() returned counts as an experiment exposure (see
@@ -66,14 +65,6 @@ export type ExposureMode = 'auto' | 'seen' | 'returned';
  * recommend() returned it.
  */
 export const AUTO_EXPOSURE_GRACE_MS = 2000;
-
-interface Ranking {
-  issuedAt: number;
-  /** Time the exposures were queued, or undefined while the list waits to be seen. */
-  exposedAt?: number;
-  /** True once observeExposure watches a list with this id. */
-  observed: boolean;
-}
 
 /** Browser APIs of ExperimentClient; tests pass their own. */
 export interface ExperimentEnvironment {
@@ -114,12 +105,15 @@ export class ExperimentClient {
    * Undefined before that load.
    */
   private modelSet: ModelSetChoice | undefined;
-  // Ranking ids issued on this page, oldest first, to send exposures and tag outcomes.
-  private readonly rankings = new Map<string, Ranking>();
   private readonly storageKey: string;
   private readonly outcomesKey: string;
-  /** Created when experiment-runtime.ts is loaded. Until then this page exposed no list. */
-  private attribution?: OutcomeAttribution;
+  /**
+   * Ranking ids of this page and the outcome attribution, created when experiment-runtime.ts is
+   * loaded. Until then this page exposed no list.
+   */
+  private exposures?: ListExposures;
+  /** The module experiment-runtime.ts, once loaded. A device with an applied variant has loaded it. */
+  private runtimeModule?: typeof import('./experiment-runtime.js');
 
   constructor(
     private readonly endpoint: string,
@@ -142,7 +136,7 @@ export class ExperimentClient {
     this.loadIssue = undefined;
     // Lists exposed on an earlier page keep their outcome window, also when this page lists no
     // experiment or cannot load the definitions, so a device that keeps some loads the attribution.
-    const earlier = this.attribution === undefined && this.keepsOutcomes() ? this.runtime(controller.signal).catch(() => undefined) : undefined;
+    const earlier = this.exposures === undefined && this.keepsOutcomes() ? this.runtime(controller.signal).catch(() => undefined) : undefined;
     try {
       const response = await this.env.fetch(`${this.endpoint}/v1/experiments`, { signal: controller.signal });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -179,10 +173,14 @@ export class ExperimentClient {
     return this.modelSet?.version ?? null;
   }
 
-  /** Loads experiment-runtime.ts within the time left of `signal`, and creates the attribution. */
+  /** Loads experiment-runtime.ts within the time left of `signal`, and creates the exposures and their attribution. */
   private async runtime(signal: AbortSignal): Promise<typeof import('./experiment-runtime.js')> {
     const runtime = await beforeAbort(import('./experiment-runtime.js'), signal);
-    this.attribution ??= new runtime.OutcomeAttribution(this.env.storage, this.outcomesKey, RANKING_TTL_MS, this.env.now);
+    this.runtimeModule = runtime;
+    if (!this.exposures) {
+      const attribution = new runtime.OutcomeAttribution(this.env.storage, this.outcomesKey, RANKING_TTL_MS, this.env.now);
+      this.exposures = new runtime.ListExposures(attribution, this.mode, this.env, { ttlMs: RANKING_TTL_MS, graceMs: AUTO_EXPOSURE_GRACE_MS }, () => this.applied());
+    }
     return runtime;
   }
 
@@ -205,12 +203,7 @@ export class ExperimentClient {
 
   /** Returns the recommend() settings of the assigned variants; the caller's own options win. */
   recommendDefaults(): { ranker?: boolean; liveWeight?: number } {
-    const defaults: { ranker?: boolean; liveWeight?: number } = {};
-    for (const { changes } of this.applied()) {
-      if (changes.ranker !== undefined) defaults.ranker = changes.ranker;
-      if (changes.liveWeight !== undefined) defaults.liveWeight = changes.liveWeight;
-    }
-    return defaults;
+    return this.runtimeModule?.recommendDefaults(this.applied()) ?? {};
   }
 
   /**
@@ -218,14 +211,7 @@ export class ExperimentClient {
    * object when no variant changes it. With several experiments, the last one that sets it wins.
    */
   searchDefaults(): { fusion?: SearchFusion; weights?: FusionWeights } {
-    let defaults: { fusion?: SearchFusion; weights?: FusionWeights } = {};
-    for (const { changes } of this.applied()) {
-      const fusion = changes.fusion;
-      if (!fusion) continue;
-      defaults = { fusion: fusion.method };
-      if (fusion.bm25 !== undefined && fusion.vector !== undefined) defaults.weights = { bm25: fusion.bm25, vector: fusion.vector };
-    }
-    return defaults;
+    return this.runtimeModule?.searchDefaults(this.applied()) ?? {};
   }
 
   /**
@@ -235,64 +221,26 @@ export class ExperimentClient {
    * 'auto' mode dueExposures() too once the grace period passed without observeExposure.
    */
   expose(): { rankingId: string; exposures: ExposureEvent[] } | null {
-    if (this.applied().length === 0) return null;
-    const rankingId = this.env.randomId();
-    const time = this.env.now();
-    const ranking: Ranking = { issuedAt: time, observed: false };
-    this.rankings.set(rankingId, ranking);
-    if (this.rankings.size > MAX_RANKINGS) this.rankings.delete(this.rankings.keys().next().value as string);
-    if (this.mode !== 'returned') return { rankingId, exposures: [] };
-    return { rankingId, exposures: this.markExposed(rankingId, ranking, time) };
+    // A device with an applied variant has loaded experiment-runtime.ts, so `exposures` is set.
+    return this.applied().length === 0 ? null : (this.exposures?.issue() ?? null);
   }
 
   /** Marks `listId`, when it is a live ranking id, as a list that observeExposure watches. */
   observe(listId: string): void {
-    const ranking = this.live(listId);
-    if (ranking) ranking.observed = true;
+    this.exposures?.observe(listId);
   }
 
-  /**
-   * Returns the exposure events that a tracked event triggers, at most once per list, or [].
-   * In 'seen' mode: the first impression whose listId is a pending ranking id, or the first click,
-   * add_to_cart or purchase on a pending list that observeExposure watches (a shopper can click
-   * an item before it has been visible for minVisibleMs). In 'auto' mode an outcome on a pending
-   * list that is not watched triggers them too, dated when recommend() returned the list, because
-   * that list counts on return anyway and its exposure must reach the companion before the outcome.
-   */
+  /** Returns the exposure events that a tracked event triggers, at most once per list, or [] (ListExposures.on). */
   exposuresOn(type: unknown, listId: unknown): ExposureEvent[] {
-    if (this.mode === 'returned' || typeof listId !== 'string') return [];
-    const ranking = this.live(listId);
-    if (!ranking || ranking.exposedAt !== undefined) return [];
-    const outcome = typeof type === 'string' && OUTCOME_EVENT_TYPES.has(type);
-    const triggers = type === 'impression' || (outcome && (ranking.observed || this.mode === 'auto'));
-    if (!triggers) return [];
-    const time = this.mode === 'auto' && !ranking.observed ? ranking.issuedAt : this.env.now();
-    return this.markExposed(listId, ranking, time);
+    return this.exposures?.on(type, listId) ?? [];
   }
 
   /**
-   * Returns the exposure events of the lists that count on return in 'auto' mode. Those are the
-   * pending lists that observeExposure does not watch and that recommend() returned at least
-   * AUTO_EXPOSURE_GRACE_MS ago, or all of them when `all` is set (the page is being hidden). Each
-   * is dated when recommend() returned it. Returns [] in the other modes.
+   * Returns the exposure events of the lists that count on return in 'auto' mode: those unwatched
+   * for AUTO_EXPOSURE_GRACE_MS, or all unwatched ones when `all` is set (ListExposures.due).
    */
   dueExposures(all = false): ExposureEvent[] {
-    if (this.mode !== 'auto') return [];
-    const now = this.env.now();
-    const events: ExposureEvent[] = [];
-    for (const [rankingId, ranking] of this.rankings) {
-      if (ranking.exposedAt !== undefined || ranking.observed) continue;
-      if (!all && now - ranking.issuedAt < AUTO_EXPOSURE_GRACE_MS) continue;
-      if (!this.live(rankingId)) continue;
-      events.push(...this.markExposed(rankingId, ranking, ranking.issuedAt));
-    }
-    return events;
-  }
-
-  private markExposed(rankingId: string, ranking: Ranking, time: number): ExposureEvent[] {
-    ranking.exposedAt = time;
-    this.attribution?.exposed(rankingId, time);
-    return this.exposureEvents(rankingId, time);
+    return this.exposures?.due(all) ?? [];
   }
 
   /**
@@ -302,7 +250,7 @@ export class ExperimentClient {
    */
   rankingOf(listId: string | undefined): string | undefined {
     if (listId === undefined) return undefined;
-    return this.attribution?.exposedAt(listId) !== undefined ? listId : undefined;
+    return this.exposures?.attribution.exposedAt(listId) !== undefined ? listId : undefined;
   }
 
   /**
@@ -311,18 +259,7 @@ export class ExperimentClient {
    * add_to_cart or purchase without one, the list of the item's last click (see attribution.ts).
    */
   outcomeRanking(type: string, itemId: string | undefined, listId: string | undefined): string | undefined {
-    return this.attribution?.attribute(type, itemId, listId);
-  }
-
-  // Returns the ranking, exposed or pending, when its id was issued or exposed within the TTL.
-  private live(listId: string): Ranking | undefined {
-    const ranking = this.rankings.get(listId);
-    if (!ranking) return undefined;
-    return this.env.now() - (ranking.exposedAt ?? ranking.issuedAt) <= RANKING_TTL_MS ? ranking : undefined;
-  }
-
-  private exposureEvents(rankingId: string, time: number): ExposureEvent[] {
-    return this.applied().map(({ experiment, variant }) => ({ type: 'exposure' as const, ranking: rankingId, experiment, variant, time }));
+    return this.exposures?.attribution.attribute(type, itemId, listId);
   }
 
   /** Returns the reasons of the variants this device cannot apply and of a timed-out load, for info(). */
@@ -338,8 +275,7 @@ export class ExperimentClient {
 
   /** Replaces the device id and reassigns, after forget(). */
   async reset(timeoutMs: number): Promise<void> {
-    this.rankings.clear();
-    this.attribution?.clear();
+    this.exposures?.clear();
     try {
       this.env.storage?.removeItem(this.storageKey);
       // Kept by an earlier page even when this one has not loaded the attribution.
