@@ -192,7 +192,10 @@ class AisleClient implements Aisle {
     await this.experimentClient?.load(Math.min(this.options.timeoutMs, EXPERIMENTS_LOAD_MS));
     const modelSet = this.experimentClient?.modelSetVersion() ?? null;
     const options = modelSet === null ? this.options : withModelSet(this.options, modelSet);
-    await this.call((api) => api.init(options), (degraded) => this.fallbackInfo(degraded)).catch(() => undefined);
+    await this.call((api) => api.init(options), (degraded) => this.fallbackInfo(degraded)).catch((error: unknown) => {
+      // The worker then has no engine, so the later calls degrade with this reason instead of calling it.
+      this.workerIssue ??= { code: 'AISLE_WORKER_FAILED', reason: `Starting the Aisle engine failed: ${error instanceof Error ? error.message : String(error)}` };
+    });
   }
 
   async track(event: AisleEventInput): Promise<TrackResult> {
