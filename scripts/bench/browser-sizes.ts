@@ -11,8 +11,11 @@
  * - `webgpu`: the files loaded only when WebGPU is requested or probed;
  * - `iife`: the script-tag entry, an alternative to the ESM entry;
  * - `adaptation`: the adaptation code and TensorFlow.js, loaded only when `createAisle({ adaptation })` is on;
- * - `onDemand`: the other worker chunks, loaded on first use: explain(), the query encoder of
- *   search(), and the check of the ORT files after ORT failed to load;
+ * - `onDemand`: the other chunks, loaded on first use. On the page these are the observers of
+ *   observeExposure() and the experiment code (when the companion lists experiments or the device
+ *   keeps an exposed list). In the worker they are explain(), the query encoder of search(), the
+ *   in-memory store (storage 'memory', or IndexedDB failed), and the check of the ORT files after
+ *   ORT failed to load;
  * - `models`: the manifest and the two served models.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -42,7 +45,7 @@ export interface SizeReport {
   webgpu: SizeGroup;
   iife: SizeGroup;
   adaptation: SizeGroup;
-  /** Worker chunks loaded on first use (explain(), search()'s query encoder, a failed ORT load). */
+  /** Chunks loaded on first use (observeExposure(), experiments, explain(), search()'s query encoder, the in-memory store, a failed ORT load). */
   onDemand: SizeGroup;
   models: SizeGroup;
   /** sdk + wasm + models, gzip bytes. */

@@ -10,9 +10,8 @@
  * memory for this page. Each change reads, merges and writes the stored value in one synchronous
  * step, so tabs of the same store add to one record instead of overwriting each other.
  */
+import { OUTCOME_EVENT_TYPES } from '../core/live-events.js';
 
-/** Event types that count as experiment outcomes. */
-export const OUTCOME_EVENT_TYPES: ReadonlySet<string> = new Set(['click', 'add_to_cart', 'purchase']);
 /** Most exposed ranking ids and clicked items kept; the oldest go first. */
 export const MAX_ATTRIBUTION_ENTRIES = 200;
 

@@ -6,11 +6,16 @@
  * and variant names and a random ranking id per recommendation list leave the device, with the
  * live events. forget() replaces the device id and erases the exposed ranking ids and clicked
  * items kept for outcome attribution (attribution.ts).
+ *
+ * The checks of the definitions, the assignment, the model set the variants pick, the exposures
+ * of the lists (list-exposures.ts) and the attribution (experiment-runtime.ts) are loaded only when
+ * the companion lists experiments or the device keeps lists exposed on an earlier page. The pages of a store that runs no experiment
+ * never download them, and their worker starts on the default model set.
  */
-import { assignVariant, parseExperiments, type Experiment, type VariantChanges } from '../core/experiments.js';
+import type { VariantChanges } from '../core/experiments.js';
 import type { ExposureEvent } from '../core/live-events.js';
 import type { Degraded, FusionWeights, SearchFusion } from '../core/types.js';
-import { OUTCOME_EVENT_TYPES, OutcomeAttribution } from './attribution.js';
+import type { ListExposures } from './list-exposures.js';
 
 /** The variant of one experiment that this device is in. */
 export interface ExperimentAssignment {
@@ -46,7 +51,6 @@ export interface ExperimentsView {
  * default outcome window. A list that is never seen stays pending this long after recommend().
  */
 export const RANKING_TTL_MS = 30 * 60_000;
-const MAX_RANKINGS = 200;
 
 /**
  * When a list that recommend() returned counts as an experiment exposure (see
@@ -62,14 +66,6 @@ export type ExposureMode = 'auto' | 'seen' | 'returned';
  */
 export const AUTO_EXPOSURE_GRACE_MS = 2000;
 
-interface Ranking {
-  issuedAt: number;
-  /** Time the exposures were queued, or undefined while the list waits to be seen. */
-  exposedAt?: number;
-  /** True once observeExposure watches a list with this id. */
-  observed: boolean;
-}
-
 /** Browser APIs of ExperimentClient; tests pass their own. */
 export interface ExperimentEnvironment {
   fetch: typeof fetch;
@@ -83,14 +79,14 @@ export interface ExperimentEnvironment {
 export const EXPERIMENTS_LOAD_MS = 2000;
 
 /** Body of GET /v1/experiments as the SDK reads it; companions before model sets send no `modelVersions`. */
-interface ExperimentsBody {
+export interface ExperimentsBody {
   experiments?: unknown;
   modelVersion?: unknown;
   modelVersions?: unknown;
 }
 
 /** Model set a page runs: null for the companion's default set, else the version of an extra set. */
-type ModelSetChoice = { version: string | null; experiment?: string };
+export type ModelSetChoice = { version: string | null; experiment?: string };
 
 /** Returns the companion base URL of the extra model set `version` (server/model-sets.ts). */
 export function modelSetEndpoint(endpoint: string, version: string): string {
@@ -109,10 +105,15 @@ export class ExperimentClient {
    * Undefined before that load.
    */
   private modelSet: ModelSetChoice | undefined;
-  // Ranking ids issued on this page, oldest first, to send exposures and tag outcomes.
-  private readonly rankings = new Map<string, Ranking>();
   private readonly storageKey: string;
-  private readonly attribution: OutcomeAttribution;
+  private readonly outcomesKey: string;
+  /**
+   * Ranking ids of this page and the outcome attribution, created when experiment-runtime.ts is
+   * loaded. Until then this page exposed no list.
+   */
+  private exposures?: ListExposures;
+  /** The module experiment-runtime.ts, once loaded. A device with an applied variant has loaded it. */
+  private runtimeModule?: typeof import('./experiment-runtime.js');
 
   constructor(
     private readonly endpoint: string,
@@ -121,7 +122,7 @@ export class ExperimentClient {
     private readonly mode: ExposureMode = 'auto',
   ) {
     this.storageKey = `aisle:${dbName}:experiment-device`;
-    this.attribution = new OutcomeAttribution(env.storage, `aisle:${dbName}:experiment-outcomes`, RANKING_TTL_MS, env.now);
+    this.outcomesKey = `aisle:${dbName}:experiment-outcomes`;
   }
 
   /**
@@ -133,12 +134,22 @@ export class ExperimentClient {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     this.loadIssue = undefined;
+    // Lists exposed on an earlier page keep their outcome window, also when this page lists no
+    // experiment or cannot load the definitions, so a device that keeps some loads the attribution.
+    const earlier = this.exposures === undefined && this.keepsOutcomes() ? this.runtime(controller.signal).catch(() => undefined) : undefined;
     try {
       const response = await this.env.fetch(`${this.endpoint}/v1/experiments`, { signal: controller.signal });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const body = (await response.json()) as ExperimentsBody;
-      const experiments = parseExperiments(body.experiments, 'GET /v1/experiments');
-      this.assign(experiments, body);
+      if (Array.isArray(body.experiments) && body.experiments.length === 0) {
+        // No experiment to check or assign, so the page keeps the default model set (or the one
+        // an earlier load fixed) without loading experiment-runtime.ts.
+        this.ensureDeviceId();
+        this.assigned = [];
+      } else {
+        const { assignExperiments } = await this.runtime(controller.signal);
+        ({ assigned: this.assigned, modelSet: this.modelSet } = assignExperiments(body, () => this.ensureDeviceId(), this.modelSet));
+      }
       this.error = undefined;
     } catch (error) {
       this.assigned = [];
@@ -147,6 +158,8 @@ export class ExperimentClient {
         this.loadIssue = { code: 'AISLE_TIMEOUT', reason: `GET /v1/experiments did not respond within ${timeoutMs} ms, so this page runs the default model set and takes part in no experiment.` };
       }
     } finally {
+      // Also within the time budget, so outcomes tracked after createAisle() are attributed.
+      await earlier;
       clearTimeout(timer);
       this.modelSet ??= { version: null };
     }
@@ -160,30 +173,25 @@ export class ExperimentClient {
     return this.modelSet?.version ?? null;
   }
 
-  // Assigns each experiment's variant. A variant applies only when the companion serves its
-  // modelVersion and the page runs that set. The first variant that requests a served set picks it.
-  private assign(experiments: readonly Experiment[], body: ExperimentsBody): void {
-    const served = typeof body.modelVersion === 'string' ? body.modelVersion : undefined;
-    const versions = servedVersions(body, served);
-    const deviceId = this.ensureDeviceId();
-    const fixed = this.modelSet;
-    let choice = fixed;
-    this.assigned = experiments.map((experiment) => {
-      const variant = assignVariant(experiment, deviceId);
-      const assignment: ExperimentAssignment = { experiment: experiment.name, variant: variant.name, changes: variant.changes };
-      const requested = variant.changes.modelVersion;
-      if (requested === undefined) return assignment;
-      if (!versions.includes(requested)) {
-        assignment.degraded = modelVersionUnavailable(experiment.name, variant.name, requested, versions);
-        return assignment;
-      }
+  /** Loads experiment-runtime.ts within the time left of `signal`, and creates the exposures and their attribution. */
+  private async runtime(signal: AbortSignal): Promise<typeof import('./experiment-runtime.js')> {
+    const runtime = await beforeAbort(import('./experiment-runtime.js'), signal);
+    this.runtimeModule = runtime;
+    if (!this.exposures) {
+      const attribution = new runtime.OutcomeAttribution(this.env.storage, this.outcomesKey, RANKING_TTL_MS, this.env.now);
+      this.exposures = new runtime.ListExposures(attribution, this.mode, this.env, { ttlMs: RANKING_TTL_MS, graceMs: AUTO_EXPOSURE_GRACE_MS }, () => this.applied());
+    }
+    return runtime;
+  }
 
-      const version = requested === served ? null : requested;
-      choice ??= { version, experiment: experiment.name };
-      if (choice.version !== version) assignment.degraded = otherModelSet(experiment.name, variant.name, requested, choice.version ?? served ?? '', fixed === undefined ? choice.experiment : undefined);
-      return assignment;
-    });
-    this.modelSet = choice ?? { version: null };
+  // Returns whether the device stores exposed lists or clicks for attribution. A storage that
+  // throws keeps nothing.
+  private keepsOutcomes(): boolean {
+    try {
+      return (this.env.storage?.getItem(this.outcomesKey) ?? null) !== null;
+    } catch {
+      return false;
+    }
   }
 
   /** Returns a copy of the device id, the assignments and the load error. */
@@ -195,12 +203,7 @@ export class ExperimentClient {
 
   /** Returns the recommend() settings of the assigned variants; the caller's own options win. */
   recommendDefaults(): { ranker?: boolean; liveWeight?: number } {
-    const defaults: { ranker?: boolean; liveWeight?: number } = {};
-    for (const { changes } of this.applied()) {
-      if (changes.ranker !== undefined) defaults.ranker = changes.ranker;
-      if (changes.liveWeight !== undefined) defaults.liveWeight = changes.liveWeight;
-    }
-    return defaults;
+    return this.runtimeModule?.recommendDefaults(this.applied()) ?? {};
   }
 
   /**
@@ -208,14 +211,7 @@ export class ExperimentClient {
    * object when no variant changes it. With several experiments, the last one that sets it wins.
    */
   searchDefaults(): { fusion?: SearchFusion; weights?: FusionWeights } {
-    let defaults: { fusion?: SearchFusion; weights?: FusionWeights } = {};
-    for (const { changes } of this.applied()) {
-      const fusion = changes.fusion;
-      if (!fusion) continue;
-      defaults = { fusion: fusion.method };
-      if (fusion.bm25 !== undefined && fusion.vector !== undefined) defaults.weights = { bm25: fusion.bm25, vector: fusion.vector };
-    }
-    return defaults;
+    return this.runtimeModule?.searchDefaults(this.applied()) ?? {};
   }
 
   /**
@@ -225,64 +221,26 @@ export class ExperimentClient {
    * 'auto' mode dueExposures() too once the grace period passed without observeExposure.
    */
   expose(): { rankingId: string; exposures: ExposureEvent[] } | null {
-    if (this.applied().length === 0) return null;
-    const rankingId = this.env.randomId();
-    const time = this.env.now();
-    const ranking: Ranking = { issuedAt: time, observed: false };
-    this.rankings.set(rankingId, ranking);
-    if (this.rankings.size > MAX_RANKINGS) this.rankings.delete(this.rankings.keys().next().value as string);
-    if (this.mode !== 'returned') return { rankingId, exposures: [] };
-    return { rankingId, exposures: this.markExposed(rankingId, ranking, time) };
+    // A device with an applied variant has loaded experiment-runtime.ts, so `exposures` is set.
+    return this.applied().length === 0 ? null : (this.exposures?.issue() ?? null);
   }
 
   /** Marks `listId`, when it is a live ranking id, as a list that observeExposure watches. */
   observe(listId: string): void {
-    const ranking = this.live(listId);
-    if (ranking) ranking.observed = true;
+    this.exposures?.observe(listId);
   }
 
-  /**
-   * Returns the exposure events that a tracked event triggers, at most once per list, or [].
-   * In 'seen' mode: the first impression whose listId is a pending ranking id, or the first click,
-   * add_to_cart or purchase on a pending list that observeExposure watches (a shopper can click
-   * an item before it has been visible for minVisibleMs). In 'auto' mode an outcome on a pending
-   * list that is not watched triggers them too, dated when recommend() returned the list, because
-   * that list counts on return anyway and its exposure must reach the companion before the outcome.
-   */
+  /** Returns the exposure events that a tracked event triggers, at most once per list, or [] (ListExposures.on). */
   exposuresOn(type: unknown, listId: unknown): ExposureEvent[] {
-    if (this.mode === 'returned' || typeof listId !== 'string') return [];
-    const ranking = this.live(listId);
-    if (!ranking || ranking.exposedAt !== undefined) return [];
-    const outcome = typeof type === 'string' && OUTCOME_EVENT_TYPES.has(type);
-    const triggers = type === 'impression' || (outcome && (ranking.observed || this.mode === 'auto'));
-    if (!triggers) return [];
-    const time = this.mode === 'auto' && !ranking.observed ? ranking.issuedAt : this.env.now();
-    return this.markExposed(listId, ranking, time);
+    return this.exposures?.on(type, listId) ?? [];
   }
 
   /**
-   * Returns the exposure events of the lists that count on return in 'auto' mode. Those are the
-   * pending lists that observeExposure does not watch and that recommend() returned at least
-   * AUTO_EXPOSURE_GRACE_MS ago, or all of them when `all` is set (the page is being hidden). Each
-   * is dated when recommend() returned it. Returns [] in the other modes.
+   * Returns the exposure events of the lists that count on return in 'auto' mode: those unwatched
+   * for AUTO_EXPOSURE_GRACE_MS, or all unwatched ones when `all` is set (ListExposures.due).
    */
   dueExposures(all = false): ExposureEvent[] {
-    if (this.mode !== 'auto') return [];
-    const now = this.env.now();
-    const events: ExposureEvent[] = [];
-    for (const [rankingId, ranking] of this.rankings) {
-      if (ranking.exposedAt !== undefined || ranking.observed) continue;
-      if (!all && now - ranking.issuedAt < AUTO_EXPOSURE_GRACE_MS) continue;
-      if (!this.live(rankingId)) continue;
-      events.push(...this.markExposed(rankingId, ranking, ranking.issuedAt));
-    }
-    return events;
-  }
-
-  private markExposed(rankingId: string, ranking: Ranking, time: number): ExposureEvent[] {
-    ranking.exposedAt = time;
-    this.attribution.exposed(rankingId, time);
-    return this.exposureEvents(rankingId, time);
+    return this.exposures?.due(all) ?? [];
   }
 
   /**
@@ -292,7 +250,7 @@ export class ExperimentClient {
    */
   rankingOf(listId: string | undefined): string | undefined {
     if (listId === undefined) return undefined;
-    return this.attribution.exposedAt(listId) !== undefined ? listId : undefined;
+    return this.exposures?.attribution.exposedAt(listId) !== undefined ? listId : undefined;
   }
 
   /**
@@ -301,18 +259,7 @@ export class ExperimentClient {
    * add_to_cart or purchase without one, the list of the item's last click (see attribution.ts).
    */
   outcomeRanking(type: string, itemId: string | undefined, listId: string | undefined): string | undefined {
-    return this.attribution.attribute(type, itemId, listId);
-  }
-
-  // Returns the ranking, exposed or pending, when its id was issued or exposed within the TTL.
-  private live(listId: string): Ranking | undefined {
-    const ranking = this.rankings.get(listId);
-    if (!ranking) return undefined;
-    return this.env.now() - (ranking.exposedAt ?? ranking.issuedAt) <= RANKING_TTL_MS ? ranking : undefined;
-  }
-
-  private exposureEvents(rankingId: string, time: number): ExposureEvent[] {
-    return this.applied().map(({ experiment, variant }) => ({ type: 'exposure' as const, ranking: rankingId, experiment, variant, time }));
+    return this.exposures?.attribution.attribute(type, itemId, listId);
   }
 
   /** Returns the reasons of the variants this device cannot apply and of a timed-out load, for info(). */
@@ -328,10 +275,11 @@ export class ExperimentClient {
 
   /** Replaces the device id and reassigns, after forget(). */
   async reset(timeoutMs: number): Promise<void> {
-    this.rankings.clear();
-    this.attribution.clear();
+    this.exposures?.clear();
     try {
       this.env.storage?.removeItem(this.storageKey);
+      // Kept by an earlier page even when this one has not loaded the attribution.
+      this.env.storage?.removeItem(this.outcomesKey);
     } catch {
       // Storage that throws (private mode) keeps nothing, so there is nothing to remove.
     }
@@ -359,28 +307,11 @@ export class ExperimentClient {
   }
 }
 
-// The default version first, then the extra sets; a companion before model sets states only its default.
-function servedVersions(body: ExperimentsBody, served: string | undefined): string[] {
-  const extra = Array.isArray(body.modelVersions) ? body.modelVersions.filter((version): version is string => typeof version === 'string' && version !== served) : [];
-  return served === undefined ? extra : [served, ...extra];
-}
-
-function modelVersionUnavailable(experiment: string, variant: string, requested: string, served: readonly string[]): Degraded {
-  let serves = 'does not state the model set version it serves';
-  if (served.length === 1) serves = `serves model set version ${JSON.stringify(served[0])}`;
-  else if (served.length > 1) serves = `serves model set versions ${served.map((version) => JSON.stringify(version)).join(', ')}`;
-  return {
-    code: 'AISLE_MODEL_VERSION_UNAVAILABLE',
-    reason: `Variant ${variant} of experiment ${experiment} asks for model set version ${JSON.stringify(requested)}, but the companion ${serves}. This device takes no part in the experiment. Serve that model set or remove modelVersion from the variant.`,
-  };
-}
-
-// `chooser` is the experiment whose variant picked the page's set in the same load. Without it the
-// set was fixed when the page started, before a forget() reassigned the device.
-function otherModelSet(experiment: string, variant: string, requested: string, running: string, chooser: string | undefined): Degraded {
-  const asks = `Variant ${variant} of experiment ${experiment} asks for model set version ${JSON.stringify(requested)}`;
-  const reason = chooser === undefined
-    ? `${asks}, but this page started on model set version ${JSON.stringify(running)}, and a page runs one model set. This device takes part in the experiment from the next page load.`
-    : `${asks}, but the variant of experiment ${chooser} on this device requests model set version ${JSON.stringify(running)}, and a page runs one model set. This device takes no part in experiment ${experiment}. Give the variants of experiments that run together the same modelVersion, or none.`;
-  return { code: 'AISLE_MODEL_VERSION_UNAVAILABLE', reason };
+/** Settles as `pending` does, or rejects with the reason of `signal` when it aborts first. */
+function beforeAbort<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    pending.then(resolve, reject);
+  });
 }

@@ -8,6 +8,10 @@
  * elements under the container that match `itemSelector` (default `[data-aisle-item]`, whose value
  * is the item id). The slot is `data-aisle-position` when set, else the element's index among
  * them. Items added to the container later are observed too.
+ *
+ * The observers themselves (exposure-observer.ts) are a chunk of their own, loaded by the first
+ * observeExposure() of a page, because most pages never call it. The options are checked here,
+ * so invalid ones still throw at once.
  */
 import { AisleError } from '../core/errors.js';
 import type { AisleEventInput } from '../core/types.js';
@@ -46,6 +50,12 @@ export interface ExposureRecord {
 export interface ExposureTracker {
   /** The list id sent with each impression, as resolved from the options and the container. */
   readonly listId: string;
+  /**
+   * Resolves once the items are observed, which is as soon as the observers' code is loaded (the
+   * first call of a page fetches it). Rejects with AISLE_NOT_FOUND when that code cannot be
+   * loaded, and then nothing is recorded.
+   */
+  readonly ready: Promise<void>;
   /** Returns copies of the records of the items seen so far, in the order they were seen. */
   records(): ExposureRecord[];
   /** Stops observing; items that are visible but not yet seen long enough are not recorded. */
@@ -57,136 +67,66 @@ export interface ImpressionSink {
   track(event: AisleEventInput): Promise<unknown>;
 }
 
-interface SlotState {
-  itemId: string;
-  position: number;
-  /** performance.now() when the current visible stretch began, or undefined while hidden. */
-  visibleSince?: number;
-  /** Milliseconds of visible stretches that ended. */
-  pastVisibleMs: number;
-  timer?: ReturnType<typeof setTimeout>;
-  record?: ExposureRecord;
+/** The options of observeExposure, checked and with their defaults. */
+export interface ExposureSettings {
+  listId: string;
+  threshold: number;
+  minVisibleMs: number;
+  itemSelector: string;
+  itemAttribute: string;
+  root: Element | null;
+  onImpression: (record: ExposureRecord) => void;
 }
 
-/** Starts recording which items of `container` become visible to the shopper. */
+/** The part of a tracker that the observers implement. */
+export type ExposureObserver = Pick<ExposureTracker, 'records' | 'disconnect'>;
+
+/**
+ * Starts recording which items of `container` become visible to the shopper, once the observers'
+ * code is loaded. Throws AISLE_INVALID_ARGUMENT for invalid options.
+ */
 export function observeExposure(sink: ImpressionSink, container: Element, options: ExposureOptions = {}): ExposureTracker {
+  const settings = checkOptions(container, options);
+  let observer: ExposureObserver | undefined;
+  let stopped = false;
+  const ready = import('./exposure-observer.js').then(
+    ({ startObserving }) => {
+      if (!stopped) observer = startObserving(sink, container, settings);
+    },
+    (error: unknown) => {
+      throw new AisleError('AISLE_NOT_FOUND', `observeExposure(): loading the code of the observers failed: ${error instanceof Error ? error.message : String(error)}; deploy every file of dist/sdk next to aisle.js.`, { cause: error });
+    },
+  );
+  // A page that never reads `ready` must not get an unhandled rejection.
+  ready.catch(() => undefined);
+
+  return {
+    listId: settings.listId,
+    ready,
+    records: () => observer?.records() ?? [],
+    disconnect: () => {
+      stopped = true;
+      observer?.disconnect();
+    },
+  };
+}
+
+function checkOptions(container: Element, options: ExposureOptions): ExposureSettings {
   const threshold = options.threshold ?? 0.5;
   if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1)) throw invalid('threshold', threshold, 'a number in (0, 1]');
   const minVisibleMs = options.minVisibleMs ?? 1000;
   if (typeof minVisibleMs !== 'number' || !(minVisibleMs >= 0 && minVisibleMs <= 60_000)) throw invalid('minVisibleMs', minVisibleMs, 'milliseconds from 0 to 60000');
   if (typeof Element === 'undefined' || !(container instanceof Element)) throw invalid('container', container, 'a DOM element that contains the list items');
   if (typeof IntersectionObserver === 'undefined') throw new AisleError('AISLE_INVALID_ARGUMENT', 'observeExposure(): this browser has no IntersectionObserver, so exposure cannot be measured; track impressions with track({ type: "impression" }) instead.');
-  const itemSelector = options.itemSelector ?? '[data-aisle-item]';
-  const itemAttribute = options.itemAttribute ?? 'data-aisle-item';
-  const listId = options.listId ?? (container.getAttribute('data-aisle-list') || container.id || 'list');
-
-  const slots = new Map<Element, SlotState>();
-  const seen: ExposureRecord[] = [];
-  const seenKeys = new Set<string>();
-  let stopped = false;
-
-  const pageVisible = () => typeof document === 'undefined' || document.visibilityState !== 'hidden';
-  const intersecting = new Set<Element>();
-
-  const startStretch = (slot: SlotState) => {
-    if (slot.visibleSince !== undefined || stopped) return;
-    slot.visibleSince = performance.now();
-    if (slot.record) return;
-    slot.timer = setTimeout(() => onSeen(slot), minVisibleMs);
-  };
-  const endStretch = (slot: SlotState) => {
-    if (slot.visibleSince === undefined) return;
-    slot.pastVisibleMs += performance.now() - slot.visibleSince;
-    slot.visibleSince = undefined;
-    // The rule requires one unbroken stretch, so a break restarts the count.
-    clearTimeout(slot.timer);
-    slot.timer = undefined;
-  };
-  const visibleMsOf = (slot: SlotState) => slot.pastVisibleMs + (slot.visibleSince === undefined ? 0 : performance.now() - slot.visibleSince);
-
-  const onSeen = (slot: SlotState) => {
-    slot.timer = undefined;
-    const key = `${slot.itemId}\u0000${slot.position}`;
-    if (stopped || seenKeys.has(key)) return;
-    seenKeys.add(key);
-    slot.record = { itemId: slot.itemId, listId, position: slot.position, visibleMs: visibleMsOf(slot), seenAt: Date.now() };
-    seen.push(slot.record);
-    // track() resolves even when the worker is down. A rejection here means an invalid id in
-    // the page's markup, so it is dropped rather than thrown from a timer.
-    sink.track({ type: 'impression', itemId: slot.itemId, listId, position: slot.position }).catch(() => undefined);
-    options.onImpression?.({ ...slot.record });
-  };
-
-  const observer = new IntersectionObserver(
-    (entries) => {
-      for (const entry of entries) {
-        const slot = slots.get(entry.target);
-        if (!slot) continue;
-        const visible = entry.isIntersecting && entry.intersectionRatio >= threshold;
-        if (visible) intersecting.add(entry.target);
-        else intersecting.delete(entry.target);
-        if (visible && pageVisible()) startStretch(slot);
-        else endStretch(slot);
-      }
-    },
-    // A tiny step below the threshold makes the observer report the crossing in both directions.
-    { root: options.root ?? null, threshold: [0, Math.max(0, threshold - 1e-3), threshold] },
-  );
-
-  const items = () => Array.from(container.querySelectorAll(itemSelector));
-  const attach = () => {
-    items().forEach((element, index) => {
-      const itemId = element.getAttribute(itemAttribute);
-      if (!itemId) return;
-      const positionText = element.getAttribute('data-aisle-position');
-      const position = positionText !== null && /^\d+$/.test(positionText) ? Number(positionText) : index;
-      const known = slots.get(element);
-      if (known && known.itemId === itemId && known.position === position) return;
-      if (known) {
-        endStretch(known);
-        observer.unobserve(element);
-      }
-      slots.set(element, { itemId, position, pastVisibleMs: 0 });
-      observer.observe(element);
-    });
-    for (const [element, slot] of slots) {
-      if (container.contains(element)) continue;
-      endStretch(slot);
-      observer.unobserve(element);
-      intersecting.delete(element);
-      slots.delete(element);
-    }
-  };
-
-  const mutations = new MutationObserver(() => attach());
-  mutations.observe(container, { childList: true, subtree: true, attributes: true, attributeFilter: [itemAttribute, 'data-aisle-position'] });
-  const onVisibility = () => {
-    for (const [element, slot] of slots) {
-      if (pageVisible() && intersecting.has(element)) startStretch(slot);
-      else endStretch(slot);
-    }
-  };
-  document.addEventListener('visibilitychange', onVisibility);
-  attach();
-
   return {
-    listId,
-    records: () => seen.map((record) => {
-      const slot = [...slots.values()].find((entry) => entry.record === record);
-      return { ...record, visibleMs: slot ? visibleMsOf(slot) : record.visibleMs };
-    }),
-    disconnect: () => {
-      if (stopped) return;
-      for (const slot of slots.values()) endStretch(slot);
-      for (const record of seen) {
-        const slot = [...slots.values()].find((entry) => entry.record === record);
-        if (slot) record.visibleMs = slot.pastVisibleMs;
-      }
-      stopped = true;
-      observer.disconnect();
-      mutations.disconnect();
-      document.removeEventListener('visibilitychange', onVisibility);
-    },
+    listId: options.listId ?? (container.getAttribute('data-aisle-list') || container.id || 'list'),
+    threshold,
+    minVisibleMs,
+    itemSelector: options.itemSelector ?? '[data-aisle-item]',
+    itemAttribute: options.itemAttribute ?? 'data-aisle-item',
+    root: options.root ?? null,
+    // Read when an item is seen, so a handler set on the options later is the one called.
+    onImpression: (record) => options.onImpression?.(record),
   };
 }
 

@@ -12,14 +12,15 @@ import { LiveEventSender, resolveLiveEventsOption, toLiveEvent, toMinute, type L
 import { CallStats, type AisleStats } from './call-stats.js';
 import { AUTO_EXPOSURE_GRACE_MS, ExperimentClient, EXPERIMENTS_LOAD_MS, modelSetEndpoint, type ExperimentsView, type ExposureMode } from './experiments.js';
 import { startWorker } from './worker-start.js';
-import { DEFAULT_ADAPTATION, type AdaptationOptions } from '../core/adaptation.js';
+import { DEFAULT_ADAPTATION, type AdaptationOptions } from '../core/adaptation-options.js';
 import type { Explanation } from '../core/explanation.js';
 import { observeExposure, type ExposureOptions, type ExposureTracker } from './exposure.js';
 
 export type * from './protocol.js';
 export type { AisleEvent, AisleEventInput, Degraded, EventType, ItemMeta, RankResult, ScoredItem } from '../core/types.js';
 export { AisleError, ERROR_CATALOG, isAisleError, type AisleErrorCode } from '../core/errors.js';
-export { DEFAULT_ADAPTATION, type AdaptationOptions, type AdaptationState } from '../core/adaptation.js';
+export { DEFAULT_ADAPTATION, type AdaptationOptions } from '../core/adaptation-options.js';
+export type { AdaptationState } from '../core/adaptation.js';
 export type { Explanation, ExplanationFactor, ExplanationReason, ExplainedEvent, FactorContribution, ReasonKind } from '../core/explanation.js';
 export { observeExposure, type ExposureOptions, type ExposureRecord, type ExposureTracker } from './exposure.js';
 export type { LiveEventsOptions, LiveEventsStats } from './beacon.js';
@@ -191,7 +192,10 @@ class AisleClient implements Aisle {
     await this.experimentClient?.load(Math.min(this.options.timeoutMs, EXPERIMENTS_LOAD_MS));
     const modelSet = this.experimentClient?.modelSetVersion() ?? null;
     const options = modelSet === null ? this.options : withModelSet(this.options, modelSet);
-    await this.call((api) => api.init(options), (degraded) => this.fallbackInfo(degraded)).catch(() => undefined);
+    await this.call((api) => api.init(options), (degraded) => this.fallbackInfo(degraded)).catch((error: unknown) => {
+      // The worker then has no engine, so the later calls degrade with this reason instead of calling it.
+      this.workerIssue ??= { code: 'AISLE_WORKER_FAILED', reason: `Starting the Aisle engine failed: ${error instanceof Error ? error.message : String(error)}` };
+    });
   }
 
   async track(event: AisleEventInput): Promise<TrackResult> {

@@ -9,10 +9,13 @@
  * shopper's base click rate. It is the same for every item, so it never changes an order, and
  * `adaptationCorrection` leaves it out.
  *
- * This file contains the state, the options and the scoring. The gradient step runs on
- * TensorFlow.js in the worker (src/worker/adaptation/tf-trainer.ts).
+ * This file contains the state and the scoring. The options and their defaults, which the page
+ * checks, are in adaptation-options.ts. The gradient step runs on TensorFlow.js in the worker
+ * (src/worker/adaptation/tf-trainer.ts).
  */
 import { FEATURE_COUNT } from './features.js';
+
+export { DEFAULT_ADAPTATION, type AdaptationOptions } from './adaptation-options.js';
 
 /** The learned correction, stored with the profile. */
 export interface AdaptationState {
@@ -29,35 +32,6 @@ export interface AdaptationState {
   /** Milliseconds since the Unix epoch of the last update. */
   updatedAt: number;
 }
-
-/** Options of the adaptation, as `createAisle({ adaptation })` resolves them. */
-export interface AdaptationOptions {
-  /** SGD step size of one update; default 2. */
-  learningRate: number;
-  /** L2 penalty on the weights (not the bias), pulling them back to the shared ranker; default 0.05. */
-  l2: number;
-  /** Loss weight of a skipped impression relative to a click; default 0.5. */
-  skipWeight: number;
-  /** Milliseconds after an impression without a click on that item when it counts as skipped; default 30000. */
-  skipAfterMs: number;
-  /** Largest absolute correction added to a ranker score; default 3. */
-  maxCorrection: number;
-  /** Whether the correction has weights on the ranker features; default true. */
-  rankerFeatures: boolean;
-  /** Whether the correction has weights on the item vector; default true. */
-  itemVector: boolean;
-}
-
-/** Defaults of AdaptationOptions, chosen with the simulated shoppers of the demo store (docs/benchmarks.md). */
-export const DEFAULT_ADAPTATION: Readonly<AdaptationOptions> = {
-  learningRate: 2,
-  l2: 0.05,
-  skipWeight: 0.5,
-  skipAfterMs: 30_000,
-  maxCorrection: 3,
-  rankerFeatures: true,
-  itemVector: true,
-};
 
 /** One impression with its outcome, as the update learns from it. */
 export interface AdaptationExample {

@@ -9,6 +9,9 @@
 export const LIVE_EVENT_TYPES = ['view', 'click', 'add_to_cart', 'purchase'] as const;
 export type LiveEventType = (typeof LIVE_EVENT_TYPES)[number];
 
+/** Event types that count as experiment outcomes when they carry a ranking id. */
+export const OUTCOME_EVENT_TYPES: ReadonlySet<string> = new Set(['click', 'add_to_cart', 'purchase']);
+
 /** One anonymous event as POST /v1/events receives it. */
 export interface LiveEvent {
   /** Catalog item id. */

@@ -19,16 +19,24 @@ export interface Random {
   shuffle<T>(list: readonly T[]): T[];
 }
 
-/** Creates a Mulberry32 generator (32-bit state) from an integer seed. */
-export function createRandom(seed: number): Random {
+/**
+ * Returns a Mulberry32 generator (32-bit state) of floats in [0, 1) from an integer seed. It is
+ * the `next` of createRandom alone, for code that ships in the SDK and needs nothing else.
+ */
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
-  const next = (): number => {
+  return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Creates a Mulberry32 generator (32-bit state) from an integer seed. */
+export function createRandom(seed: number): Random {
+  const next = mulberry32(seed);
   const int = (n: number): number => Math.floor(next() * n);
   return {
     next,

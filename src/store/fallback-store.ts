@@ -5,12 +5,14 @@
  */
 import { AisleError } from '../core/errors.js';
 import type { AisleEvent } from '../core/types.js';
-import { MemoryStore } from './memory-store.js';
+import { createMemoryStore } from './memory-fallback.js';
 import type { CacheEntry, EventStore, ProfileUpdate, StorageMode, StoredProfile } from './types.js';
 
 /** EventStore that wraps a primary store and falls back to a MemoryStore on a failed write. */
 export class FallbackStore implements EventStore {
   private current: EventStore;
+  /** The move to memory, shared by the writes that fail while it runs, so that they all land in one store. */
+  private moving?: Promise<void>;
 
   constructor(
     private readonly primary: EventStore,
@@ -89,14 +91,15 @@ export class FallbackStore implements EventStore {
       return await run(this.current);
     } catch (error) {
       if (this.current.mode === 'memory' || !(error instanceof AisleError) || error.code !== 'AISLE_STORAGE_FAILED') throw error;
-      await this.moveToMemory(error);
+      this.moving ??= this.moveToMemory(error);
+      await this.moving;
       return run(this.current);
     }
   }
 
   private async moveToMemory(error: AisleError): Promise<void> {
     const previous = this.current;
-    const memory = new MemoryStore({ cap: this.cap, fallbackReason: `${error.message} Events are kept in memory for the rest of this session.` });
+    const memory = await createMemoryStore({ cap: this.cap, fallbackReason: `${error.message} Events are kept in memory for the rest of this session.` });
     const events = await previous.listEvents().catch(() => []);
     for (const event of events) await memory.addEvent(event);
     const profile = await previous.getProfile().catch(() => undefined);

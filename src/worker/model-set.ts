@@ -12,7 +12,7 @@
 import type { RankerRequest } from '../client/protocol.js';
 import type { Degraded, Manifest } from '../core/types.js';
 import { FEATURE_COUNT } from '../core/features.js';
-import { createRandom } from '../core/random.js';
+import { mulberry32 } from '../core/random.js';
 import { TIMING_ROWS, type BackendSelection } from '../runtime/backend.js';
 import type { FetchLike } from '../runtime/fetch.js';
 import { JsRanker } from '../runtime/js-ranker.js';
@@ -203,8 +203,8 @@ export class ModelSet {
    * 'js' request, for which the comparison is only reported.
    */
   private async chooseRanker(js: JsRanker, runner: ModelRunner, now: () => number): Promise<void> {
-    const random = createRandom(TIMING_ROWS);
-    const features = Float32Array.from({ length: TIMING_ROWS * FEATURE_COUNT }, () => 2 * random.next() - 1);
+    const random = mulberry32(TIMING_ROWS);
+    const features = Float32Array.from({ length: TIMING_ROWS * FEATURE_COUNT }, () => 2 * random() - 1);
     try {
       this.rankerDifference = largestDifference(js.run(features, TIMING_ROWS, FEATURE_COUNT), await runner.runRanker(features, TIMING_ROWS, FEATURE_COUNT));
       const ort = await medianMs(() => runner.runRanker(features, TIMING_ROWS, FEATURE_COUNT), now);

@@ -6,7 +6,7 @@
  * return the last good result (marked degraded).
  */
 import { RETRIEVAL } from '../core/candidates.js';
-import type { Degraded, ItemRecord } from '../core/types.js';
+import type { Degraded } from '../core/types.js';
 import { dot, encodeVector } from '../core/vector.js';
 import type { EventStore } from '../store/types.js';
 import type { ItemFilter } from '../client/protocol.js';
@@ -78,11 +78,6 @@ export class CandidateRetriever {
       const popular = this.memory.get(cacheKey(false, undefined)) ?? (await this.readStored(cacheKey(false, undefined)));
       return { ann: [], popular: popular?.result.popular ?? [], degraded };
     }
-  }
-
-  /** Items of every cached result, to warm the item catalog after a reload. */
-  cachedItems(): ItemRecord[] {
-    return [...this.memory.values()].flatMap((entry) => [...entry.result.ann.map((hit) => hit.item), ...entry.result.popular]);
   }
 
   /** Drops every cached result (after forget()). */

@@ -80,6 +80,8 @@ test('observeExposure records exactly the items seen long enough', async ({ page
     for (const row of list.children) probe.observe(row);
     window.tracker = window.aisle.observeExposure(list, { minVisibleMs: 1000 });
   }, ids);
+  // The observers' code loads on the first call of a page, and the clock must not move before.
+  await page.evaluate(() => window.tracker.ready);
 
   // Rows 0-2 fill the 600 px viewport.
   await expect.poll(() => page.evaluate(() => [...window.visibleNow].sort())).toEqual(ids.slice(0, 3).sort());
@@ -141,6 +143,7 @@ test('observeExposure pauses while the page is hidden', async ({ page }) => {
     for (const row of list.children) probe.observe(row);
     window.tracker = window.aisle.observeExposure(list, { listId: 'hidden-test' });
   }, ids);
+  await page.evaluate(() => window.tracker.ready);
   await expect.poll(() => page.evaluate(() => window.visibleNow.size)).toBe(2);
 
   const setHidden = (hidden: boolean) =>
@@ -187,6 +190,21 @@ test('observeExposure rejects invalid options', async ({ page }) => {
     'AISLE_INVALID_ARGUMENT: observeExposure(): minVisibleMs must be milliseconds from 0 to 60000; got -1.',
     'AISLE_INVALID_ARGUMENT: observeExposure(): container must be a DOM element that contains the list items; got "list".',
   ]);
+});
+
+test('observeExposure ready rejects without its chunk', async ({ page }) => {
+  await openAisle(page, { storage: 'memory' });
+  await page.route('**/aisle.exposure-observer-*.js', (route) => route.abort('connectionrefused'));
+  const outcome = await page.evaluate(async () => {
+    const list = document.createElement('ul');
+    document.body.append(list);
+    const tracker = window.aisle.observeExposure(list, { listId: 'offline' });
+    const error = await tracker.ready.then(() => null, (reason: { code?: string; message: string }) => reason);
+    tracker.disconnect();
+    return { listId: tracker.listId, records: tracker.records(), code: error?.code, message: error?.message };
+  });
+  expect(outcome).toMatchObject({ listId: 'offline', records: [], code: 'AISLE_NOT_FOUND' });
+  expect(outcome.message).toMatch(/^observeExposure\(\): loading the code of the observers failed: .*aisle\.exposure-observer-.*\.js.*; deploy every file of dist\/sdk next to aisle\.js\.$/);
 });
 
 test('adaptation survives a reload and forget() erases it', async ({ page }) => {

@@ -97,6 +97,14 @@ test('applies the variant and counts its outcomes', async ({ page }) => {
   ]);
 });
 
+test('experiments load the experiment chunk', async ({ page }) => {
+  const requested: string[] = [];
+  page.on('request', (request) => requested.push(request.url()));
+  await openAisle(page, { endpoint, timeoutMs: 20_000, storage: 'memory' });
+  expect(requested.filter((url) => /\/sdk\/aisle\.experiment-runtime-[\w-]+\.js$/.test(url))).toHaveLength(1);
+  expect((await page.evaluate(() => window.aisle.experiments())).assignments).toHaveLength(1);
+});
+
 test('experiments false keeps the device out', async ({ page }) => {
   await openAisle(page, { endpoint, timeoutMs: 20_000, storage: 'memory', experiments: false });
   expect(await page.evaluate(() => window.aisle.experiments())).toEqual({ deviceId: null, assignments: [] });

@@ -81,6 +81,28 @@ test('track and recommend return k items', async ({ page }) => {
   expect(state.models?.version).toMatch(/\S/);
 });
 
+// The lazy chunks of the SDK (names as vite.sdk.config.ts writes them) that a page without
+// experiments, observeExposure() and storage 'memory' never requests.
+const LAZY_CHUNKS = /\/sdk\/aisle\.(experiment-runtime|exposure-observer|worker\.memory-store)-[\w-]+\.js$/;
+
+test('no experiments load no lazy chunk', async ({ page }) => {
+  const requested: string[] = [];
+  // Also reports the requests of the worker, which imports the memory-store chunk.
+  page.on('request', (request) => requested.push(request.url()));
+  await openAisle(page, { endpoint: companion.url, timeoutMs: 20_000 });
+  expect((await page.evaluate(() => window.aisle.experiments())).error).toBeUndefined();
+  expect((await recommend(page, 5)).rankingId).toBeUndefined();
+  expect(requested).toContain(`${companion.url}/v1/experiments`);
+  expect(requested.filter((url) => LAZY_CHUNKS.test(url))).toEqual([]);
+
+  // storage 'memory' loads the worker's memory-store chunk, so a missing request above is no blind spot.
+  requested.length = 0;
+  expect((await openAisle(page, { endpoint: companion.url, timeoutMs: 20_000, storage: 'memory' })).storage.mode).toBe('memory');
+  const lazy = requested.filter((url) => LAZY_CHUNKS.test(url));
+  expect(lazy).toHaveLength(1);
+  expect(lazy[0]).toMatch(/\/sdk\/aisle\.worker\.memory-store-/);
+});
+
 test('profile survives a page reload', async ({ page }) => {
   await openAisle(page, { endpoint: companion.url, timeoutMs: 20_000 });
   await track(page, trending.slice(5, 7));
@@ -246,5 +268,26 @@ test('missing worker script degrades every call', async ({ page }) => {
   expect(outcome.tracked).toMatchObject({ eventId: 'e-1', stored: false });
   expect(outcome.state.backend).toBeNull();
   expect(outcome.state.degraded.map((issue) => issue.code)).toEqual(['AISLE_WORKER_FAILED']);
+  expect(outcome.profileError).toBe('AISLE_WORKER_FAILED');
+});
+
+test('missing memory-store chunk degrades every call', async ({ page }) => {
+  await page.route('**/sdk/aisle.worker.memory-store-*.js', (route) => route.abort('connectionrefused'));
+  await openAisle(page, { endpoint: companion.url, timeoutMs: 20_000, storage: 'memory' });
+  const outcome = await page.evaluate(async () => {
+    const ranked = await window.aisle.rank(['c', 'a', 'b']);
+    const state = await window.aisle.info();
+    const profileError = await window.aisle.profile().then(
+      () => null,
+      (error: { code?: string }) => error.code,
+    );
+    return { ranked, state, profileError };
+  });
+
+  expect(outcome.ranked.items.map((item) => item.id)).toEqual(['c', 'a', 'b']);
+  expect(outcome.ranked.degraded?.code).toBe('AISLE_WORKER_FAILED');
+  expect(outcome.state.degraded).toHaveLength(1);
+  expect(outcome.state.degraded[0].code).toBe('AISLE_WORKER_FAILED');
+  expect(outcome.state.degraded[0].reason).toMatch(/^Starting the Aisle engine failed: Loading the code of the in-memory store failed: .+; deploy every file of dist\/sdk next to aisle\.js\.$/);
   expect(outcome.profileError).toBe('AISLE_WORKER_FAILED');
 });

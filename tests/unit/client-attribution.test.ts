@@ -108,6 +108,51 @@ describe('OutcomeAttribution', () => {
   });
 });
 
+describe('ExperimentClient on a page that lists no experiment', () => {
+  const definitions = { experiments: [{ name: 'row', salt: 's', variants: [{ name: 'a' }, { name: 'b' }] }] };
+  const answer = (body: unknown, status = 200) => (async () => new Response(JSON.stringify(body), { status })) as unknown as typeof fetch;
+  const page = (fetchImpl: typeof fetch, storage: ReturnType<typeof memoryStorage>, now: number) =>
+    new ExperimentClient('https://reco.example', 'aisle', { fetch: fetchImpl, storage, randomId: () => `id-${now}`, now: () => now }, 'returned');
+
+  it('attributes outcomes of lists that an earlier page exposed', async () => {
+    const storage = memoryStorage();
+    const listPage = page(answer(definitions), storage, T0);
+    await listPage.load(1000);
+    const { rankingId } = listPage.expose()!;
+    expect(listPage.outcomeRanking('click', 'item-1', rankingId)).toBe(rankingId);
+
+    // The experiment code loads because the device keeps the list, whatever this page's response.
+    for (const [answered, fetchImpl] of [['no experiment', answer({ experiments: [] })], ['HTTP 503', answer({ error: 'down' }, 503)]] as const) {
+      const productPage = page(fetchImpl, storage, T0 + 5 * MINUTE);
+      await productPage.load(1000);
+      expect(productPage.view().assignments, answered).toEqual([]);
+      expect(productPage.outcomeRanking('add_to_cart', 'item-1', undefined), answered).toBe(rankingId);
+      expect(productPage.outcomeRanking('purchase', 'item-2', undefined), answered).toBeUndefined();
+      expect(productPage.rankingOf(rankingId), answered).toBe(rankingId);
+    }
+  });
+
+  it('attributes nothing on a device that kept no list', async () => {
+    const storage = memoryStorage();
+    const productPage = page(answer({ experiments: [] }), storage, T0);
+    await productPage.load(1000);
+    expect(productPage.view()).toEqual({ deviceId: `id-${T0}`, assignments: [] });
+    expect(productPage.outcomeRanking('purchase', 'item-1', 'some-list')).toBeUndefined();
+    expect(productPage.rankingOf('some-list')).toBeUndefined();
+    expect(productPage.expose()).toBeNull();
+  });
+
+  it('reset() erases lists that another tab stored after this page loaded', async () => {
+    const storage = memoryStorage();
+    const productPage = page(answer({ experiments: [] }), storage, T0);
+    await productPage.load(1000);
+    storage.setItem('aisle:aisle:experiment-outcomes', JSON.stringify({ exposures: [['r1', T0]], clicks: [['item-1', 'r1', T0]] }));
+    await productPage.reset(1000);
+    expect(storage.map.has('aisle:aisle:experiment-outcomes')).toBe(false);
+    expect(productPage.outcomeRanking('purchase', 'item-1', undefined)).toBeUndefined();
+  });
+});
+
 describe('conversions at the companion', () => {
   const config = parseConfig({ experiments: [{ name: 'home-row', salt: 's1', variants: [{ name: 'control', weight: 1e6 }, { name: 'personal', weight: 1 }] }], outcomeWindow: '30m' }, 'test.json');
   let fixture: CompanionFixture;

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import type { Aisle, AisleErrorCode, AisleInfo, ProfileView, RankResult, ScoredItem, TrackResult } from '../../src/client/index.js';
+import type { Aisle, AisleErrorCode, AisleInfo, ExposureRecord, ExposureTracker, ProfileView, RankResult, ScoredItem, TrackResult } from '../../src/client/index.js';
 import { AisleError, createAisle } from '../../src/client/index.js';
 
 // Checked by the TypeScript compiler (npm run typecheck); at run time these are no-ops.
@@ -23,6 +23,12 @@ describe('public API types', () => {
   it('options reject unknown backends', () => {
     expectTypeOf<Parameters<typeof createAisle>[0]['backend']>().toEqualTypeOf<'auto' | 'wasm' | 'webgpu' | undefined>();
     expectTypeOf<Parameters<typeof createAisle>[0]['storage']>().toEqualTypeOf<'indexeddb' | 'memory' | undefined>();
+  });
+
+  it('observeExposure returns a tracker at once', () => {
+    expectTypeOf<Aisle['observeExposure']>().returns.toEqualTypeOf<ExposureTracker>();
+    expectTypeOf<ExposureTracker['ready']>().resolves.toBeVoid();
+    expectTypeOf<ExposureTracker['records']>().returns.toEqualTypeOf<ExposureRecord[]>();
   });
 
   it('errors carry a catalog code', () => {

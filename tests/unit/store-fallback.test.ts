@@ -50,6 +50,15 @@ describe('FallbackStore', () => {
     reopened.close();
   });
 
+  it('moves concurrent failed writes to one store', async () => {
+    const store = new FallbackStore(await quotaStore(`fallback-${Math.random()}`, 1));
+    await store.addEvent(event('a', 0));
+
+    expect(await Promise.all([store.addEvent(event('b', 1)), store.addEvent(event('c', 2)), store.addEvent(event('d', 3))])).toEqual([true, true, true]);
+    expect(store.mode).toBe('memory');
+    expect((await store.listEvents()).map((e) => e.eventId)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
   it('passes other errors through', async () => {
     const primary = await IdbStore.open({ dbName: `fallback-${Math.random()}` });
     primary.addEvent = async () => {
