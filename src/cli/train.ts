@@ -95,7 +95,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const log = (line: string) => process.stderr.write(`${line}\n`);
   if (options.only) {
-    const manifest = await addQueryEncoder({ only: options.only, data: options.data, out: options.out, queryEncoderSteps: options.queryEncoderSteps, seed: options.seed, log });
+    const manifest = await addQueryEncoder({ only: options.only, data: options.data, out: options.out, maxUsers: options.maxUsers, queryEncoderSteps: options.queryEncoderSteps, seed: options.seed, log });
     if (options.json) process.stdout.write(`${JSON.stringify({ version: manifest.version, queryEncoder: manifest.models.queryEncoder, searchRanker: manifest.models.searchRanker })}\n`);
     return 0;
   }

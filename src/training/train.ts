@@ -211,7 +211,11 @@ export interface AddQueryEncoderOptions {
   data: string;
   /** A models directory written by `aisle train` from the same dataset. */
   out: string;
+  /** The user subset `aisle train` was given, so the catalog matches the directory's. */
+  maxUsers?: number;
   queryEncoderSteps?: number;
+  /** Items whose queries train the search ranker, at most (default SEARCH_RANKER_ITEMS). */
+  searchRankerItems?: number;
   seed?: number;
   log?: (line: string) => void;
 }
@@ -232,7 +236,7 @@ export async function addQueryEncoder(options: AddQueryEncoderOptions): Promise<
   } catch (error) {
     throw new AisleError('AISLE_MANIFEST_INVALID', `aisle train --only query-encoder: reading ${manifestPath} failed (${(error as Error).message}); pass --out a models directory written by \`aisle train\`.`, { cause: error });
   }
-  const dataset = await loadTrainingData(options.data, undefined, options.seed ?? 42);
+  const dataset = await loadTrainingData(options.data, options.maxUsers, options.seed ?? 42);
   const models = await loadModels(options.out);
   try {
     checkSameCatalog(dataset, models.catalog);
@@ -253,7 +257,7 @@ async function addSearchModels(options: AddQueryEncoderOptions, manifest: Manife
     if (!queryEncoder) throw new AisleError('AISLE_MANIFEST_INVALID', `aisle train --only search-ranker: ${manifestPath} lists no query encoder, which the search ranker's features need; run \`aisle train --only query-encoder\` first.`);
   }
   const seed = options.seed ?? 42;
-  const json = await fitSearchRanker(options.out, dataset, models.catalog, queryEncoder, seed, log);
+  const json = await fitSearchRanker(options.out, dataset, models.catalog, queryEncoder, seed, log, options.searchRankerItems);
   const users = leaveOneOut(dataset);
   const searchRanker = await writeSearchRankerFile(options.out, json, { dataset, users, catalog: models.catalog, queryEncoder, encoder: models.encoder, ranker: models.studentInt8, seed, log });
   const others = await Promise.all([manifest.catalog.itemsFile, manifest.catalog.vectorsFile, manifest.catalog.indexFile].map((file) => describeFile(options.out, file)));

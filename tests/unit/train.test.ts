@@ -13,7 +13,7 @@ import { DEFAULT_FUSION_WEIGHTS } from '../../src/server/fusion.js';
 import { leaveOneOut } from '../../src/training/data/split.js';
 import { evaluateModels } from '../../src/training/pipeline/evaluate-models.js';
 import { checkSameCatalog, loadModels } from '../../src/training/pipeline/load-models.js';
-import { loadTrainingData, train, type TrainResult } from '../../src/training/train.js';
+import { addQueryEncoder, loadTrainingData, train, type TrainResult } from '../../src/training/train.js';
 import { evaluateDataset } from '../../src/training/eval-run.js';
 import { writeReport } from '../../src/training/report/report.js';
 import { MAX_PREDICTED_TAGS, PREDICTED_TAG_MIN_CONFIDENCE } from '../../src/training/tags/predicted-tags.js';
@@ -271,6 +271,25 @@ describe('aisle train on a demo subset', () => {
       await app.close();
     }
   });
+
+  it('retrains the search ranker of a user subset', async () => {
+    const copy = await mkdtemp(join(tmpdir(), 'aisle-train-only-'));
+    try {
+      await cp(dir, copy, { recursive: true });
+      const before = JSON.parse(await readFile(join(copy, MODEL_FILES.manifest), 'utf8')) as Manifest;
+      const manifest = await addQueryEncoder({ only: 'search-ranker', data: 'demo', out: copy, maxUsers: 250, seed: 7, searchRankerItems: 150 });
+      // The same data, items and seed as `aisle train` reproduce its search ranker and personal weight.
+      expect(manifest.models.queryEncoder).toEqual(before.models.queryEncoder);
+      expect(manifest.models.searchRanker).toEqual(before.models.searchRanker);
+      expect(manifest.version).toBe(before.version);
+      const ranker = JSON.parse(await readFile(join(copy, MODEL_FILES.searchRanker), 'utf8')) as { personalWeight?: number };
+      expect(LEARNED_WEIGHT_GRID).toContain(ranker.personalWeight);
+      // Without the subset the catalog differs from the directory's, which is refused before any training.
+      await expect(addQueryEncoder({ only: 'search-ranker', data: 'demo', out: copy, seed: 7 })).rejects.toMatchObject({ code: 'AISLE_INVALID_ARGUMENT' });
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it('rejects a model file whose hash changed', async () => {
     const path = join(dir, MODEL_FILES.ranker);
