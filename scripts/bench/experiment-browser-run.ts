@@ -24,6 +24,7 @@ import { DEMO_MODELS_DIR } from '../../demo/node/models.js';
 import { serveStatic } from '../../demo/node/static-server.js';
 import type { DemoCatalogIndex } from '../../src/training/data/demo-shoppers.js';
 import { answerList, drawShopper, expectedClick, type ClickModel, type SimulatedShopper } from './adaptation-shoppers.js';
+import type { RowRecord, ShopperSession } from './experiment-browser-rows.js';
 import { addSession, describeCounts, emptyCounts, startExperimentCompanion, summarizeExperiment, type BenchExperiment, type ExperimentResult, type SentCounts } from './experiment-companion.js';
 
 const CHROMIUM_ARGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--no-sandbox'];
@@ -58,40 +59,7 @@ export interface BrowserRunOptions {
   modelsDir?: string;
 }
 
-/** Record of one row as the shopper saw it, to diagnose a run. */
-export interface RowRecord {
-  /** 'personalized', or 'fallback' when the page showed a notice (recommend() degraded or failed). */
-  state: string;
-  /** Error code of the notice of a fallback row. */
-  code?: string;
-  /** Events the page counted as stored when it asked for the row. */
-  events: number;
-  /** Items of the row that are in the companion's trending list of the same size, read after the row. */
-  popularOverlap: number;
-  /** Chance that the shopper clicks the row under the click model without fatigue: the row's taste match. */
-  expectedClick: number;
-  /** Slot the shopper clicked, if any. */
-  clicked?: number;
-  /** Items of the row the shopper already opened in this session (its past products and clicks). */
-  opened: number;
-  /** Item ids of the row, in order. */
-  ids: string[];
-}
-
-/** Record of one shopper's session, as the driver kept it. */
-export interface ShopperSession {
-  seed: number;
-  variant: string;
-  /** Ranking ids of the rows shown, in order: one exposure each. */
-  rankings: string[];
-  clicks: number;
-  /** Rows shown without a ranking id; they are no exposure. */
-  unrankedRows: number;
-  /** Each row shown, in order. */
-  rows: RowRecord[];
-  /** The engine status panel at the end of the session: backend and degraded reasons of info(). */
-  engine: { backend: string; degraded: string };
-}
+export type { RowRecord, ShopperSession } from './experiment-browser-rows.js';
 
 /** Result of one experiment in the browser. */
 export interface BrowserExperimentResult extends ExperimentResult {
@@ -287,7 +255,7 @@ async function nextRow(page: Page, previous: number): Promise<ShownRow> {
 /** Returns the ids of the companion's trending list of `k` items, the list the popularity control shows. */
 async function trendingIds(endpoint: string, k: number): Promise<string[]> {
   const response = await fetch(`${endpoint}/v1/trending?k=${Math.max(1, k)}`);
-  if (!response.ok) throw new Error(`GET /v1/trending returned HTTP ${response.status}`);
+  if (!response.ok) throw new Error(`GET /v1/trending failed with HTTP ${response.status}; check the companion's log at ${endpoint}.`);
   const body = (await response.json()) as { items: Array<{ id: string }> };
   return body.items.map((item) => item.id);
 }

@@ -12,6 +12,7 @@
 import { parseArgs } from 'node:util';
 import { demoCatalog } from './adaptation-shoppers.js';
 import { runBrowserExperiment, type BrowserExperimentResult } from './experiment-browser-run.js';
+import { describeRows } from './experiment-browser-rows.js';
 import { logResult, selectExperiments } from './experiment-companion.js';
 
 const HELP = `Usage: npm run bench:experiment:browser -- [options]
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
     results.push(result);
     const check = result.mismatches.length === 0 ? "the companion counted exactly the shoppers' exposures and clicks" : `COUNTS DIFFER: ${result.mismatches.join(' ')} ${result.companionMetrics.join('; ')}`;
     log(`${experiment.name}: done in ${result.seconds.toFixed(0)} s; ${check}.`);
+    for (const line of describeRows(result.sessions)) log(`${experiment.name} rows of ${line}.`);
   }
   for (const result of results) logResult(result, options.alpha, log);
   if (values.json) process.stdout.write(`${JSON.stringify({ ...options, results })}\n`);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { answerList, clickProbability, demoCatalog, drawShopper, expectedClick } from '../../scripts/bench/adaptation-shoppers.js';
 import { answerClick, tasteMatch } from '../../scripts/bench/conversion-model.js';
+import { describeRows, type RowRecord, type ShopperSession } from '../../scripts/bench/experiment-browser-rows.js';
 import { describeRateVerdict, describeVerdict, liftInterval, shopperLevelTest } from '../../scripts/bench/experiment-summary.js';
 
 import { buildReport } from '../../src/cli/report.js';
@@ -187,5 +188,22 @@ describe('expectedClick', () => {
     const expected = expectedClick(catalog, shopper, items, 0.03);
     expect(expected).toBeGreaterThan(0.05);
     expect(Math.abs(clicks / steps - expected)).toBeLessThan(4 * Math.sqrt((expected * (1 - expected)) / steps));
+  });
+});
+
+describe('describeRows', () => {
+  const row = (state: string, expected: number, overlap: number, code?: string): RowRecord => ({ state, ...(code ? { code } : {}), events: 1, popularOverlap: overlap, expectedClick: expected, opened: 0, ids: [] });
+  const session = (variant: string, rows: RowRecord[]): ShopperSession => ({ seed: 1, variant, rankings: [], clicks: 0, unrankedRows: 0, rows, engine: { backend: 'wasm', degraded: 'no' } });
+
+  it('sums the rows per variant', () => {
+    const lines = describeRows([
+      session('popular', [row('personalized', 0.4, 12), row('personalized', 0.2, 12)]),
+      session('personalized', [row('personalized', 0.6, 1), row('fallback', 0.3, 12, 'AISLE_TIMEOUT')]),
+      session('popular', [row('personalized', 0.3, 12)]),
+    ]);
+    expect(lines).toEqual([
+      'popular: 3 rows, 0 fallback rows, expected click 0.300, 12.0 trending items per row',
+      'personalized: 2 rows, 1 fallback rows (AISLE_TIMEOUT), expected click 0.450, 6.5 trending items per row',
+    ]);
   });
 });
