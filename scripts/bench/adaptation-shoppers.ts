@@ -9,7 +9,9 @@
  * price level, style, appeal), and categoryFactor is 2 for the shopper's main category, 1 for
  * the others it likes and 0.15 for the rest. Each earlier skip of the same item in the session
  * multiplies that probability by `fatigue`: a shopper who passed over an item is less likely to
- * want it the next time it is shown. The walk stops at the first click.
+ * want it the next time it is shown. An item the shopper already opened in the session (clicked, or
+ * viewed as a past product) has its probability multiplied by `revisit`: with 0 the shopper does
+ * not click a product again that it has just looked at. The walk stops at the first click.
  *
  * Every random draw is a hash of (shopper seed, interaction, slot or item), so the arms of one run
  * face the same shopper with the same draws (common random numbers), which makes their paired
@@ -63,23 +65,46 @@ export interface ClickModel {
   gamma: number;
   /** Factor of the click probability per earlier skip of the same item in the session (1: none). */
   fatigue: number;
+  /**
+   * Factor of the click probability of an item the shopper already opened in the session (the
+   * `opened` set of answerList). The default 1 keeps no memory of opened items, so a list that
+   * keeps an item the shopper liked gets that item clicked again on every showing.
+   */
+  revisit?: number;
 }
 
 /**
  * Simulates the shopper's reaction to one recommended list of item indexes at interaction `step`. `skips` counts the earlier
- * skips of each item in this session and is updated with this list's skips.
+ * skips of each item in this session and is updated with this list's skips. `opened` contains the items
+ * the shopper already opened in the session, whose click probability `model.revisit` scales.
  */
-export function answerList(catalog: DemoCatalogIndex, shopper: SimulatedShopper, step: number, items: readonly number[], model: ClickModel, skips: Map<number, number>): ListOutcome {
+export function answerList(catalog: DemoCatalogIndex, shopper: SimulatedShopper, step: number, items: readonly number[], model: ClickModel, skips: Map<number, number>, opened: ReadonlySet<number> = new Set()): ListOutcome {
   const examined: number[] = [];
   for (let slot = 0; slot < items.length; slot++) {
     if (uniform(shopper.seed, step, 1, slot) >= 1 / (1 + slot) ** 0.8) continue;
     examined.push(slot);
     const item = items[slot];
-    const probability = clickProbability(catalog, shopper.taste, item, model.gamma) * model.fatigue ** (skips.get(item) ?? 0);
+    const revisit = opened.has(item) ? (model.revisit ?? 1) : 1;
+    const probability = clickProbability(catalog, shopper.taste, item, model.gamma) * model.fatigue ** (skips.get(item) ?? 0) * revisit;
     if (uniform(shopper.seed, step, 2, item) < probability) return { examined, clicked: slot };
     skips.set(item, (skips.get(item) ?? 0) + 1);
   }
   return { examined };
+}
+
+/**
+ * Probability that the shopper clicks some item of `items` under the cascade model of answerList
+ * without fatigue: how well the list matches the shopper's hidden tastes, free of the draws.
+ */
+export function expectedClick(catalog: DemoCatalogIndex, shopper: SimulatedShopper, items: readonly number[], gamma: number): number {
+  let noClickYet = 1;
+  let clicked = 0;
+  for (let slot = 0; slot < items.length; slot++) {
+    const chance = clickProbability(catalog, shopper.taste, items[slot], gamma) / (1 + slot) ** 0.8;
+    clicked += noClickYet * chance;
+    noClickYet *= 1 - chance;
+  }
+  return clicked;
 }
 
 /** Probability that the shopper clicks an examined item. */

@@ -23,12 +23,15 @@ import { ensureDemoBuild } from '../../demo/node/build.js';
 import { DEMO_MODELS_DIR } from '../../demo/node/models.js';
 import { serveStatic } from '../../demo/node/static-server.js';
 import type { DemoCatalogIndex } from '../../src/training/data/demo-shoppers.js';
-import { answerList, drawShopper, type ClickModel, type SimulatedShopper } from './adaptation-shoppers.js';
+import { answerList, drawShopper, expectedClick, type ClickModel, type SimulatedShopper } from './adaptation-shoppers.js';
+import type { RowRecord, ShopperSession } from './experiment-browser-rows.js';
 import { addSession, describeCounts, emptyCounts, startExperimentCompanion, summarizeExperiment, type BenchExperiment, type ExperimentResult, type SentCounts } from './experiment-companion.js';
 
 const CHROMIUM_ARGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--no-sandbox'];
 const ROW = '[data-testid=recommended-row]';
 const ROW_CARDS = `${ROW} [data-testid=product-card]`;
+/** Items of the demo's "Recommended for you" row (demo/src/app.ts). */
+const ROW_SIZE = 12;
 /** List id of a row without a ranking id (the device is in no experiment, or recommend() failed). */
 const UNRANKED_LIST = 'recommended';
 /** Milliseconds to wait for one page step (a row, an impression); generous for 2 busy cores. */
@@ -56,16 +59,7 @@ export interface BrowserRunOptions {
   modelsDir?: string;
 }
 
-/** Record of one shopper's session, as the driver kept it. */
-export interface ShopperSession {
-  seed: number;
-  variant: string;
-  /** Ranking ids of the rows shown, in order: one exposure each. */
-  rankings: string[];
-  clicks: number;
-  /** Rows shown without a ranking id; they are no exposure. */
-  unrankedRows: number;
-}
+export type { RowRecord, ShopperSession } from './experiment-browser-rows.js';
 
 /** Result of one experiment in the browser. */
 export interface BrowserExperimentResult extends ExperimentResult {
@@ -73,6 +67,8 @@ export interface BrowserExperimentResult extends ExperimentResult {
   seconds: number;
   /** The companion's experiment counters from GET /metrics, such as outcomes it could not match, to explain a mismatch. */
   companionMetrics: string[];
+  /** The trending list of the row's size before the first shopper: the training data's most popular items. */
+  popularAtStart: string[];
 }
 
 /**
@@ -91,12 +87,13 @@ export async function runBrowserExperiment(experiment: BenchExperiment, catalog:
   try {
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
     const sent = emptyCounts(experiment);
+    const popularAtStart = await trendingIds(endpoint, ROW_SIZE);
     const sessions: ShopperSession[] = [];
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < options.shoppers) {
         const shopper = drawShopper(catalog, options.seed + next++, options.past);
-        const session = await runShopper(browser!, site.url, experiment, catalog, shopper, options);
+        const session = await runShopper(browser!, site.url, endpoint, experiment, catalog, shopper, options);
         sessions.push(session);
         addSession(sent, { variant: session.variant, exposures: session.rankings.length, clicks: session.clicks });
         if (sessions.length % 10 === 0 || sessions.length === options.shoppers) {
@@ -111,7 +108,7 @@ export async function runBrowserExperiment(experiment: BenchExperiment, catalog:
     const metrics = await (await fetch(`${endpoint}/metrics`)).text();
     const companionMetrics = metrics.split('\n').filter((line) => line.startsWith('aisle_experiment_'));
     sessions.sort((a, b) => a.seed - b.seed);
-    return { ...result, sessions, seconds: (Date.now() - started) / 1000, companionMetrics };
+    return { ...result, sessions, seconds: (Date.now() - started) / 1000, companionMetrics, popularAtStart };
   } finally {
     await browser?.close();
     await site.close();
@@ -119,15 +116,21 @@ export async function runBrowserExperiment(experiment: BenchExperiment, catalog:
   }
 }
 
-/** The row on screen: its render count, list id and item ids. */
+/** The row on screen: its render count, list id, item ids and whether the page fell back. */
 interface ShownRow {
   renders: number;
   listId: string;
   ids: string[];
+  /** The row's data-state: 'personalized', or 'fallback' when it shows a notice. */
+  state: string;
+  /** Error code named in the notice of a fallback row. */
+  code?: string;
+  /** Events the page counted as stored (the row's data-events). */
+  events: number;
 }
 
 /** Runs one shopper's session in a new browser context. */
-async function runShopper(browser: Browser, siteUrl: string, experiment: BenchExperiment, catalog: DemoCatalogIndex, shopper: SimulatedShopper, options: BrowserRunOptions): Promise<ShopperSession> {
+async function runShopper(browser: Browser, siteUrl: string, endpoint: string, experiment: BenchExperiment, catalog: DemoCatalogIndex, shopper: SimulatedShopper, options: BrowserRunOptions): Promise<ShopperSession> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   try {
     const page = await context.newPage();
@@ -142,25 +145,45 @@ async function runShopper(browser: Browser, siteUrl: string, experiment: BenchEx
     const variant = await assignedVariant(page, experiment);
     const shows = experiment.variants.find((entry) => entry.name === variant)!.shows;
 
-    const session: ShopperSession = { seed: shopper.seed, variant, rankings: [], clicks: 0, unrankedRows: 0 };
+    const session: ShopperSession = { seed: shopper.seed, variant, rankings: [], clicks: 0, unrankedRows: 0, rows: [], engine: { backend: '', degraded: '' } };
     const indexOf = new Map(catalog.items.map((item, i) => [item.meta.id, i]));
     const skips = new Map<number, number>();
     const pastItems = shopper.past.map((event) => catalog.items[event.item].meta.id);
     const browseTargets = ['#/', `#/category/${encodeURIComponent(catalog.items[catalog.byCategory[shopper.taste.categories[0]][0]].meta.category ?? '')}`];
-
-    let row = await nextRow(page, 0);
-    for (let step = 0; step < pastItems.length + options.views; step++) {
+    /** Items the shopper opened in this session: the past products it visited and the items it clicked. */
+    const opened = new Set<number>();
+    /** Counts the row as an exposure (or an unranked row) and records what it showed. */
+    const recordRow = async (row: ShownRow): Promise<RowRecord> => {
       await checkSource(page, shows);
       if (row.listId === UNRANKED_LIST) session.unrankedRows += 1;
       else session.rankings.push(row.listId);
-
       const items = row.ids.map((id) => {
         const index = indexOf.get(id);
         if (index === undefined) throw new Error(`The row shows item ${id}, which is not in the generated demo catalog; the click model cannot score it.`);
         return index;
       });
-      const outcome = answerList(catalog, shopper, step, items, options.model, skips);
+      const popular = new Set(await trendingIds(endpoint, row.ids.length));
+      const record: RowRecord = {
+        state: row.state,
+        ...(row.code ? { code: row.code } : {}),
+        events: row.events,
+        popularOverlap: row.ids.filter((id) => popular.has(id)).length,
+        expectedClick: expectedClick(catalog, shopper, items, options.model.gamma),
+        opened: items.filter((item) => opened.has(item)).length,
+        ids: row.ids,
+      };
+      session.rows.push(record);
+      return record;
+    };
+
+    let row = await nextRow(page, 0);
+    for (let step = 0; step < pastItems.length + options.views; step++) {
+      const record = await recordRow(row);
+      const items = row.ids.map((id) => indexOf.get(id)!);
+      const outcome = answerList(catalog, shopper, step, items, options.model, skips, opened);
       if (outcome.clicked !== undefined) {
+        record.clicked = outcome.clicked;
+        opened.add(items[outcome.clicked]);
         await page.locator(ROW_CARDS).nth(outcome.clicked).locator('a').click();
         if (row.listId !== UNRANKED_LIST) session.clicks += 1;
       } else {
@@ -168,16 +191,16 @@ async function runShopper(browser: Browser, siteUrl: string, experiment: BenchEx
         // observer measures it, so the shopper looks at it that long before moving on.
         await page.locator(`${ROW}:not([data-seen="0"])`).waitFor();
         const target = step < pastItems.length ? `#/item/${encodeURIComponent(pastItems[step])}` : browseTargets[step % 2];
+        if (step < pastItems.length) opened.add(shopper.past[step].item);
         const hash = await page.evaluate(() => location.hash);
         await page.evaluate((to) => { location.hash = to; }, target === hash || (target === '#/' && hash === '') ? browseTargets[(step + 1) % 2] : target);
       }
       row = await nextRow(page, row.renders);
     }
     // The last row counts too: the shopper looks at it before leaving.
-    await checkSource(page, shows);
-    if (row.listId === UNRANKED_LIST) session.unrankedRows += 1;
-    else session.rankings.push(row.listId);
+    await recordRow(row);
     await page.locator(`${ROW}:not([data-seen="0"])`).waitFor();
+    session.engine = await engineStatus(page);
 
     // The SDK sends queued live events within its flush interval. Waiting that long, and until each
     // POST /v1/events has its response, leaves nothing for the beacon of pagehide: runs that relied
@@ -217,14 +240,30 @@ async function nextRow(page: Page, previous: number): Promise<ShownRow> {
     ([selector, after]) => {
       const row = document.querySelector<HTMLElement>(selector);
       const renders = Number(row?.dataset.renders ?? 0);
-      return row && renders > after ? { renders, listId: row.dataset.listId ?? '' } : null;
+      if (!row || renders <= after) return null;
+      const notice = row.querySelector('[data-testid=degraded-notice]')?.textContent ?? '';
+      return { renders, listId: row.dataset.listId ?? '', state: row.dataset.state ?? '', code: /\((AISLE_[A-Z_]+):/.exec(notice)?.[1], events: Number(row.dataset.events ?? 0) };
     },
     [ROW, previous] as const,
   );
-  const { renders, listId } = (await handle.jsonValue())!;
-  if (renders !== previous + 1) throw new Error(`The row was rendered ${renders - previous} times after one action; expected once.`);
+  const rendered = (await handle.jsonValue())!;
+  if (rendered.renders !== previous + 1) throw new Error(`The row was rendered ${rendered.renders - previous} times after one action; expected once.`);
   const ids = await page.locator(ROW_CARDS).evaluateAll((cards) => cards.map((card) => (card as HTMLElement).dataset.itemId ?? ''));
-  return { renders, listId, ids };
+  return { ...rendered, ids };
+}
+
+/** Returns the ids of the companion's trending list of `k` items, the list the popularity control shows. */
+async function trendingIds(endpoint: string, k: number): Promise<string[]> {
+  const response = await fetch(`${endpoint}/v1/trending?k=${Math.max(1, k)}`);
+  if (!response.ok) throw new Error(`GET /v1/trending failed with HTTP ${response.status}; check the companion's log at ${endpoint}.`);
+  const body = (await response.json()) as { items: Array<{ id: string }> };
+  return body.items.map((item) => item.id);
+}
+
+/** Reads the backend and the degraded reasons of info() from the page's engine panel. */
+async function engineStatus(page: Page): Promise<{ backend: string; degraded: string }> {
+  const text = async (field: string) => (await page.locator(`[data-testid=aisle-panel] [data-field=${field}] dd`).first().textContent()) ?? '';
+  return { backend: await text('backend'), degraded: await text('degraded') };
 }
 
 /**

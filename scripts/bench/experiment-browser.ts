@@ -12,6 +12,7 @@
 import { parseArgs } from 'node:util';
 import { demoCatalog } from './adaptation-shoppers.js';
 import { runBrowserExperiment, type BrowserExperimentResult } from './experiment-browser-run.js';
+import { describeRows } from './experiment-browser-rows.js';
 import { logResult, selectExperiments } from './experiment-companion.js';
 
 const HELP = `Usage: npm run bench:experiment:browser -- [options]
@@ -26,6 +27,8 @@ Options:
   --seed N          seed of the first shopper; shopper s has seed + s (default 5000)
   --gamma G         scale of the click probability (default 0.03)
   --fatigue F       factor of the click probability per earlier skip of an item (default 0.5)
+  --revisit R       factor of the click probability of an item the shopper already opened in the
+                    session, a past product or a click (default 0: it does not click it again)
   --alpha A         significance level of the tests (default 0.05)
   --concurrency C   browser contexts at the same time (default 3)
   --experiment KEY  aa or popular; repeat for both (default both)
@@ -41,6 +44,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '5000' },
     gamma: { type: 'string', default: '0.03' },
     fatigue: { type: 'string', default: '0.5' },
+    revisit: { type: 'string', default: '0' },
     alpha: { type: 'string', default: '0.05' },
     concurrency: { type: 'string', default: '3' },
     experiment: { type: 'string', multiple: true },
@@ -75,7 +79,7 @@ async function main(): Promise<void> {
     views: integerOption('views', values.views, 1, 1000),
     past: integerOption('past', values.past, 0, 50),
     seed: integerOption('seed', values.seed, 0, 2 ** 31 - 1),
-    model: { gamma: numberOption('gamma', values.gamma, 0, 10), fatigue: numberOption('fatigue', values.fatigue, 0, 1) },
+    model: { gamma: numberOption('gamma', values.gamma, 0, 10), fatigue: numberOption('fatigue', values.fatigue, 0, 1), revisit: numberOption('revisit', values.revisit, 0, 1) },
     alpha: numberOption('alpha', values.alpha, 0, 1),
     concurrency: integerOption('concurrency', values.concurrency, 1, 64),
   };
@@ -87,6 +91,7 @@ async function main(): Promise<void> {
     results.push(result);
     const check = result.mismatches.length === 0 ? "the companion counted exactly the shoppers' exposures and clicks" : `COUNTS DIFFER: ${result.mismatches.join(' ')} ${result.companionMetrics.join('; ')}`;
     log(`${experiment.name}: done in ${result.seconds.toFixed(0)} s; ${check}.`);
+    for (const line of describeRows(result.sessions)) log(`${experiment.name} rows of ${line}.`);
   }
   for (const result of results) logResult(result, options.alpha, log);
   if (values.json) process.stdout.write(`${JSON.stringify({ ...options, results })}\n`);

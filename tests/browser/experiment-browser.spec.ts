@@ -10,7 +10,7 @@ import { runBrowserExperiment, type BrowserExperimentResult } from '../../script
 import { EXPERIMENTS } from '../../scripts/bench/experiment-companion.js';
 
 const log = (line: string) => console.log(`[experiment driver] ${line}`);
-const options = { views: 3, past: 2, seed: 7100, model: { gamma: 0.03, fatigue: 0.5 }, alpha: 0.05, concurrency: 2, log };
+const options = { views: 3, past: 2, seed: 7100, model: { gamma: 0.03, fatigue: 0.5, revisit: 0 }, alpha: 0.05, concurrency: 2, log };
 
 /** Sums the driver's sessions per variant. */
 function recordedCounts(result: BrowserExperimentResult): Map<string, { exposures: number; clicks: number; shoppers: number }> {

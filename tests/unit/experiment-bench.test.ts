@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { demoCatalog, drawShopper } from '../../scripts/bench/adaptation-shoppers.js';
+import { answerList, clickProbability, demoCatalog, drawShopper, expectedClick } from '../../scripts/bench/adaptation-shoppers.js';
 import { answerClick, tasteMatch } from '../../scripts/bench/conversion-model.js';
+import { describeRows, type RowRecord, type ShopperSession } from '../../scripts/bench/experiment-browser-rows.js';
 import { describeRateVerdict, describeVerdict, liftInterval, shopperLevelTest } from '../../scripts/bench/experiment-summary.js';
 
 import { buildReport } from '../../src/cli/report.js';
@@ -130,5 +131,79 @@ describe('answerClick', () => {
     const meanMatch = items.reduce((sum, item) => sum + tasteMatch(catalog, shopper, item), 0) / items.length;
     // 300 Bernoulli draws around the mean match: within 4 standard deviations.
     expect(Math.abs(carts / items.length - meanMatch)).toBeLessThan(4 * Math.sqrt(0.25 / items.length));
+  });
+});
+
+describe('answerList', () => {
+  const catalog = demoCatalog();
+  const shopper = drawShopper(catalog, 5001, 5);
+  // The 12 items the shopper likes best of the first 600: a list it clicks often.
+  const liked = Array.from({ length: 600 }, (_, i) => i)
+    .sort((a, b) => clickProbability(catalog, shopper.taste, b, 0.03) - clickProbability(catalog, shopper.taste, a, 0.03))
+    .slice(0, 12);
+  const model = { gamma: 0.03, fatigue: 1 };
+
+  it('skips opened items with revisit 0', () => {
+    const clicked = new Set<number>();
+    let clicks = 0;
+    for (let step = 0; step < 200; step++) {
+      const baseline = answerList(catalog, shopper, step, liked, model, new Map());
+      if (baseline.clicked === undefined) continue;
+      clicks += 1;
+      const item = liked[baseline.clicked];
+      clicked.add(item);
+      const again = answerList(catalog, shopper, step, liked, { ...model, revisit: 0 }, new Map(), new Set([item]));
+      // The same draws: the walk passes the opened item and goes on down the list.
+      expect(again.examined).toContain(baseline.clicked);
+      expect(again.clicked).not.toBe(baseline.clicked);
+      if (again.clicked !== undefined) expect(again.clicked).toBeGreaterThan(baseline.clicked);
+      // Without a revisit factor the opened set changes nothing.
+      expect(answerList(catalog, shopper, step, liked, model, new Map(), new Set([item]))).toEqual(baseline);
+    }
+    expect(clicks).toBeGreaterThan(50);
+    expect(clicked.size).toBeGreaterThan(1);
+  });
+
+  it('never clicks a fully opened list', () => {
+    for (let step = 0; step < 50; step++) {
+      expect(answerList(catalog, shopper, step, liked, { ...model, revisit: 0 }, new Map(), new Set(liked)).clicked).toBeUndefined();
+    }
+  });
+});
+
+describe('expectedClick', () => {
+  const catalog = demoCatalog();
+  const shopper = drawShopper(catalog, 5002, 5);
+
+  it('equals one item\'s click probability', () => {
+    expect(expectedClick(catalog, shopper, [17], 0.03)).toBeCloseTo(clickProbability(catalog, shopper.taste, 17, 0.03), 12);
+  });
+
+  it('matches the simulated click rate', () => {
+    // Ten items of the shopper's main category, so that clicks are frequent enough to count.
+    const items = catalog.byCategory[shopper.taste.categories[0]].slice(0, 10);
+    let clicks = 0;
+    const steps = 4000;
+    for (let step = 0; step < steps; step++) if (answerList(catalog, shopper, step, items, { gamma: 0.03, fatigue: 1 }, new Map()).clicked !== undefined) clicks += 1;
+    const expected = expectedClick(catalog, shopper, items, 0.03);
+    expect(expected).toBeGreaterThan(0.05);
+    expect(Math.abs(clicks / steps - expected)).toBeLessThan(4 * Math.sqrt((expected * (1 - expected)) / steps));
+  });
+});
+
+describe('describeRows', () => {
+  const row = (state: string, expected: number, overlap: number, code?: string): RowRecord => ({ state, ...(code ? { code } : {}), events: 1, popularOverlap: overlap, expectedClick: expected, opened: 0, ids: [] });
+  const session = (variant: string, rows: RowRecord[]): ShopperSession => ({ seed: 1, variant, rankings: [], clicks: 0, unrankedRows: 0, rows, engine: { backend: 'wasm', degraded: 'no' } });
+
+  it('sums the rows per variant', () => {
+    const lines = describeRows([
+      session('popular', [row('personalized', 0.4, 12), row('personalized', 0.2, 12)]),
+      session('personalized', [row('personalized', 0.6, 1), row('fallback', 0.3, 12, 'AISLE_TIMEOUT')]),
+      session('popular', [row('personalized', 0.3, 12)]),
+    ]);
+    expect(lines).toEqual([
+      'popular: 3 rows, 0 fallback rows, expected click 0.300, 12.0 trending items per row',
+      'personalized: 2 rows, 1 fallback rows (AISLE_TIMEOUT), expected click 0.450, 6.5 trending items per row',
+    ]);
   });
 });
