@@ -57,6 +57,11 @@ export interface ZTest {
 /**
  * Runs the two-sided two-proportion z test with a pooled rate. Returns null when either group has
  * no trials, or when the pooled rate is 0 or 1, because the standard error is then 0.
+ *
+ * NOTE: the test treats each trial (exposure) as independent. One device's exposures are
+ * correlated, so with many exposures per device the p-value is too small. The companion has no
+ * device ids to cluster on. A hashed bucket of the device id per experiment would allow a
+ * cluster-robust standard error without sending the id.
  */
 export function twoProportionZTest(treatmentSuccesses: number, treatmentTrials: number, controlSuccesses: number, controlTrials: number): ZTest | null {
   if (treatmentTrials === 0 || controlTrials === 0) return null;
