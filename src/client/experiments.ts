@@ -7,10 +7,11 @@
  * live events. forget() replaces the device id and erases the exposed ranking ids and clicked
  * items kept for outcome attribution (attribution.ts).
  *
- * The checks of the definitions, the assignment, the model set the variants pick, the exposures
- * of the lists (list-exposures.ts) and the attribution (experiment-runtime.ts) are loaded only when
- * the companion lists experiments or the device keeps lists exposed on an earlier page. The pages of a store that runs no experiment
- * never download them, and their worker starts on the default model set.
+ * The rest is in a lazily loaded chunk (experiment-runtime.ts): the checks of the definitions,
+ * the assignment, the model set the variants pick, the exposures of the lists (list-exposures.ts)
+ * and the attribution. It loads only when the companion lists experiments or the device keeps
+ * lists exposed on an earlier page. The pages of a store that runs no experiment never download
+ * it, and their worker starts on the default model set.
  */
 import type { VariantChanges } from '../core/experiments.js';
 import type { ExposureEvent } from '../core/live-events.js';

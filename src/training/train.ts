@@ -304,7 +304,7 @@ async function fitSearchRanker(dir: string, dataset: Dataset, catalog: Catalog, 
   return trained.json;
 }
 
-/** What choosing a search ranker's personal weight reads besides the ranker. */
+/** Inputs of the personal weight choice, besides the search ranker. */
 interface PersonalWeightInputs {
   dataset: Dataset;
   users: readonly LeaveOneOutUser[];

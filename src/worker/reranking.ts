@@ -52,9 +52,8 @@ export type SearchScoreScale = 'ratio' | 'logit';
 
 /**
  * Returns the scale of a companion search method's scores and the personal weight for it. For the
- * learned fusion, `modelWeight` is the weight the companion passed on from its search ranker
- * (chosen by `aisle train` for that catalog); a missing or out-of-range one gives
- * LEARNED_PERSONAL_WEIGHT.
+ * learned fusion, `modelWeight` is the weight that `aisle train` chose for the catalog, passed on
+ * by the companion from its search ranker. A missing or out-of-range one gives LEARNED_PERSONAL_WEIGHT.
  */
 export function personalization(method: string | undefined, modelWeight?: number): { scale: SearchScoreScale; weight: number } {
   if (method !== 'learned') return { scale: 'ratio', weight: SEARCH_PERSONAL_WEIGHT };

@@ -19,7 +19,7 @@ import type { UserEncoder } from '../pipeline/user-encoder.js';
 /** Hits the worker requests from the companion and reranks, for k = 10: max(3k, 50). */
 export const SEARCH_RERANK_DEPTH = 50;
 
-/** What scoring a user needs: the catalog, the user tower and an open session of the int8 ranker. */
+/** Models that score a user: the catalog, the user tower and an open session of the int8 ranker. */
 export interface PersonalModels {
   records: readonly ItemRecord[];
   indexById: ReadonlyMap<string, number>;
@@ -65,8 +65,8 @@ export function meanNdcg(ranked: readonly number[][], targets: readonly number[]
 }
 
 /**
- * Of `grid`, the personal weight whose rerank of `scored` has the best mean NDCG@10 (ties: the
- * smaller weight, so personalization moves results only when it pays). Returns every weight's NDCG too.
+ * Returns the weight of `grid` whose rerank of `scored` has the best mean NDCG@10, and every
+ * weight's NDCG. A tie goes to the smaller weight, so personalization moves results only when it pays.
  */
 export function choosePersonalWeight(scored: readonly PersonalScores[], targets: readonly number[], grid: readonly number[], indexById: ReadonlyMap<string, number>, scale: SearchScoreScale): { weight: number; ndcg: number[] } {
   const ndcgs = grid.map((weight) => meanNdcg(scored.map((entry) => personalOrder(entry, weight, indexById, scale)), targets));

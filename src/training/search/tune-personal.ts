@@ -1,10 +1,10 @@
 /**
  * Chooses the personal weight of a search ranker: how much the shopper's ranker score moves the
  * learned fusion's order in the worker (reranking.ts rankSearchHits, 'logit' scale). `aisle train`
- * asks the three query variants (queries.ts) for users' validation items, runs the companion's
- * retrieval and learned fusion, scores the top hits with the int8 ranker for each user's history
- * before that item, and keeps the grid weight with the best NDCG@10. The targets are items the
- * query encoder trained on, so the evaluation's held-out items stay unseen.
+ * builds the three query variants (queries.ts) for users' validation items and runs them through
+ * the companion's retrieval and learned fusion. The int8 ranker scores the top hits for each
+ * user's history before that item, and the grid weight with the best NDCG@10 wins. The targets
+ * are items the query encoder trained on, so the evaluation's held-out items stay unseen.
  */
 import * as ort from 'onnxruntime-node';
 import { RANKER_OPTIMIZATION_LEVEL } from '../../core/model-dir.js';
