@@ -43,6 +43,25 @@ async function openAisle(page: Page, options: Record<string, unknown>): Promise<
   }, { endpoint: companion.url, timeoutMs: 20_000, ...options });
 }
 
+/**
+ * Starts the test's own IntersectionObserver on every `[data-aisle-item]` row. Call it after the
+ * tracker's `ready`: observers hear a change in the order they were made, so once this probe has
+ * seen a row, the tracker has seen it too, and the fake clock can move.
+ */
+async function watchRows(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    window.visibleNow = new Set();
+    const probe = new IntersectionObserver((entries) => {
+      for (const entry of entries) {
+        const id = (entry.target as HTMLElement).dataset.aisleItem!;
+        if (entry.intersectionRatio >= 0.5) window.visibleNow.add(id);
+        else window.visibleNow.delete(id);
+      }
+    }, { threshold: [0, 0.499, 0.5] });
+    for (const row of document.querySelectorAll('[data-aisle-item]')) probe.observe(row);
+  });
+}
+
 /** Scrolls the window and waits until the browser delivered the intersections of the new position. */
 async function scrollTo(page: Page, y: number, expectedVisible: string[]): Promise<void> {
   await page.evaluate((top) => window.scrollTo(0, top), y);
@@ -69,19 +88,11 @@ test('observeExposure records exactly the items seen long enough', async ({ page
       list.append(row);
     }
     document.body.append(list);
-    window.visibleNow = new Set();
-    const probe = new IntersectionObserver((entries) => {
-      for (const entry of entries) {
-        const id = (entry.target as HTMLElement).dataset.aisleItem!;
-        if (entry.intersectionRatio >= 0.5) window.visibleNow.add(id);
-        else window.visibleNow.delete(id);
-      }
-    }, { threshold: [0, 0.499, 0.5] });
-    for (const row of list.children) probe.observe(row);
     window.tracker = window.aisle.observeExposure(list, { minVisibleMs: 1000 });
   }, ids);
   // The observers' code loads on the first call of a page, and the clock must not move before.
   await page.evaluate(() => window.tracker.ready);
+  await watchRows(page);
 
   // Rows 0-2 fill the 600 px viewport.
   await expect.poll(() => page.evaluate(() => [...window.visibleNow].sort())).toEqual(ids.slice(0, 3).sort());
@@ -136,14 +147,10 @@ test('observeExposure pauses while the page is hidden', async ({ page }) => {
       list.append(row);
     }
     document.body.append(list);
-    window.visibleNow = new Set();
-    const probe = new IntersectionObserver((entries) => {
-      for (const entry of entries) if (entry.intersectionRatio >= 0.5) window.visibleNow.add((entry.target as HTMLElement).dataset.aisleItem!);
-    }, { threshold: [0.5] });
-    for (const row of list.children) probe.observe(row);
     window.tracker = window.aisle.observeExposure(list, { listId: 'hidden-test' });
   }, ids);
   await page.evaluate(() => window.tracker.ready);
+  await watchRows(page);
   await expect.poll(() => page.evaluate(() => window.visibleNow.size)).toBe(2);
 
   const setHidden = (hidden: boolean) =>
