@@ -44,9 +44,8 @@ async function openAisle(page: Page, options: Record<string, unknown>): Promise<
 }
 
 /**
- * Starts the test's own IntersectionObserver on every `[data-aisle-item]` row. Call it after the
- * tracker's `ready`: observers hear a change in the order they were made, so once this probe has
- * seen a row, the tracker has seen it too, and the fake clock can move.
+ * Starts the test's own IntersectionObserver on every `[data-aisle-item]` row. Called after the
+ * tracker's `ready`, so the tracker's observer exists first and sees each row no later than this one.
  */
 async function watchRows(page: Page): Promise<void> {
   await page.evaluate(() => {
