@@ -2,7 +2,7 @@
  * A/B experiments of the demo store in headless Chromium, driven by the simulated shoppers
  * (scripts/bench/experiment-browser-run.ts). It runs the A/A experiment and personalized against
  * popularity, one after the other, each on its own companion. For each it prints the report of
- * `aisle report` (exposures, CTR with Wilson intervals, lift with its interval, the z test) and
+ * `aisle report` (exposures, CTR with Wilson intervals, lift with its interval, the test) and
  * the test with the shopper as the unit.
  *
  *   npm run bench:experiment:browser -- --shoppers 200 --concurrency 3 --json

@@ -47,7 +47,11 @@ export function describeVerdict(control: ReportRow, controlClicks: number, treat
 export function describeRateVerdict(rate: 'ctr' | 'conversion', control: ReportRow, controlSuccesses: number, treatment: ReportRow, treatmentSuccesses: number, alpha: number): string {
   const label = rate === 'ctr' ? 'CTR' : 'conversion';
   const head = `${treatment.variant} vs ${control.variant}: ${label} ${percent(treatment[rate].interval.rate)} vs ${percent(control[rate].interval.rate)}`;
-  const interval = liftInterval(treatmentSuccesses, treatment.exposures, controlSuccesses, control.exposures);
+  // With device buckets, the counts shrink by their design effect, so the interval follows the
+  // variance between buckets as the report's intervals do.
+  const treatmentEffect = treatment[rate].designEffect ?? 1;
+  const controlEffect = control[rate].designEffect ?? 1;
+  const interval = liftInterval(treatmentSuccesses / treatmentEffect, treatment.exposures / treatmentEffect, controlSuccesses / controlEffect, control.exposures / controlEffect);
   const lift = interval === null ? 'lift n/a' : `lift ${signed(interval.lift)} [95% CI ${signed(interval.low)}, ${signed(interval.high)}]`;
   const comparison = treatment[rate];
   if (comparison.pValue === null) return `${head}, ${lift}, no test (a variant has no exposures or no variance).`;
@@ -69,7 +73,7 @@ export interface ShopperLevelTest {
 
 /**
  * Compares the mean per-shopper CTR of two groups with Welch's unequal-variance statistic. A
- * shopper is the unit here, unlike in the exposure-level z test of `aisle report`, because the
+ * shopper is the unit here, finer than the device bucket of `aisle report`, because the
  * views of one shopper are correlated. The p-value uses the normal distribution in place of
  * Student's t, which is close for the hundreds of shoppers per group of the bench but too small
  * for small groups. Returns null when a group has fewer than 2 shoppers or both have no variance.

@@ -1,24 +1,28 @@
 /**
  * `aisle report`: per-variant results of the companion's experiments. It reads
  * GET /v1/experiments/outcomes and prints, for each variant, exposures, CTR and conversion with
- * 95 % Wilson intervals, and the relative lift and two-sided two-proportion z test of each variant
- * against the first one (the control).
+ * 95 % Wilson intervals, and the relative lift and two-sided test of each variant against the
+ * first one (the control). The test takes the device bucket as the unit when the exposures carry
+ * buckets, else it is the per-exposure two-proportion z test.
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { AisleError } from '../core/errors.js';
-import { relativeLift, twoProportionZTest, wilsonInterval, type RateInterval } from '../core/experiment-stats.js';
-import type { OutcomesResponse, VariantOutcomes } from '../server/experiments/outcomes.js';
+import { bucketRate, bucketTest, bucketWilsonInterval, relativeLift, twoProportionZTest, wilsonInterval, type BucketRate, type RateInterval } from '../core/experiment-stats.js';
+import type { OutcomesResponse, VariantReport } from '../server/experiments/outcomes.js';
 
 const HELP = `Usage: aisle report --endpoint URL [options]
 
 Prints the results of the companion's experiments: per variant, exposures, CTR (exposures with a
 click) and conversion (exposures with a purchase) with 95 % Wilson intervals, and the lift and
-two-proportion z test of each variant against the first variant of its experiment.
+two-sided test of each variant against the first variant of its experiment. Exposures carry the
+bucket of their device (1 of 32), and the test takes the bucket as the unit (Welch t test, with
+intervals widened by the design effect), because one shopper's exposures are not independent.
+Counts without buckets, from older SDKs, get the per-exposure two-proportion z test.
 
 Options:
   --endpoint URL   base URL of the companion, such as http://127.0.0.1:8787 (required)
-  --alpha A        significance level of the z test (default 0.05)
+  --alpha A        significance level of the test (default 0.05)
   --json           print the report as JSON on stdout instead of a table
   --html FILE      also write the report as an HTML page to FILE
   -h, --help       print this help
@@ -26,14 +30,31 @@ Options:
 
 /** Comparison of one rate of a variant with the control's. */
 export interface Comparison {
+  /**
+   * The rate with its 95 % Wilson interval, widened by the design effect when the test takes
+   * device buckets as the unit.
+   */
   interval: RateInterval;
   /** Lift over the control as a fraction, or null for the control itself or a zero control rate. */
   lift: number | null;
   /** Two-sided p-value against the control, or null for the control or without variance. */
   pValue: number | null;
+  /** Test statistic: Welch's t with device buckets as the unit, else the two-proportion z. */
   z: number | null;
   significant: boolean;
+  /**
+   * Variance between device buckets of the rate over that of independent exposures (at least 1),
+   * or null without buckets. Above 1, one device's exposures are alike.
+   */
+  designEffect: number | null;
 }
+
+/**
+ * Unit of a variant's test. 'device-bucket': exposures carry the device bucket, so the report
+ * takes the bucket as the unit (bucketRate). 'exposure': the two-proportion z test, which treats
+ * every exposure as independent, for counts from SDKs or companions before buckets.
+ */
+export type TestUnit = 'device-bucket' | 'exposure';
 
 /** One row of the report. */
 export interface ReportRow {
@@ -41,32 +62,66 @@ export interface ReportRow {
   variant: string;
   control: boolean;
   exposures: number;
+  /** Unit of this row's intervals and of its test against the control. */
+  unit: TestUnit;
+  /** Device buckets with an exposure of this variant, or 0 without buckets. */
+  buckets: number;
   ctr: Comparison;
   conversion: Comparison;
   addToCart: RateInterval;
 }
 
-function compare(successes: number, trials: number, control: VariantOutcomes, controlSuccesses: number, isControl: boolean, alpha: number): Comparison {
-  const interval = wilsonInterval(successes, trials);
-  if (isControl) return { interval, lift: null, pValue: null, z: null, significant: false };
-  const test = twoProportionZTest(successes, trials, controlSuccesses, control.exposures);
-  const controlRate = control.exposures === 0 ? 0 : controlSuccesses / control.exposures;
-  return { interval, lift: relativeLift(interval.rate, controlRate), pValue: test?.pValue ?? null, z: test?.z ?? null, significant: test !== null && test.pValue < alpha };
+type Rate = 'click' | 'purchase';
+
+// The bucket rate of `rate` of a variant, or null without buckets or with fewer than 2 of them.
+function rateOf(variant: VariantReport, rate: Rate | 'add_to_cart'): BucketRate | null {
+  if (!variant.buckets) return null;
+  return bucketRate(variant[rate], variant.exposures, variant.buckets[rate], variant.buckets.exposures);
 }
 
-/** Builds the report rows from the outcomes; the first variant of each experiment is the control. */
+function compare(variant: VariantReport, control: VariantReport, rate: Rate, unit: TestUnit, isControl: boolean, alpha: number): Comparison {
+  const own = unit === 'device-bucket' ? rateOf(variant, rate) : null;
+  const interval = own ? bucketWilsonInterval(own) : wilsonInterval(variant[rate], variant.exposures);
+  const designEffect = own?.designEffect ?? null;
+  if (isControl) return { interval, lift: null, pValue: null, z: null, significant: false, designEffect };
+
+  const controlRate = control.exposures === 0 ? 0 : control[rate] / control.exposures;
+  const lift = relativeLift(interval.rate, controlRate);
+  const theirs = unit === 'device-bucket' ? rateOf(control, rate) : null;
+  if (own && theirs) {
+    const test = bucketTest(own, theirs);
+    return { interval, lift, pValue: test?.pValue ?? null, z: test?.t ?? null, significant: test !== null && test.pValue < alpha, designEffect };
+  }
+  const test = twoProportionZTest(variant[rate], variant.exposures, control[rate], control.exposures);
+  return { interval, lift, pValue: test?.pValue ?? null, z: test?.z ?? null, significant: test !== null && test.pValue < alpha, designEffect };
+}
+
+// Device buckets with an exposure.
+const bucketCount = (variant: VariantReport): number => variant.buckets?.exposures.filter((n) => n > 0).length ?? 0;
+
+/**
+ * Builds the report rows from the outcomes; the first variant of each experiment is the control.
+ * An experiment whose variants all have at least 2 device buckets is tested with the bucket as
+ * the unit, any other with the per-exposure z test.
+ */
 export function buildReport(outcomes: OutcomesResponse, alpha = 0.05): ReportRow[] {
   return outcomes.experiments.flatMap((experiment) => {
     const control = experiment.variants[0];
-    return experiment.variants.map((variant, index) => ({
-      experiment: experiment.name,
-      variant: variant.name,
-      control: index === 0,
-      exposures: variant.exposures,
-      ctr: compare(variant.click, variant.exposures, control, control.click, index === 0, alpha),
-      conversion: compare(variant.purchase, variant.exposures, control, control.purchase, index === 0, alpha),
-      addToCart: wilsonInterval(variant.add_to_cart, variant.exposures),
-    }));
+    const unit: TestUnit = experiment.variants.every((variant) => bucketCount(variant) >= 2) ? 'device-bucket' : 'exposure';
+    return experiment.variants.map((variant, index) => {
+      const addToCart = unit === 'device-bucket' ? rateOf(variant, 'add_to_cart') : null;
+      return {
+        experiment: experiment.name,
+        variant: variant.name,
+        control: index === 0,
+        exposures: variant.exposures,
+        unit,
+        buckets: bucketCount(variant),
+        ctr: compare(variant, control, 'click', unit, index === 0, alpha),
+        conversion: compare(variant, control, 'purchase', unit, index === 0, alpha),
+        addToCart: addToCart ? bucketWilsonInterval(addToCart) : wilsonInterval(variant.add_to_cart, variant.exposures),
+      };
+    });
   });
 }
 
@@ -77,17 +132,36 @@ function describeComparison(comparison: Comparison): string {
   const rate = `${percent(interval.rate)} [${percent(interval.low)}, ${percent(interval.high)}]`;
   if (comparison.pValue === null) return comparison.lift === null ? rate : `${rate} lift ${percent(comparison.lift)}`;
   const lift = comparison.lift === null ? 'lift n/a' : `lift ${comparison.lift >= 0 ? '+' : ''}${percent(comparison.lift)}`;
-  return `${rate} ${lift} p=${comparison.pValue.toFixed(4)}${comparison.significant ? ' *' : ''}`;
+  const pValue = comparison.pValue < 0.0001 ? 'p<0.0001' : `p=${comparison.pValue.toFixed(4)}`;
+  return `${rate} ${lift} ${pValue}${comparison.significant ? ' *' : ''}`;
+}
+
+const HEADER = ['experiment', 'variant', 'exposures', 'devices', 'CTR [95% CI] vs control', 'conversion [95% CI] vs control'];
+
+function cellsOf(row: ReportRow): string[] {
+  const devices = row.unit === 'device-bucket' ? `${row.buckets} buckets, CTR DE ${row.ctr.designEffect?.toFixed(2) ?? 'n/a'}` : 'no buckets';
+  return [row.experiment, `${row.variant}${row.control ? ' (control)' : ''}`, String(row.exposures), devices, describeComparison(row.ctr), describeComparison(row.conversion)];
+}
+
+/** Returns the lines that explain the tests of `rows`, one per test unit they use. */
+export function describeTests(rows: readonly ReportRow[], alpha: number): string[] {
+  const lines = [`* significant at alpha = ${alpha}, two-sided, against the control.`];
+  if (rows.some((row) => row.unit === 'device-bucket')) {
+    lines.push('Device buckets: Welch t test with the bucket of devices as the unit. Intervals are 95% Wilson intervals widened by the design effect (DE), the variance between buckets over that of independent exposures.');
+  }
+  if (rows.some((row) => row.unit === 'exposure')) {
+    lines.push('No buckets: two-proportion z test and 95% Wilson intervals that treat every exposure as independent, so with many exposures per device the p-values are too small. SDKs and companions from before device buckets count this way.');
+  }
+  return lines;
 }
 
 /** Formats the rows as a text table; `*` marks a difference significant at alpha. */
 export function formatReport(rows: readonly ReportRow[], alpha: number): string {
   if (rows.length === 0) return 'The companion has no experiments. Add them to the config file of `aisle serve --config`.\n';
-  const header = ['experiment', 'variant', 'exposures', 'CTR [95% CI] vs control', 'conversion [95% CI] vs control'];
-  const lines = rows.map((row) => [row.experiment, `${row.variant}${row.control ? ' (control)' : ''}`, String(row.exposures), describeComparison(row.ctr), describeComparison(row.conversion)]);
-  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
+  const lines = rows.map(cellsOf);
+  const widths = HEADER.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
   const render = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
-  return [render(header), ...lines.map(render), '', `* significant at alpha = ${alpha} (two-sided two-proportion z test against the control)`, ''].join('\n');
+  return [render(HEADER), ...lines.map(render), '', ...describeTests(rows, alpha), ''].join('\n');
 }
 
 function escapeHtml(text: string): string {
@@ -96,17 +170,17 @@ function escapeHtml(text: string): string {
 
 /** Formats the rows as a standalone HTML page. */
 export function formatReportHtml(rows: readonly ReportRow[], alpha: number): string {
-  const cells = (row: ReportRow) => [row.experiment, `${row.variant}${row.control ? ' (control)' : ''}`, String(row.exposures), describeComparison(row.ctr), describeComparison(row.conversion)];
-  const body = rows.map((row) => `<tr${row.ctr.significant || row.conversion.significant ? ' class="significant"' : ''}>${cells(row).map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`).join('\n');
+  const body = rows.map((row) => `<tr${row.ctr.significant || row.conversion.significant ? ' class="significant"' : ''}>${cellsOf(row).map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`).join('\n');
+  const notes = describeTests(rows, alpha).map((line) => `<p>${escapeHtml(line)}</p>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Aisle experiments</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}tr.significant td{background:#ecfdf3}</style>
 </head><body><h1>Aisle experiments</h1>
-<table><thead><tr><th>experiment</th><th>variant</th><th>exposures</th><th>CTR [95% CI] vs control</th><th>conversion [95% CI] vs control</th></tr></thead>
+<table><thead><tr>${HEADER.map((title) => `<th>${escapeHtml(title)}</th>`).join('')}</tr></thead>
 <tbody>
 ${body}
 </tbody></table>
-<p>* significant at alpha = ${alpha} (two-sided two-proportion z test against the control). Intervals are 95% Wilson score intervals.</p>
+${notes}
 </body></html>
 `;
 }

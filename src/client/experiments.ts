@@ -180,7 +180,7 @@ export class ExperimentClient {
     this.runtimeModule = runtime;
     if (!this.exposures) {
       const attribution = new runtime.OutcomeAttribution(this.env.storage, this.outcomesKey, RANKING_TTL_MS, this.env.now);
-      this.exposures = new runtime.ListExposures(attribution, this.mode, this.env, { ttlMs: RANKING_TTL_MS, graceMs: AUTO_EXPOSURE_GRACE_MS }, () => this.applied());
+      this.exposures = new runtime.ListExposures(attribution, this.mode, this.env, { ttlMs: RANKING_TTL_MS, graceMs: AUTO_EXPOSURE_GRACE_MS }, () => this.applied(), () => this.ensureDeviceId());
     }
     return runtime;
   }

@@ -4,6 +4,7 @@
  * the device is in an experiment, so this module is part of experiment-runtime.ts, which is loaded
  * only then.
  */
+import { deviceBucket } from '../core/experiments.js';
 import { OUTCOME_EVENT_TYPES, type ExposureEvent } from '../core/live-events.js';
 import type { OutcomeAttribution } from './attribution.js';
 import type { ExperimentAssignment, ExperimentEnvironment, ExposureMode } from './experiments.js';
@@ -40,6 +41,8 @@ export class ListExposures {
     private readonly times: ExposureTimes,
     /** Returns the assignments whose variant the device applies, which each exposure names. */
     private readonly applied: () => readonly ExperimentAssignment[],
+    /** Returns the anonymous device id, whose bucket each exposure carries. */
+    private readonly deviceId: () => string,
   ) {}
 
   /**
@@ -110,7 +113,8 @@ export class ListExposures {
   private markExposed(rankingId: string, ranking: Ranking, time: number): ExposureEvent[] {
     ranking.exposedAt = time;
     this.attribution.exposed(rankingId, time);
-    return this.applied().map(({ experiment, variant }) => ({ type: 'exposure' as const, ranking: rankingId, experiment, variant, time }));
+    const bucket = deviceBucket(this.deviceId());
+    return this.applied().map(({ experiment, variant }) => ({ type: 'exposure' as const, ranking: rankingId, experiment, variant, time, bucket }));
   }
 
   // Returns the ranking, exposed or pending, when its id was issued or exposed within the TTL.

@@ -63,6 +63,22 @@ export function hash32(text: string): number {
   return hash >>> 0;
 }
 
+/**
+ * Number of device buckets. Each exposure carries its device's bucket, so the companion can take
+ * the bucket as the unit of its tests. Each bucket contains about 1/32 of all devices, so the
+ * bucket tells the companion at most 5 bits about a device.
+ */
+export const DEVICE_BUCKETS = 32;
+
+/**
+ * Returns the bucket of a device, 0 to DEVICE_BUCKETS − 1. It is the same in every experiment,
+ * so exposures of several experiments in one batch add no bits, and its hash input differs from
+ * the variant's, so the bucket is spread evenly over the variants.
+ */
+export function deviceBucket(deviceId: string): number {
+  return hash32(`device-bucket\u0000${deviceId}`) % DEVICE_BUCKETS;
+}
+
 /** Returns the variant of a device: bucket hash(salt:deviceId) mod 10000, split by cumulative weight. */
 export function assignVariant(experiment: Experiment, deviceId: string): Variant {
   const bucket = hash32(`${experiment.salt}:${deviceId}`) % ASSIGNMENT_BUCKETS;

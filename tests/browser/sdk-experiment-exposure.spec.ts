@@ -65,7 +65,7 @@ async function openAisle(page: Page, options: Partial<AisleOptions> = {}): Promi
 /** Counts of the 'popular' arm; every device of these tests is in it. */
 async function popular(): Promise<VariantOutcomes> {
   const body = (await (await fetch(`${endpoint}/v1/experiments/outcomes`)).json()) as OutcomesResponse;
-  const { name: _name, ...counts } = body.experiments[0].variants[0];
+  const { name: _name, buckets: _buckets, ...counts } = body.experiments[0].variants[0];
   return counts;
 }
 

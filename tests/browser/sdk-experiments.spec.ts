@@ -6,7 +6,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import type { FastifyInstance } from 'fastify';
 import type { Aisle, AisleOptions } from '../../src/client/index.js';
-import { assignVariant } from '../../src/core/experiments.js';
+import { assignVariant, deviceBucket } from '../../src/core/experiments.js';
 import { createServer } from '../../src/server/app.js';
 import { parseConfig } from '../../src/server/config.js';
 import type { OutcomesResponse } from '../../src/server/experiments/outcomes.js';
@@ -88,13 +88,17 @@ test('applies the variant and counts its outcomes', async ({ page }) => {
 
   const clicked = result.items[1].id;
   await page.evaluate(({ itemId, listId }) => window.aisle.track({ type: 'click', itemId, listId }), { itemId: clicked, listId: result.rankingId! });
+  const { deviceId } = await page.evaluate(() => window.aisle.experiments());
   await page.goto(`${site.url}/blank.html`);
 
   await expect.poll(async () => (await outcomes())[0].exposures, { timeout: 10_000 }).toBe(1);
-  expect(await outcomes()).toEqual([
-    { name: 'popular', exposures: 1, click: 1, add_to_cart: 0, purchase: 0 },
-    { name: 'personal', exposures: 0, click: 0, add_to_cart: 0, purchase: 0 },
-  ]);
+  const [popular, personal] = await outcomes();
+  expect({ ...popular, buckets: undefined }).toEqual({ name: 'popular', exposures: 1, click: 1, add_to_cart: 0, purchase: 0, buckets: undefined });
+  expect({ ...personal, buckets: undefined }).toEqual({ name: 'personal', exposures: 0, click: 0, add_to_cart: 0, purchase: 0, buckets: undefined });
+  // The exposure and its click are counted in the bucket of the device.
+  const bucket = deviceBucket(deviceId!);
+  expect(popular.buckets!.exposures[bucket]).toBe(1);
+  expect(popular.buckets!.click[bucket]).toBe(1);
 });
 
 test('experiments load the experiment chunk', async ({ page }) => {

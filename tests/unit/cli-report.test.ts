@@ -1,12 +1,14 @@
 /**
- * `aisle report` against hand-computed values (Python's statistics.NormalDist), and end to end
- * against a real companion on 127.0.0.1.
+ * `aisle report` against hand-computed values (Python's statistics.NormalDist and SciPy), and end
+ * to end against a real companion on 127.0.0.1.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildReport, formatReport, run } from '../../src/cli/report.js';
+import { twoProportionZTest, wilsonInterval } from '../../src/core/experiment-stats.js';
+import { DEVICE_BUCKETS } from '../../src/core/experiments.js';
 import { createServer } from '../../src/server/app.js';
 import { parseConfig } from '../../src/server/config.js';
 import type { OutcomesResponse } from '../../src/server/experiments/outcomes.js';
@@ -61,6 +63,69 @@ describe('buildReport', () => {
   });
 });
 
+/** Spreads counts over the first buckets of a DEVICE_BUCKETS-long array. */
+const spread = (counts: number[]): number[] => [...counts, ...new Array<number>(DEVICE_BUCKETS - counts.length).fill(0)];
+
+describe('buildReport with device buckets', () => {
+  // Four buckets of 100 exposures per variant; the test values were computed with SciPy.
+  const bucketed: OutcomesResponse = {
+    windowMs: 1_800_000,
+    experiments: [
+      {
+        name: 'home-row',
+        variants: [
+          { name: 'popular', exposures: 400, click: 40, add_to_cart: 0, purchase: 4, buckets: { exposures: spread([100, 100, 100, 100]), click: spread([10, 5, 20, 5]), add_to_cart: spread([]), purchase: spread([1, 1, 1, 1]) } },
+          { name: 'personal', exposures: 400, click: 60, add_to_cart: 0, purchase: 8, buckets: { exposures: spread([100, 100, 100, 100]), click: spread([30, 10, 10, 10]), add_to_cart: spread([]), purchase: spread([2, 2, 2, 2]) } },
+        ],
+      },
+    ],
+  };
+
+  it('takes the bucket as the unit', () => {
+    const [control, treatment] = buildReport(bucketed);
+    expect(control.unit).toBe('device-bucket');
+    expect(control.buckets).toBe(4);
+    expect(control.ctr.designEffect).toBeCloseTo(5.555555555555555, 12);
+    expect(treatment.ctr.designEffect).toBeCloseTo(7.8431372549019605, 12);
+    expect(treatment.ctr.z).toBeCloseTo(0.8164965809277259, 12);
+    expect(treatment.ctr.pValue).toBeCloseTo(0.4487249488911664, 10);
+    expect(treatment.ctr.significant).toBe(false);
+    // The same counts as independent exposures look significant.
+    expect(twoProportionZTest(60, 400, 40, 400)!.pValue).toBeLessThan(0.05);
+  });
+
+  it('widens the intervals by the design effect', () => {
+    const [control] = buildReport(bucketed);
+    expect(control.ctr.interval.rate).toBe(0.1);
+    const effective = wilsonInterval(40 / 5.555555555555555, 400 / 5.555555555555555);
+    expect(control.ctr.interval.low).toBeCloseTo(effective.low, 12);
+    expect(control.ctr.interval.high).toBeCloseTo(effective.high, 12);
+    // Purchases spread evenly over the buckets keep the binomial interval.
+    expect(control.conversion.designEffect).toBe(1);
+    expect(control.conversion.interval).toEqual(wilsonInterval(4, 400));
+  });
+
+  it('falls back to the z test when a variant lacks buckets', () => {
+    const old = structuredClone(bucketed);
+    delete old.experiments[0].variants[1].buckets;
+    const [control, treatment] = buildReport(old);
+    expect(control.unit).toBe('exposure');
+    expect(treatment.buckets).toBe(0);
+    expect(treatment.ctr.pValue).toBeCloseTo(twoProportionZTest(60, 400, 40, 400)!.pValue, 12);
+    expect(treatment.ctr.designEffect).toBeNull();
+    const text = formatReport([control, treatment], 0.05);
+    expect(text).toContain('no buckets');
+    expect(text).toContain('No buckets: two-proportion z test');
+  });
+
+  it('states the unit in the table', () => {
+    const text = formatReport(buildReport(bucketed), 0.05);
+    expect(text.split('\n').find((line) => line.includes('personal'))).toContain('4 buckets, CTR DE 7.84');
+    expect(text).toContain('Device buckets: Welch t test');
+    expect(text).not.toContain('No buckets');
+  });
+});
+
 describe('aisle report', () => {
   it('reads outcomes from a running companion', async () => {
     const fixture = await buildCompanionFixture(10);
@@ -93,7 +158,7 @@ describe('aisle report', () => {
         ['a', 1, 0],
         ['b', 1, 1],
       ]);
-      expect(await readFile(html, 'utf8')).toContain('<td>b</td><td>1</td><td>100.00% [');
+      expect(await readFile(html, 'utf8')).toContain('<td>b</td><td>1</td><td>no buckets</td><td>100.00% [');
     } finally {
       await app.close();
       await rm(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { LiveEventSender, toLiveEvent, toMinute } from '../../src/client/beacon.
 import { ExperimentClient, RANKING_TTL_MS } from '../../src/client/experiments.js';
 import { buildReport } from '../../src/cli/report.js';
 import { wilsonInterval } from '../../src/core/experiment-stats.js';
+import { deviceBucket } from '../../src/core/experiments.js';
 import { createServer } from '../../src/server/app.js';
 import { parseConfig } from '../../src/server/config.js';
 import type { OutcomesResponse } from '../../src/server/experiments/outcomes.js';
@@ -220,10 +221,16 @@ describe('conversions at the companion', () => {
     await late.sender.flush();
 
     const outcomes = (await (await fetch(`${base}/v1/experiments/outcomes`)).json()) as OutcomesResponse;
-    expect(outcomes.experiments[0].variants).toEqual([
+    expect(outcomes.experiments[0].variants).toMatchObject([
       { name: 'control', exposures: 2, click: 2, add_to_cart: 2, purchase: 1 },
       { name: 'personal', exposures: 0, click: 0, add_to_cart: 0, purchase: 0 },
     ]);
+    // Both lists carried the bucket of the one device.
+    const bucket = deviceBucket(home.experiments.view().deviceId!);
+    const buckets = outcomes.experiments[0].variants[0].buckets!;
+    expect(buckets.exposures[bucket]).toBe(2);
+    expect(buckets.purchase[bucket]).toBe(1);
+    expect(buckets.exposures.reduce((sum, n) => sum + n, 0)).toBe(2);
 
     const [control] = buildReport(outcomes);
     expect(control.conversion.interval).toEqual(wilsonInterval(1, 2));

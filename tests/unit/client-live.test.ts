@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LiveEventSender, resolveLiveEventsOption, toLiveEvent, type BeaconEnvironment } from '../../src/client/beacon.js';
 import { CallStats, percentile, STATS_WINDOW } from '../../src/client/call-stats.js';
 import { AUTO_EXPOSURE_GRACE_MS, ExperimentClient, RANKING_TTL_MS, type ExperimentEnvironment, type ExposureMode } from '../../src/client/experiments.js';
-import { assignVariant, parseExperiments } from '../../src/core/experiments.js';
+import { assignVariant, deviceBucket, parseExperiments } from '../../src/core/experiments.js';
 import type { LiveEvent } from '../../src/core/live-events.js';
 import { createServer } from '../../src/server/app.js';
 import type { ItemsResponse } from '../../src/core/types.js';
@@ -246,11 +246,25 @@ describe('ExperimentClient', () => {
     expect(store.get('aisle:aisle:experiment-device')).toBe('id-1');
   });
 
+  it('sends the bucket of the current device id', async () => {
+    const store = new Map<string, string>([['aisle:aisle:experiment-device', 'device-7']]);
+    const storage = { getItem: (key: string) => store.get(key) ?? null, setItem: (key: string, value: string) => void store.set(key, value), removeItem: (key: string) => void store.delete(key) };
+    const { experiments } = client(respond(definitions), storage, 'returned');
+    await experiments.load(1000);
+    expect(experiments.expose()?.exposures[0].bucket).toBe(deviceBucket('device-7'));
+
+    // forget() makes a new device id, and its bucket goes with the next list.
+    await experiments.reset(1000);
+    const newId = experiments.view().deviceId!;
+    expect(newId).not.toBe('device-7');
+    expect(experiments.expose()?.exposures[0].bucket).toBe(deviceBucket(newId));
+  });
+
   it('issues ranking ids that expire', async () => {
     const { experiments, advance } = client(respond(definitions), undefined, 'returned');
     await experiments.load(1000);
     const exposure = experiments.expose();
-    expect(exposure?.exposures).toEqual([{ type: 'exposure', ranking: exposure?.rankingId, experiment: 'row', variant: experiments.view().assignments[0].variant, time: T0 }]);
+    expect(exposure?.exposures).toEqual([{ type: 'exposure', ranking: exposure?.rankingId, experiment: 'row', variant: experiments.view().assignments[0].variant, time: T0, bucket: deviceBucket('id-1') }]);
     expect(experiments.rankingOf(exposure?.rankingId)).toBe(exposure?.rankingId);
     expect(experiments.rankingOf('home-recs')).toBeUndefined();
     advance(RANKING_TTL_MS + 1);
@@ -269,7 +283,7 @@ describe('ExperimentClient', () => {
     expect(experiments.exposuresOn('impression', 'home-recs')).toEqual([]);
 
     advance(60_000);
-    expect(experiments.exposuresOn('impression', 'id-2')).toEqual([{ type: 'exposure', ranking: 'id-2', experiment: 'row', variant, time: T0 + 60_000 }]);
+    expect(experiments.exposuresOn('impression', 'id-2')).toEqual([{ type: 'exposure', ranking: 'id-2', experiment: 'row', variant, time: T0 + 60_000, bucket: deviceBucket('id-1') }]);
     expect(experiments.exposuresOn('impression', 'id-2')).toEqual([]);
     expect(experiments.rankingOf('id-2')).toBe('id-2');
 
@@ -322,7 +336,7 @@ describe('ExperimentClient', () => {
       expect(experiments.rankingOf(ids[0])).toBeUndefined();
 
       // The list below the fold is never seen, so two exposures in all.
-      expect(experiments.exposuresOn('impression', ids[0])).toEqual([{ type: 'exposure', ranking: ids[0], experiment: 'row', variant, time: T0 + 12_000 }]);
+      expect(experiments.exposuresOn('impression', ids[0])).toEqual([{ type: 'exposure', ranking: ids[0], experiment: 'row', variant, time: T0 + 12_000, bucket: deviceBucket('id-1') }]);
       expect(experiments.exposuresOn('click', ids[1])).toHaveLength(1);
       expect(experiments.exposuresOn('impression', ids[1])).toEqual([]);
     });
@@ -334,7 +348,7 @@ describe('ExperimentClient', () => {
       advance(AUTO_EXPOSURE_GRACE_MS - 1);
       expect(experiments.dueExposures().map((event) => event.ranking)).toEqual([ids[1]]);
       advance(1);
-      expect(experiments.dueExposures()).toEqual([{ type: 'exposure', ranking: ids[2], experiment: 'row', variant, time: T0 + 2000 }]);
+      expect(experiments.dueExposures()).toEqual([{ type: 'exposure', ranking: ids[2], experiment: 'row', variant, time: T0 + 2000, bucket: deviceBucket('id-1') }]);
       expect(experiments.dueExposures(true)).toEqual([]);
       expect(ids.map((id) => experiments.rankingOf(id))).toEqual(ids);
       expect(experiments.exposuresOn('impression', ids[0])).toEqual([]);

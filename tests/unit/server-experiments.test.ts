@@ -7,6 +7,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEVICE_BUCKETS } from '../../src/core/experiments.js';
 import type { LiveEventsResponse } from '../../src/core/live-events.js';
 import { createServer } from '../../src/server/app.js';
 import { parseConfig } from '../../src/server/config.js';
@@ -61,15 +62,19 @@ describe('GET /v1/experiments', () => {
 
 describe('experiment outcomes', () => {
   it('counts exposures and outcomes per variant', async () => {
-    const exposure = (ranking: string, variant: string) => ({ type: 'exposure', ranking, experiment: 'home-row', variant, time: now });
+    const exposure = (ranking: string, variant: string, bucket?: unknown) => ({ type: 'exposure', ranking, experiment: 'home-row', variant, time: now, ...(bucket === undefined ? {} : { bucket }) });
     const result = await postEvents([
-      exposure('r1', 'control'),
+      exposure('r1', 'control', 3),
+      // An SDK from before device buckets sends none.
       exposure('r2', 'control'),
-      exposure('r3', 'personal'),
-      exposure('r4', 'personal'),
-      exposure('r4', 'personal'),
+      exposure('r3', 'personal', 0),
+      exposure('r4', 'personal', 31),
+      exposure('r4', 'personal', 31),
       { type: 'exposure', ranking: 'r5', experiment: 'other', variant: 'a', time: now },
       { type: 'exposure', ranking: 'r6', experiment: 'home-row', variant: 'personal', time: now, device: 'd' },
+      exposure('r7', 'personal', 32),
+      exposure('r8', 'personal', 1.5),
+      exposure('r9', 'personal', '2'),
       // Two clicks on one exposure count once; a purchase counts for conversion.
       { item: 'item-1', type: 'click', time: now, ranking: 'r3' },
       { item: 'item-2', type: 'click', time: now, ranking: 'r3' },
@@ -77,7 +82,7 @@ describe('experiment outcomes', () => {
       { item: 'item-1', type: 'click', time: now, ranking: 'r1' },
       { item: 'item-1', type: 'click', time: now, ranking: 'no-such-list' },
     ]);
-    expect(result).toEqual({ accepted: 9, rejected: 3, reasons: { repeated_exposure: 1, unknown_experiment: 1, unknown_field: 1 } });
+    expect(result).toEqual({ accepted: 9, rejected: 6, reasons: { repeated_exposure: 1, unknown_experiment: 1, unknown_field: 1, invalid_bucket: 3 } });
 
     // A click after the 30 minute window does not count; one at the edge does.
     now = T0 + 30 * MINUTE;
@@ -98,14 +103,21 @@ describe('experiment outcomes', () => {
         {
           name: 'home-row',
           variants: [
-            { name: 'control', exposures: 2, click: 1, add_to_cart: 0, purchase: 0 },
-            { name: 'personal', exposures: 2, click: 1, add_to_cart: 1, purchase: 1 },
+            { name: 'control', exposures: 2, click: 1, add_to_cart: 0, purchase: 0, buckets: { exposures: inBuckets({ 3: 1 }), click: inBuckets({ 3: 1 }), add_to_cart: inBuckets({}), purchase: inBuckets({}) } },
+            { name: 'personal', exposures: 2, click: 1, add_to_cart: 1, purchase: 1, buckets: { exposures: inBuckets({ 0: 1, 31: 1 }), click: inBuckets({ 0: 1 }), add_to_cart: inBuckets({ 31: 1 }), purchase: inBuckets({ 0: 1 }) } },
           ],
         },
       ],
     });
   });
 });
+
+/** Returns DEVICE_BUCKETS counts, 0 except those given by bucket. */
+function inBuckets(counts: Record<number, number>): number[] {
+  const all = new Array<number>(DEVICE_BUCKETS).fill(0);
+  for (const [bucket, n] of Object.entries(counts)) all[Number(bucket)] = n;
+  return all;
+}
 
 describe('OutcomeStore', () => {
   it('forgets exposures past the window', () => {
@@ -117,6 +129,21 @@ describe('OutcomeStore', () => {
     expect(store.outcome('a', 'click', T0 + 12 * MINUTE)).toBe('unknown_ranking');
     expect(store.outcome('b', 'click', T0 + 12 * MINUTE)).toBeUndefined();
     expect(store.outcome('b', 'purchase', T0 + 16 * MINUTE)).toBe('late_outcome');
-    expect(store.report().experiments[0].variants[0]).toEqual({ name: 'control', exposures: 2, click: 1, add_to_cart: 0, purchase: 0 });
+    expect(store.report().experiments[0].variants[0]).toEqual({ name: 'control', exposures: 2, click: 1, add_to_cart: 0, purchase: 0, buckets: { exposures: inBuckets({}), click: inBuckets({}), add_to_cart: inBuckets({}), purchase: inBuckets({}) } });
+  });
+
+  it('counts outcomes in the bucket of their exposure', () => {
+    const store = new OutcomeStore(CONFIG.live.experiments ?? [], 10 * MINUTE);
+    expect(store.expose('home-row', 'personal', 'a', T0, 7)).toBeUndefined();
+    expect(store.expose('home-row', 'personal', 'b', T0, 7)).toBeUndefined();
+    expect(store.expose('home-row', 'personal', 'c', T0, 9)).toBeUndefined();
+    expect(store.outcome('a', 'click', T0 + MINUTE)).toBeUndefined();
+    expect(store.outcome('c', 'click', T0 + MINUTE)).toBeUndefined();
+    expect(store.outcome('c', 'click', T0 + 2 * MINUTE)).toBeUndefined();
+    const personal = store.report().experiments[0].variants[1];
+    expect(personal.exposures).toBe(3);
+    expect(personal.click).toBe(2);
+    expect(personal.buckets?.exposures).toEqual(inBuckets({ 7: 2, 9: 1 }));
+    expect(personal.buckets?.click).toEqual(inBuckets({ 7: 1, 9: 1 }));
   });
 });

@@ -6,7 +6,7 @@
  * Each exposure counts at most once per outcome type, so CTR and conversion are proportions of
  * exposures, which is what the Wilson interval and the two-proportion test assume.
  */
-import type { Experiment } from '../../core/experiments.js';
+import { DEVICE_BUCKETS, type Experiment } from '../../core/experiments.js';
 
 /** Outcome types counted per exposure. */
 export const OUTCOME_TYPES = ['click', 'add_to_cart', 'purchase'] as const;
@@ -23,18 +23,49 @@ export interface VariantOutcomes {
   purchase: number;
 }
 
+/**
+ * Counts of one variant per device bucket: element b of each array counts the exposures that
+ * carried bucket b. Exposures without a bucket are in the variant's totals only.
+ */
+export interface BucketOutcomes {
+  exposures: number[];
+  click: number[];
+  add_to_cart: number[];
+  purchase: number[];
+}
+
+/** Counts of one variant in GET /v1/experiments/outcomes. */
+export interface VariantReport extends VariantOutcomes {
+  name: string;
+  /** Counts per device bucket, DEVICE_BUCKETS long. Absent from companions before buckets. */
+  buckets?: BucketOutcomes;
+}
+
 /** Body of GET /v1/experiments/outcomes: counts per experiment and variant, in definition order. */
 export interface OutcomesResponse {
   windowMs: number;
-  experiments: Array<{ name: string; variants: Array<{ name: string } & VariantOutcomes> }>;
+  experiments: Array<{ name: string; variants: VariantReport[] }>;
 }
 
 interface Exposure {
   experiment: string;
   variant: string;
   time: number;
+  bucket: number | undefined;
   seen: Set<OutcomeType>;
 }
+
+interface VariantCounts {
+  totals: VariantOutcomes;
+  buckets: BucketOutcomes;
+}
+
+const emptyBuckets = (): BucketOutcomes => ({
+  exposures: new Array<number>(DEVICE_BUCKETS).fill(0),
+  click: new Array<number>(DEVICE_BUCKETS).fill(0),
+  add_to_cart: new Array<number>(DEVICE_BUCKETS).fill(0),
+  purchase: new Array<number>(DEVICE_BUCKETS).fill(0),
+});
 
 /** Reason an experiment event was not counted. */
 export type OutcomeRejection = 'unknown_experiment' | 'unknown_ranking' | 'late_outcome' | 'repeated_exposure';
@@ -42,7 +73,7 @@ export type OutcomeRejection = 'unknown_experiment' | 'unknown_ranking' | 'late_
 /** Exposures and outcomes of the configured experiments, kept in memory. */
 export class OutcomeStore {
   readonly windowMs: number;
-  private readonly counts = new Map<string, Map<string, VariantOutcomes>>();
+  private readonly counts = new Map<string, Map<string, VariantCounts>>();
   // Open exposures by ranking id, in insertion order (time order for a live stream), so the sweep
   // stops at the first one inside the window.
   private readonly open = new Map<string, Exposure[]>();
@@ -54,18 +85,22 @@ export class OutcomeStore {
   ) {
     this.windowMs = windowMs;
     for (const experiment of experiments) {
-      this.counts.set(experiment.name, new Map(experiment.variants.map((variant) => [variant.name, { exposures: 0, click: 0, add_to_cart: 0, purchase: 0 }])));
+      this.counts.set(experiment.name, new Map(experiment.variants.map((variant) => [variant.name, { totals: { exposures: 0, click: 0, add_to_cart: 0, purchase: 0 }, buckets: emptyBuckets() }])));
     }
   }
 
-  /** Records an exposure; returns the reason when it is not counted. */
-  expose(experiment: string, variant: string, ranking: string, time: number): OutcomeRejection | undefined {
+  /**
+   * Records an exposure, with the device bucket when the SDK sent one (checked by ingest.ts);
+   * returns the reason when it is not counted.
+   */
+  expose(experiment: string, variant: string, ranking: string, time: number, bucket?: number): OutcomeRejection | undefined {
     const counts = this.counts.get(experiment)?.get(variant);
     if (!counts) return 'unknown_experiment';
     const exposures = this.open.get(ranking) ?? [];
     if (exposures.some((exposure) => exposure.experiment === experiment)) return 'repeated_exposure';
-    counts.exposures += 1;
-    exposures.push({ experiment, variant, time, seen: new Set() });
+    counts.totals.exposures += 1;
+    if (bucket !== undefined) counts.buckets.exposures[bucket] += 1;
+    exposures.push({ experiment, variant, time, bucket, seen: new Set() });
     this.open.set(ranking, exposures);
     return undefined;
   }
@@ -79,7 +114,9 @@ export class OutcomeStore {
       if (exposure.seen.has(type)) continue;
       exposure.seen.add(type);
       const counts = this.counts.get(exposure.experiment)?.get(exposure.variant);
-      if (counts) counts[type] += 1;
+      if (!counts) continue;
+      counts.totals[type] += 1;
+      if (exposure.bucket !== undefined) counts.buckets[type][exposure.bucket] += 1;
     }
     return undefined;
   }
@@ -103,7 +140,10 @@ export class OutcomeStore {
       windowMs: this.windowMs,
       experiments: this.experiments.map((experiment) => ({
         name: experiment.name,
-        variants: experiment.variants.map((variant) => ({ name: variant.name, ...this.counts.get(experiment.name)!.get(variant.name)! })),
+        variants: experiment.variants.map((variant) => {
+          const counts = this.counts.get(experiment.name)!.get(variant.name)!;
+          return { name: variant.name, ...counts.totals, buckets: structuredClone(counts.buckets) };
+        }),
       })),
     };
   }

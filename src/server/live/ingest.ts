@@ -2,10 +2,11 @@
  * Checks of the events of one POST /v1/events body. A bad event is dropped and counted under its
  * reason while the rest of the batch is kept, because one stale or unknown item in a beacon must
  * not lose the shopper's other events. Events are also rejected for any field besides item, type,
- * time and the experiment tags (ranking, experiment, variant), so a client that adds an identifier
- * is refused instead of trusted to be anonymous.
+ * time, the experiment tags (ranking, experiment, variant) and an exposure's device bucket, so a
+ * client that adds an identifier is refused instead of trusted to be anonymous.
  */
 import { MIN_TIMESTAMP_MS } from '../../core/events.js';
+import { DEVICE_BUCKETS } from '../../core/experiments.js';
 import { type ExposureEvent, LIVE_EVENT_TYPES, type LiveEvent, type LiveEventType, type LiveRejectReason, MAX_TAG_LENGTH } from '../../core/live-events.js';
 import { LIMITS } from '../schemas.js';
 
@@ -29,7 +30,7 @@ export interface IngestContext {
 }
 
 const ITEM_FIELDS = new Set(['item', 'type', 'time', 'ranking']);
-const EXPOSURE_FIELDS = new Set(['type', 'time', 'ranking', 'experiment', 'variant']);
+const EXPOSURE_FIELDS = new Set(['type', 'time', 'ranking', 'experiment', 'variant', 'bucket']);
 const TYPES: ReadonlySet<string> = new Set(LIVE_EVENT_TYPES);
 
 function isTag(value: unknown): value is string {
@@ -48,9 +49,12 @@ function checkTime(time: unknown, context: IngestContext): number | LiveRejectRe
 function checkExposure(event: Record<string, unknown>, context: IngestContext): ExposureEvent | LiveRejectReason {
   for (const key of Object.keys(event)) if (!EXPOSURE_FIELDS.has(key)) return 'unknown_field';
   if (!isTag(event.ranking) || !isTag(event.experiment) || !isTag(event.variant)) return 'invalid_tag';
+  if (event.bucket !== undefined && !(Number.isInteger(event.bucket) && (event.bucket as number) >= 0 && (event.bucket as number) < DEVICE_BUCKETS)) return 'invalid_bucket';
   const time = checkTime(event.time, context);
   if (typeof time === 'string') return time;
-  return { type: 'exposure', ranking: event.ranking, experiment: event.experiment, variant: event.variant, time };
+  const exposure: ExposureEvent = { type: 'exposure', ranking: event.ranking, experiment: event.experiment, variant: event.variant, time };
+  if (event.bucket !== undefined) exposure.bucket = event.bucket as number;
+  return exposure;
 }
 
 // Returns the reason to drop an event, or the checked event.

@@ -104,7 +104,7 @@ export class LiveState {
   private countExperiments(exposures: ReturnType<typeof checkLiveEvents>['exposures'], outcomes: ReturnType<typeof checkLiveEvents>['outcomes'], rejected: Partial<Record<LiveRejectReason, number>>, now: number): void {
     this.outcomes.sweep(now);
     for (const exposure of exposures) {
-      const reason = this.outcomes.expose(exposure.experiment, exposure.variant, exposure.ranking, exposure.time);
+      const reason = this.outcomes.expose(exposure.experiment, exposure.variant, exposure.ranking, exposure.time, exposure.bucket);
       if (reason === 'unknown_experiment' || reason === 'repeated_exposure') rejected[reason] = (rejected[reason] ?? 0) + 1;
       else this.counters.exposures += 1;
     }
