@@ -194,7 +194,39 @@ async function fetchOutcomes(endpoint: string): Promise<OutcomesResponse> {
     throw new AisleError('AISLE_COMPANION_UNREACHABLE', `GET ${url} failed: ${(error as Error).message}. Check --endpoint and that \`aisle serve\` runs.`, { cause: error });
   }
   if (!response.ok) throw new AisleError('AISLE_COMPANION_ERROR', `GET ${url} returned HTTP ${response.status}. Check that --endpoint points at an Aisle companion with experiments.`);
-  return (await response.json()) as OutcomesResponse;
+
+  // Another server at --endpoint also returns 200 (a store front end returns its page for every
+  // path), so the body is checked before the report reads it.
+  const notOutcomes = (problem: string) => new AisleError('AISLE_COMPANION_ERROR', `GET ${url} returned no experiment outcomes: ${problem}. Check that --endpoint is the base URL of \`aisle serve\`.`);
+  let body: unknown;
+  try {
+    body = JSON.parse(await response.text());
+  } catch {
+    throw notOutcomes(`the body is ${response.headers.get('content-type')?.split(';')[0] ?? 'of no content type'}, not JSON`);
+  }
+  if (!isOutcomes(body)) throw notOutcomes('`experiments` is missing or not a list of experiments with variants and counts');
+  return body;
+}
+
+const isCount = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
+function isVariant(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const variant = value as Record<string, unknown>;
+  if (typeof variant.name !== 'string' || !isCount(variant.exposures) || !isCount(variant.click) || !isCount(variant.add_to_cart) || !isCount(variant.purchase)) return false;
+  if (variant.buckets === undefined) return true;
+  const buckets = variant.buckets as Record<string, unknown> | null;
+  return typeof buckets === 'object' && buckets !== null && ['exposures', 'click', 'add_to_cart', 'purchase'].every((key) => Array.isArray(buckets[key]) && (buckets[key] as unknown[]).every(isCount));
+}
+
+function isOutcomes(value: unknown): value is OutcomesResponse {
+  if (typeof value !== 'object' || value === null) return false;
+  const { experiments } = value as { experiments?: unknown };
+  return Array.isArray(experiments) && experiments.every((experiment: unknown) => {
+    if (typeof experiment !== 'object' || experiment === null) return false;
+    const { name, variants } = experiment as { name?: unknown; variants?: unknown };
+    return typeof name === 'string' && Array.isArray(variants) && variants.length > 0 && variants.every(isVariant);
+  });
 }
 
 /** Runs `aisle report` with the arguments after the command name; returns the exit code. */

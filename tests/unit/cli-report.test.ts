@@ -3,6 +3,7 @@
  * to end against a real companion on 127.0.0.1.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -163,6 +164,43 @@ describe('aisle report', () => {
       await app.close();
       await rm(dir, { recursive: true, force: true });
       await rm(fixture.dir, { recursive: true, force: true });
+    }
+  });
+
+  // Starts a server on 127.0.0.1 that returns 200 and `body` for every request.
+  async function serveBody(body: string, contentType: string): Promise<{ endpoint: string; server: Server }> {
+    const server = createHttpServer((_request, response) => {
+      response.writeHead(200, { 'content-type': contentType });
+      response.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    if (typeof address !== 'object' || address === null) throw new Error('server has no TCP address');
+    return { endpoint: `http://127.0.0.1:${address.port}`, server };
+  }
+
+  it('rejects an HTML page body', async () => {
+    // A store front end returns its index.html for every path.
+    const { endpoint, server } = await serveBody('<!doctype html><html></html>', 'text/html');
+    try {
+      await expect(run(['--endpoint', endpoint])).rejects.toMatchObject({
+        code: 'AISLE_COMPANION_ERROR',
+        message: `GET ${endpoint}/v1/experiments/outcomes returned no experiment outcomes: the body is text/html, not JSON. Check that --endpoint is the base URL of \`aisle serve\`.`,
+      });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('rejects JSON without experiments', async () => {
+    const { endpoint, server } = await serveBody(JSON.stringify({ status: 'ok', items: 3 }), 'application/json');
+    try {
+      await expect(run(['--endpoint', endpoint])).rejects.toMatchObject({
+        code: 'AISLE_COMPANION_ERROR',
+        message: `GET ${endpoint}/v1/experiments/outcomes returned no experiment outcomes: \`experiments\` is missing or not a list of experiments with variants and counts. Check that --endpoint is the base URL of \`aisle serve\`.`,
+      });
+    } finally {
+      server.close();
     }
   });
 
