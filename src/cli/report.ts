@@ -138,8 +138,17 @@ function describeComparison(comparison: Comparison): string {
 
 const HEADER = ['experiment', 'variant', 'exposures', 'devices', 'CTR [95% CI] vs control', 'conversion [95% CI] vs control'];
 
+// Returns the devices cell. Under the z test a variant's buckets are marked as not used, because
+// another variant of its experiment has fewer than 2 buckets.
+function devicesOf(row: ReportRow): string {
+  if (row.unit === 'device-bucket') return `${row.buckets} buckets, CTR DE ${row.ctr.designEffect?.toFixed(2) ?? 'n/a'}`;
+  if (row.exposures === 0) return 'no exposures';
+  if (row.buckets === 0) return 'no buckets';
+  return `${row.buckets} ${row.buckets === 1 ? 'bucket' : 'buckets'}, not used`;
+}
+
 function cellsOf(row: ReportRow): string[] {
-  const devices = row.unit === 'device-bucket' ? `${row.buckets} buckets, CTR DE ${row.ctr.designEffect?.toFixed(2) ?? 'n/a'}` : 'no buckets';
+  const devices = devicesOf(row);
   return [row.experiment, `${row.variant}${row.control ? ' (control)' : ''}`, String(row.exposures), devices, describeComparison(row.ctr), describeComparison(row.conversion)];
 }
 
@@ -150,7 +159,7 @@ export function describeTests(rows: readonly ReportRow[], alpha: number): string
     lines.push('Device buckets: Welch t test with the bucket of devices as the unit. Intervals are 95% Wilson intervals widened by the design effect (DE), the variance between buckets over that of independent exposures.');
   }
   if (rows.some((row) => row.unit === 'exposure')) {
-    lines.push('No buckets: two-proportion z test and 95% Wilson intervals that treat every exposure as independent, so with many exposures per device the p-values are too small. SDKs and companions from before device buckets count this way.');
+    lines.push('No buckets: two-proportion z test and 95% Wilson intervals that treat every exposure as independent, so with many exposures per device the p-values are too small. An experiment is tested this way when one of its variants has exposures from fewer than 2 device buckets: counts from SDKs and companions before device buckets, or a variant with no or too few exposures yet.');
   }
   return lines;
 }

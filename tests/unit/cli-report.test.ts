@@ -119,6 +119,31 @@ describe('buildReport with device buckets', () => {
     expect(text).toContain('No buckets: two-proportion z test');
   });
 
+  it('marks unused buckets and empty variants', () => {
+    // The control's exposures carry 4 buckets, the treatment's none: the z test runs for both.
+    const mixed = structuredClone(bucketed);
+    delete mixed.experiments[0].variants[1].buckets;
+    // A second experiment whose control has no exposure yet and whose other variants have 3 and 1 buckets.
+    const variant = (name: string, perBucket: number[], clicks: number[]) => ({
+      name,
+      exposures: perBucket.reduce((sum, n) => sum + n, 0),
+      click: clicks.reduce((sum, n) => sum + n, 0),
+      add_to_cart: 0,
+      purchase: 0,
+      buckets: { exposures: spread(perBucket), click: spread(clicks), add_to_cart: spread([]), purchase: spread([]) },
+    });
+    mixed.experiments.push({ name: 'new-row', variants: [variant('a', [], []), variant('b', [1, 1, 1], [1]), variant('c', [2], [])] });
+
+    const lines = formatReport(buildReport(mixed), 0.05).split('\n');
+    const cells = (start: string) => lines.find((line) => line.startsWith(start))!.split(/ {2,}/);
+    expect(cells('home-row    popular')[3]).toBe('4 buckets, not used');
+    expect(cells('home-row    personal')[3]).toBe('no buckets');
+    expect(cells('new-row     a')[3]).toBe('no exposures');
+    expect(cells('new-row     b')[3]).toBe('3 buckets, not used');
+    expect(cells('new-row     c')[3]).toBe('1 bucket, not used');
+    expect(lines).toContain('No buckets: two-proportion z test and 95% Wilson intervals that treat every exposure as independent, so with many exposures per device the p-values are too small. An experiment is tested this way when one of its variants has exposures from fewer than 2 device buckets: counts from SDKs and companions before device buckets, or a variant with no or too few exposures yet.');
+  });
+
   it('states the unit in the table', () => {
     const text = formatReport(buildReport(bucketed), 0.05);
     expect(text.split('\n').find((line) => line.includes('personal'))).toContain('4 buckets, CTR DE 7.84');
