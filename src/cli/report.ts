@@ -138,8 +138,17 @@ function describeComparison(comparison: Comparison): string {
 
 const HEADER = ['experiment', 'variant', 'exposures', 'devices', 'CTR [95% CI] vs control', 'conversion [95% CI] vs control'];
 
+// Returns the devices cell. Under the z test a variant's buckets are marked as not used, because
+// another variant of its experiment has fewer than 2 buckets.
+function devicesOf(row: ReportRow): string {
+  if (row.unit === 'device-bucket') return `${row.buckets} buckets, CTR DE ${row.ctr.designEffect?.toFixed(2) ?? 'n/a'}`;
+  if (row.exposures === 0) return 'no exposures';
+  if (row.buckets === 0) return 'no buckets';
+  return `${row.buckets} ${row.buckets === 1 ? 'bucket' : 'buckets'}, not used`;
+}
+
 function cellsOf(row: ReportRow): string[] {
-  const devices = row.unit === 'device-bucket' ? `${row.buckets} buckets, CTR DE ${row.ctr.designEffect?.toFixed(2) ?? 'n/a'}` : 'no buckets';
+  const devices = devicesOf(row);
   return [row.experiment, `${row.variant}${row.control ? ' (control)' : ''}`, String(row.exposures), devices, describeComparison(row.ctr), describeComparison(row.conversion)];
 }
 
@@ -150,7 +159,7 @@ export function describeTests(rows: readonly ReportRow[], alpha: number): string
     lines.push('Device buckets: Welch t test with the bucket of devices as the unit. Intervals are 95% Wilson intervals widened by the design effect (DE), the variance between buckets over that of independent exposures.');
   }
   if (rows.some((row) => row.unit === 'exposure')) {
-    lines.push('No buckets: two-proportion z test and 95% Wilson intervals that treat every exposure as independent, so with many exposures per device the p-values are too small. SDKs and companions from before device buckets count this way.');
+    lines.push('No buckets: two-proportion z test and 95% Wilson intervals that treat every exposure as independent, so with many exposures per device the p-values are too small. An experiment is tested this way when one of its variants has exposures from fewer than 2 device buckets: counts from SDKs and companions before device buckets, or a variant with no or too few exposures yet.');
   }
   return lines;
 }
@@ -194,7 +203,39 @@ async function fetchOutcomes(endpoint: string): Promise<OutcomesResponse> {
     throw new AisleError('AISLE_COMPANION_UNREACHABLE', `GET ${url} failed: ${(error as Error).message}. Check --endpoint and that \`aisle serve\` runs.`, { cause: error });
   }
   if (!response.ok) throw new AisleError('AISLE_COMPANION_ERROR', `GET ${url} returned HTTP ${response.status}. Check that --endpoint points at an Aisle companion with experiments.`);
-  return (await response.json()) as OutcomesResponse;
+
+  // Another server at --endpoint also returns 200 (a store front end returns its page for every
+  // path), so the body is checked before the report reads it.
+  const notOutcomes = (problem: string) => new AisleError('AISLE_COMPANION_ERROR', `GET ${url} returned no experiment outcomes: ${problem}. Check that --endpoint is the base URL of \`aisle serve\`.`);
+  let body: unknown;
+  try {
+    body = JSON.parse(await response.text());
+  } catch {
+    throw notOutcomes(`the body is ${response.headers.get('content-type')?.split(';')[0] ?? 'of no content type'}, not JSON`);
+  }
+  if (!isOutcomes(body)) throw notOutcomes('`experiments` is missing or not a list of experiments with variants and counts');
+  return body;
+}
+
+const isCount = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
+function isVariant(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const variant = value as Record<string, unknown>;
+  if (typeof variant.name !== 'string' || !isCount(variant.exposures) || !isCount(variant.click) || !isCount(variant.add_to_cart) || !isCount(variant.purchase)) return false;
+  if (variant.buckets === undefined) return true;
+  const buckets = variant.buckets as Record<string, unknown> | null;
+  return typeof buckets === 'object' && buckets !== null && ['exposures', 'click', 'add_to_cart', 'purchase'].every((key) => Array.isArray(buckets[key]) && (buckets[key] as unknown[]).every(isCount));
+}
+
+function isOutcomes(value: unknown): value is OutcomesResponse {
+  if (typeof value !== 'object' || value === null) return false;
+  const { experiments } = value as { experiments?: unknown };
+  return Array.isArray(experiments) && experiments.every((experiment: unknown) => {
+    if (typeof experiment !== 'object' || experiment === null) return false;
+    const { name, variants } = experiment as { name?: unknown; variants?: unknown };
+    return typeof name === 'string' && Array.isArray(variants) && variants.length > 0 && variants.every(isVariant);
+  });
 }
 
 /** Runs `aisle report` with the arguments after the command name; returns the exit code. */

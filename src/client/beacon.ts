@@ -5,9 +5,11 @@
  *
  * What leaves the device: for each view, click, add_to_cart or purchase event, its item id, its
  * type and its time rounded down to the minute. Nothing else: no device, user or session id, no
- * event id, list or position. Each batch is shuffled before it is sent, so its order does not
- * reveal the order of the shopper's events. The minute resolution changes counters with hour-long
- * half-lives by about 1 %, and it keeps the times of one batch from restoring that order.
+ * event id or position, and no list id but the random ranking id of a list shown by an experiment
+ * (on its exposure, which also carries the device bucket, and on its outcomes). Each batch is
+ * shuffled before it is sent, so its order does not reveal the order of the shopper's events. The
+ * minute resolution changes counters with hour-long half-lives by about 1 %, and it keeps the
+ * times of one batch from restoring that order.
  */
 import { AisleError } from '../core/errors.js';
 import { type ExposureEvent, LIVE_EVENT_TYPES, MAX_LIVE_BATCH, type LiveEvent, type LiveEventType } from '../core/live-events.js';

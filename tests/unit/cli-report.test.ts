@@ -3,6 +3,7 @@
  * to end against a real companion on 127.0.0.1.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -118,6 +119,31 @@ describe('buildReport with device buckets', () => {
     expect(text).toContain('No buckets: two-proportion z test');
   });
 
+  it('marks unused buckets and empty variants', () => {
+    // The control's exposures carry 4 buckets, the treatment's none: the z test runs for both.
+    const mixed = structuredClone(bucketed);
+    delete mixed.experiments[0].variants[1].buckets;
+    // A second experiment whose control has no exposure yet and whose other variants have 3 and 1 buckets.
+    const variant = (name: string, perBucket: number[], clicks: number[]) => ({
+      name,
+      exposures: perBucket.reduce((sum, n) => sum + n, 0),
+      click: clicks.reduce((sum, n) => sum + n, 0),
+      add_to_cart: 0,
+      purchase: 0,
+      buckets: { exposures: spread(perBucket), click: spread(clicks), add_to_cart: spread([]), purchase: spread([]) },
+    });
+    mixed.experiments.push({ name: 'new-row', variants: [variant('a', [], []), variant('b', [1, 1, 1], [1]), variant('c', [2], [])] });
+
+    const lines = formatReport(buildReport(mixed), 0.05).split('\n');
+    const cells = (start: string) => lines.find((line) => line.startsWith(start))!.split(/ {2,}/);
+    expect(cells('home-row    popular')[3]).toBe('4 buckets, not used');
+    expect(cells('home-row    personal')[3]).toBe('no buckets');
+    expect(cells('new-row     a')[3]).toBe('no exposures');
+    expect(cells('new-row     b')[3]).toBe('3 buckets, not used');
+    expect(cells('new-row     c')[3]).toBe('1 bucket, not used');
+    expect(lines).toContain('No buckets: two-proportion z test and 95% Wilson intervals that treat every exposure as independent, so with many exposures per device the p-values are too small. An experiment is tested this way when one of its variants has exposures from fewer than 2 device buckets: counts from SDKs and companions before device buckets, or a variant with no or too few exposures yet.');
+  });
+
   it('states the unit in the table', () => {
     const text = formatReport(buildReport(bucketed), 0.05);
     expect(text.split('\n').find((line) => line.includes('personal'))).toContain('4 buckets, CTR DE 7.84');
@@ -163,6 +189,43 @@ describe('aisle report', () => {
       await app.close();
       await rm(dir, { recursive: true, force: true });
       await rm(fixture.dir, { recursive: true, force: true });
+    }
+  });
+
+  // Starts a server on 127.0.0.1 that returns 200 and `body` for every request.
+  async function serveBody(body: string, contentType: string): Promise<{ endpoint: string; server: Server }> {
+    const server = createHttpServer((_request, response) => {
+      response.writeHead(200, { 'content-type': contentType });
+      response.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    if (typeof address !== 'object' || address === null) throw new Error('server has no TCP address');
+    return { endpoint: `http://127.0.0.1:${address.port}`, server };
+  }
+
+  it('rejects an HTML page body', async () => {
+    // A store front end returns its index.html for every path.
+    const { endpoint, server } = await serveBody('<!doctype html><html></html>', 'text/html');
+    try {
+      await expect(run(['--endpoint', endpoint])).rejects.toMatchObject({
+        code: 'AISLE_COMPANION_ERROR',
+        message: `GET ${endpoint}/v1/experiments/outcomes returned no experiment outcomes: the body is text/html, not JSON. Check that --endpoint is the base URL of \`aisle serve\`.`,
+      });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('rejects JSON without experiments', async () => {
+    const { endpoint, server } = await serveBody(JSON.stringify({ status: 'ok', items: 3 }), 'application/json');
+    try {
+      await expect(run(['--endpoint', endpoint])).rejects.toMatchObject({
+        code: 'AISLE_COMPANION_ERROR',
+        message: `GET ${endpoint}/v1/experiments/outcomes returned no experiment outcomes: \`experiments\` is missing or not a list of experiments with variants and counts. Check that --endpoint is the base URL of \`aisle serve\`.`,
+      });
+    } finally {
+      server.close();
     }
   });
 
