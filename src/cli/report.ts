@@ -225,7 +225,9 @@ function isVariant(value: unknown): boolean {
   if (typeof variant.name !== 'string' || !isCount(variant.exposures) || !isCount(variant.click) || !isCount(variant.add_to_cart) || !isCount(variant.purchase)) return false;
   if (variant.buckets === undefined) return true;
   const buckets = variant.buckets as Record<string, unknown> | null;
-  return typeof buckets === 'object' && buckets !== null && ['exposures', 'click', 'add_to_cart', 'purchase'].every((key) => Array.isArray(buckets[key]) && (buckets[key] as unknown[]).every(isCount));
+  if (typeof buckets !== 'object' || buckets === null || !Array.isArray(buckets.exposures)) return false;
+  const length = buckets.exposures.length;
+  return ['exposures', 'click', 'add_to_cart', 'purchase'].every((key) => Array.isArray(buckets[key]) && (buckets[key] as unknown[]).length === length && (buckets[key] as unknown[]).every(isCount));
 }
 
 function isOutcomes(value: unknown): value is OutcomesResponse {

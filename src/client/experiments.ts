@@ -144,8 +144,7 @@ export class ExperimentClient {
       const body = (await response.json()) as ExperimentsBody;
       if (Array.isArray(body.experiments) && body.experiments.length === 0) {
         // No experiment to check or assign, so the page keeps the default model set (or the one
-        // an earlier load fixed) without loading experiment-runtime.ts.
-        this.ensureDeviceId();
+        // an earlier load fixed) without loading experiment-runtime.ts, and no device id is made.
         this.assigned = [];
       } else {
         const { assignExperiments } = await this.runtime(controller.signal);

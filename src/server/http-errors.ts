@@ -21,7 +21,10 @@ const BODY_PARSE_CODES = new Set(['FST_ERR_CTP_EMPTY_JSON_BODY', 'FST_ERR_CTP_IN
 function describeValidation(error: FastifyError): { message: string; details: unknown } {
   const issues = (error.validation ?? []).map((issue) => {
     const field = `${error.validationContext ?? 'body'}${issue.instancePath.replaceAll('/', '.')}`;
-    return { field, problem: issue.message ?? 'is invalid', params: issue.params };
+    // Ajv's own message for an extra field does not name it.
+    const extra = issue.keyword === 'additionalProperties' ? (issue.params as { additionalProperty?: unknown }).additionalProperty : undefined;
+    const problem = typeof extra === 'string' ? `has the unknown field \`${extra}\`; remove it` : (issue.message ?? 'is invalid');
+    return { field, problem, params: issue.params };
   });
   const first = issues[0];
   const message = first ? `Invalid request: \`${first.field}\` ${first.problem}.` : `Invalid request: ${error.message}.`;

@@ -229,6 +229,16 @@ describe('aisle report', () => {
     }
   });
 
+  it('rejects bucket arrays of unequal length', async () => {
+    const variant = { name: 'a', exposures: 2, click: 1, add_to_cart: 0, purchase: 0, buckets: { exposures: [1, 1], click: [1], add_to_cart: [0, 0], purchase: [0, 0] } };
+    const { endpoint, server } = await serveBody(JSON.stringify({ windowMs: 1, experiments: [{ name: 'aa', variants: [variant] }] }), 'application/json');
+    try {
+      await expect(run(['--endpoint', endpoint])).rejects.toMatchObject({ code: 'AISLE_COMPANION_ERROR' });
+    } finally {
+      server.close();
+    }
+  });
+
   it('names an unreachable endpoint', async () => {
     await expect(run(['--endpoint', 'http://127.0.0.1:9'])).rejects.toMatchObject({ code: 'AISLE_COMPANION_UNREACHABLE', message: expect.stringContaining('GET http://127.0.0.1:9/v1/experiments/outcomes failed') });
   });

@@ -137,7 +137,9 @@ describe('ExperimentClient on a page that lists no experiment', () => {
     const storage = memoryStorage();
     const productPage = page(answer({ experiments: [] }), storage, T0);
     await productPage.load(1000);
-    expect(productPage.view()).toEqual({ deviceId: `id-${T0}`, assignments: [] });
+    // Without an experiment the device gets no id, in memory or in storage.
+    expect(productPage.view()).toEqual({ deviceId: null, assignments: [] });
+    expect(storage.map.has('aisle:aisle:experiment-device')).toBe(false);
     expect(productPage.outcomeRanking('purchase', 'item-1', 'some-list')).toBeUndefined();
     expect(productPage.rankingOf('some-list')).toBeUndefined();
     expect(productPage.expose()).toBeNull();

@@ -129,7 +129,10 @@ describe('OutcomeStore', () => {
     expect(store.outcome('a', 'click', T0 + 12 * MINUTE)).toBe('unknown_ranking');
     expect(store.outcome('b', 'click', T0 + 12 * MINUTE)).toBeUndefined();
     expect(store.outcome('b', 'purchase', T0 + 16 * MINUTE)).toBe('late_outcome');
-    expect(store.report().experiments[0].variants[0]).toEqual({ name: 'control', exposures: 2, click: 1, add_to_cart: 0, purchase: 0, buckets: { exposures: inBuckets({}), click: inBuckets({}), add_to_cart: inBuckets({}), purchase: inBuckets({}) } });
+    // An outcome dated before its exposure does not count, beyond the minute of rounding.
+    expect(store.outcome('b', 'add_to_cart', T0 + 4 * MINUTE - 1)).toBe('early_outcome');
+    expect(store.outcome('b', 'add_to_cart', T0 + 4 * MINUTE)).toBeUndefined();
+    expect(store.report().experiments[0].variants[0]).toEqual({ name: 'control', exposures: 2, click: 1, add_to_cart: 1, purchase: 0, buckets: { exposures: inBuckets({}), click: inBuckets({}), add_to_cart: inBuckets({}), purchase: inBuckets({}) } });
   });
 
   it('counts outcomes in the bucket of their exposure', () => {

@@ -85,6 +85,14 @@ describe('POST /v1/events', () => {
     expect(body.error.message).toContain('events');
   });
 
+  it('rejects a field beside the events', async () => {
+    const response = await postEvents({ events: [], device: 'd-1' });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as ErrorBody;
+    expect(body.error.code).toBe('AISLE_INVALID_REQUEST');
+    expect(body.error.message).toContain('device');
+  });
+
   it('rejects a batch of more than 500 events', async () => {
     const events = Array.from({ length: 501 }, () => ({ item: 'item-1', type: 'view', time: T0 }));
     const response = await postEvents({ events });

@@ -68,7 +68,13 @@ const emptyBuckets = (): BucketOutcomes => ({
 });
 
 /** Reason an experiment event was not counted. */
-export type OutcomeRejection = 'unknown_experiment' | 'unknown_ranking' | 'late_outcome' | 'repeated_exposure';
+export type OutcomeRejection = 'unknown_experiment' | 'unknown_ranking' | 'early_outcome' | 'late_outcome' | 'repeated_exposure';
+
+/**
+ * How far before its exposure an outcome may be dated and still count, in milliseconds. The SDK
+ * rounds both times down to the minute, so an outcome in the exposure's minute can look earlier.
+ */
+export const OUTCOME_CLOCK_SLACK_MS = 60_000;
 
 /** Exposures and outcomes of the configured experiments, kept in memory. */
 export class OutcomeStore {
@@ -109,6 +115,7 @@ export class OutcomeStore {
   outcome(ranking: string, type: OutcomeType, time: number): OutcomeRejection | undefined {
     const exposures = this.open.get(ranking);
     if (!exposures) return 'unknown_ranking';
+    if (time < exposures[0].time - OUTCOME_CLOCK_SLACK_MS) return 'early_outcome';
     if (time - exposures[0].time > this.windowMs) return 'late_outcome';
     for (const exposure of exposures) {
       if (exposure.seen.has(type)) continue;

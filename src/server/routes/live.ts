@@ -9,6 +9,8 @@ import type { ServingState } from '../serving-state.js';
 export const eventsBodySchema = {
   type: 'object',
   required: ['events'],
+  // A field beside `events`, such as a device id, is rejected, as the events' own extra fields are.
+  additionalProperties: false,
   properties: {
     events: { type: 'array', maxItems: MAX_LIVE_BATCH },
   },
