@@ -66,6 +66,8 @@ export interface ReportRow {
   unit: TestUnit;
   /** Device buckets with an exposure of this variant, or 0 without buckets. */
   buckets: number;
+  /** Exposures with a click, with an add_to_cart and with a purchase. */
+  counts: { click: number; add_to_cart: number; purchase: number };
   ctr: Comparison;
   conversion: Comparison;
   addToCart: RateInterval;
@@ -117,6 +119,7 @@ export function buildReport(outcomes: OutcomesResponse, alpha = 0.05): ReportRow
         exposures: variant.exposures,
         unit,
         buckets: bucketCount(variant),
+        counts: { click: variant.click, add_to_cart: variant.add_to_cart, purchase: variant.purchase },
         ctr: compare(variant, control, 'click', unit, index === 0, alpha),
         conversion: compare(variant, control, 'purchase', unit, index === 0, alpha),
         addToCart: addToCart ? bucketWilsonInterval(addToCart) : wilsonInterval(variant.add_to_cart, variant.exposures),
@@ -135,6 +138,8 @@ function describeComparison(comparison: Comparison): string {
   const pValue = comparison.pValue < 0.0001 ? 'p<0.0001' : `p=${comparison.pValue.toFixed(4)}`;
   return `${rate} ${lift} ${pValue}${comparison.significant ? ' *' : ''}`;
 }
+
+const NO_EXPERIMENTS = 'The companion has no experiments. Add them to the config file of `aisle serve --config`.';
 
 const HEADER = ['experiment', 'variant', 'exposures', 'devices', 'CTR [95% CI] vs control', 'conversion [95% CI] vs control'];
 
@@ -166,7 +171,7 @@ export function describeTests(rows: readonly ReportRow[], alpha: number): string
 
 /** Formats the rows as a text table; `*` marks a difference significant at alpha. */
 export function formatReport(rows: readonly ReportRow[], alpha: number): string {
-  if (rows.length === 0) return 'The companion has no experiments. Add them to the config file of `aisle serve --config`.\n';
+  if (rows.length === 0) return `${NO_EXPERIMENTS}\n`;
   const lines = rows.map(cellsOf);
   const widths = HEADER.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
   const render = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
@@ -180,7 +185,7 @@ function escapeHtml(text: string): string {
 /** Formats the rows as a standalone HTML page. */
 export function formatReportHtml(rows: readonly ReportRow[], alpha: number): string {
   const body = rows.map((row) => `<tr${row.ctr.significant || row.conversion.significant ? ' class="significant"' : ''}>${cellsOf(row).map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`).join('\n');
-  const notes = describeTests(rows, alpha).map((line) => `<p>${escapeHtml(line)}</p>`).join('\n');
+  const notes = (rows.length === 0 ? [NO_EXPERIMENTS] : describeTests(rows, alpha)).map((line) => `<p>${escapeHtml(line)}</p>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Aisle experiments</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}tr.significant td{background:#ecfdf3}</style>

@@ -62,6 +62,10 @@ export function toAisleError(error: unknown, request?: FastifyRequest): AisleErr
     return new AisleError('AISLE_PAYLOAD_TOO_LARGE', payloadTooLargeMessage(request));
   }
   if (fastifyError.code !== undefined && BODY_PARSE_CODES.has(fastifyError.code)) {
+    // POST /v1/events parses text/plain (sendBeacon) as JSON, and the parser's message names application/json.
+    if (fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' && String(request?.headers['content-type'] ?? '').startsWith('text/plain')) {
+      return new AisleError('AISLE_INVALID_REQUEST', 'Invalid request body: the text/plain body is not valid JSON. Send a JSON object such as {"events": [...]}.');
+    }
     return new AisleError('AISLE_INVALID_REQUEST', `Invalid request body: ${fastifyError.message}. Send a JSON object with Content-Type application/json.`);
   }
   const status = fastifyError.statusCode;

@@ -7,7 +7,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { buildReport, formatReport, run } from '../../src/cli/report.js';
+import { buildReport, formatReport, formatReportHtml, run } from '../../src/cli/report.js';
 import { twoProportionZTest, wilsonInterval } from '../../src/core/experiment-stats.js';
 import { DEVICE_BUCKETS } from '../../src/core/experiments.js';
 import { createServer } from '../../src/server/app.js';
@@ -142,6 +142,12 @@ describe('buildReport with device buckets', () => {
     expect(cells('new-row     b')[3]).toBe('3 buckets, not used');
     expect(cells('new-row     c')[3]).toBe('1 bucket, not used');
     expect(lines).toContain('No buckets: two-proportion z test and 95% Wilson intervals that treat every exposure as independent, so with many exposures per device the p-values are too small. An experiment is tested this way when one of its variants has exposures from fewer than 2 device buckets: counts from SDKs and companions before device buckets, or a variant with no or too few exposures yet.');
+  });
+
+  it('gives the counts and an empty page its reason', () => {
+    const [, treatment] = buildReport(bucketed);
+    expect(treatment.counts).toEqual({ click: 60, add_to_cart: 0, purchase: 8 });
+    expect(formatReportHtml([], 0.05)).toContain('<p>The companion has no experiments. Add them to the config file of `aisle serve --config`.</p>');
   });
 
   it('states the unit in the table', () => {

@@ -103,7 +103,9 @@ describe('POST /v1/events', () => {
   it('rejects malformed JSON in a text/plain body', async () => {
     const response = await postEvents('{"events": [', 'text/plain');
     expect(response.status).toBe(400);
-    expect(((await response.json()) as ErrorBody).error.code).toBe('AISLE_INVALID_REQUEST');
+    const body = (await response.json()) as ErrorBody;
+    expect(body.error.code).toBe('AISLE_INVALID_REQUEST');
+    expect(body.error.message).toBe('Invalid request body: the text/plain body is not valid JSON. Send a JSON object such as {"events": [...]}.');
   });
 });
 
