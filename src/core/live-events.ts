@@ -52,7 +52,7 @@ export const MAX_TAG_LENGTH = 64;
 export const MAX_LIVE_BATCH = 500;
 
 /** Reasons the companion rejects one event of a batch; each has its own counter. */
-export const LIVE_REJECT_REASONS = ['invalid_event', 'unknown_field', 'invalid_type', 'invalid_item', 'unknown_item', 'invalid_time', 'too_old', 'invalid_tag', 'invalid_bucket', 'unknown_experiment', 'repeated_exposure'] as const;
+export const LIVE_REJECT_REASONS = ['invalid_event', 'unknown_field', 'invalid_type', 'invalid_item', 'unknown_item', 'invalid_time', 'too_old', 'invalid_tag', 'invalid_bucket', 'unknown_experiment', 'unknown_variant', 'repeated_exposure'] as const;
 export type LiveRejectReason = (typeof LIVE_REJECT_REASONS)[number];
 
 /** Body of a POST /v1/events response. */

@@ -75,6 +75,7 @@ describe('experiment outcomes', () => {
       exposure('r7', 'personal', 32),
       exposure('r8', 'personal', 1.5),
       exposure('r9', 'personal', '2'),
+      exposure('r10', 'no-such-variant', 4),
       // Two clicks on one exposure count once; a purchase counts for conversion.
       { item: 'item-1', type: 'click', time: now, ranking: 'r3' },
       { item: 'item-2', type: 'click', time: now, ranking: 'r3' },
@@ -82,7 +83,7 @@ describe('experiment outcomes', () => {
       { item: 'item-1', type: 'click', time: now, ranking: 'r1' },
       { item: 'item-1', type: 'click', time: now, ranking: 'no-such-list' },
     ]);
-    expect(result).toEqual({ accepted: 9, rejected: 6, reasons: { repeated_exposure: 1, unknown_experiment: 1, unknown_field: 1, invalid_bucket: 3 } });
+    expect(result).toEqual({ accepted: 9, rejected: 7, reasons: { repeated_exposure: 1, unknown_experiment: 1, unknown_variant: 1, unknown_field: 1, invalid_bucket: 3 } });
 
     // A click after the 30 minute window does not count; one at the edge does.
     now = T0 + 30 * MINUTE;

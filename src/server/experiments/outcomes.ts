@@ -68,7 +68,7 @@ const emptyBuckets = (): BucketOutcomes => ({
 });
 
 /** Reason an experiment event was not counted. */
-export type OutcomeRejection = 'unknown_experiment' | 'unknown_ranking' | 'early_outcome' | 'late_outcome' | 'repeated_exposure';
+export type OutcomeRejection = 'unknown_experiment' | 'unknown_variant' | 'unknown_ranking' | 'early_outcome' | 'late_outcome' | 'repeated_exposure';
 
 /**
  * How far before its exposure an outcome may be dated and still count, in milliseconds. The SDK
@@ -100,8 +100,10 @@ export class OutcomeStore {
    * returns the reason when it is not counted.
    */
   expose(experiment: string, variant: string, ranking: string, time: number, bucket?: number): OutcomeRejection | undefined {
-    const counts = this.counts.get(experiment)?.get(variant);
-    if (!counts) return 'unknown_experiment';
+    const variants = this.counts.get(experiment);
+    if (!variants) return 'unknown_experiment';
+    const counts = variants.get(variant);
+    if (!counts) return 'unknown_variant';
     const exposures = this.open.get(ranking) ?? [];
     if (exposures.some((exposure) => exposure.experiment === experiment)) return 'repeated_exposure';
     counts.totals.exposures += 1;

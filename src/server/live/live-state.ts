@@ -87,7 +87,7 @@ export class LiveState {
     const now = this.now();
     const { accepted, exposures, outcomes, rejected } = checkLiveEvents(events, { hasItem: (id) => this.catalog.indexOf(id) !== undefined, now, maxAgeMs: this.maxEventAgeMs });
     this.countExperiments(exposures, outcomes, rejected, now);
-    const count = accepted.length + exposures.length - (rejected.unknown_experiment ?? 0) - (rejected.repeated_exposure ?? 0);
+    const count = accepted.length + exposures.length - (rejected.unknown_experiment ?? 0) - (rejected.unknown_variant ?? 0) - (rejected.repeated_exposure ?? 0);
     if (accepted.length > 0) await this.sink.send(accepted);
 
     this.counters.batches += 1;
@@ -105,7 +105,7 @@ export class LiveState {
     this.outcomes.sweep(now);
     for (const exposure of exposures) {
       const reason = this.outcomes.expose(exposure.experiment, exposure.variant, exposure.ranking, exposure.time, exposure.bucket);
-      if (reason === 'unknown_experiment' || reason === 'repeated_exposure') rejected[reason] = (rejected[reason] ?? 0) + 1;
+      if (reason === 'unknown_experiment' || reason === 'unknown_variant' || reason === 'repeated_exposure') rejected[reason] = (rejected[reason] ?? 0) + 1;
       else this.counters.exposures += 1;
     }
     for (const outcome of outcomes) {
