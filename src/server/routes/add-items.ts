@@ -74,8 +74,10 @@ export function registerAddItemsRoute(app: FastifyInstance, states: ServingState
   // One add at a time, so catalog indices, FAISS labels and BM25 ids stay in step.
   let queue: Promise<unknown> = Promise.resolve();
 
-  app.post<{ Body: AddItemsRequest }>('/v1/items', { schema: { body: addItemsBodySchema } }, async (request): Promise<AddItemsResponse> => {
-    checkToken(request, adminToken);
+  // The token is checked on arrival, before the body is parsed and validated, so a caller without
+  // it learns nothing about the body's rules and cannot make the server parse a large body.
+  const onRequest = async (request: FastifyRequest) => checkToken(request, adminToken);
+  app.post<{ Body: AddItemsRequest }>('/v1/items', { schema: { body: addItemsBodySchema }, onRequest }, async (request): Promise<AddItemsResponse> => {
     const run = queue.then(() => states.use(async (state) => {
       const { itemContent, queryEncoder } = state;
       if (!itemContent && !queryEncoder) {
