@@ -49,6 +49,14 @@ describe('POST /v1/items admin token', () => {
     }
   });
 
+  it('accepts the scheme in any case', async () => {
+    for (const authorization of [`bearer ${TOKEN}`, `BEARER ${TOKEN}`, `Bearer  ${TOKEN}`]) {
+      const { status, body } = await add({ items: [{ id: 'x', title: 'a', color: 'red' }] }, authorization);
+      expect(status, authorization).toBe(400);
+      expect(body.error.code, authorization).toBe('AISLE_INVALID_REQUEST');
+    }
+  });
+
   it('names a bad field with the token', async () => {
     const { status, body } = await add({ items: [{ id: 'x', title: 'a', color: 'red' }] }, `Bearer ${TOKEN}`);
     expect(status).toBe(400);

@@ -24,6 +24,7 @@ import { addItemsBodySchema } from '../schemas.js';
 import type { QueryEncoder } from '../query-encoder.js';
 import type { ServerState } from '../state.js';
 import type { ServingState } from '../serving-state.js';
+import { presentedToken } from './admin.js';
 
 /** Body of POST /v1/items. */
 export interface AddItemsRequest {
@@ -45,8 +46,7 @@ function checkToken(request: FastifyRequest, adminToken: string | undefined): vo
   if (!adminToken) {
     throw new AisleError('AISLE_UNAUTHORIZED', 'POST /v1/items is off: the companion has no admin token. Start it with AISLE_ADMIN_TOKEN set (or ServerOptions.adminToken) and send `Authorization: Bearer <token>`.');
   }
-  const header = request.headers.authorization ?? '';
-  const sent = Buffer.from(header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '');
+  const sent = Buffer.from(presentedToken(request.headers.authorization));
   const expected = Buffer.from(adminToken);
   if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) {
     throw new AisleError('AISLE_UNAUTHORIZED', 'POST /v1/items needs `Authorization: Bearer <token>` with the companion\'s admin token (AISLE_ADMIN_TOKEN).');
