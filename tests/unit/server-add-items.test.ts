@@ -64,3 +64,19 @@ describe('POST /v1/items admin token', () => {
     expect(body.error.message).toContain('`color`');
   });
 });
+
+describe('POST /v1/items ids', () => {
+  it('rejects ids with a comma', async () => {
+    const { status, body } = await add({ items: [{ id: 'mug-1', title: 'Blue mug' }, { id: 'a,b', title: 'Comma mug' }] }, `Bearer ${TOKEN}`);
+    expect(status).toBe(400);
+    expect(body.error.code).toBe('AISLE_INVALID_REQUEST');
+    expect(body.error.message).toContain('["a,b"]');
+    expect(body.error.details).toEqual({ ids: ['a,b'] });
+  });
+
+  it('accepts ids without a comma', async () => {
+    const { status, body } = await add({ items: [{ id: 'mug-1', title: 'Blue mug' }] }, `Bearer ${TOKEN}`);
+    expect(status).toBe(400);
+    expect(body.error.message).toContain('item content model');
+  });
+});

@@ -53,6 +53,15 @@ function checkToken(request: FastifyRequest, adminToken: string | undefined): vo
   }
 }
 
+// GET /v1/items and the SDK's item lookups separate ids with commas, so an id with one could be
+// searched and recommended but never fetched by id.
+function checkIdCharacters(items: readonly ItemMeta[]): void {
+  const withComma = items.filter((item) => item.id.includes(',')).map((item) => item.id);
+  if (withComma.length > 0) {
+    throw new AisleError('AISLE_INVALID_REQUEST', `Invalid request: ids ${JSON.stringify(withComma)} contain a comma, which separates ids in GET /v1/items?ids=; use ids without commas.`, { details: { ids: withComma } });
+  }
+}
+
 function checkNewIds(items: readonly ItemMeta[], state: ServerState): void {
   const seen = new Set<string>();
   const repeated = items.filter((item) => seen.size === seen.add(item.id).size).map((item) => item.id);
@@ -78,6 +87,7 @@ export function registerAddItemsRoute(app: FastifyInstance, states: ServingState
   // it learns nothing about the body's rules and cannot make the server parse a large body.
   const onRequest = async (request: FastifyRequest) => checkToken(request, adminToken);
   app.post<{ Body: AddItemsRequest }>('/v1/items', { schema: { body: addItemsBodySchema }, onRequest }, async (request): Promise<AddItemsResponse> => {
+    checkIdCharacters(request.body.items);
     const run = queue.then(() => states.use(async (state) => {
       const { itemContent, queryEncoder } = state;
       if (!itemContent && !queryEncoder) {
