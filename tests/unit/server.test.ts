@@ -398,6 +398,18 @@ describe('POST /v1/search', () => {
     await expectError(await post('/v1/search', { query: 'x'.repeat(513), k: 5 }), 400, 'AISLE_INVALID_REQUEST');
     await expectError(await post('/v1/search', { query: 'matte', k: 5, vector: encodeVector(new Float32Array(DIM)) }), 400, 'AISLE_INVALID_VECTOR');
   });
+
+  it('rejects weights without fusion weighted', async () => {
+    const weights = { bm25: 0.3, vector: 0.7 };
+    for (const fusion of ['rrf', 'learned', undefined]) {
+      const body = await expectError(await post('/v1/search', { query: 'velvet', k: 5, fusion, weights }), 400, 'AISLE_INVALID_REQUEST');
+      expect(body.error.message, String(fusion)).toContain(`got fusion ${JSON.stringify(fusion ?? null)}`);
+      expect(body.error.details, String(fusion)).toEqual({ field: 'body.weights' });
+    }
+    const vector = encodeVector(fixture.vectors.slice(100 * DIM, 101 * DIM));
+    const weighted = await search('aurora', { vector, fusion: 'weighted', weights });
+    expect(weighted.debug).toMatchObject({ method: 'weighted', weights });
+  });
 });
 
 describe('GET /models/:file', () => {
