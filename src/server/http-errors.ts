@@ -18,12 +18,43 @@ export function errorBody(code: AisleErrorCode, message: string, details?: unkno
 // Fastify error codes that mean the client sent a body the server cannot parse.
 const BODY_PARSE_CODES = new Set(['FST_ERR_CTP_EMPTY_JSON_BODY', 'FST_ERR_CTP_INVALID_JSON_BODY', 'FST_ERR_CTP_INVALID_CONTENT_LENGTH', 'FST_ERR_CTP_INVALID_MEDIA_TYPE']);
 
-function describeValidation(error: FastifyError): { message: string; details: unknown } {
+// Returns the value at an Ajv instancePath ('/weights/bm25') in the validated data, or undefined.
+function valueAt(data: unknown, path: string): unknown {
+  let value = data;
+  for (const key of path.split('/').slice(1)) {
+    const name = key.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, name)) return undefined;
+    value = (value as Record<string, unknown>)[name];
+  }
+  return value;
+}
+
+// Describes a rejected value briefly: long strings and arrays by their length, others as JSON.
+function describeValue(value: unknown): string {
+  if (typeof value === 'string' && value.length > 40) return `a string of ${value.length} characters`;
+  if (Array.isArray(value)) return `an array of ${value.length} items`;
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+}
+
+// Keywords whose issue is about the value itself, so the message can quote it. A missing or
+// unknown field is named by the field alone.
+const VALUE_KEYWORDS = new Set(['type', 'enum', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'pattern']);
+
+function describeValidation(error: FastifyError, request?: FastifyRequest): { message: string; details: unknown } {
+  const context = error.validationContext ?? 'body';
+  // Headers are left out, so a message never repeats a header such as Authorization.
+  const sources: Record<string, unknown> = request === undefined ? {} : { body: request.body, querystring: request.query, params: request.params };
+  const data = sources[context];
   const issues = (error.validation ?? []).map((issue) => {
-    const field = `${error.validationContext ?? 'body'}${issue.instancePath.replaceAll('/', '.')}`;
-    // Ajv's own message for an extra field does not name it.
+    const field = `${context}${issue.instancePath.replaceAll('/', '.')}`;
+    // Ajv's own message for an extra field does not name it, and its enum message omits the values.
     const extra = issue.keyword === 'additionalProperties' ? (issue.params as { additionalProperty?: unknown }).additionalProperty : undefined;
-    const problem = typeof extra === 'string' ? `has the unknown field \`${extra}\`; remove it` : (issue.message ?? 'is invalid');
+    const allowed = issue.keyword === 'enum' ? (issue.params as { allowedValues?: unknown[] }).allowedValues : undefined;
+    let problem = issue.message ?? 'is invalid';
+    if (typeof extra === 'string') problem = `has the unknown field \`${extra}\`; remove it`;
+    else if (allowed !== undefined) problem = `must be one of ${allowed.map((value) => JSON.stringify(value)).join(', ')}`;
+    if (data !== undefined && VALUE_KEYWORDS.has(issue.keyword)) problem += `; got ${describeValue(valueAt(data, issue.instancePath))}`;
     return { field, problem, params: issue.params };
   });
   const first = issues[0];
@@ -55,7 +86,7 @@ export function toAisleError(error: unknown, request?: FastifyRequest): AisleErr
 
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.validation) {
-    const { message, details } = describeValidation(fastifyError as FastifyError);
+    const { message, details } = describeValidation(fastifyError as FastifyError, request);
     return new AisleError('AISLE_INVALID_REQUEST', message, { details });
   }
   if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

@@ -281,6 +281,22 @@ describe('POST /v1/candidates', () => {
     }
   });
 
+  it('names the rejected value', async () => {
+    const vector = encodeVector(randomUnitVector(createRandom(4)));
+    const cases: Array<[string, unknown, string]> = [
+      ['/v1/search', { query: 'mug', k: 5, fusion: 'linear' }, '`body.fusion` must be one of "rrf", "weighted", "learned"; got "linear".'],
+      ['/v1/search', { query: 'mug', k: 0 }, '`body.k` must be >= 1; got 0.'],
+      ['/v1/search', { query: 'mug', k: 5, weights: { bm25: 2, vector: 0 } }, '`body.weights.bm25` must be <= 1; got 2.'],
+      ['/v1/search', { query: 'x'.repeat(600), k: 5 }, '`body.query` must NOT have more than 512 characters; got a string of 600 characters.'],
+      ['/v1/candidates', { vector, k: '5' }, '`body.k` must be integer; got "5".'],
+      ['/v1/candidates', { vector, k: 5, exclude: Array.from({ length: 1001 }, (_, i) => `x${i}`) }, '`body.exclude` must NOT have more than 1000 items; got an array of 1001 items.'],
+    ];
+    for (const [path, request, message] of cases) {
+      const body = await expectError(await post(path, request), 400, 'AISLE_INVALID_REQUEST');
+      expect(body.error.message).toBe(`Invalid request: ${message}`);
+    }
+  });
+
   it('names a forbidden prototype key', async () => {
     const vector = encodeVector(randomUnitVector(createRandom(4)));
     const cases: Array<[string, string]> = [
@@ -397,6 +413,18 @@ describe('POST /v1/search', () => {
   it('rejects a long query and a bad vector', async () => {
     await expectError(await post('/v1/search', { query: 'x'.repeat(513), k: 5 }), 400, 'AISLE_INVALID_REQUEST');
     await expectError(await post('/v1/search', { query: 'matte', k: 5, vector: encodeVector(new Float32Array(DIM)) }), 400, 'AISLE_INVALID_VECTOR');
+  });
+
+  it('rejects weights without fusion weighted', async () => {
+    const weights = { bm25: 0.3, vector: 0.7 };
+    for (const fusion of ['rrf', 'learned', undefined]) {
+      const body = await expectError(await post('/v1/search', { query: 'velvet', k: 5, fusion, weights }), 400, 'AISLE_INVALID_REQUEST');
+      expect(body.error.message, String(fusion)).toContain(`got fusion ${JSON.stringify(fusion ?? null)}`);
+      expect(body.error.details, String(fusion)).toEqual({ field: 'body.weights' });
+    }
+    const vector = encodeVector(fixture.vectors.slice(100 * DIM, 101 * DIM));
+    const weighted = await search('aurora', { vector, fusion: 'weighted', weights });
+    expect(weighted.debug).toMatchObject({ method: 'weighted', weights });
   });
 });
 

@@ -24,6 +24,7 @@ import { addItemsBodySchema } from '../schemas.js';
 import type { QueryEncoder } from '../query-encoder.js';
 import type { ServerState } from '../state.js';
 import type { ServingState } from '../serving-state.js';
+import { presentedToken } from './admin.js';
 
 /** Body of POST /v1/items. */
 export interface AddItemsRequest {
@@ -45,11 +46,19 @@ function checkToken(request: FastifyRequest, adminToken: string | undefined): vo
   if (!adminToken) {
     throw new AisleError('AISLE_UNAUTHORIZED', 'POST /v1/items is off: the companion has no admin token. Start it with AISLE_ADMIN_TOKEN set (or ServerOptions.adminToken) and send `Authorization: Bearer <token>`.');
   }
-  const header = request.headers.authorization ?? '';
-  const sent = Buffer.from(header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '');
+  const sent = Buffer.from(presentedToken(request.headers.authorization));
   const expected = Buffer.from(adminToken);
   if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) {
     throw new AisleError('AISLE_UNAUTHORIZED', 'POST /v1/items needs `Authorization: Bearer <token>` with the companion\'s admin token (AISLE_ADMIN_TOKEN).');
+  }
+}
+
+// GET /v1/items and the SDK's item lookups separate ids with commas, so an id with one could be
+// searched and recommended but never fetched by id.
+function checkIdCharacters(items: readonly ItemMeta[]): void {
+  const withComma = items.filter((item) => item.id.includes(',')).map((item) => item.id);
+  if (withComma.length > 0) {
+    throw new AisleError('AISLE_INVALID_REQUEST', `Invalid request: ids ${JSON.stringify(withComma)} contain a comma, which separates ids in GET /v1/items?ids=; use ids without commas.`, { details: { ids: withComma } });
   }
 }
 
@@ -74,8 +83,11 @@ export function registerAddItemsRoute(app: FastifyInstance, states: ServingState
   // One add at a time, so catalog indices, FAISS labels and BM25 ids stay in step.
   let queue: Promise<unknown> = Promise.resolve();
 
-  app.post<{ Body: AddItemsRequest }>('/v1/items', { schema: { body: addItemsBodySchema } }, async (request): Promise<AddItemsResponse> => {
-    checkToken(request, adminToken);
+  // The token is checked on arrival, before the body is parsed and validated, so a caller without
+  // it learns nothing about the body's rules and cannot make the server parse a large body.
+  const onRequest = async (request: FastifyRequest) => checkToken(request, adminToken);
+  app.post<{ Body: AddItemsRequest }>('/v1/items', { schema: { body: addItemsBodySchema }, onRequest }, async (request): Promise<AddItemsResponse> => {
+    checkIdCharacters(request.body.items);
     const run = queue.then(() => states.use(async (state) => {
       const { itemContent, queryEncoder } = state;
       if (!itemContent && !queryEncoder) {

@@ -24,6 +24,12 @@ export function checkAdminToken(token: string): void {
   );
 }
 
+/** Returns the token of an `Authorization: Bearer <token>` header, or '' for any other header. */
+export function presentedToken(header: string | undefined): string {
+  // The scheme name is case-insensitive (RFC 9110, section 11.1).
+  return /^Bearer +(\S+)$/i.exec(header ?? '')?.[1] ?? '';
+}
+
 // Compares digests, so the time taken does not depend on how much of the token matched.
 function sameToken(presented: string, expected: Buffer): boolean {
   return timingSafeEqual(createHash('sha256').update(presented).digest(), expected);
@@ -37,8 +43,7 @@ export function registerAdminRoutes(app: FastifyInstance, reloader: Reloader, to
   let lastLogAt = Number.NEGATIVE_INFINITY;
 
   app.post('/admin/reload', async (request): Promise<ReloadResult> => {
-    // The scheme name is case-insensitive (RFC 9110, section 11.1).
-    const presented = /^Bearer +(\S+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
+    const presented = presentedToken(request.headers.authorization);
     if (!sameToken(presented, expected)) {
       rejectedSinceLog += 1;
       if (Date.now() - lastLogAt >= REJECTION_LOG_INTERVAL_MS) {

@@ -2,6 +2,7 @@
  * POST /v1/search: BM25 over the catalog text and vector search on a query vector, fused.
  */
 import type { FastifyInstance } from 'fastify';
+import { AisleError } from '../../core/errors.js';
 import type { SearchDebug, SearchRequest, SearchResponse } from '../../core/types.js';
 import { dot } from '../../core/vector.js';
 import { DEFAULT_FUSION, DEFAULT_FUSION_WEIGHTS, FUSION_DEPTH, learnedFusion, reciprocalRankFusion, weightedFusion, type FusedHit } from '../fusion.js';
@@ -9,6 +10,17 @@ import { countFacets, hasTags } from '../../core/tags.js';
 import { decodeQueryVector } from '../query-vector.js';
 import { searchBodySchema } from '../schemas.js';
 import type { ServingState } from '../serving-state.js';
+
+// Weights change only the weighted fusion. The SDK and the experiments config reject them with
+// another fusion, so the route does too instead of silently ignoring them.
+function checkWeights({ fusion, weights }: SearchRequest): void {
+  if (weights === undefined || fusion === 'weighted') return;
+  throw new AisleError(
+    'AISLE_INVALID_REQUEST',
+    `Invalid request: \`body.weights\` applies only to fusion 'weighted'; got fusion ${JSON.stringify(fusion ?? null)}. Remove weights or set fusion: 'weighted'.`,
+    { details: { field: 'body.weights' } },
+  );
+}
 
 /**
  * Registers POST /v1/search. The query vector is the client's `vector`, or else the companion's
@@ -29,6 +41,7 @@ export function registerSearchRoute(app: FastifyInstance, states: ServingState):
   app.post<{ Body: SearchRequest }>('/v1/search', { schema: { body: searchBodySchema(dim) } }, (request): Promise<SearchResponse> =>
     states.use(async ({ catalog, ann, text, manifest, queryEncoder, textVectors, search }) => {
       const { query, k } = request.body;
+      checkWeights(request.body);
       const depth = Math.max(k, FUSION_DEPTH);
       const clientVector = request.body.vector === undefined ? undefined : decodeQueryVector(request.body.vector, manifest.dim, 'vector');
       const vector = clientVector ?? (queryEncoder ? await queryEncoder.encode(query) : null);
