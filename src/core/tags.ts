@@ -28,9 +28,13 @@ export function facetTags(item: Pick<ItemMeta, 'tags' | 'predictedTags'>): Set<s
 
 /** Returns whether the item carries every tag of `required`. */
 export function hasTags(item: Pick<ItemMeta, 'tags' | 'predictedTags'>, required: readonly string[]): boolean {
-  if (required.length === 0) return true;
-  const tags = facetTags(item);
-  return required.every((tag) => tags.has(tag));
+  // No Set per item, because a filtered search checks every item of the catalog.
+  for (const tag of required) {
+    if (item.tags?.includes(tag)) continue;
+    if (item.predictedTags?.some(([predicted, confidence]) => predicted === tag && confidence >= FACET_MIN_CONFIDENCE)) continue;
+    return false;
+  }
+  return true;
 }
 
 /** Counts the facet tags of the items; most common first, ties by tag name, at most `limit`. */

@@ -94,6 +94,11 @@ export class TextVectorIndex {
     return hits;
   }
 
+  /** Returns whether catalog item `index` has a text vector. */
+  has(index: number): boolean {
+    return index < this.rowOf.length && this.rowOf[index] >= 0;
+  }
+
   /** Inner product of `query` with the text vector of catalog item `index`; 0 when it has none. */
   score(query: Float32Array, index: number): number {
     const row = index < this.rowOf.length ? this.rowOf[index] : -1;

@@ -410,6 +410,29 @@ describe('POST /v1/search', () => {
     await expectError(await post('/v1/search', { query: 'velvet', k: 5, tags: [''] }), 400, 'AISLE_INVALID_REQUEST');
   });
 
+  it('filters by tags before the lists are cut', async () => {
+    // 'zzz' matches no text, so the order is the vector list's. An exact scan of the tagged items
+    // is the oracle: a filter after the cut to the top 100 would miss the tagged items below it.
+    const query = fixture.vectors.slice(3 * DIM, 4 * DIM);
+    const vector = encodeVector(query);
+    const cosine = (index: number) => fixture.vectors.slice(index * DIM, (index + 1) * DIM).reduce((sum, value, j) => sum + value * query[j], 0);
+    for (const tags of [['Serum', 'matte'], ['Serum']]) {
+      const tagged = fixture.items.flatMap((item, index) => (tags.every((tag) => item.tags?.includes(tag)) ? [index] : []));
+      const expected = tagged.sort((a, b) => cosine(b) - cosine(a)).slice(0, 5).map((index) => `item-${index}`);
+      const body = await search('zzz', { k: 5, vector, tags });
+      expect(body.debug.method, tags.join()).toBe('vector');
+      expect(body.items.map((item) => item.id), tags.join()).toEqual(expected);
+    }
+
+    // Four categories match the text; the tagged items are all found at k 5 as at k 1000.
+    const text = 'lipstick mascara foundation blush';
+    const all = await search(text, { k: 1000, tags: ['Blush', 'tinted'] });
+    const blushTinted = fixture.items.filter((item) => item.tags?.[0] === 'Blush' && item.tags[1] === 'tinted').map((item) => item.id);
+    expect(all.items.map((item) => item.id).sort()).toEqual(blushTinted.sort());
+    const top = await search(text, { k: 5, tags: ['Blush', 'tinted'] });
+    expect(top.items.map((item) => item.id)).toEqual(all.items.slice(0, 5).map((item) => item.id));
+  });
+
   it('rejects a long query and a bad vector', async () => {
     await expectError(await post('/v1/search', { query: 'x'.repeat(513), k: 5 }), 400, 'AISLE_INVALID_REQUEST');
     await expectError(await post('/v1/search', { query: 'matte', k: 5, vector: encodeVector(new Float32Array(DIM)) }), 400, 'AISLE_INVALID_VECTOR');

@@ -6,9 +6,10 @@ import { AisleError } from '../../core/errors.js';
 import type { SearchDebug, SearchRequest, SearchResponse } from '../../core/types.js';
 import { dot } from '../../core/vector.js';
 import { DEFAULT_FUSION, DEFAULT_FUSION_WEIGHTS, FUSION_DEPTH, learnedFusion, reciprocalRankFusion, weightedFusion, type FusedHit } from '../fusion.js';
-import { countFacets, hasTags } from '../../core/tags.js';
+import { countFacets } from '../../core/tags.js';
 import { decodeQueryVector } from '../query-vector.js';
 import { searchBodySchema } from '../schemas.js';
+import { deepenedHits, filteredVectorHits, taggedItems } from '../tag-filter.js';
 import type { ServingState } from '../serving-state.js';
 
 // Weights change only the weighted fusion. The SDK and the experiments config reject them with
@@ -31,8 +32,8 @@ function checkWeights({ fusion, weights }: SearchRequest): void {
  * the default when the models have one. 'weighted' takes `weights` and is the default otherwise.
  * 'rrf' is the third choice.
  * `searchScore` is the fused score, or with one list its own score. `tags` keeps the items that
- * carry every tag (given or predicted, server/facets.ts); `facets` counts the tags of the matching
- * items. `debug` names the path that produced the items and its weights. After the learned fusion,
+ * carry every tag (given or predicted, core/tags.ts), before the lists are cut (tag-filter.ts);
+ * `facets` counts the tags of the fused items. `debug` names the path that produced the items and its weights. After the learned fusion,
  * `personalWeight` passes on the personal weight `aisle train` chose for the search ranker.
  */
 export function registerSearchRoute(app: FastifyInstance, states: ServingState): void {
@@ -49,12 +50,23 @@ export function registerSearchRoute(app: FastifyInstance, states: ServingState):
       if (clientVector) source = 'client';
       else if (vector) source = 'companion';
 
-      const textHits = await text.search(query, depth);
-      let vectorHits: FusedHit[] = [];
-      if (vector) vectorHits = textVectors ? await textVectors.search(vector, depth) : await ann.search(vector, depth);
-      const debug: SearchDebug = { method: 'bm25', vector: source, space: textVectors ? 'text' : 'behaviour', bm25Hits: textHits.length, vectorHits: vectorHits.length };
       // Exact cosine of any candidate in the space the vector list came from; read only when there is a vector.
       const cosine = (index: number) => (textVectors ? textVectors.score(vector as Float32Array, index) : dot(vector as Float32Array, catalog.vector(index)));
+      const readVectors = (n: number) => (textVectors ? textVectors.search(vector as Float32Array, n) : ann.search(vector as Float32Array, n));
+      // With tags, both lists keep only the tagged items before the cut to `depth` (tag-filter.ts).
+      const required = request.body.tags ?? [];
+      const tagged = required.length === 0 ? null : taggedItems(catalog.items, required);
+      let textHits: FusedHit[];
+      let vectorHits: FusedHit[] = [];
+      if (tagged === null) {
+        textHits = await text.search(query, depth);
+        if (vector) vectorHits = await readVectors(depth);
+      } else {
+        textHits = tagged.size === 0 ? [] : await deepenedHits((n) => text.search(query, n), tagged, depth, catalog.size);
+        const hasVector = (index: number) => (textVectors ? textVectors.has(index) : index < ann.ntotal);
+        if (vector && tagged.size > 0) vectorHits = await filteredVectorHits(readVectors, cosine, hasVector, tagged, depth, textVectors ? textVectors.size : ann.ntotal);
+      }
+      const debug: SearchDebug = { method: 'bm25', vector: source, space: textVectors ? 'text' : 'behaviour', bm25Hits: textHits.length, vectorHits: vectorHits.length };
       let hits: readonly FusedHit[];
       let fusion = request.body.fusion ?? (search ? 'learned' : DEFAULT_FUSION);
       if (fusion === 'learned' && !search) {
@@ -77,10 +89,9 @@ export function registerSearchRoute(app: FastifyInstance, states: ServingState):
         hits = reciprocalRankFusion([textHits.map((hit) => hit.index), vectorHits.map((hit) => hit.index)], depth);
         debug.method = 'rrf';
       }
-      const required = request.body.tags ?? [];
-      const matching = required.length === 0 ? hits : hits.filter((hit) => hasTags(catalog.items[hit.index], required));
-      const facets = countFacets(matching.map((hit) => catalog.items[hit.index]));
-      const items = matching.slice(0, k).map((hit) => ({ ...catalog.toWire(hit.index), searchScore: hit.score }));
+      // Both lists contain tagged items only, so every fused hit carries the tags.
+      const facets = countFacets(hits.map((hit) => catalog.items[hit.index]));
+      const items = hits.slice(0, k).map((hit) => ({ ...catalog.toWire(hit.index), searchScore: hit.score }));
       const personalWeight = debug.method === 'learned' ? search?.ranker.personalWeight : undefined;
       return { items, facets, debug, ...(personalWeight === undefined ? {} : { personalWeight }) };
     }),
