@@ -277,6 +277,11 @@ export interface SearchDebug {
   /** Hits of each list before fusion. */
   bm25Hits: number;
   vectorHits: number;
+  /**
+   * Top-level request fields this companion does not know and ignored (a newer client's field,
+   * or a typo such as `tag` for `tags`). Absent when there are none.
+   */
+  ignoredFields?: string[];
 }
 
 /** JSON body of every companion error response. */

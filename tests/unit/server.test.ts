@@ -433,6 +433,12 @@ describe('POST /v1/search', () => {
     expect(top.items.map((item) => item.id)).toEqual(all.items.slice(0, 5).map((item) => item.id));
   });
 
+  it('names the request fields it ignored', async () => {
+    const body = await search('velvet', { tag: ['Lipstick'], clientVersion: '9' });
+    expect(body.debug.ignoredFields).toEqual(['tag', 'clientVersion']);
+    expect((await search('velvet')).debug.ignoredFields).toBeUndefined();
+  });
+
   it('rejects a long query and a bad vector', async () => {
     await expectError(await post('/v1/search', { query: 'x'.repeat(513), k: 5 }), 400, 'AISLE_INVALID_REQUEST');
     await expectError(await post('/v1/search', { query: 'matte', k: 5, vector: encodeVector(new Float32Array(DIM)) }), 400, 'AISLE_INVALID_VECTOR');

@@ -12,6 +12,9 @@ import { searchBodySchema } from '../schemas.js';
 import { deepenedHits, filteredVectorHits, taggedItems } from '../tag-filter.js';
 import type { ServingState } from '../serving-state.js';
 
+// Top-level fields of a search request; searchBodySchema lets others through for newer clients.
+const SEARCH_FIELDS: ReadonlySet<string> = new Set(Object.keys(searchBodySchema(1).properties));
+
 // Weights change only the weighted fusion. The SDK and the experiments config reject them with
 // another fusion, so the route does too instead of silently ignoring them.
 function checkWeights({ fusion, weights }: SearchRequest): void {
@@ -67,6 +70,8 @@ export function registerSearchRoute(app: FastifyInstance, states: ServingState):
         if (vector && tagged.size > 0) vectorHits = await filteredVectorHits(readVectors, cosine, hasVector, tagged, depth, textVectors ? textVectors.size : ann.ntotal);
       }
       const debug: SearchDebug = { method: 'bm25', vector: source, space: textVectors ? 'text' : 'behaviour', bm25Hits: textHits.length, vectorHits: vectorHits.length };
+      const ignoredFields = Object.keys(request.body).filter((field) => !SEARCH_FIELDS.has(field));
+      if (ignoredFields.length > 0) debug.ignoredFields = ignoredFields;
       let hits: readonly FusedHit[];
       let fusion = request.body.fusion ?? (search ? 'learned' : DEFAULT_FUSION);
       if (fusion === 'learned' && !search) {
