@@ -66,7 +66,7 @@ export function hash32(text: string): number {
 /**
  * Number of device buckets. Each exposure carries its device's bucket, so the companion can take
  * the bucket as the unit of its tests. Each bucket contains about 1/32 of all devices, so the
- * bucket tells the companion at most 5 bits about a device.
+ * bucket gives the companion at most 5 bits of information about a device.
  */
 export const DEVICE_BUCKETS = 32;
 

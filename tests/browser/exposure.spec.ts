@@ -45,7 +45,7 @@ async function openAisle(page: Page, options: Record<string, unknown>): Promise<
 
 /**
  * Starts the test's own IntersectionObserver on every `[data-aisle-item]` row. Called after the
- * tracker's `ready`, so the tracker's observer exists first and sees each row no later than this one.
+ * tracker's `ready`, so the tracker's observer exists first and observes each row no later than this one.
  */
 async function watchRows(page: Page): Promise<void> {
   await page.evaluate(() => {

@@ -246,7 +246,7 @@ describe('ExperimentClient', () => {
     expect(store.get('aisle:aisle:experiment-device')).toBe('id-1');
   });
 
-  it('sends the bucket of the current device id', async () => {
+  it('sends the current device bucket', async () => {
     const store = new Map<string, string>([['aisle:aisle:experiment-device', 'device-7']]);
     const storage = { getItem: (key: string) => store.get(key) ?? null, setItem: (key: string, value: string) => void store.set(key, value), removeItem: (key: string) => void store.delete(key) };
     const { experiments } = client(respond(definitions), storage, 'returned');

@@ -224,7 +224,7 @@ describe('bucketTest', () => {
     expect(bucketTest({ ...treatment, variance: 0 }, { ...control, variance: 0 })).toBeNull();
   });
 
-  it('holds its false positive rate where the z test does not', () => {
+  it('keeps the A/A false positive rate', () => {
     // 400 simulated A/A experiments of 300 devices that see 20 lists and click with their own
     // probability (0.05 or 0.4), so one device's exposures are alike.
     const rates = simulateAaRuns({ runs: 400, devices: 300, lists: 20, ctrs: [0.05, 0.4], alpha: 0.05, seed: 20261205 });

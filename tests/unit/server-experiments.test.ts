@@ -136,7 +136,7 @@ describe('OutcomeStore', () => {
     expect(store.report().experiments[0].variants[0]).toEqual({ name: 'control', exposures: 2, click: 1, add_to_cart: 1, purchase: 0, buckets: { exposures: inBuckets({}), click: inBuckets({}), add_to_cart: inBuckets({}), purchase: inBuckets({}) } });
   });
 
-  it('counts outcomes in the bucket of their exposure', () => {
+  it('counts outcomes per exposure bucket', () => {
     const store = new OutcomeStore(CONFIG.live.experiments ?? [], 10 * MINUTE);
     expect(store.expose('home-row', 'personal', 'a', T0, 7)).toBeUndefined();
     expect(store.expose('home-row', 'personal', 'b', T0, 7)).toBeUndefined();

@@ -410,7 +410,7 @@ describe('POST /v1/search', () => {
     await expectError(await post('/v1/search', { query: 'velvet', k: 5, tags: [''] }), 400, 'AISLE_INVALID_REQUEST');
   });
 
-  it('filters by tags before the lists are cut', async () => {
+  it('filters tags before the cut', async () => {
     // 'zzz' matches no text, so the order is the vector list's. An exact scan of the tagged items
     // is the oracle: a filter after the cut to the top 100 would miss the tagged items below it.
     const query = fixture.vectors.slice(3 * DIM, 4 * DIM);

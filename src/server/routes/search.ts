@@ -35,9 +35,10 @@ function checkWeights({ fusion, weights }: SearchRequest): void {
  * the default when the models have one. 'weighted' takes `weights` and is the default otherwise.
  * 'rrf' is the third choice.
  * `searchScore` is the fused score, or with one list its own score. `tags` keeps the items that
- * carry every tag (given or predicted, core/tags.ts), before the lists are cut (tag-filter.ts);
- * `facets` counts the tags of the fused items. `debug` names the path that produced the items and its weights. After the learned fusion,
- * `personalWeight` passes on the personal weight `aisle train` chose for the search ranker.
+ * carry every tag (given or predicted, core/tags.ts), before the lists are cut (tag-filter.ts).
+ * `facets` counts the tags of the fused items. `debug` names the path that produced the items and
+ * its weights. After the learned fusion, `personalWeight` passes on the personal weight that
+ * `aisle train` chose for the search ranker.
  */
 export function registerSearchRoute(app: FastifyInstance, states: ServingState): void {
   const { dim } = states.state.manifest;
